@@ -1,0 +1,28 @@
+# The two commands of the README: `make chat` (try an app) and `make test` (everything CI runs).
+# Both create .venv on first use; nothing is installed outside this folder except Debian
+# packages the end-to-end tests need (see scripts/system-deps.sh).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,dev]"
+	touch $(STAMP)
+
+.PHONY: install test lint chat bench
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest
+
+chat: $(STAMP)
+	$(VENV)/bin/nbchat chat examples/echo.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/stream.py

@@ -1,0 +1,1 @@
+"""nbchat: conversational AI apps in Jupyter."""

@@ -1,0 +1,174 @@
+"""Data shapes shared by the runtime, the protocol and the data layer.
+
+The dict shapes keep Chainlit's names (camelCase keys) so custom data layers and code
+reading history port over unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
+
+StepType = Literal[
+    "run",
+    "tool",
+    "llm",
+    "embedding",
+    "retrieval",
+    "rerank",
+    "undefined",
+    "user_message",
+    "assistant_message",
+    "system_message",
+]
+MESSAGE_STEP_TYPES: frozenset[str] = frozenset(
+    {"user_message", "assistant_message", "system_message"}
+)
+ElementDisplay = Literal["inline", "side", "page"]
+ElementType = Literal[
+    "text",
+    "image",
+    "file",
+    "pdf",
+    "audio",
+    "video",
+    "plotly",
+    "pyplot",
+    "dataframe",
+    "tasklist",
+    "custom",
+]
+
+
+class StepDict(TypedDict):
+    id: str
+    name: str
+    type: str
+    threadId: str
+    parentId: str | None
+    input: str
+    output: str
+    isError: bool
+    createdAt: str
+    start: str | None
+    end: str | None
+    metadata: dict[str, Any]
+    tags: list[str] | None
+    language: str | None
+    generation: dict[str, Any] | None
+    showInput: bool | str
+    defaultOpen: bool
+    streaming: bool
+    waitForAnswer: bool
+    # nbchat extension: the step was open when its task was stopped.
+    cancelled: NotRequired[bool]
+    command: NotRequired[str | None]
+    feedback: NotRequired[FeedbackDict | None]
+
+
+class ElementDict(TypedDict):
+    id: str
+    threadId: str | None
+    type: str
+    name: str
+    display: str
+    forId: str | None
+    mime: str | None
+    size: str | None
+    language: str | None
+    url: str | None
+    # Server-held bytes: fetched through the transport's file route, never a client path.
+    objectKey: str | None
+    # Inline content for text-like elements (text, plotly JSON, dataframe JSON, tasklist).
+    content: NotRequired[str | None]
+    props: NotRequired[dict[str, Any]]
+    page: NotRequired[int | None]
+    autoPlay: NotRequired[bool | None]
+    playerConfig: NotRequired[dict[str, Any] | None]
+    chainlitKey: NotRequired[str | None]
+
+
+class FeedbackDict(TypedDict):
+    forId: str
+    id: NotRequired[str | None]
+    value: Literal[0, 1]
+    comment: NotRequired[str | None]
+    threadId: NotRequired[str | None]
+
+
+class ThreadDict(TypedDict):
+    id: str
+    createdAt: str
+    name: str | None
+    userId: str | None
+    userIdentifier: str | None
+    tags: list[str] | None
+    metadata: dict[str, Any] | None
+    steps: list[StepDict]
+    elements: list[ElementDict] | None
+
+
+@dataclass
+class User:
+    """An app user. `identifier` is unique (login name, e-mail, OAuth subject)."""
+
+    identifier: str
+    display_name: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "display_name": self.display_name,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass
+class PersistedUser(User):
+    """A user as stored by a data layer."""
+
+    id: str = ""
+    createdAt: str = ""  # noqa: N815 - Chainlit's field name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "id": self.id, "createdAt": self.createdAt}
+
+
+@dataclass
+class Pagination:
+    first: int = 20
+    cursor: str | None = None
+
+
+@dataclass
+class ThreadFilter:
+    feedback: Literal[0, 1] | None = None
+    userId: str | None = None  # noqa: N815 - Chainlit's field name
+    search: str | None = None
+
+
+@dataclass
+class PageInfo:
+    hasNextPage: bool  # noqa: N815
+    startCursor: str | None  # noqa: N815
+    endCursor: str | None  # noqa: N815
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hasNextPage": self.hasNextPage,
+            "startCursor": self.startCursor,
+            "endCursor": self.endCursor,
+        }
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class PaginatedResponse(Generic[T]):
+    pageInfo: PageInfo  # noqa: N815
+    data: list[T]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pageInfo": self.pageInfo.to_dict(), "data": self.data}
