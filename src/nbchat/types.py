@@ -129,7 +129,7 @@ class PersistedUser(User):
     """A user as stored by a data layer."""
 
     id: str = ""
-    createdAt: str = ""  # noqa: N815 - Chainlit's field name
+    createdAt: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "id": self.id, "createdAt": self.createdAt}
@@ -144,15 +144,15 @@ class Pagination:
 @dataclass
 class ThreadFilter:
     feedback: Literal[0, 1] | None = None
-    userId: str | None = None  # noqa: N815 - Chainlit's field name
+    userId: str | None = None
     search: str | None = None
 
 
 @dataclass
 class PageInfo:
-    hasNextPage: bool  # noqa: N815
-    startCursor: str | None  # noqa: N815
-    endCursor: str | None  # noqa: N815
+    hasNextPage: bool
+    startCursor: str | None
+    endCursor: str | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,7 +167,7 @@ T = TypeVar("T")
 
 @dataclass
 class PaginatedResponse(Generic[T]):
-    pageInfo: PageInfo  # noqa: N815
+    pageInfo: PageInfo
     data: list[T]
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,52 @@
+"""Action buttons. A click sends only the action's id: the payload stays on the server,
+so a client cannot invent one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbchat.context import get_session
+from nbchat.ids import new_id
+from nbchat.protocol import ActionDict
+
+
+class Action:
+    def __init__(
+        self,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        label: str = "",
+        tooltip: str = "",
+        icon: str | None = None,
+        for_id: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        if payload is not None and not isinstance(payload, dict):
+            raise TypeError(f"Action payload must be a dict, got {type(payload).__name__}")
+        self.name = name
+        self.payload = payload or {}
+        self.label = label or name
+        self.tooltip = tooltip
+        self.icon = icon
+        self.for_id = for_id
+        self.id = id or new_id()
+        self.sent = False
+
+    def to_dict(self) -> ActionDict:
+        return {"id": self.id, "name": self.name, "forId": self.for_id,
+                "payload": self.payload, "label": self.label, "tooltip": self.tooltip,
+                "icon": self.icon}
+
+    async def send(self, for_id: str | None = None) -> Action:
+        if for_id is not None:
+            self.for_id = for_id
+        session = get_session("Action.send")
+        session.actions[self.id] = self
+        session.emitter.emit({"type": "action", "action": self.to_dict()})
+        self.sent = True
+        return self
+
+    async def remove(self) -> None:
+        session = get_session("Action.remove")
+        if session.actions.pop(self.id, None) is not None:
+            session.emitter.emit({"type": "action_delete", "id": self.id})

@@ -1,0 +1,158 @@
+"""Ask the user and await the answer: text, an action, files, or a custom element's values.
+
+An ask is a request/response on top of events: it has an id, a timeout, and it is
+cancelled (an `ask_cancel` event) when it times out, is stopped, or the session closes.
+While it is pending, the user's reply answers it and does not reach `on_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nbchat.action import Action
+from nbchat.context import get_session
+from nbchat.element import CustomElement
+from nbchat.errors import AskTimeoutError
+from nbchat.files import Accept, UploadedFile, UploadLimits
+from nbchat.ids import new_id
+from nbchat.message import Message
+from nbchat.protocol import AskSpec
+
+AskKind = Literal["text", "action", "file", "element"]
+
+
+@dataclass
+class PendingAsk:
+    id: str
+    kind: AskKind
+    step_id: str
+    future: asyncio.Future[Any]
+    actions: dict[str, Action] = field(default_factory=dict)
+    limits: UploadLimits | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+
+
+class _Ask(Message):
+    kind: AskKind = "text"
+
+    def __init__(self, content: str, author: str | None = None, timeout: float = 60,
+                 raise_on_timeout: bool = False, **kwargs: Any) -> None:
+        super().__init__(content=content, author=author, **kwargs)
+        self.timeout = timeout
+        self.raise_on_timeout = raise_on_timeout
+
+    def _spec(self) -> AskSpec:
+        return {}
+
+    def _pending(self, future: asyncio.Future[Any]) -> PendingAsk:
+        return PendingAsk(id=new_id(), kind=self.kind, step_id=self.id, future=future)
+
+    async def _ask(self) -> Any:
+        session = get_session(f"{type(self).__name__}.send")
+        self.wait_for_answer = True
+        await super().send()
+        pending = self._pending(asyncio.get_running_loop().create_future())
+        pending.event = {"type": "ask", "askId": pending.id, "kind": self.kind,
+                         "stepId": self.id, "timeout": self.timeout, "spec": self._spec()}
+        session.open_ask(pending)
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), self.timeout)
+        except TimeoutError:
+            if self.raise_on_timeout:
+                raise AskTimeoutError(
+                    f"no answer to {type(self).__name__} within {self.timeout} s"
+                ) from None
+            return None
+        finally:
+            session.close_ask(pending)
+            self.wait_for_answer = False
+            await self.update()
+
+
+class AskUserMessage(_Ask):
+    """Ask for a text reply; returns the user's message as a step dict (text in `output`)."""
+
+    kind = "text"
+
+    async def send(self) -> Any:
+        return await self._ask()
+
+
+class AskActionMessage(_Ask):
+    """Ask the user to click one of `actions`; returns {name, payload, label, …}."""
+
+    kind = "action"
+
+    def __init__(self, content: str, actions: list[Action], author: str | None = None,
+                 timeout: float = 90, raise_on_timeout: bool = False, **kwargs: Any) -> None:
+        if not actions:
+            raise ValueError("AskActionMessage needs at least one Action")
+        super().__init__(content, author, timeout, raise_on_timeout, **kwargs)
+        self.ask_actions = actions
+        for action in actions:
+            action.for_id = self.id
+
+    def _spec(self) -> AskSpec:
+        return {"actions": [a.to_dict() for a in self.ask_actions]}
+
+    def _pending(self, future: asyncio.Future[Any]) -> PendingAsk:
+        pending = super()._pending(future)
+        pending.actions = {a.id: a for a in self.ask_actions}
+        return pending
+
+    async def send(self) -> Any:
+        session = get_session("AskActionMessage.send")
+        for action in self.ask_actions:
+            session.actions[action.id] = action
+        try:
+            return await self._ask()
+        finally:
+            for action in self.ask_actions:
+                session.actions.pop(action.id, None)
+
+
+class AskFileMessage(_Ask):
+    """Ask for files; returns a list of UploadedFile (id, name, path, size, type)."""
+
+    kind = "file"
+
+    def __init__(self, content: str, accept: Accept, max_size_mb: int = 2,
+                 max_files: int = 1, author: str | None = None, timeout: float = 90,
+                 raise_on_timeout: bool = False, **kwargs: Any) -> None:
+        super().__init__(content, author, timeout, raise_on_timeout, **kwargs)
+        self.limits = UploadLimits(accept=accept, max_size_mb=max_size_mb, max_files=max_files)
+
+    def _spec(self) -> AskSpec:
+        accept = self.limits.accept or ["*/*"]
+        return {"accept": accept, "maxSizeMb": int(self.limits.max_size_mb),
+                "maxFiles": self.limits.max_files}
+
+    def _pending(self, future: asyncio.Future[Any]) -> PendingAsk:
+        pending = super()._pending(future)
+        pending.limits = self.limits
+        return pending
+
+    async def send(self) -> list[UploadedFile] | None:  # type: ignore[override]
+        result: list[UploadedFile] | None = await self._ask()
+        return result
+
+
+class AskElementMessage(_Ask):
+    """Show a custom element as a form and return the values the user submits."""
+
+    kind = "element"
+
+    def __init__(self, content: str, element: CustomElement, author: str | None = None,
+                 timeout: float = 90, raise_on_timeout: bool = False, **kwargs: Any) -> None:
+        super().__init__(content, author, timeout, raise_on_timeout, **kwargs)
+        self.element = element
+
+    def _spec(self) -> AskSpec:
+        return {"element": self.element.to_dict()}
+
+    async def send(self) -> dict[str, Any] | None:  # type: ignore[override]
+        self.element.for_id = self.id
+        result: dict[str, Any] | None = await self._ask()
+        return result

@@ -1,0 +1,138 @@
+"""The `nbchat` command.
+
+    nbchat chat APP      talk to an app (.py or .ipynb) in the terminal
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from nbchat.errors import NbchatError
+from nbchat.testing import ChatTestClient
+from nbchat.types import MESSAGE_STEP_TYPES
+
+HELP = "Type a message and press Enter. /click NAME clicks an action, /quit leaves."
+
+
+class TerminalView:
+    """Prints protocol events as they arrive: streamed text appears as it is generated."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.streamed: set[str] = set()
+        self.shown: set[str] = set()
+        self.open_line = False
+
+    def _line(self, text: str) -> None:
+        if self.open_line:
+            self.out.write("\n")
+            self.open_line = False
+        self.out.write(text + "\n")
+
+    def __call__(self, batch: list[dict[str, Any]]) -> None:
+        for event in batch:
+            self.render(event)
+        self.out.flush()
+
+    def render(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "step":
+            self._step(event["step"])
+        elif kind == "token" and event["id"] in self.streamed:
+            self.out.write(event["delta"])
+            self.open_line = True
+        elif kind == "action":
+            action = event["action"]
+            self._line(f"  [{action['label']}]  (/click {action['name']})")
+        elif kind == "element":
+            element = event["element"]
+            self._line(f"  📎 {element['type']}: {element['name']}")
+        elif kind == "error":
+            self._line(f"! {event['message']}")
+        elif kind == "ask" and event["kind"] == "action":
+            names = ", ".join(a["name"] for a in event["spec"]["actions"])
+            self._line(f"  choose with /click NAME: {names}")
+
+    def _step(self, step: dict[str, Any]) -> None:
+        if step["type"] == "user_message":
+            return
+        if step["type"] in MESSAGE_STEP_TYPES:
+            if step["streaming"] and step["id"] not in self.streamed:
+                self.streamed.add(step["id"])
+                self._line(f"{step['name']}:")
+                self.out.write(step["output"])
+                self.open_line = True
+            elif not step["streaming"] and step["id"] not in self.shown:
+                self.shown.add(step["id"])
+                if step["id"] in self.streamed:
+                    if self.open_line:
+                        self.out.write("\n")
+                        self.open_line = False
+                else:
+                    prefix = "error" if step["isError"] else step["name"]
+                    self._line(f"{prefix}: {step['output']}")
+            return
+        if step["end"] is None and step["id"] not in self.shown:
+            self.shown.add(step["id"])
+            self._line(f"  ⚙ {step['name']} ({step['type']})")
+        elif step["end"] is not None:
+            mark = "✗" if step["isError"] else "✓"
+            self._line(f"  {mark} {step['name']}: {step['output'][:200]}")
+
+
+async def chat(path: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    view = TerminalView(stdout)
+    client = ChatTestClient(path, timeout=3600)
+    original = client._receive
+
+    def receive(batch: list[dict[str, Any]]) -> None:
+        original(batch)
+        view(batch)
+
+    client._receive = receive  # type: ignore[method-assign]
+    stdout.write(HELP + "\n")
+    async with client:
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line or line.strip() == "/quit":
+                return
+            text = line.rstrip("\n")
+            try:
+                if text.startswith("/click "):
+                    name = text.removeprefix("/click ").strip()
+                    if client.pending_ask and client.pending_ask["kind"] == "action":
+                        await client.choose(name)
+                    else:
+                        await client.click(name)
+                elif client.pending_ask and client.pending_ask["kind"] == "file":
+                    await client.upload([p for p in text.split() if p])
+                elif text.strip():
+                    await client.send(text)
+            except (AssertionError, OSError) as exc:
+                view._line(f"! {exc}")
+            stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nbchat", description="nbchat command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat_cmd = sub.add_parser("chat", help="talk to an app in the terminal")
+    chat_cmd.add_argument("app", type=Path, help="an app file (.py) or notebook (.ipynb)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "chat":
+            asyncio.run(chat(args.app))
+    except NbchatError as exc:
+        print(f"nbchat: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""Elements attached to messages and steps: images, files, tables, figures, …
+
+Content comes from bytes or text, from a path the *author's code* gives, or from a URL
+the author gives. No element is ever built from a path or URL a client sent (Chainlit's
+CVE-2026-22218/22219): the protocol has no client event that carries one.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nbchat.context import get_session
+from nbchat.ids import new_id
+from nbchat.types import ElementDict
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"ID3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+)
+
+
+def sniff_mime(data: bytes) -> str | None:
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return None
+
+
+class Element:
+    """Base class; use a subclass (Text, Image, File, …)."""
+
+    type: ClassVar[str] = "file"
+    default_display: ClassVar[str] = "inline"
+    default_mime: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        name: str = "",
+        content: bytes | str | None = None,
+        path: str | Path | None = None,
+        url: str | None = None,
+        display: str | None = None,
+        size: str | None = None,
+        language: str | None = None,
+        mime: str | None = None,
+        for_id: str | None = None,
+        id: str | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        if display not in (None, "inline", "side", "page"):
+            raise ValueError(f"display must be 'inline', 'side' or 'page', got {display!r}")
+        self.name = name
+        self.content = content
+        self.path = Path(path) if path is not None else None
+        self.url = url
+        self.display = display or self.default_display
+        self.size = size
+        self.language = language
+        self.mime = mime
+        self.for_id = for_id
+        self.id = id or new_id()
+        self.thread_id = thread_id
+        self.object_key: str | None = None
+        self.sent = False
+
+    def _guess_mime(self, data: bytes | None) -> str | None:
+        if self.mime:
+            return self.mime
+        for candidate in (self.name, str(self.path or ""), self.url or ""):
+            if candidate:
+                guess = mimetypes.guess_type(candidate)[0]
+                if guess:
+                    return guess
+        if data is not None:
+            return sniff_mime(data) or self.default_mime
+        return self.default_mime
+
+    def inline_content(self) -> str | None:
+        """Text sent inside the event (text-like elements); None for byte elements."""
+        return None
+
+    def load_bytes(self) -> bytes | None:
+        """The element's bytes: from content, or read from the author's path."""
+        if isinstance(self.content, bytes):
+            return self.content
+        if isinstance(self.content, str):
+            return self.content.encode()
+        if self.path is not None:
+            return self.path.read_bytes()
+        return None
+
+    def to_dict(self) -> ElementDict:
+        data: ElementDict = {
+            "id": self.id, "threadId": self.thread_id, "type": self.type,
+            "name": self.name, "display": self.display, "forId": self.for_id,
+            "mime": self.mime, "size": self.size, "language": self.language,
+            "url": self.url, "objectKey": self.object_key,
+        }
+        inline = self.inline_content()
+        if inline is not None:
+            data["content"] = inline
+        return data
+
+    async def send(self, for_id: str | None = None) -> Element:
+        session = get_session(f"{type(self).__name__}.send")
+        if for_id is not None:
+            self.for_id = for_id
+        self.thread_id = session.thread_id
+        if self.url is None and self.inline_content() is None and self.object_key is None:
+            data = self.load_bytes()
+            if data is None:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r} has nothing to show: "
+                    "give it content, a path or a url"
+                )
+            self.mime = self._guess_mime(data)
+            self.object_key = session.put_blob(data, self.mime or "application/octet-stream")
+        else:
+            self.mime = self._guess_mime(None)
+        session.elements[self.id] = self
+        session.emitter.emit({"type": "element", "element": self.to_dict()})
+        self.sent = True
+        return self
+
+    async def remove(self) -> bool:
+        session = get_session(f"{type(self).__name__}.remove")
+        if session.elements.pop(self.id, None) is not None:
+            session.emitter.emit({"type": "element_delete", "id": self.id})
+        return True
+
+
+class Text(Element):
+    type = "text"
+    default_display = "side"
+    default_mime = "text/plain"
+
+    def inline_content(self) -> str | None:
+        if isinstance(self.content, str):
+            return self.content
+        data = self.load_bytes()
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
+
+class Image(Element):
+    type = "image"
+
+    def __init__(self, *args: Any, size: str = "medium", **kwargs: Any) -> None:
+        if size not in ("small", "medium", "large"):
+            raise ValueError(f"Image size must be small, medium or large, got {size!r}")
+        super().__init__(*args, **kwargs)
+        self.size = size
+
+
+class File(Element):
+    type = "file"
+    default_mime = "application/octet-stream"
+
+
+class Pdf(Element):
+    type = "pdf"
+    default_display = "side"
+    default_mime = "application/pdf"
+
+    def __init__(self, *args: Any, page: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.page = page
+
+    def to_dict(self) -> ElementDict:
+        data = super().to_dict()
+        data["page"] = self.page
+        return data
+
+
+class Audio(Element):
+    type = "audio"
+
+    def __init__(self, *args: Any, auto_play: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.auto_play = auto_play
+
+    def to_dict(self) -> ElementDict:
+        data = super().to_dict()
+        data["autoPlay"] = self.auto_play
+        return data
+
+
+class Video(Element):
+    type = "video"
+
+    def __init__(self, *args: Any, player_config: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.player_config = player_config
+
+    def to_dict(self) -> ElementDict:
+        data = super().to_dict()
+        data["playerConfig"] = self.player_config
+        return data
+
+
+class Plotly(Element):
+    """A Plotly figure, sent as its JSON (the browser renders it)."""
+
+    type = "plotly"
+    default_mime = "application/json"
+
+    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.figure = figure
+
+    def inline_content(self) -> str | None:
+        if self.figure is not None:
+            return str(self.figure.to_json())
+        return self.content if isinstance(self.content, str) else None
+
+
+class Pyplot(Element):
+    """A Matplotlib figure, rendered to PNG by the server when sent."""
+
+    type = "image"
+    default_mime = "image/png"
+
+    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if figure is None:
+            raise ValueError("Pyplot needs figure=<a matplotlib Figure>")
+        self.figure = figure
+
+    def load_bytes(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+class Dataframe(Element):
+    """A table: a pandas DataFrame (or {columns, data}), sent as JSON in split orient."""
+
+    type = "dataframe"
+    default_mime = "application/json"
+
+    def __init__(self, *args: Any, data: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.data = data
+
+    def inline_content(self) -> str | None:
+        if self.data is None:
+            return self.content if isinstance(self.content, str) else None
+        if hasattr(self.data, "to_json"):
+            return str(self.data.to_json(orient="split", date_format="iso"))
+        return json.dumps(self.data, default=str)
+
+
+class TaskStatus(StrEnum):
+    READY = "ready"
+    RUNNING = "running"
+    FAILED = "failed"
+    DONE = "done"
+
+
+class Task:
+    def __init__(self, title: str, status: TaskStatus = TaskStatus.READY,
+                 for_id: str | None = None) -> None:
+        self.title = title
+        self.status = status
+        self.for_id = for_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "status": TaskStatus(self.status).value,
+                "forId": self.for_id}
+
+
+class TaskList(Element):
+    """A live checklist shown beside the chat; `await task_list.send()` after changes."""
+
+    type = "tasklist"
+    default_display = "side"
+
+    def __init__(self, *args: Any, status: str = "Ready", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tasks: list[Task] = []
+        self.status = status
+        self.name = self.name or "tasklist"
+
+    async def add_task(self, task: Task) -> None:
+        self.tasks.append(task)
+
+    def inline_content(self) -> str:
+        return json.dumps({"status": self.status, "tasks": [t.to_dict() for t in self.tasks]})
+
+
+class CustomElement(Element):
+    """A custom element rendered by name with `props` (sanitized JSON view by default)."""
+
+    type = "custom"
+
+    def __init__(self, *args: Any, props: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.props = props or {}
+
+    def inline_content(self) -> str:
+        return json.dumps(self.props, default=str)
+
+    def to_dict(self) -> ElementDict:
+        data = super().to_dict()
+        data["props"] = self.props
+        return data

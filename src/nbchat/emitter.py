@@ -1,0 +1,126 @@
+"""Outbound events: sequence numbers, token coalescing, replay buffer.
+
+Every peer sends one wire frame per token; this emitter sends one token delta per step per
+flush. Tokens wait at most `interval` seconds (or until `max_chars` are pending); any other
+event first moves pending tokens ahead of itself, so order is kept, and is flushed on the
+next loop iteration together with whatever else was emitted in the same iteration.
+
+Everything here is synchronous and cheap: it runs once per streamed token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from nbchat.transports.base import Transport
+
+Event = dict[str, Any]
+Listener = Callable[[list[Event]], None]
+
+
+class Emitter:
+    def __init__(
+        self,
+        *,
+        interval: float = 0.03,
+        max_chars: int = 65536,
+        replay_size: int = 4096,
+    ) -> None:
+        self.interval = interval
+        self.max_chars = max_chars
+        self.seq = 0
+        self.transport: Transport | None = None
+        self.replay: deque[Event] = deque(maxlen=replay_size)
+        # Called with every flushed batch (after seq numbers are set): state mirror, store.
+        self.listeners: list[Listener] = []
+        self._out: list[Event] = []
+        self._tokens: dict[str, list[str]] = {}
+        self._replace: set[str] = set()
+        self._pending_chars = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._soon: asyncio.Handle | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ producing
+
+    def emit(self, event: Event) -> None:
+        """Queue a non-token event; pending tokens go out before it."""
+        if self._tokens:
+            self._drain_tokens()
+        self._out.append(event)
+        if self._soon is None and not self._closed:
+            self._soon = asyncio.get_running_loop().call_soon(self.flush)
+
+    def token(self, step_id: str, delta: str, replace: bool = False) -> None:
+        """Queue streamed text for a step; `replace` discards what is pending for it."""
+        parts = self._tokens.get(step_id)
+        if replace or parts is None:
+            if replace:
+                self._replace.add(step_id)
+            self._tokens[step_id] = parts = []
+        parts.append(delta)
+        self._pending_chars += len(delta)
+        if self._pending_chars >= self.max_chars:
+            self.flush()
+        elif self._timer is None and not self._closed:
+            self._timer = asyncio.get_running_loop().call_later(self.interval, self.flush)
+
+    def _drain_tokens(self) -> None:
+        for step_id, parts in self._tokens.items():
+            event: Event = {"type": "token", "id": step_id, "delta": "".join(parts)}
+            if step_id in self._replace:
+                event["replace"] = True
+            self._out.append(event)
+        self._tokens = {}
+        self._replace.clear()
+        self._pending_chars = 0
+
+    # ------------------------------------------------------------------ delivering
+
+    def flush(self) -> None:
+        """Send everything pending now, as one batch."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
+        if self._tokens:
+            self._drain_tokens()
+        if not self._out:
+            return
+        batch, self._out = self._out, []
+        seq = self.seq
+        for event in batch:
+            seq += 1
+            event["seq"] = seq
+        self.seq = seq
+        self.replay.extend(batch)
+        for listener in self.listeners:
+            listener(batch)
+        if self.transport is not None:
+            self.transport.send(batch)
+
+    def missed_since(self, last_seq: int) -> list[Event] | None:
+        """Events after `last_seq` from the replay buffer; None if some fell out of it."""
+        self.flush()
+        if last_seq >= self.seq:
+            return []
+        if not self.replay or self.replay[0]["seq"] > last_seq + 1:
+            return None
+        return [e for e in self.replay if e["seq"] > last_seq]
+
+    def send_direct(self, events: list[Event]) -> None:
+        """Send already-numbered events (a replay) to the current transport only."""
+        if self.transport is not None and events:
+            self.transport.send(events)
+
+    def close(self) -> None:
+        self.flush()
+        self._closed = True
+        self.transport = None
+        self.listeners.clear()
+        self.replay.clear()

@@ -1,0 +1,162 @@
+"""Files a user uploaded into a session: checked while they stream in, stored under
+server-generated ids in the session's own folder, removed when the session closes."""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from nbchat.ids import new_id
+
+Accept = list[str] | dict[str, list[str]]
+
+
+@dataclass
+class UploadedFile:
+    """An uploaded file (Chainlit's AskFileResponse): `path` is on the server."""
+
+    id: str
+    name: str
+    path: str
+    size: int
+    type: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "size": self.size, "type": self.type}
+
+
+class UploadRejected(ValueError):
+    """An upload broke a limit; the message says which."""
+
+
+def _accepted(name: str, mime: str, accept: Accept | None) -> bool:
+    """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}."""
+    if not accept:
+        return True
+    patterns = list(accept) if isinstance(accept, dict) else accept
+    extensions = [e for exts in accept.values() for e in exts] if isinstance(accept, dict) else []
+    suffix = Path(name).suffix.lower()
+    guessed = mimetypes.guess_type(name)[0] or ""
+    for pattern in patterns:
+        pattern = pattern.lower()
+        if pattern.startswith("."):
+            if suffix == pattern:
+                return True
+        elif pattern in ("*", "*/*"):
+            return True
+        elif pattern.endswith("/*"):
+            prefix = pattern[:-1]
+            if mime.lower().startswith(prefix) and (not guessed or guessed.startswith(prefix)):
+                return True
+        elif pattern in (mime.lower(), guessed):
+            return True
+    return suffix in {e.lower() for e in extensions}
+
+
+@dataclass
+class UploadLimits:
+    accept: Accept | None = None
+    max_size_mb: float = 500
+    max_files: int = 20
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_size_mb * 1024 * 1024)
+
+    def check_start(self, name: str, mime: str, declared_size: int) -> None:
+        if not _accepted(name, mime, self.accept):
+            raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted")
+        if declared_size > self.max_bytes:
+            raise UploadRejected(f"{name!r} is {declared_size} bytes; limit is "
+                                 f"{self.max_size_mb} MB")
+
+
+class _Upload:
+    def __init__(self, file: UploadedFile, handle: IO[bytes], limit: int) -> None:
+        self.file = file
+        self.handle = handle
+        self.limit = limit
+        self.received = 0
+
+
+class FileStore:
+    """Per-session upload folder. Nothing here ever joins a client string into a path."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self.files: dict[str, UploadedFile] = {}
+        self._open: dict[str, _Upload] = {}
+
+    def _folder(self) -> Path:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="nbchat-uploads-"))
+        return self._dir
+
+    def begin(self, upload_id: str, name: str, mime: str, size: int,
+              limits: UploadLimits) -> None:
+        if upload_id in self._open:
+            raise UploadRejected(f"upload {upload_id!r} is already in progress")
+        limits.check_start(name, mime, size)
+        file_id = new_id()
+        path = self._folder() / file_id
+        safe_name = Path(name.replace("\\", "/")).name[:255] or "upload"
+        file = UploadedFile(id=file_id, name=safe_name, path=str(path), size=0,
+                            type=mime or "application/octet-stream")
+        self._open[upload_id] = _Upload(file, path.open("wb"), min(size, limits.max_bytes))
+
+    def write(self, upload_id: str, chunk: bytes) -> None:
+        upload = self._open.get(upload_id)
+        if upload is None:
+            raise UploadRejected(f"no upload {upload_id!r} in progress; send upload_start first")
+        upload.received += len(chunk)
+        if upload.received > upload.limit:
+            self.abort(upload_id)
+            raise UploadRejected(f"{upload.file.name!r} is larger than declared or allowed "
+                                 f"({upload.limit} bytes)")
+        upload.handle.write(chunk)
+
+    def finish(self, upload_id: str) -> UploadedFile:
+        upload = self._open.pop(upload_id, None)
+        if upload is None:
+            raise UploadRejected(f"no upload {upload_id!r} in progress")
+        upload.handle.close()
+        upload.file.size = upload.received
+        self.files[upload.file.id] = upload.file
+        return upload.file
+
+    def abort(self, upload_id: str) -> None:
+        upload = self._open.pop(upload_id, None)
+        if upload is not None:
+            upload.handle.close()
+            Path(upload.file.path).unlink(missing_ok=True)
+
+    def add(self, name: str, mime: str, data: bytes, limits: UploadLimits) -> UploadedFile:
+        """Store a whole file at once (in-process hosts and HTTP uploads)."""
+        upload_id = new_id()
+        self.begin(upload_id, name, mime, len(data), limits)
+        self.write(upload_id, data)
+        return self.finish(upload_id)
+
+    def take(self, file_ids: list[str], limits: UploadLimits) -> list[UploadedFile]:
+        """The files for ids a client named, checked against `limits`; unknown ids fail."""
+        unknown = [f for f in file_ids if f not in self.files]
+        if unknown:
+            raise UploadRejected(f"unknown file id(s): {', '.join(unknown)}")
+        if len(file_ids) > limits.max_files:
+            raise UploadRejected(f"{len(file_ids)} files sent; at most {limits.max_files} allowed")
+        files = [self.files[f] for f in file_ids]
+        for file in files:
+            limits.check_start(file.name, file.type, file.size)
+        return files
+
+    def close(self) -> None:
+        for upload_id in list(self._open):
+            self.abort(upload_id)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        self.files.clear()

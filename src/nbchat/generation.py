@@ -1,0 +1,51 @@
+"""LLM generation metadata attached to `llm` steps (Chainlit / Literal AI shapes)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class BaseGeneration:
+    provider: str | None = None
+    model: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] | None = None
+    input_token_count: int | None = None
+    output_token_count: int | None = None
+    token_count: int | None = None
+    duration: float | None = None
+    tt_first_token: float | None = None
+    token_throughput_in_s: float | None = None
+    error: str | None = None
+    tags: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        # Literal AI's camelCase keys, so exported history reads the same as Chainlit's.
+        renames = {
+            "input_token_count": "inputTokenCount",
+            "output_token_count": "outputTokenCount",
+            "token_count": "tokenCount",
+            "tt_first_token": "ttFirstToken",
+            "token_throughput_in_s": "tokenThroughputInSeconds",
+            "message_completion": "messageCompletion",
+        }
+        return {renames.get(k, k): v for k, v in data.items()}
+
+
+@dataclass
+class ChatGeneration(BaseGeneration):
+    """A chat model call: `messages` are {role, content} dicts, roles user/assistant/…"""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    message_completion: dict[str, Any] | None = None
+    type: str = "CHAT"
+
+
+@dataclass
+class CompletionGeneration(BaseGeneration):
+    prompt: str | None = None
+    completion: str | None = None
+    type: str = "COMPLETION"

@@ -1,0 +1,222 @@
+"""ChatSession: everything one open chat holds, and the registry that owns sessions.
+
+A session outlives its connection: a transport attaches and detaches, and a client that
+reconnects gets what it missed. Closing a session releases everything it held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from nbchat.app import App
+from nbchat.config import Config
+from nbchat.context import current_session
+from nbchat.emitter import Emitter
+from nbchat.files import FileStore
+from nbchat.ids import new_id
+from nbchat.state import SessionState
+from nbchat.transports.base import Transport
+from nbchat.types import FeedbackDict, StepDict, User
+
+if TYPE_CHECKING:
+    from nbchat.action import Action
+    from nbchat.ask import PendingAsk
+    from nbchat.element import Element
+    from nbchat.input_widget import InputWidget
+    from nbchat.step import StepBase
+
+log = logging.getLogger("nbchat")
+
+
+class ChatSession:
+    def __init__(
+        self,
+        app: App,
+        config: Config,
+        *,
+        user: User | None = None,
+        id: str | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        self.id = id or new_id()
+        self.app = app
+        self.config = config
+        self.user = user
+        self.thread_id = thread_id or new_id()
+        runtime = config.runtime
+        self.emitter = Emitter(
+            interval=runtime.stream_interval_ms / 1000,
+            max_chars=runtime.stream_max_chars,
+            replay_size=runtime.replay_buffer,
+        )
+        self.state = SessionState()
+        self.emitter.listeners.append(self.state.apply)
+        self.user_data: dict[str, Any] = {}
+        self.chat_profile: str | None = None
+        self.chat_settings: dict[str, Any] = {}
+        self.settings_inputs: dict[str, InputWidget] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.actions: dict[str, Action] = {}
+        self.elements: dict[str, Element] = {}
+        self.open_steps: dict[str, StepBase] = {}
+        self.asks: dict[str, PendingAsk] = {}
+        self.feedback: dict[str, FeedbackDict] = {}
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+        self.files = FileStore()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.message_lock = asyncio.Lock()
+        # Set while no callback runs, or while one waits on an ask: "the app is idle".
+        self.quiet = asyncio.Event()
+        self.quiet.set()
+        self._busy = 0
+        self.started = False
+        self.closed = False
+        # Persistence hook: awaited with the user's message before on_message runs.
+        self.before_message: Callable[[StepDict], Awaitable[None]] | None = None
+
+    # ------------------------------------------------------------------ values
+
+    def builtin_values(self) -> dict[str, Any]:
+        return {"id": self.id, "user": self.user, "chat_profile": self.chat_profile,
+                "chat_settings": dict(self.chat_settings), "thread_id": self.thread_id,
+                "env": {}}
+
+    # ------------------------------------------------------------------ outbound
+
+    def attach(self, transport: Transport) -> None:
+        if self.emitter.transport is not None and self.emitter.transport is not transport:
+            self.emitter.transport.close()
+        self.emitter.transport = transport
+
+    def detach(self, transport: Transport | None = None) -> None:
+        if transport is None or self.emitter.transport is transport:
+            self.emitter.transport = None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.emitter.emit(event)
+
+    def error(self, code: str, message: str) -> None:
+        self.emitter.emit({"type": "error", "code": code, "message": message})
+
+    def step_changed(self, step: StepBase) -> None:
+        self.emitter.emit({"type": "step", "step": step.to_dict()})
+
+    def step_removed(self, step: StepBase) -> None:
+        self.open_steps.pop(step.id, None)
+        self.emitter.emit({"type": "step_delete", "id": step.id})
+
+    def put_blob(self, data: bytes, mime: str) -> str:
+        key = new_id()
+        self.blobs[key] = (data, mime)
+        return key
+
+    def get_blob(self, key: str) -> tuple[bytes, str] | None:
+        """Bytes of an element or uploaded file of this session, by server-made key."""
+        if key in self.blobs:
+            return self.blobs[key]
+        file = self.files.files.get(key)
+        if file is not None:
+            with open(file.path, "rb") as handle:
+                return handle.read(), file.type
+        return None
+
+    # ------------------------------------------------------------------ asks and tasks
+
+    def open_ask(self, ask: PendingAsk) -> None:
+        self.asks[ask.id] = ask
+        self.emitter.emit(ask.event)
+        self._update_quiet()
+
+    def close_ask(self, ask: PendingAsk) -> None:
+        if self.asks.pop(ask.id, None) is not None and not self.closed:
+            self.emitter.emit({"type": "ask_cancel", "askId": ask.id})
+        self._update_quiet()
+
+    def _update_quiet(self) -> None:
+        if self._busy == 0 or self.asks:
+            self.quiet.set()
+        else:
+            self.quiet.clear()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` as a task of this session (its context carries the session)."""
+        token = current_session.set(self)
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        finally:
+            current_session.reset(token)
+        self.tasks.add(task)
+        self._busy += 1
+        self._update_quiet()
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        self._busy -= 1
+        self._update_quiet()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("nbchat task failed", exc_info=task.exception())
+
+    async def wait_quiet(self) -> None:
+        """Return once no callback runs or one waits on an ask; flush what is pending."""
+        await self.quiet.wait()
+        self.emitter.flush()
+
+    # ------------------------------------------------------------------ inbound
+
+    async def receive(self, frame: str | bytes | dict[str, Any],
+                      buffers: list[bytes] | None = None) -> None:
+        """Handle one client event (as sent on the wire) and its binary buffers."""
+        from nbchat.runtime import handle
+
+        await handle(self, frame, buffers or [])
+
+    async def close(self) -> None:
+        """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
+        if self.closed:
+            return
+        from nbchat.runtime import end_session
+
+        await end_session(self)
+        self.closed = True
+        for ask in list(self.asks.values()):
+            ask.future.cancel()
+        self.asks.clear()
+        self.files.close()
+        self.emitter.close()
+        self.blobs.clear()
+        self.actions.clear()
+        self.elements.clear()
+        self.open_steps.clear()
+        self.user_data.clear()
+        self.state = SessionState()
+
+
+class SessionRegistry:
+    """The live sessions of one host (a widget kernel, a server worker)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, ChatSession] = {}
+
+    def add(self, session: ChatSession) -> ChatSession:
+        self.sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> ChatSession | None:
+        return self.sessions.get(session_id)
+
+    async def close(self, session_id: str) -> None:
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            await session.close()
+
+    async def close_all(self) -> None:
+        for session_id in list(self.sessions):
+            await self.close(session_id)
+
+    def __len__(self) -> int:
+        return len(self.sessions)

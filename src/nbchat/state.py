@@ -1,0 +1,85 @@
+"""The last known state of a session's chat, kept by applying its own outbound events.
+
+It answers a client whose missed events fell out of the replay buffer (a `snapshot`), and
+lets the runtime check what a client refers to (a step to edit or rate) without asking it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbchat.types import StepDict
+
+
+class SessionState:
+    def __init__(self) -> None:
+        self.steps: dict[str, StepDict] = {}
+        self.elements: dict[str, dict[str, Any]] = {}
+        self.actions: dict[str, dict[str, Any]] = {}
+        self.ask: dict[str, Any] | None = None
+        self.settings: dict[str, Any] | None = None
+        self.running = 0
+
+    def apply(self, batch: list[dict[str, Any]]) -> None:
+        for event in batch:
+            kind = event["type"]
+            if kind == "token":
+                step = self.steps.get(event["id"])
+                if step is not None:
+                    step["output"] = (
+                        event["delta"] if event.get("replace") else step["output"] + event["delta"]
+                    )
+            elif kind == "step":
+                # A copy: the event itself stays as sent in the replay buffer.
+                self.steps[event["step"]["id"]] = dict(event["step"])  # type: ignore[assignment]
+            elif kind == "step_delete":
+                self.steps.pop(event["id"], None)
+            elif kind == "element":
+                self.elements[event["element"]["id"]] = event["element"]
+            elif kind == "element_delete":
+                self.elements.pop(event["id"], None)
+            elif kind == "action":
+                self.actions[event["action"]["id"]] = event["action"]
+            elif kind == "action_delete":
+                self.actions.pop(event["id"], None)
+            elif kind == "ask":
+                self.ask = event
+            elif kind == "ask_cancel":
+                if self.ask is not None and self.ask["askId"] == event["askId"]:
+                    self.ask = None
+            elif kind == "settings":
+                self.settings = event
+            elif kind == "feedback":
+                step = self.steps.get(event["stepId"])
+                if step is not None:
+                    step["feedback"] = event["feedback"]
+            elif kind == "snapshot":
+                self._load(event)
+            elif kind == "task_start":
+                self.running += 1
+            elif kind == "task_end":
+                self.running = max(0, self.running - 1)
+
+    def _load(self, snapshot: dict[str, Any]) -> None:
+        self.steps = {s["id"]: dict(s) for s in snapshot["steps"]}  # type: ignore[misc]
+        self.elements = {e["id"]: e for e in snapshot["elements"]}
+        self.actions = {a["id"]: a for a in snapshot["actions"]}
+        self.ask = snapshot["ask"]
+        self.settings = snapshot["settings"]
+        self.running = 1 if snapshot["running"] else 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "type": "snapshot",
+            "steps": list(self.steps.values()),
+            "elements": list(self.elements.values()),
+            "actions": list(self.actions.values()),
+            "ask": self.ask,
+            "settings": self.settings,
+            "running": self.running > 0,
+        }
+
+    def steps_after(self, step_id: str) -> list[str]:
+        """Ids of the steps created after `step_id`, in creation order."""
+        ids = list(self.steps)
+        return ids[ids.index(step_id) + 1:] if step_id in self.steps else []

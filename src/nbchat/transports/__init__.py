@@ -1,0 +1,1 @@
+"""Transports move batches of protocol events; they know nothing of messages or steps."""
