@@ -8,7 +8,7 @@ on first use, so `import nbchat` stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any as _Any
 
 from nbchat.action import Action
 from nbchat.app import (
@@ -86,7 +86,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbchat' has no attribute {name!r}")

@@ -45,7 +45,6 @@ class UIConfig:
     # Raw HTML in messages is sanitized away unless this is on (security invariant 4).
     unsafe_allow_html: bool = False
     default_collapse_content: bool = True
-    show_readme_as_default: bool = False
 
 
 @dataclass(frozen=True)
