@@ -83,6 +83,8 @@ _LAZY = {
     "LangchainCallbackHandler": "nbchat.integrations.langchain",
     "LangchainTracer": "nbchat.integrations.langchain",
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
+    "ChatWidget": "nbchat.widget",
+    "chat": "nbchat.widget",
 }
 
 
@@ -111,6 +113,7 @@ __all__ = [
     "ChatGeneration",
     "ChatProfile",
     "ChatSettings",
+    "ChatWidget",
     "CompletionGeneration",
     "ConfigError",
     "ContextError",
@@ -147,6 +150,7 @@ __all__ = [
     "User",
     "Video",
     "action_callback",
+    "chat",
     "author_rename",
     "context",
     "header_auth_callback",

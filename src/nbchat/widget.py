@@ -1,0 +1,127 @@
+"""The chat widget: the front-end bundle as an anywidget, talking over the kernel comm.
+
+Each displayed `ChatWidget` is its own chat session of the app (the default app unless
+given). `on_chat_start` runs when its first view renders and says hello. Callbacks are looked
+up on every event, so re-running the cell that defines `on_message` changes the replies of
+widgets already on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from nbchat.app import App, default_app
+from nbchat.config import Config, load
+from nbchat.session import ChatSession
+from nbchat.transports.comm import CommTransport
+from nbchat.types import User
+
+log = logging.getLogger("nbchat")
+STATIC = Path(__file__).parent / "static"
+BUNDLE = STATIC / "widget.js"
+
+
+def _bundle() -> str:
+    if not BUNDLE.is_file():
+        raise FileNotFoundError(
+            f"the nbchat front end is not built ({BUNDLE} is missing). Install nbchat with "
+            "pip (`pip install -e .` builds it), or build it by hand: "
+            "`cd js && npm ci && npm run build`."
+        )
+    return BUNDLE.read_text(encoding="utf-8")
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """A chat in a notebook cell output."""
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    # Base URL of the Jupyter server extension's file route, when reachable; element bytes
+    # are then fetched over HTTP instead of the comm.
+    files_url = traitlets.Unicode("").tag(sync=True)
+    # Initial height of the chat in pixels (the user can resize it).
+    height = traitlets.Int(560).tag(sync=True)
+
+    def __init__(self, app: App | None = None, *, config: Config | None = None,
+                 user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(_esm=_bundle(), **kwargs)
+        self.session = ChatSession(app or default_app, config or load(Path.cwd()), user=user)
+        self.transport = CommTransport(self)
+        self.session.attach(self.transport)
+        self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.on_msg(self._on_msg)
+
+    def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        data = [bytes(b) for b in buffers or []]
+        if "host" in content:
+            self._host_request(content)
+            return
+        if self._inbox is None:
+            self._inbox = asyncio.Queue()
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._inbox.put_nowait((content, data))
+
+    async def _read(self) -> None:
+        # One reader keeps client events in order even when a handler awaits.
+        assert self._inbox is not None
+        while True:
+            content, buffers = await self._inbox.get()
+            try:
+                await self.session.receive(content, buffers)
+            except Exception:  # a bug in nbchat must not kill the widget
+                log.exception("nbchat: handling a widget event failed")
+
+    def _host_request(self, content: dict[str, Any]) -> None:
+        if content.get("host") != "file_request":
+            return
+        request_id = content.get("requestId")
+        key = content.get("objectKey")
+        blob = self.session.get_blob(key) if isinstance(key, str) else None
+        if blob is None:
+            self.send({"host": "file_response", "requestId": request_id,
+                       "error": "no such file in this chat"})
+            return
+        data, mime = blob
+        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+
+    def close(self) -> None:
+        """Close the widget and end its chat session (on_chat_end runs)."""
+        if self._reader is not None:
+            self._reader.cancel()
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().create_task(self.session.close())
+        super().close()
+
+
+def chat(app: App | None = None, **options: Any) -> ChatWidget | None:
+    """Show a chat with the app's callbacks in the cell output.
+
+    Under `nbchat serve`, `nbchat chat` and `ChatTestClient` (anything that loads the
+    notebook as an app) this does nothing, so the same notebook works everywhere.
+    """
+    from nbchat.loader import loading
+
+    if loading.get():
+        return None
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with the notebook extras
+        return None
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        print("nbchat.chat() shows a widget in a Jupyter notebook; outside one, run "
+              "`nbchat chat <your file>` to talk to the app in a terminal.")
+        return None
+    widget = ChatWidget(app, **options)
+    display(widget)  # type: ignore[no-untyped-call]
+    return None
