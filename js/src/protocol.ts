@@ -1,0 +1,403 @@
+/**
+ * The wire protocol, mirrored from `src/nbchat/protocol.py` (the source of truth).
+ *
+ * `tests/protocol/test_parity.py` parses the two marked sections below (one interface
+ * per event, one field per line) and checks event names and field names against
+ * `nbchat.protocol.CLIENT_EVENTS` / `SERVER_EVENTS`. Keep that layout when editing.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+type Json = Record<string, unknown>;
+
+// ----------------------------------------------------------------------------- shared shapes
+
+export interface FeedbackDict {
+  forId: string;
+  id?: string | null;
+  value: 0 | 1;
+  comment?: string | null;
+  threadId?: string | null;
+}
+
+export interface StepDict {
+  id: string;
+  name: string;
+  type: string;
+  threadId: string;
+  parentId: string | null;
+  input: string;
+  output: string;
+  isError: boolean;
+  createdAt: string;
+  start: string | null;
+  end: string | null;
+  metadata: Json;
+  tags: string[] | null;
+  language: string | null;
+  generation: Json | null;
+  showInput: boolean | string;
+  defaultOpen: boolean;
+  streaming: boolean;
+  waitForAnswer: boolean;
+  cancelled?: boolean;
+  command?: string | null;
+  feedback?: FeedbackDict | null;
+}
+
+export interface ElementDict {
+  id: string;
+  threadId: string | null;
+  type: string;
+  name: string;
+  display: string;
+  forId: string | null;
+  mime: string | null;
+  size: string | null;
+  language: string | null;
+  url: string | null;
+  objectKey: string | null;
+  content?: string | null;
+  props?: Json;
+  page?: number | null;
+  autoPlay?: boolean | null;
+  playerConfig?: Json | null;
+  chainlitKey?: string | null;
+}
+
+export interface ActionDict {
+  id: string;
+  name: string;
+  forId: string | null;
+  payload: Json;
+  label: string;
+  tooltip: string;
+  icon: string | null;
+}
+
+export interface AskSpec {
+  accept?: string[] | Record<string, string[]>;
+  maxSizeMb?: number;
+  maxFiles?: number;
+  actions?: ActionDict[];
+  element?: ElementDict;
+}
+
+export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
+  "user_message",
+  "assistant_message",
+  "system_message",
+]);
+
+// ---- BEGIN CLIENT EVENTS (checked by tests/protocol/test_parity.py)
+
+export interface Hello {
+  type: "hello";
+  protocolVersion: number;
+  lastSeq?: number;
+  chatProfile?: string;
+  resumeThreadId?: string;
+}
+
+export interface UserMessage {
+  type: "user_message";
+  content: string;
+  fileIds?: string[];
+  command?: string;
+  clientId?: string;
+}
+
+export interface EditMessage {
+  type: "edit_message";
+  id: string;
+  content: string;
+}
+
+export interface ActionClick {
+  type: "action";
+  id: string;
+}
+
+export interface AskResponse {
+  type: "ask_response";
+  askId: string;
+  actionId?: string;
+  fileIds?: string[];
+  values?: Json;
+}
+
+export interface Stop {
+  type: "stop";
+}
+
+export interface SettingsUpdate {
+  type: "settings_update";
+  settings: Json;
+}
+
+export interface Feedback {
+  type: "feedback";
+  stepId: string;
+  value: 0 | 1;
+  comment?: string | null;
+}
+
+export interface FeedbackDelete {
+  type: "feedback_delete";
+  stepId: string;
+}
+
+export interface UploadStart {
+  type: "upload_start";
+  uploadId: string;
+  name: string;
+  mime: string;
+  size: number;
+}
+
+export interface UploadChunk {
+  type: "upload_chunk";
+  uploadId: string;
+}
+
+export interface UploadEnd {
+  type: "upload_end";
+  uploadId: string;
+}
+
+// ---- END CLIENT EVENTS
+
+export type ClientEvent =
+  | Hello
+  | UserMessage
+  | EditMessage
+  | ActionClick
+  | AskResponse
+  | Stop
+  | SettingsUpdate
+  | Feedback
+  | FeedbackDelete
+  | UploadStart
+  | UploadChunk
+  | UploadEnd;
+
+// ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
+
+export interface Welcome {
+  type: "welcome";
+  seq: number;
+  protocolVersion: number;
+  sessionId: string;
+  threadId: string;
+  user: Json | null;
+  config: Json;
+  chatProfiles: Json[];
+  chatProfile: string | null;
+  starters: Json[];
+  commands: Json[];
+}
+
+export interface Snapshot {
+  type: "snapshot";
+  seq: number;
+  steps: StepDict[];
+  elements: ElementDict[];
+  actions: ActionDict[];
+  ask: AskEvent | null;
+  settings: SettingsEvent | null;
+  running: boolean;
+}
+
+export interface StepEvent {
+  type: "step";
+  seq: number;
+  step: StepDict;
+}
+
+export interface StepDelete {
+  type: "step_delete";
+  seq: number;
+  id: string;
+}
+
+export interface TokenEvent {
+  type: "token";
+  seq: number;
+  id: string;
+  delta: string;
+  replace?: boolean;
+}
+
+export interface ElementEvent {
+  type: "element";
+  seq: number;
+  element: ElementDict;
+}
+
+export interface ElementDelete {
+  type: "element_delete";
+  seq: number;
+  id: string;
+}
+
+export interface ActionEvent {
+  type: "action";
+  seq: number;
+  action: ActionDict;
+}
+
+export interface ActionDelete {
+  type: "action_delete";
+  seq: number;
+  id: string;
+}
+
+export interface AskEvent {
+  type: "ask";
+  seq: number;
+  askId: string;
+  kind: "text" | "action" | "file" | "element";
+  stepId: string;
+  timeout: number;
+  spec: AskSpec;
+}
+
+export interface AskCancel {
+  type: "ask_cancel";
+  seq: number;
+  askId: string;
+}
+
+export interface TaskStart {
+  type: "task_start";
+  seq: number;
+}
+
+export interface TaskEnd {
+  type: "task_end";
+  seq: number;
+}
+
+export interface SettingsEvent {
+  type: "settings";
+  seq: number;
+  inputs: Json[];
+}
+
+export interface CommandsEvent {
+  type: "commands";
+  seq: number;
+  commands: Json[];
+}
+
+export interface FeedbackEvent {
+  type: "feedback";
+  seq: number;
+  stepId: string;
+  feedback: FeedbackDict | null;
+}
+
+export interface ThreadEvent {
+  type: "thread";
+  seq: number;
+  id: string;
+  name: string | null;
+}
+
+export interface UploadDone {
+  type: "upload_done";
+  seq: number;
+  uploadId: string;
+  fileId: string;
+}
+
+export interface Notice {
+  type: "notice";
+  seq: number;
+  level: "info" | "success" | "warning" | "error";
+  message: string;
+}
+
+export interface ErrorEvent {
+  type: "error";
+  seq: number;
+  code: string;
+  message: string;
+}
+
+// ---- END SERVER EVENTS
+
+export type ServerEvent =
+  | Welcome
+  | Snapshot
+  | StepEvent
+  | StepDelete
+  | TokenEvent
+  | ElementEvent
+  | ElementDelete
+  | ActionEvent
+  | ActionDelete
+  | AskEvent
+  | AskCancel
+  | TaskStart
+  | TaskEnd
+  | SettingsEvent
+  | CommandsEvent
+  | FeedbackEvent
+  | ThreadEvent
+  | UploadDone
+  | Notice
+  | ErrorEvent;
+
+export type ServerEventType = ServerEvent["type"];
+export type ClientEventType = ClientEvent["type"];
+
+/** Every server event type; `satisfies` makes the compiler check the list is complete. */
+export const SERVER_EVENT_TYPES = [
+  "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
+  "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
+  "commands", "feedback", "thread", "upload_done", "notice", "error",
+] as const satisfies readonly ServerEventType[];
+
+export const CLIENT_EVENT_TYPES = [
+  "hello", "user_message", "edit_message", "action", "ask_response", "stop",
+  "settings_update", "feedback", "feedback_delete", "upload_start", "upload_chunk",
+  "upload_end",
+] as const satisfies readonly ClientEventType[];
+
+// Compile-time completeness: these fail to type-check if a union member is missing above.
+type Missing<All, Listed> = Exclude<All, Listed>;
+const _serverComplete: Missing<ServerEventType, (typeof SERVER_EVENT_TYPES)[number]>[] = [];
+const _clientComplete: Missing<ClientEventType, (typeof CLIENT_EVENT_TYPES)[number]>[] = [];
+void _serverComplete;
+void _clientComplete;
+
+const SERVER_TYPES: ReadonlySet<string> = new Set(SERVER_EVENT_TYPES);
+
+/**
+ * Decode one server frame (a batch). Accepts the JSON text, an array, or the comm
+ * envelope `{events: [...]}`. Events of unknown type or without a numeric `seq` are
+ * dropped (a newer server may send events this client does not know).
+ */
+export function decodeServerFrame(frame: unknown): ServerEvent[] {
+  let value = frame;
+  if (typeof value === "string") value = JSON.parse(value);
+  if (value && typeof value === "object" && !Array.isArray(value) && "events" in value) {
+    value = (value as { events: unknown }).events;
+  }
+  if (!Array.isArray(value)) throw new Error("nbchat: a server frame must be a JSON array of events");
+  const out: ServerEvent[] = [];
+  for (const ev of value) {
+    if (
+      ev && typeof ev === "object" && typeof (ev as Json).type === "string" &&
+      SERVER_TYPES.has((ev as Json).type as string) && typeof (ev as Json).seq === "number"
+    ) {
+      out.push(ev as ServerEvent);
+    }
+  }
+  return out;
+}
+
+export function isMessageStep(step: Pick<StepDict, "type">): boolean {
+  return MESSAGE_STEP_TYPES.has(step.type);
+}

@@ -1,0 +1,67 @@
+/** User intent → client events. Pure builders; the app sends what they return. */
+import {
+  type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
+  type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsUpdate, type Stop,
+  type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
+} from "../protocol";
+
+export function hello(opts: { lastSeq?: number | null; chatProfile?: string | null;
+  resumeThreadId?: string | null } = {}): Hello {
+  const ev: Hello = { type: "hello", protocolVersion: PROTOCOL_VERSION };
+  if (opts.lastSeq !== undefined && opts.lastSeq !== null) ev.lastSeq = opts.lastSeq;
+  if (opts.chatProfile) ev.chatProfile = opts.chatProfile;
+  if (opts.resumeThreadId) ev.resumeThreadId = opts.resumeThreadId;
+  return ev;
+}
+
+export function userMessage(content: string, opts: { fileIds?: string[]; command?: string | null;
+  clientId?: string } = {}): UserMessage {
+  const ev: UserMessage = { type: "user_message", content };
+  if (opts.fileIds && opts.fileIds.length) ev.fileIds = opts.fileIds;
+  if (opts.command) ev.command = opts.command;
+  if (opts.clientId) ev.clientId = opts.clientId;
+  return ev;
+}
+
+export const editMessage = (id: string, content: string): EditMessage =>
+  ({ type: "edit_message", id, content });
+
+export const actionClick = (id: string): ActionClick => ({ type: "action", id });
+
+export function askResponse(askId: string, answer: { actionId?: string; fileIds?: string[];
+  values?: Record<string, unknown> }): AskResponse {
+  return { type: "ask_response", askId, ...answer };
+}
+
+export const stop = (): Stop => ({ type: "stop" });
+
+export const settingsUpdate = (settings: Record<string, unknown>): SettingsUpdate =>
+  ({ type: "settings_update", settings });
+
+export function feedback(stepId: string, value: 0 | 1, comment?: string | null): Feedback {
+  const ev: Feedback = { type: "feedback", stepId, value };
+  if (comment) ev.comment = comment;
+  return ev;
+}
+
+export const feedbackDelete = (stepId: string): FeedbackDelete =>
+  ({ type: "feedback_delete", stepId });
+
+export const uploadStart = (uploadId: string, file: { name: string; type: string; size: number }):
+  UploadStart => ({
+  type: "upload_start", uploadId, name: file.name, mime: file.type || "application/octet-stream",
+  size: file.size,
+});
+
+export const uploadChunk = (uploadId: string): UploadChunk => ({ type: "upload_chunk", uploadId });
+export const uploadEnd = (uploadId: string): UploadEnd => ({ type: "upload_end", uploadId });
+
+let counter = 0;
+/** A client-side id (uploads, clientId of user messages); unique within the page. */
+export function clientId(prefix: string): string {
+  counter += 1;
+  const rand = Math.random().toString(36).slice(2, 10);
+  return `${prefix}_${Date.now().toString(36)}${counter.toString(36)}${rand}`;
+}
+
+export type { ClientEvent };

@@ -1,0 +1,128 @@
+import type { ServerEvent, StepDict } from "../protocol";
+import { type ChatState, MAX_NOTICES, initialState } from "./state";
+
+function without<T>(record: Readonly<Record<string, T>>, id: string): Record<string, T> {
+  if (!(id in record)) return record as Record<string, T>;
+  const copy = { ...record };
+  delete copy[id];
+  return copy;
+}
+
+/** Ids of `id` and every step nested under it (a deleted step takes its children along). */
+function subtree(steps: Readonly<Record<string, StepDict>>, id: string): Set<string> {
+  const doomed = new Set([id]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const step of Object.values(steps)) {
+      if (step.parentId && doomed.has(step.parentId) && !doomed.has(step.id)) {
+        doomed.add(step.id);
+        grew = true;
+      }
+    }
+  }
+  return doomed;
+}
+
+/** Pure: state × server event → new state. Unknown ids are ignored, never thrown on. */
+export function reduce(state: ChatState, event: ServerEvent): ChatState {
+  switch (event.type) {
+    case "welcome":
+      return {
+        ...state,
+        welcome: event,
+        threadId: event.threadId,
+        commands: event.commands,
+      };
+    case "snapshot": {
+      const steps: Record<string, StepDict> = {};
+      for (const step of event.steps) steps[step.id] = step;
+      const elements = Object.fromEntries(event.elements.map((e) => [e.id, e]));
+      const actions = Object.fromEntries(event.actions.map((a) => [a.id, a]));
+      return {
+        ...initialState(),
+        welcome: state.welcome,
+        threadId: state.threadId,
+        threadName: state.threadName,
+        commands: state.commands,
+        steps,
+        order: event.steps.map((s) => s.id),
+        elements,
+        actions,
+        ask: event.ask,
+        settings: event.settings,
+        running: event.running,
+      };
+    }
+    case "step": {
+      const known = event.step.id in state.steps;
+      return {
+        ...state,
+        steps: { ...state.steps, [event.step.id]: event.step },
+        order: known ? state.order : [...state.order, event.step.id],
+      };
+    }
+    case "step_delete": {
+      if (!(event.id in state.steps)) return state;
+      const doomed = subtree(state.steps, event.id);
+      const steps = { ...state.steps };
+      for (const id of doomed) delete steps[id];
+      const elements = Object.fromEntries(
+        Object.entries(state.elements).filter(([, e]) => !(e.forId && doomed.has(e.forId))),
+      );
+      return { ...state, steps, elements, order: state.order.filter((id) => !doomed.has(id)) };
+    }
+    case "token": {
+      const step = state.steps[event.id];
+      if (!step) return state;
+      const output = event.replace ? event.delta : step.output + event.delta;
+      return { ...state, steps: { ...state.steps, [event.id]: { ...step, output } } };
+    }
+    case "element":
+      return { ...state, elements: { ...state.elements, [event.element.id]: event.element } };
+    case "element_delete":
+      return { ...state, elements: without(state.elements, event.id) };
+    case "action":
+      return { ...state, actions: { ...state.actions, [event.action.id]: event.action } };
+    case "action_delete":
+      return { ...state, actions: without(state.actions, event.id) };
+    case "ask":
+      return { ...state, ask: event };
+    case "ask_cancel":
+      return state.ask?.askId === event.askId ? { ...state, ask: null } : state;
+    case "task_start":
+      return { ...state, running: true };
+    case "task_end":
+      return { ...state, running: false };
+    case "settings":
+      return { ...state, settings: event };
+    case "commands":
+      return { ...state, commands: event.commands };
+    case "feedback": {
+      const step = state.steps[event.stepId];
+      if (!step) return state;
+      return {
+        ...state,
+        steps: { ...state.steps, [event.stepId]: { ...step, feedback: event.feedback } },
+      };
+    }
+    case "thread":
+      return { ...state, threadId: event.id, threadName: event.name };
+    case "upload_done":
+      return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
+    case "notice":
+    case "error":
+      return { ...state, notices: [...state.notices, event].slice(-MAX_NOTICES) };
+    default: {
+      const never: never = event;
+      void never;
+      return state;
+    }
+  }
+}
+
+export function reduceAll(state: ChatState, events: readonly ServerEvent[]): ChatState {
+  let next = state;
+  for (const event of events) next = reduce(next, event);
+  return next;
+}

@@ -1,0 +1,53 @@
+import type {
+  ActionDict, AskEvent, ElementDict, Notice, ErrorEvent, SettingsEvent, StepDict, Welcome,
+} from "../protocol";
+
+/** Everything the UI shows, derived only from server events (see reducer.ts). */
+export interface ChatState {
+  welcome: Welcome | null;
+  threadId: string | null;
+  threadName: string | null;
+  /** Steps by id; `order` keeps first-seen order (snapshot order, then arrival). */
+  steps: Readonly<Record<string, StepDict>>;
+  order: readonly string[];
+  elements: Readonly<Record<string, ElementDict>>;
+  actions: Readonly<Record<string, ActionDict>>;
+  ask: AskEvent | null;
+  settings: SettingsEvent | null;
+  commands: readonly Record<string, unknown>[];
+  running: boolean;
+  /** uploadId → fileId, filled by `upload_done`. */
+  uploads: Readonly<Record<string, string>>;
+  /** Most recent notices and errors, newest last, capped. */
+  notices: readonly (Notice | ErrorEvent)[];
+}
+
+export const MAX_NOTICES = 20;
+
+export function initialState(): ChatState {
+  return {
+    welcome: null,
+    threadId: null,
+    threadName: null,
+    steps: {},
+    order: [],
+    elements: {},
+    actions: {},
+    ask: null,
+    settings: null,
+    commands: [],
+    running: false,
+    uploads: {},
+    notices: [],
+  };
+}
+
+/** The `config` sub-object at a dotted path of welcome.config, or undefined. */
+export function configValue(state: ChatState, path: string): unknown {
+  let value: unknown = state.welcome?.config;
+  for (const key of path.split(".")) {
+    if (!value || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+/**
+ * The notebook transport: anywidget custom messages over the kernel comm.
+ *
+ *   JS → Python: model.send(event, undefined, buffers?)  — one protocol event per message;
+ *                upload_chunk carries its bytes as buffers[0].
+ *   Python → JS: msg:custom {events: [...]}              — one batch of server events.
+ *
+ * Host messages (not protocol events) share the channel under a `host` key:
+ *   JS → Python: {host: "file_request", requestId, objectKey}
+ *   Python → JS: {host: "file_response", requestId, mime?, error?} with buffers[0] = bytes
+ */
+import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
+import type { Transport, TransportStatus } from "./types";
+
+/** The part of anywidget's model this module uses. */
+export interface CommModel {
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
+  on(name: "msg:custom", cb: (msg: unknown, buffers: DataView[]) => void): void;
+  off(name: "msg:custom", cb: (msg: unknown, buffers: DataView[]) => void): void;
+  get(name: string): unknown;
+}
+
+interface FileResponse {
+  host: "file_response";
+  requestId: string;
+  mime?: string;
+  error?: string;
+}
+
+export class CommTransport implements Transport {
+  status: TransportStatus = "open";
+  private batchListeners = new Set<(events: ServerEvent[]) => void>();
+  private statusListeners = new Set<(s: TransportStatus) => void>();
+  private pending = new Map<string, { resolve: (b: Blob) => void; reject: (e: Error) => void }>();
+  private nextRequest = 0;
+  private readonly handler = (msg: unknown, buffers: DataView[]): void => this.receive(msg, buffers);
+
+  constructor(private readonly model: CommModel) {
+    model.on("msg:custom", this.handler);
+  }
+
+  send(event: ClientEvent, buffers?: ArrayBuffer[]): void {
+    if (this.status === "closed") return;
+    this.model.send(event, undefined, buffers);
+  }
+
+  onBatch(listener: (events: ServerEvent[]) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
+  onStatus(listener: (s: TransportStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Fetch an objectKey's bytes over the comm (no HTTP route needed). */
+  fetchFile(objectKey: string, timeoutMs = 60_000): Promise<Blob> {
+    this.nextRequest += 1;
+    const requestId = `f${this.nextRequest}`;
+    return new Promise<Blob>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`nbchat: no answer for file ${objectKey} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, {
+        resolve: (b) => { clearTimeout(timer); resolve(b); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
+      this.model.send({ host: "file_request", requestId, objectKey });
+    });
+  }
+
+  close(): void {
+    this.model.off("msg:custom", this.handler);
+    this.status = "closed";
+    for (const p of this.pending.values()) p.reject(new Error("nbchat: view closed"));
+    this.pending.clear();
+    for (const l of this.statusListeners) l("closed");
+  }
+
+  private receive(msg: unknown, buffers: DataView[]): void {
+    if (msg && typeof msg === "object" && (msg as { host?: unknown }).host === "file_response") {
+      const res = msg as FileResponse;
+      const waiter = this.pending.get(res.requestId);
+      if (!waiter) return;
+      this.pending.delete(res.requestId);
+      const buf = buffers?.[0];
+      if (res.error || !buf) waiter.reject(new Error(res.error ?? "nbchat: file has no bytes"));
+      else waiter.resolve(new Blob([buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer],
+        { type: res.mime ?? "application/octet-stream" }));
+      return;
+    }
+    if (!msg || typeof msg !== "object" || !("events" in msg)) return;
+    let events: ServerEvent[];
+    try {
+      events = decodeServerFrame(msg);
+    } catch (err) {
+      console.error(err);
+      return;
+    }
+    for (const l of this.batchListeners) l(events);
+  }
+}

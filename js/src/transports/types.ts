@@ -1,0 +1,30 @@
+import type { ClientEvent, ElementDict, ServerEvent } from "../protocol";
+
+export type TransportStatus = "connecting" | "open" | "closed";
+
+/**
+ * Moves protocol events; knows nothing about messages. `open` fires on every
+ * (re)connection: the app answers it by sending `hello` with its `lastSeq`.
+ */
+export interface Transport {
+  send(event: ClientEvent, buffers?: ArrayBuffer[]): void;
+  onBatch(listener: (events: ServerEvent[]) => void): () => void;
+  onStatus(listener: (status: TransportStatus) => void): () => void;
+  readonly status: TransportStatus;
+  close(): void;
+}
+
+/** What the page or notebook host gives the UI besides the transport. */
+export interface Host {
+  transport: Transport;
+  /**
+   * Turn an element's server-held bytes (`objectKey`) into a URL the browser can load
+   * (an HTTP route, or a `blob:` URL made from bytes fetched over the comm). Called
+   * once per element; the result may be revoked by `releaseFile` when the element goes.
+   */
+  resolveFile(objectKey: string, element: ElementDict): Promise<string>;
+  releaseFile?(url: string): void;
+}
+
+/** Bytes per `upload_chunk` buffer. */
+export const UPLOAD_CHUNK_BYTES = 256 * 1024;

@@ -1,0 +1,123 @@
+/**
+ * The served-mode transport: a WebSocket to a URL the page gives, with reconnection.
+ *
+ * Text frames carry JSON: client → server one event, server → client one batch (array).
+ * An event with buffers (upload_chunk) goes as one binary frame:
+ *   [u32 big-endian JSON length][JSON event utf-8][buffer 0 bytes][buffer 1 bytes]…
+ * After every (re)connection `open` fires and the app sends `hello` with its lastSeq.
+ */
+import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
+import type { Transport, TransportStatus } from "./types";
+
+export interface WebSocketOptions {
+  url: string;
+  /** First retry delay; doubles per failure up to `maxDelayMs`, with ±25% jitter. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  WebSocketImpl?: typeof WebSocket;
+}
+
+export function encodeBinary(event: ClientEvent, buffers: ArrayBuffer[]): ArrayBuffer {
+  const json = new TextEncoder().encode(JSON.stringify(event));
+  const total = 4 + json.byteLength + buffers.reduce((n, b) => n + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, json.byteLength);
+  out.set(json, 4);
+  let offset = 4 + json.byteLength;
+  for (const b of buffers) {
+    out.set(new Uint8Array(b), offset);
+    offset += b.byteLength;
+  }
+  return out.buffer;
+}
+
+export class WebSocketTransport implements Transport {
+  status: TransportStatus = "connecting";
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  private queue: (string | ArrayBuffer)[] = [];
+  private batchListeners = new Set<(events: ServerEvent[]) => void>();
+  private statusListeners = new Set<(s: TransportStatus) => void>();
+  private readonly opts: Required<Omit<WebSocketOptions, "WebSocketImpl">> & {
+    WebSocketImpl: typeof WebSocket;
+  };
+
+  constructor(options: WebSocketOptions) {
+    this.opts = {
+      minDelayMs: 500, maxDelayMs: 10_000, WebSocketImpl: globalThis.WebSocket, ...options,
+    };
+    this.connect();
+  }
+
+  send(event: ClientEvent, buffers?: ArrayBuffer[]): void {
+    const frame = buffers?.length ? encodeBinary(event, buffers) : JSON.stringify(event);
+    if (this.ws && this.status === "open") this.ws.send(frame);
+    // `hello` is re-sent on every open, so a queued one would be stale.
+    else if (event.type !== "hello") this.queue.push(frame);
+  }
+
+  onBatch(listener: (events: ServerEvent[]) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
+  onStatus(listener: (s: TransportStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.ws?.close();
+    this.setStatus("closed");
+  }
+
+  private setStatus(status: TransportStatus): void {
+    this.status = status;
+    for (const l of this.statusListeners) l(status);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    this.setStatus("connecting");
+    const ws = new this.opts.WebSocketImpl(this.opts.url);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.setStatus("open"); // the app sends hello here, before the queue drains
+      const queued = this.queue;
+      this.queue = [];
+      for (const frame of queued) ws.send(frame);
+    };
+    ws.onmessage = (msg: MessageEvent) => {
+      if (typeof msg.data !== "string") return;
+      let events: ServerEvent[];
+      try {
+        events = decodeServerFrame(msg.data);
+      } catch (err) {
+        console.error(err);
+        return;
+      }
+      for (const l of this.batchListeners) l(events);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.closed) return;
+      this.setStatus("connecting");
+      this.timer = setTimeout(() => this.connect(), this.backoff());
+    };
+    ws.onerror = () => ws.close();
+  }
+
+  /** Delay before the next attempt: min × 2^attempt, capped, with ±25% jitter. */
+  backoff(): number {
+    const base = Math.min(this.opts.maxDelayMs, this.opts.minDelayMs * 2 ** this.attempt);
+    this.attempt += 1;
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+}

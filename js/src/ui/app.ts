@@ -1,0 +1,429 @@
+/**
+ * The chat app: applies server batches to the store and patches the DOM for exactly
+ * the events received (no whole-list diff). Tokens only touch their step's markdown
+ * view, which renders its tail once per frame.
+ */
+import { FrameScheduler } from "../frame";
+import { MarkdownEngine } from "../markdown/render";
+import {
+  type ActionDict, type ClientEvent, type ElementDict, type ServerEvent, type StepDict, isMessageStep,
+} from "../protocol";
+import * as act from "../store/actions";
+import { reduce } from "../store/reducer";
+import { SeqTracker, filterBatch } from "../store/seq";
+import { type ChatState, configValue, initialState } from "../store/state";
+import type { Host } from "../transports/types";
+import { askDisables, renderAsk } from "./ask";
+import { type CommandSpec, Composer } from "./composer";
+import { type NodeView, type ViewContext } from "./context";
+import { copyText, flashCopied, h } from "./dom";
+import { type ElementContext, renderElement } from "./element";
+import { MessageView } from "./message";
+import { SettingsPanel } from "./settings";
+import { StepView } from "./step";
+import { type UploadSpec, Uploader } from "./upload";
+
+const RESYNC_RETRY_MS = 3000;
+const STICK_PX = 48;
+
+export interface AppOptions {
+  /** Initial height in px of the chat (the user can resize it). */
+  height?: number;
+  scheduler?: FrameScheduler;
+}
+
+export class ChatApp {
+  readonly root: HTMLElement;
+  state: ChatState = initialState();
+  readonly seq = new SeqTracker();
+  readonly scheduler: FrameScheduler;
+  private views = new Map<string, NodeView>();
+  private orphans = new Map<string, Set<string>>(); // parentId → child ids waiting for it
+  private elementViews = new Map<string, HTMLElement>();
+  private actionViews = new Map<string, HTMLElement>();
+  private safeEngine = new MarkdownEngine({ allowHtml: false });
+  private authorEngine = this.safeEngine;
+  private readonly list = h("div", { class: "nbc-list" });
+  private readonly scroller: HTMLElement;
+  private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
+  private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
+  private readonly askEl = h("div", { class: "nbc-askbar" });
+  private readonly side = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
+  private readonly overlay = h("div", { class: "nbc-overlay", hidden: true, role: "dialog", "aria-modal": "true" });
+  private readonly notices = h("div", { class: "nbc-notices", role: "status", "aria-live": "polite" });
+  private readonly title = h("span", { class: "nbc-title" });
+  private readonly profileSelect = h("select", { class: "nbc-input nbc-profile", "aria-label": "Chat profile", hidden: true });
+  private readonly settingsBtn = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Chat settings",
+    title: "Settings", hidden: true }, "⚙");
+  private readonly settings: SettingsPanel;
+  private readonly composer: Composer;
+  private readonly uploader: Uploader;
+  private stick = true;
+  private lastResync = 0;
+  private unsubscribe: (() => void)[] = [];
+  private readonly viewCtx: ViewContext;
+  private readonly elementCtx: ElementContext;
+
+  constructor(container: HTMLElement, private readonly host: Host, options: AppOptions = {}) {
+    this.scheduler = options.scheduler ?? new FrameScheduler();
+    this.uploader = new Uploader((ev, buffers) => this.host.transport.send(ev, buffers));
+    this.composer = new Composer({
+      submit: (text, files, command) => void this.submit(text, files, command),
+      stop: () => this.send(act.stop()),
+    });
+    this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)));
+    this.settingsBtn.addEventListener("click", () => this.settings.toggle());
+    this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
+    this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      const s = this.scroller;
+      this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
+    }, { passive: true });
+    this.root = h("div", { class: "nbc-root nbc-cot-full", "data-connection": host.transport.status },
+      h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn),
+      h("div", { class: "nbc-main" }, this.scroller, this.side),
+      this.settings.el, this.notices, this.globalActions, this.askEl, this.composer.el, this.overlay);
+    if (options.height) this.root.style.height = `${options.height}px`;
+    this.root.addEventListener("click", (e) => this.onRootClick(e));
+    this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
+    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); } });
+    container.append(this.root);
+
+    this.viewCtx = {
+      scheduler: this.scheduler,
+      engineFor: (step) => (step.type === "user_message" ? this.safeEngine : this.authorEngine),
+      send: (ev) => this.send(ev),
+      feedbackEnabled: () => configValue(this.state, "features.feedback") !== false &&
+        configValue(this.state, "ui.feedback") !== false,
+      resolveFile: (key, el) => this.host.resolveFile(key, el),
+      openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
+    };
+    const app = this;
+    this.elementCtx = {
+      resolveFile: (key, el) => this.host.resolveFile(key, el),
+      get engine(): MarkdownEngine { return app.authorEngine; },
+      openImage: (src, alt) => this.viewCtx.openImage(src, alt),
+    };
+
+    this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
+    this.unsubscribe.push(host.transport.onStatus((status) => {
+      this.root.dataset.connection = status;
+      if (status === "open") this.sendHello();
+    }));
+    this.updateEmpty();
+  }
+
+  /** Send the handshake: a fresh view gets a snapshot, a known one a replay. */
+  sendHello(extra: { chatProfile?: string | null } = {}): void {
+    this.send(act.hello({ lastSeq: this.seq.last, chatProfile: extra.chatProfile }));
+  }
+
+  send(event: ClientEvent): void {
+    this.host.transport.send(event);
+  }
+
+  /** Apply one batch from the transport. */
+  receive(events: readonly ServerEvent[]): void {
+    const { apply, gap } = filterBatch(this.seq, events);
+    for (const event of apply) {
+      const prev = this.state;
+      this.state = reduce(prev, event);
+      try {
+        this.patch(event, prev);
+      } catch (err) {
+        console.error("nbchat: could not display event", event.type, err);
+      }
+    }
+    if (gap && performance.now() - this.lastResync > RESYNC_RETRY_MS) {
+      this.lastResync = performance.now();
+      this.sendHello();
+    }
+    this.updateEmpty();
+    if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe) off();
+    this.root.remove();
+  }
+
+  // ------------------------------------------------------------------ event → DOM
+
+  private patch(event: ServerEvent, prev: ChatState): void {
+    switch (event.type) {
+      case "welcome": return this.applyWelcome();
+      case "snapshot": return this.rebuild();
+      case "step": {
+        const step = this.state.steps[event.step.id];
+        if (step) this.upsertStep(step);
+        return;
+      }
+      case "step_delete": return this.removeSteps(prev, event.id);
+      case "token": {
+        const step = this.state.steps[event.id];
+        if (step) this.views.get(event.id)?.setOutput(step.output, true);
+        return;
+      }
+      case "element": return this.upsertElement(event.element);
+      case "element_delete":
+        this.elementViews.get(event.id)?.remove();
+        this.elementViews.delete(event.id);
+        return;
+      case "action": return this.upsertAction(event.action);
+      case "action_delete":
+        this.actionViews.get(event.id)?.remove();
+        this.actionViews.delete(event.id);
+        return;
+      case "ask":
+      case "ask_cancel":
+        return this.renderAskState();
+      case "task_start":
+      case "task_end":
+        this.composer.setRunning(this.state.running);
+        this.root.classList.toggle("nbc-running", this.state.running);
+        return;
+      case "settings": return this.applySettings();
+      case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+      case "feedback": {
+        const step = this.state.steps[event.stepId];
+        if (step) this.views.get(step.id)?.update(step);
+        return;
+      }
+      case "thread":
+        this.title.textContent = event.name ?? "";
+        return;
+      case "upload_done":
+        this.uploader.done(event.uploadId, event.fileId);
+        return;
+      case "notice":
+      case "error":
+        if (event.type === "error" && event.code.startsWith("upload")) this.uploader.failAll(event.message);
+        this.toast(event.type === "error" ? "error" : event.level, event.message);
+        return;
+    }
+  }
+
+  private applyWelcome(): void {
+    const cot = String(configValue(this.state, "ui.cot") ?? "full");
+    this.root.classList.remove("nbc-cot-full", "nbc-cot-tool_call", "nbc-cot-hidden");
+    this.root.classList.add(`nbc-cot-${["full", "tool_call", "hidden"].includes(cot) ? cot : "full"}`);
+    const allowHtml = configValue(this.state, "ui.unsafe_allow_html") === true;
+    if (allowHtml !== this.authorEngine.options.allowHtml) {
+      this.authorEngine = allowHtml ? new MarkdownEngine({ allowHtml: true }) : this.safeEngine;
+    }
+    const name = configValue(this.state, "ui.name");
+    if (typeof name === "string" && !this.state.threadName) this.title.textContent = name;
+    const up = configValue(this.state, "features.spontaneous_file_upload") as Record<string, unknown> | undefined;
+    this.composer.setUpload(up && up.enabled ? {
+      accept: (up.accept as UploadSpec["accept"]) ?? undefined,
+      maxFiles: typeof up.max_files === "number" ? up.max_files : undefined,
+      maxSizeMb: typeof up.max_size_mb === "number" ? up.max_size_mb : undefined,
+    } : null);
+    this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+    const welcome = this.state.welcome;
+    const profiles = welcome?.chatProfiles ?? [];
+    this.profileSelect.hidden = profiles.length === 0;
+    this.profileSelect.replaceChildren(...profiles.map((p) => {
+      const pname = String(p.name ?? "");
+      return h("option", { value: pname, selected: pname === welcome?.chatProfile,
+        title: typeof p.markdown_description === "string" ? p.markdown_description : null }, pname);
+    }));
+    this.renderStarters();
+  }
+
+  private rebuild(): void {
+    for (const view of this.views.values()) view.destroy();
+    this.views.clear();
+    this.orphans.clear();
+    for (const el of this.elementViews.values()) el.remove();
+    this.elementViews.clear();
+    for (const el of this.actionViews.values()) el.remove();
+    this.actionViews.clear();
+    this.list.replaceChildren();
+    this.side.hidden = true;
+    for (const id of this.state.order) {
+      const step = this.state.steps[id];
+      if (step) this.upsertStep(step);
+    }
+    for (const el of Object.values(this.state.elements)) this.upsertElement(el);
+    for (const a of Object.values(this.state.actions)) this.upsertAction(a);
+    this.renderAskState();
+    this.applySettings();
+    this.composer.setRunning(this.state.running);
+    this.root.classList.toggle("nbc-running", this.state.running);
+    this.stick = true;
+  }
+
+  private upsertStep(step: StepDict): void {
+    const existing = this.views.get(step.id);
+    if (existing) {
+      existing.update(step);
+      return;
+    }
+    const view = isMessageStep(step) ? new MessageView(step, this.viewCtx) : new StepView(step, this.viewCtx);
+    this.views.set(step.id, view);
+    const parent = step.parentId ? this.views.get(step.parentId) : undefined;
+    if (parent && !isMessageStep(step)) parent.childrenEl.append(view.el);
+    else {
+      this.list.append(view.el);
+      if (step.parentId && !parent && !isMessageStep(step)) {
+        const waiting = this.orphans.get(step.parentId) ?? new Set<string>();
+        waiting.add(step.id);
+        this.orphans.set(step.parentId, waiting);
+      }
+    }
+    // Children that arrived before this step move under it now.
+    const waiting = this.orphans.get(step.id);
+    if (waiting) {
+      for (const childId of waiting) {
+        const child = this.views.get(childId);
+        if (child) view.childrenEl.append(child.el);
+      }
+      this.orphans.delete(step.id);
+    }
+    for (const el of Object.values(this.state.elements)) if (el.forId === step.id) this.upsertElement(el);
+    for (const a of Object.values(this.state.actions)) if (a.forId === step.id) this.upsertAction(a);
+  }
+
+  private removeSteps(prev: ChatState, id: string): void {
+    for (const sid of Object.keys(prev.steps)) {
+      if (!(sid in this.state.steps)) {
+        this.views.get(sid)?.destroy();
+        this.views.delete(sid);
+      }
+    }
+    for (const [eid, el] of this.elementViews) if (!(eid in this.state.elements)) { el.remove(); this.elementViews.delete(eid); }
+    void id;
+  }
+
+  private upsertElement(el: ElementDict): void {
+    this.elementViews.get(el.id)?.remove();
+    let node: HTMLElement;
+    if (el.display === "side" || el.display === "page") {
+      node = h("button", { type: "button", class: "nbc-chip nbc-element-link", "data-element-id": el.id }, el.name);
+      node.addEventListener("click", () => this.showElement(el.id, el.display));
+    } else {
+      node = renderElement(el, this.elementCtx);
+    }
+    this.elementViews.set(el.id, node);
+    const target = el.forId ? this.views.get(el.forId) : undefined;
+    if (target) target.elementsEl.append(node);
+    else if (!el.forId) this.list.append(node);
+    // else: the step arrives later; upsertStep attaches it then.
+  }
+
+  private showElement(id: string, display: string): void {
+    const el = this.state.elements[id];
+    if (!el) return;
+    const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
+    const content = h("div", { class: "nbc-panel" }, h("div", { class: "nbc-row nbc-panel-head" },
+      h("strong", {}, el.name), close), renderElement(el, this.elementCtx));
+    if (display === "page") {
+      close.addEventListener("click", () => this.closeOverlay());
+      this.openOverlay(content);
+    } else {
+      close.addEventListener("click", () => { this.side.hidden = true; this.side.replaceChildren(); });
+      this.side.replaceChildren(content);
+      this.side.hidden = false;
+    }
+  }
+
+  private upsertAction(action: ActionDict): void {
+    this.actionViews.get(action.id)?.remove();
+    const btn = h("button", { type: "button", class: "nbc-btn nbc-action", title: action.tooltip || null,
+      "data-action": action.name }, action.label || action.name);
+    btn.addEventListener("click", () => this.send(act.actionClick(action.id)));
+    this.actionViews.set(action.id, btn);
+    const target = action.forId ? this.views.get(action.forId) : undefined;
+    if (target) target.actionsEl.append(btn);
+    else if (!action.forId) this.globalActions.append(btn);
+  }
+
+  private renderAskState(): void {
+    const ask = this.state.ask;
+    const ui = ask ? renderAsk(ask, { send: (ev) => this.send(ev), uploader: this.uploader }) : null;
+    this.askEl.replaceChildren(...(ui ? [ui] : []));
+    this.composer.setDisabled(askDisables(ask));
+    const prompt = ask?.kind === "text" ? this.state.steps[ask.stepId]?.output : undefined;
+    this.composer.setTextAsk(ask?.kind === "text", prompt ? "Type your answer…" : undefined);
+    if (ask?.kind === "text") this.composer.focus();
+  }
+
+  private applySettings(): void {
+    const inputs = this.state.settings?.inputs ?? [];
+    this.settings.setInputs(inputs);
+    this.settingsBtn.hidden = inputs.length === 0;
+  }
+
+  private renderStarters(): void {
+    const starters = this.state.welcome?.starters ?? [];
+    this.starters.replaceChildren(...starters.map((s) => {
+      const label = String(s.label ?? s.message ?? "");
+      const btn = h("button", { type: "button", class: "nbc-starter", role: "listitem" }, label);
+      btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
+        { command: typeof s.command === "string" ? s.command : undefined })));
+      return btn;
+    }));
+  }
+
+  private updateEmpty(): void {
+    const empty = !this.state.order.some((id) => {
+      const s = this.state.steps[id];
+      return s !== undefined && isMessageStep(s);
+    });
+    this.starters.hidden = !empty || this.starters.childElementCount === 0;
+  }
+
+  // ------------------------------------------------------------------ user intent
+
+  private async submit(text: string, files: File[], command: string | null): Promise<void> {
+    let fileIds: string[] = [];
+    try {
+      for (const f of files) fileIds.push(await this.uploader.upload(f));
+    } catch (err) {
+      this.toast("error", String(err instanceof Error ? err.message : err));
+      fileIds = [];
+      if (!text.trim()) return;
+    }
+    this.stick = true;
+    this.send(act.userMessage(text, { fileIds, command, clientId: act.clientId("m") }));
+  }
+
+  private switchProfile(name: string): void {
+    if (name === this.state.welcome?.chatProfile) return;
+    this.seq.reset();
+    this.state = initialState();
+    this.rebuild();
+    this.send(act.hello({ chatProfile: name }));
+  }
+
+  private onRootClick(e: Event): void {
+    const target = e.target as HTMLElement | null;
+    const copy = target?.closest?.(".nbc-copy");
+    if (copy) {
+      const code = copy.closest(".nbc-code")?.querySelector("code")?.textContent ?? "";
+      void copyText(code).then((ok) => flashCopied(copy as HTMLElement, ok));
+    }
+  }
+
+  private openOverlay(content: HTMLElement): void {
+    this.overlay.replaceChildren(content);
+    this.overlay.hidden = false;
+  }
+
+  private closeOverlay(): void {
+    this.overlay.hidden = true;
+    this.overlay.replaceChildren();
+  }
+
+  private toast(level: string, message: string): void {
+    const note = h("div", { class: `nbc-notice nbc-notice-${level}` }, message);
+    this.notices.append(note);
+    setTimeout(() => note.remove(), level === "error" ? 10_000 : 5000);
+  }
+
+  private scrollToEnd(): void {
+    if (!this.stick) return;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+}

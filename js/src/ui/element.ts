@@ -1,0 +1,172 @@
+/** Elements attached to messages: images, files, media, tables, plots, task lists, custom. */
+import type { ElementDict } from "../protocol";
+import type { MarkdownEngine } from "../markdown/render";
+import { highlight } from "../markdown/highlight";
+import { isSafeUrl } from "../markdown/sanitize";
+import { h } from "./dom";
+
+export interface ElementContext {
+  resolveFile(objectKey: string, element: ElementDict): Promise<string>;
+  engine: MarkdownEngine;
+  openImage(src: string, alt: string): void;
+}
+
+/** URL of an element's bytes: the author's URL, or the host's URL for server-held bytes. */
+export async function elementUrl(el: ElementDict, ctx: ElementContext): Promise<string | null> {
+  if (el.url) return isSafeUrl(el.url, true) ? el.url : null;
+  if (el.objectKey) return ctx.resolveFile(el.objectKey, el);
+  return null;
+}
+
+function parseJson(text: string | null | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Fill `target` once the URL is known; shows the error instead if resolving fails. */
+function withUrl(el: ElementDict, ctx: ElementContext, target: HTMLElement,
+  build: (url: string) => Node): HTMLElement {
+  target.classList.add("nbc-loading");
+  elementUrl(el, ctx).then(
+    (url) => {
+      target.classList.remove("nbc-loading");
+      target.replaceChildren(url ? build(url) : h("span", { class: "nbc-muted" }, `${el.name}: no content`));
+    },
+    (err: unknown) => {
+      target.classList.remove("nbc-loading");
+      target.replaceChildren(h("span", { class: "nbc-error-text" }, `${el.name}: ${String(err)}`));
+    },
+  );
+  return target;
+}
+
+const MAX_TABLE_ROWS = 500;
+
+/** A table from {columns, data} or pandas' "split" orient {columns, index, data}. */
+export function dataframeTable(content: unknown): HTMLElement {
+  const obj = (content ?? {}) as { columns?: unknown[]; index?: unknown[]; data?: unknown[][] };
+  const columns = Array.isArray(obj.columns) ? obj.columns : [];
+  const rows = Array.isArray(obj.data) ? obj.data : [];
+  const index = Array.isArray(obj.index) ? obj.index : null;
+  const cell = (v: unknown): string => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const head = h("tr", {}, index ? h("th", { scope: "col" }, "") : null,
+    ...columns.map((c) => h("th", { scope: "col" }, cell(c))));
+  const body = h("tbody");
+  rows.slice(0, MAX_TABLE_ROWS).forEach((row, i) => {
+    body.append(h("tr", {}, index ? h("th", { scope: "row" }, cell(index[i])) : null,
+      ...(Array.isArray(row) ? row : [row]).map((v) => h("td", {}, cell(v)))));
+  });
+  const note = rows.length > MAX_TABLE_ROWS
+    ? h("div", { class: "nbc-muted" }, `Showing ${MAX_TABLE_ROWS} of ${rows.length} rows`) : null;
+  return h("div", { class: "nbc-dataframe" }, h("table", {}, h("thead", {}, head), body), note);
+}
+
+interface PlotlyLike {
+  newPlot(el: HTMLElement, data: unknown, layout?: unknown, config?: unknown): unknown;
+}
+
+/** Plotly figures render with `window.Plotly` when the page has it (not bundled). */
+function plotly(el: ElementDict, ctx: ElementContext): HTMLElement {
+  const box = h("div", { class: "nbc-plotly" });
+  const show = (text: string | null): void => {
+    const fig = parseJson(text) as { data?: unknown; layout?: unknown } | null;
+    const lib = (globalThis as { Plotly?: PlotlyLike }).Plotly;
+    if (fig && lib) {
+      const plot = h("div", { class: "nbc-plotly-plot" });
+      box.replaceChildren(plot);
+      lib.newPlot(plot, fig.data ?? [], fig.layout ?? {}, { responsive: true });
+      return;
+    }
+    box.replaceChildren(
+      h("div", { class: "nbc-muted" }, `Plotly figure "${el.name}" (plotly.js is not loaded on this page)`),
+      h("details", {}, h("summary", {}, "Figure JSON"), h("pre", { class: "nbc-json" }, text ?? "")),
+    );
+  };
+  if (el.content) show(el.content);
+  else if (el.url || el.objectKey) {
+    elementUrl(el, ctx).then((url) => (url ? fetch(url).then((r) => r.text()) : null)).then(show, () => show(null));
+  } else show(null);
+  return box;
+}
+
+interface Task { title?: string; status?: string; forId?: string | null }
+
+function taskList(el: ElementDict): HTMLElement {
+  const data = parseJson(el.content) as { status?: string; tasks?: Task[] } | null;
+  const tasks = data?.tasks ?? [];
+  const icon: Record<string, string> = { ready: "○", running: "◐", done: "●", failed: "✕" };
+  return h("div", { class: "nbc-tasklist" },
+    h("div", { class: "nbc-tasklist-status" }, data?.status ?? el.name),
+    h("ol", {}, ...tasks.map((t) => h("li", { "data-status": t.status ?? "ready" },
+      h("span", { class: "nbc-task-icon", "aria-hidden": "true" }, icon[t.status ?? "ready"] ?? "○"),
+      h("span", {}, t.title ?? ""),
+      h("span", { class: "nbc-offscreen" }, ` (${t.status ?? "ready"})`)))));
+}
+
+/** Custom elements: their props as a read-only, text-only view (no author JS runs). */
+export function propsView(props: Record<string, unknown> | undefined): HTMLElement {
+  const dl = h("dl", { class: "nbc-props" });
+  for (const [key, value] of Object.entries(props ?? {})) {
+    dl.append(h("dt", {}, key), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value, null, 1)));
+  }
+  return dl;
+}
+
+/** The element's content, built for inline display (side/page reuse it at full size). */
+export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement {
+  const box = h("div", { class: `nbc-element nbc-el-${el.type}`, "data-element-id": el.id });
+  switch (el.type) {
+    case "image":
+    case "pyplot":
+      return withUrl(el, ctx, box, (url) => {
+        const img = h("img", { src: url, alt: el.name, loading: "lazy", tabindex: "0", role: "button",
+          "aria-label": `Enlarge image ${el.name}` });
+        const open = (): void => ctx.openImage(url, el.name);
+        img.addEventListener("click", open);
+        img.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } });
+        return img;
+      });
+    case "text": {
+      if (el.language) {
+        const code = h("code", { class: "hljs" });
+        code.innerHTML = highlight(el.content ?? "", el.language);
+        box.append(h("div", { class: "nbc-el-title" }, el.name), h("pre", {}, code));
+      } else {
+        const md = h("div", { class: "nbc-md" });
+        md.append(ctx.engine.render(el.content ?? ""));
+        box.append(h("div", { class: "nbc-el-title" }, el.name), md);
+      }
+      return box;
+    }
+    case "file":
+      return withUrl(el, ctx, box, (url) => h("a", { href: url, download: el.name, class: "nbc-file",
+        target: "_blank", rel: "noopener noreferrer" }, h("span", { "aria-hidden": "true" }, "⭳ "), el.name,
+      el.size ? h("span", { class: "nbc-muted" }, ` ${el.size}`) : null));
+    case "pdf":
+      return withUrl(el, ctx, box, (url) => h("iframe", { src: el.page ? `${url}#page=${el.page}` : url,
+        title: el.name, class: "nbc-pdf" }));
+    case "audio":
+      return withUrl(el, ctx, box, (url) => h("figure", {}, h("figcaption", {}, el.name),
+        h("audio", { src: url, controls: true, autoplay: Boolean(el.autoPlay) })));
+    case "video":
+      return withUrl(el, ctx, box, (url) => h("video", { src: url, controls: true, autoplay: Boolean(el.autoPlay),
+        title: el.name, class: "nbc-video" }));
+    case "dataframe":
+      box.append(dataframeTable(parseJson(el.content)));
+      return box;
+    case "plotly":
+      box.append(plotly(el, ctx));
+      return box;
+    case "tasklist":
+      box.append(taskList(el));
+      return box;
+    case "custom":
+    default:
+      box.append(h("div", { class: "nbc-el-title" }, el.name), propsView(el.props));
+      return box;
+  }
+}

@@ -1,0 +1,115 @@
+/** One chat message: an article with avatar, author, hover timestamp, body, footer. */
+import { feedback, feedbackDelete } from "../store/actions";
+import { IncrementalMarkdown } from "../markdown/render";
+import type { FeedbackDict, StepDict } from "../protocol";
+import { type NodeView, type ViewContext, authorOf } from "./context";
+import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+
+export class MessageView implements NodeView {
+  readonly el: HTMLElement;
+  readonly childrenEl = h("div", { class: "nbc-msg-steps" });
+  readonly elementsEl = h("div", { class: "nbc-msg-elements" });
+  readonly actionsEl = h("div", { class: "nbc-actions" });
+  private readonly avatar = h("div", { class: "nbc-avatar", "aria-hidden": "true" });
+  private readonly author = h("span", { class: "nbc-author" });
+  private readonly time = h("time", { class: "nbc-time" });
+  private readonly foot = h("div", { class: "nbc-msg-foot" });
+  private readonly md: IncrementalMarkdown;
+  private step: StepDict;
+  private feedbackEl: HTMLElement | null = null;
+
+  constructor(step: StepDict, private readonly ctx: ViewContext) {
+    this.step = step;
+    this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
+    const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, "⧉");
+    copy.addEventListener("click", () => { void copyText(this.step.output).then((ok) => flashCopied(copy, ok)); });
+    this.foot.append(copy);
+    this.el = h("article", { class: "nbc-msg", role: "article" },
+      this.avatar,
+      h("div", { class: "nbc-msg-main" },
+        h("div", { class: "nbc-msg-head" }, this.author, this.time),
+        this.childrenEl, this.md.el, this.elementsEl, this.actionsEl, this.foot));
+    this.update(step);
+  }
+
+  update(step: StepDict): void {
+    const prevOutput = this.step.output;
+    this.step = step;
+    const author = authorOf(step);
+    this.el.setAttribute("aria-label", author);
+    this.el.dataset.type = step.type;
+    this.el.dataset.id = step.id;
+    this.el.classList.toggle("nbc-error", step.isError);
+    this.el.classList.toggle("nbc-streaming", step.streaming);
+    this.avatar.textContent = initials(author);
+    this.author.textContent = author;
+    const when = parseTime(step.createdAt);
+    this.time.textContent = formatTime(step.createdAt);
+    if (when) {
+      this.time.dateTime = when.toISOString();
+      this.time.title = when.toLocaleString();
+    }
+    if (step.output !== prevOutput || step.streaming !== this.streamingShown || !this.md.text) {
+      this.setOutput(step.output, step.streaming);
+    }
+    this.renderFeedback(step.feedback ?? null);
+  }
+
+  private streamingShown = false;
+
+  setOutput(text: string, streaming: boolean): void {
+    this.step = { ...this.step, output: text };
+    this.streamingShown = streaming;
+    this.md.set(text, streaming);
+  }
+
+  private renderFeedback(current: FeedbackDict | null): void {
+    const show = this.step.type === "assistant_message" && !this.step.streaming && this.ctx.feedbackEnabled();
+    if (!show) {
+      this.feedbackEl?.remove();
+      this.feedbackEl = null;
+      return;
+    }
+    const value = current ? current.value : null;
+    if (this.feedbackEl && this.feedbackEl.dataset.value === String(value)) return;
+    const form = h("div", { class: "nbc-feedback-form", hidden: true });
+    const thumb = (v: 0 | 1, label: string, glyph: string): HTMLButtonElement => {
+      const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-thumb", "aria-label": label,
+        title: label, "aria-pressed": String(value === v) }, glyph);
+      btn.addEventListener("click", () => {
+        if (value === v) {
+          this.ctx.send(feedbackDelete(this.step.id));
+          this.renderFeedback(null);
+          return;
+        }
+        this.openComment(form, v);
+      });
+      return btn;
+    };
+    const box = h("div", { class: "nbc-feedback", "data-value": String(value) },
+      thumb(1, "Helpful", "👍"), thumb(0, "Not helpful", "👎"), form);
+    if (this.feedbackEl) this.feedbackEl.replaceWith(box);
+    else this.foot.append(box);
+    this.feedbackEl = box;
+  }
+
+  private openComment(form: HTMLElement, value: 0 | 1): void {
+    const comment = h("textarea", { class: "nbc-input", rows: 2, "aria-label": "Feedback comment",
+      placeholder: "Add a comment (optional)" });
+    const submit = h("button", { type: "button", class: "nbc-btn nbc-primary" }, "Submit feedback");
+    const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
+    submit.addEventListener("click", () => {
+      const text = comment.value.trim();
+      this.ctx.send(feedback(this.step.id, value, text || null));
+      this.renderFeedback({ forId: this.step.id, value, comment: text || null });
+    });
+    cancel.addEventListener("click", () => { form.hidden = true; form.replaceChildren(); });
+    form.replaceChildren(comment, h("div", { class: "nbc-row" }, submit, cancel));
+    form.hidden = false;
+    comment.focus();
+  }
+
+  destroy(): void {
+    this.el.remove();
+  }
+}

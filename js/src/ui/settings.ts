@@ -1,0 +1,138 @@
+/** The chat settings panel: one field per input widget schema, sent on "Save settings". */
+import { h } from "./dom";
+
+type Input = Record<string, unknown>;
+
+function str(v: unknown, fallback = ""): string {
+  return typeof v === "string" ? v : v === undefined || v === null ? fallback : String(v);
+}
+
+function options(input: Input): { value: string; label: string }[] {
+  const items = input.items;
+  if (items && typeof items === "object" && !Array.isArray(items)) {
+    return Object.entries(items as Record<string, unknown>).map(([label, value]) => ({ label, value: str(value) }));
+  }
+  const values = Array.isArray(input.values) ? input.values : Array.isArray(items) ? items : [];
+  return values.map((v) => ({ value: str(v), label: str(v) }));
+}
+
+/** One field; returns its element and a getter for the current value. */
+export function settingField(input: Input): { el: HTMLElement; get: () => unknown } {
+  const id = `nbc-setting-${str(input.id)}-${Math.random().toString(36).slice(2, 7)}`;
+  const label = str(input.label, str(input.id));
+  const initial = input.initial;
+  const disabled = Boolean(input.disabled);
+  let control: HTMLElement;
+  let get: () => unknown;
+  switch (input.type) {
+    case "select": {
+      const sel = h("select", { id, class: "nbc-input", disabled });
+      for (const o of options(input)) sel.append(h("option", { value: o.value, selected: o.value === str(initial) }, o.label));
+      control = sel;
+      get = () => sel.value;
+      break;
+    }
+    case "slider": {
+      const out = h("output", { for: id }, str(initial));
+      const range = h("input", { id, type: "range", min: str(input.min, "0"), max: str(input.max, "10"),
+        step: str(input.step, "1"), value: str(initial, "0"), disabled });
+      range.addEventListener("input", () => { out.textContent = range.value; });
+      control = h("span", { class: "nbc-row" }, range, out);
+      get = () => Number(range.value);
+      break;
+    }
+    case "switch": {
+      const box = h("input", { id, type: "checkbox", role: "switch", checked: Boolean(initial), disabled });
+      control = box;
+      get = () => box.checked;
+      break;
+    }
+    case "numberinput": {
+      const num = h("input", { id, type: "number", class: "nbc-input", value: str(initial), placeholder: str(input.placeholder),
+        min: input.min === undefined ? null : str(input.min), max: input.max === undefined ? null : str(input.max),
+        step: input.step === undefined ? "any" : str(input.step), disabled });
+      control = num;
+      get = () => (num.value === "" ? null : Number(num.value));
+      break;
+    }
+    case "tags": {
+      const text = h("input", { id, type: "text", class: "nbc-input", placeholder: str(input.placeholder, "comma, separated"),
+        value: Array.isArray(initial) ? initial.map((t) => str(t)).join(", ") : "", disabled });
+      control = text;
+      get = () => text.value.split(",").map((t) => t.trim()).filter(Boolean);
+      break;
+    }
+    case "multiselect": {
+      const chosen = new Set(Array.isArray(initial) ? initial.map((v) => str(v)) : []);
+      const sel = h("select", { id, class: "nbc-input", multiple: true, disabled });
+      for (const o of options(input)) sel.append(h("option", { value: o.value, selected: chosen.has(o.value) }, o.label));
+      control = sel;
+      get = () => [...sel.selectedOptions].map((o) => o.value);
+      break;
+    }
+    case "textinput":
+    default: {
+      const multiline = Boolean(input.multiline);
+      const text = multiline
+        ? h("textarea", { id, class: "nbc-input", rows: 3, placeholder: str(input.placeholder), disabled })
+        : h("input", { id, type: "text", class: "nbc-input", placeholder: str(input.placeholder), disabled });
+      text.value = str(initial);
+      control = text;
+      get = () => text.value;
+    }
+  }
+  const description = input.description ? h("div", { class: "nbc-muted" }, str(input.description)) : null;
+  const el = h("div", { class: "nbc-field", "data-setting": str(input.id), title: str(input.tooltip) || null },
+    h("label", { for: id }, label), control, description);
+  return { el, get };
+}
+
+export class SettingsPanel {
+  readonly el: HTMLElement;
+  private readonly form: HTMLFormElement;
+  private fields: { id: string; get: () => unknown }[] = [];
+
+  constructor(private readonly onSave: (values: Record<string, unknown>) => void) {
+    this.form = h("form", { class: "nbc-settings-form" });
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const values: Record<string, unknown> = {};
+      for (const f of this.fields) values[f.id] = f.get();
+      this.onSave(values);
+      this.close();
+    });
+    this.el = h("div", { class: "nbc-settings", role: "dialog", "aria-label": "Chat settings", hidden: true }, this.form);
+  }
+
+  setInputs(inputs: readonly Input[]): void {
+    this.fields = [];
+    const els: HTMLElement[] = [];
+    for (const input of inputs) {
+      const field = settingField(input);
+      this.fields.push({ id: str(input.id), get: field.get });
+      els.push(field.el);
+    }
+    const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
+    cancel.addEventListener("click", () => this.close());
+    this.form.replaceChildren(h("h3", {}, "Settings"), ...els,
+      h("div", { class: "nbc-row" }, h("button", { type: "submit", class: "nbc-btn nbc-primary" }, "Save settings"), cancel));
+  }
+
+  get hasInputs(): boolean {
+    return this.fields.length > 0;
+  }
+
+  open(): void {
+    this.el.hidden = false;
+    this.form.querySelector<HTMLElement>("input, select, textarea")?.focus();
+  }
+
+  close(): void {
+    this.el.hidden = true;
+  }
+
+  toggle(): void {
+    if (this.el.hidden) this.open();
+    else this.close();
+  }
+}

@@ -1,0 +1,114 @@
+/** A (nested) step: a disclosure button with icon, name, spinner/duration; a lazy body. */
+import { IncrementalMarkdown } from "../markdown/render";
+import { escapeHtml, highlight } from "../markdown/highlight";
+import type { StepDict } from "../protocol";
+import { type NodeView, type ViewContext, isRunning } from "./context";
+import { formatDuration, h } from "./dom";
+
+const ICONS: Record<string, string> = {
+  run: "▶", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
+};
+
+let nextId = 0;
+
+export class StepView implements NodeView {
+  readonly el: HTMLElement;
+  readonly childrenEl = h("div", { class: "nbc-step-children" });
+  readonly elementsEl = h("div", { class: "nbc-msg-elements" });
+  readonly actionsEl = h("div", { class: "nbc-actions" });
+  private readonly head: HTMLButtonElement;
+  private readonly icon = h("span", { class: "nbc-step-icon", "aria-hidden": "true" });
+  private readonly name = h("span", { class: "nbc-step-name" });
+  private readonly status = h("span", { class: "nbc-step-status" });
+  private readonly body: HTMLElement;
+  private readonly io = h("div", { class: "nbc-step-io" });
+  private md: IncrementalMarkdown | null = null;
+  private inputEl: HTMLElement | null = null;
+  private step: StepDict;
+  private expanded: boolean;
+  private userToggled = false;
+
+  constructor(step: StepDict, private readonly ctx: ViewContext) {
+    this.step = step;
+    nextId += 1;
+    const bodyId = `nbc-step-body-${nextId}`;
+    this.expanded = step.defaultOpen;
+    this.head = h("button", { type: "button", class: "nbc-step-head", "aria-expanded": "false",
+      "aria-controls": bodyId }, h("span", { class: "nbc-chevron", "aria-hidden": "true" }),
+    this.icon, this.name, this.status);
+    this.head.addEventListener("click", () => {
+      this.userToggled = true;
+      this.setExpanded(!this.expanded);
+    });
+    this.body = h("div", { class: "nbc-step-body", id: bodyId, hidden: true },
+      this.io, this.childrenEl, this.elementsEl, this.actionsEl);
+    this.el = h("div", { class: "nbc-step" }, this.head, this.body);
+    this.update(step);
+    this.setExpanded(this.expanded);
+  }
+
+  update(step: StepDict): void {
+    const prev = this.step;
+    this.step = step;
+    const running = isRunning(step);
+    const state = step.isError ? "error" : step.cancelled ? "cancelled" : running ? "running" : "done";
+    this.el.dataset.type = step.type;
+    this.el.dataset.id = step.id;
+    this.el.dataset.state = state;
+    this.icon.textContent = ICONS[step.type] ?? "•";
+    this.name.textContent = step.name || step.type;
+    this.status.replaceChildren(
+      running ? h("span", { class: "nbc-spinner", role: "status", "aria-label": "Running" }) :
+        step.isError ? h("span", { class: "nbc-error-text" }, "Error") :
+          step.cancelled ? h("span", { class: "nbc-muted" }, "Stopped") :
+            h("span", { class: "nbc-muted" }, formatDuration(step.start, step.end)),
+    );
+    if (step.isError && !this.userToggled && !this.expanded) this.setExpanded(true);
+    if (this.expanded) {
+      if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderInput();
+      if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderOutput();
+    }
+  }
+
+  setOutput(text: string, streaming: boolean): void {
+    this.step = { ...this.step, output: text, streaming };
+    if (this.expanded) this.renderOutput(); // collapsed steps render nothing per token
+  }
+
+  private setExpanded(open: boolean): void {
+    this.expanded = open;
+    this.head.setAttribute("aria-expanded", String(open));
+    this.body.hidden = !open;
+    this.el.classList.toggle("nbc-open", open);
+    if (open) {
+      this.renderInput();
+      this.renderOutput();
+    }
+  }
+
+  private renderInput(): void {
+    const show = this.step.showInput;
+    this.inputEl?.remove();
+    this.inputEl = null;
+    if (!show || !this.step.input) return;
+    const lang = typeof show === "string" && show !== "true" ? show : "";
+    const code = h("code", { class: "hljs" });
+    code.innerHTML = lang ? highlight(this.step.input, lang) : escapeHtml(this.step.input);
+    this.inputEl = h("div", { class: "nbc-step-input" }, h("div", { class: "nbc-label" }, "Input"), h("pre", {}, code));
+    this.io.prepend(this.inputEl);
+  }
+
+  private renderOutput(): void {
+    if (!this.md) {
+      this.md = new IncrementalMarkdown(this.ctx.engineFor(this.step), this.ctx.scheduler, "nbc-md nbc-step-output");
+      this.io.append(this.md.el);
+    }
+    const text = this.step.language && this.step.output
+      ? `\`\`\`${this.step.language}\n${this.step.output}\n\`\`\`` : this.step.output;
+    this.md.set(text, this.step.streaming);
+  }
+
+  destroy(): void {
+    this.el.remove();
+  }
+}
