@@ -50,11 +50,16 @@ def element(thread_id: str, **kw: Any) -> ElementDict:
 async def test_users(layer: QueuedDataLayer) -> None:
     assert await layer.get_user("ann") is None
     ann = await layer.create_user(User("ann", "Ann", {"role": "admin"}))
-    assert ann.identifier == "ann" and ann.id and ann.createdAt
+    assert ann.identifier == "ann"
+    assert ann.id
+    assert ann.createdAt
     again = await layer.create_user(User("ann", None, {"role": "user"}))
-    assert again.id == ann.id and again.display_name == "Ann"
+    assert again.id == ann.id
+    assert again.display_name == "Ann"
     got = await layer.get_user("ann")
-    assert got is not None and got.metadata == {"role": "user"} and got.id == ann.id
+    assert got is not None
+    assert got.metadata == {"role": "user"}
+    assert got.id == ann.id
 
 
 async def test_update_thread_upserts_and_merges_metadata(layer: QueuedDataLayer) -> None:
@@ -64,17 +69,21 @@ async def test_update_thread_upserts_and_merges_metadata(layer: QueuedDataLayer)
     await layer.update_thread(tid, metadata={"b": 3, "c": {"x": 1}}, tags=["t1"])
     thread = await layer.get_thread(tid)
     assert thread is not None
-    assert thread["name"] == "First" and thread["userId"] == ann.id
+    assert thread["name"] == "First"
+    assert thread["userId"] == ann.id
     assert thread["userIdentifier"] == "ann"
     assert thread["metadata"] == {"a": 1, "b": 3, "c": {"x": 1}}
-    assert thread["tags"] == ["t1"] and thread["steps"] == [] and thread["elements"] == []
+    assert thread["tags"] == ["t1"]
+    assert thread["steps"] == []
+    assert thread["elements"] == []
     assert set(thread) >= {"id", "createdAt", "name", "userId", "userIdentifier", "tags",
                            "metadata", "steps", "elements"}
     assert await layer.get_thread_author(tid) == "ann"
     await layer.flush()  # metadata merges across batches too
     await layer.update_thread(tid, metadata={"a": 0})
     thread = await layer.get_thread(tid)
-    assert thread is not None and thread["metadata"] == {"a": 0, "b": 3, "c": {"x": 1}}
+    assert thread is not None
+    assert thread["metadata"] == {"a": 0, "b": 3, "c": {"x": 1}}
 
 
 async def test_unknown_ids(layer: QueuedDataLayer) -> None:
@@ -120,8 +129,11 @@ async def test_update_step_merges_and_coalesces(layer: QueuedDataLayer) -> None:
     thread = await layer.get_thread(tid)
     assert thread is not None
     [got] = thread["steps"]
-    assert got["output"] == "Hello world" and got["streaming"] is False and got["end"]
-    assert got["metadata"] == {"n": 1} and got["type"] == "assistant_message"
+    assert got["output"] == "Hello world"
+    assert got["streaming"] is False
+    assert got["end"]
+    assert got["metadata"] == {"n": 1}
+    assert got["type"] == "assistant_message"
 
 
 async def test_steps_in_order_with_nesting(layer: QueuedDataLayer) -> None:
@@ -143,7 +155,8 @@ async def test_create_step_replaces_existing(layer: QueuedDataLayer) -> None:
     await layer.create_step(s, durable=True)
     await layer.create_step({**s, "output": "two"})
     thread = await layer.get_thread(tid)
-    assert thread is not None and [x["output"] for x in thread["steps"]] == ["two"]
+    assert thread is not None
+    assert [x["output"] for x in thread["steps"]] == ["two"]
 
 
 async def test_delete_step_and_its_feedback(layer: QueuedDataLayer) -> None:
@@ -154,7 +167,8 @@ async def test_delete_step_and_its_feedback(layer: QueuedDataLayer) -> None:
     fid = await layer.upsert_feedback({"forId": s["id"], "value": 0})
     await layer.delete_step(s["id"])
     thread = await layer.get_thread(tid)
-    assert thread is not None and [x["id"] for x in thread["steps"]] == [keep["id"]]
+    assert thread is not None
+    assert [x["id"] for x in thread["steps"]] == [keep["id"]]
     assert await layer.delete_feedback(fid) is False  # went with its step
 
 
@@ -171,7 +185,8 @@ async def test_feedback(layer: QueuedDataLayer) -> None:
     assert fb == {"id": fid, "forId": s["id"], "threadId": tid, "value": 0, "comment": None}
     assert await layer.delete_feedback(fid) is True
     thread = await layer.get_thread(tid)
-    assert thread is not None and thread["steps"][0].get("feedback") is None
+    assert thread is not None
+    assert thread["steps"][0].get("feedback") is None
 
 
 async def test_elements_and_blobs(layer: QueuedDataLayer) -> None:
@@ -179,13 +194,17 @@ async def test_elements_and_blobs(layer: QueuedDataLayer) -> None:
     tid = new_id()
     el = await layer.create_element(element(tid, props={"a": 1}, content=None), b"bytes!")
     key = el["objectKey"]
-    assert key and el["size"] == "6"
+    assert key
+    assert el["size"] == "6"
     got = await layer.get_element(tid, el["id"])
-    assert got is not None and got["objectKey"] == key and got.get("props") == {"a": 1}
+    assert got is not None
+    assert got["objectKey"] == key
+    assert got.get("props") == {"a": 1}
     assert await layer.get_element(new_id(), el["id"]) is None  # scoped to its thread
     assert await layer.storage.get(key) == b"bytes!"
     thread = await layer.get_thread(tid)
-    assert thread is not None and [e["id"] for e in thread["elements"] or []] == [el["id"]]
+    assert thread is not None
+    assert [e["id"] for e in thread["elements"] or []] == [el["id"]]
     await layer.delete_element(el["id"], thread_id=new_id())  # wrong thread: no effect
     assert await layer.get_element(tid, el["id"]) is not None
     await layer.delete_element(el["id"], thread_id=tid)
@@ -205,7 +224,8 @@ async def test_delete_thread_cascades(layer: QueuedDataLayer) -> None:
     await layer.delete_thread(tid)
     assert await layer.get_thread(tid) is None
     assert await layer.get_element(tid, el["id"]) is None
-    assert el["objectKey"] and not await layer.storage.delete(el["objectKey"])
+    assert el["objectKey"]
+    assert not await layer.storage.delete(el["objectKey"])
     assert await layer.get_thread(other) is not None
 
 
@@ -213,13 +233,17 @@ async def test_shared_flag(layer: QueuedDataLayer) -> None:
     tid = new_id()
     await layer.update_thread(tid, name="t", metadata={"keep": True})
     thread = await layer.get_thread(tid)
-    assert thread is not None and not is_shared(thread)
+    assert thread is not None
+    assert not is_shared(thread)
     await layer.set_thread_shared(tid, True)
     thread = await layer.get_thread(tid)
-    assert thread is not None and is_shared(thread) and thread["metadata"]["keep"] is True
+    assert thread is not None
+    assert is_shared(thread)
+    assert thread["metadata"]["keep"] is True
     await layer.set_thread_shared(tid, False)
     thread = await layer.get_thread(tid)
-    assert thread is not None and not is_shared(thread)
+    assert thread is not None
+    assert not is_shared(thread)
 
 
 async def _all_pages(layer: QueuedDataLayer, filters: ThreadFilter, first: int) -> list[str]:
@@ -247,7 +271,8 @@ async def test_list_threads_pages_newest_first(layer: QueuedDataLayer) -> None:
     listed = await _all_pages(layer, ThreadFilter(userId=ann.id), 10)
     assert listed == ids[::-1]
     page = await layer.list_threads(Pagination(10), ThreadFilter(userId=ann.id))
-    assert page.data[0]["userIdentifier"] == "ann" and page.data[0]["steps"] == []
+    assert page.data[0]["userIdentifier"] == "ann"
+    assert page.data[0]["steps"] == []
     assert len(await _all_pages(layer, ThreadFilter(), 7)) == 26
 
 
@@ -352,11 +377,11 @@ async def test_bad_arguments_rejected(layer: QueuedDataLayer) -> None:
         await layer.update_thread(tid, metadata=cast(Any, [1]))
     with pytest.raises(InvalidDataError, match="list of strings"):
         await layer.update_thread(tid, tags=cast(Any, "tag"))
-    with pytest.raises(InvalidDataError, match="feedback.value"):
+    with pytest.raises(InvalidDataError, match=r"feedback\.value"):
         await layer.upsert_feedback(cast(FeedbackDict, {"forId": new_id(), "value": 5}))
     with pytest.raises(InvalidDataError, match="cursor"):
         await layer.list_threads(Pagination(10, "garbage!"), ThreadFilter())
-    with pytest.raises(InvalidDataError, match="pagination.first"):
+    with pytest.raises(InvalidDataError, match=r"pagination\.first"):
         await layer.list_threads(Pagination(0), ThreadFilter())
     with pytest.raises(InvalidDataError, match="content must be bytes"):
         await layer.create_element(element(tid), cast(Any, "text"))
@@ -371,7 +396,8 @@ async def test_times_are_normalized(layer: QueuedDataLayer) -> None:
     tid = new_id()
     await layer.create_step(step(tid, createdAt="2024-05-01T12:00:00+02:00"))
     thread = await layer.get_thread(tid)
-    assert thread is not None and thread["steps"][0]["createdAt"] == "2024-05-01T10:00:00.000Z"
+    assert thread is not None
+    assert thread["steps"][0]["createdAt"] == "2024-05-01T10:00:00.000Z"
 
 
 async def test_close_flushes_and_reopen_sees_everything(
@@ -388,7 +414,8 @@ async def test_close_flushes_and_reopen_sees_everything(
     again = make_layer(backend, tmp_path / "files")
     try:
         thread = await again.get_thread(tid)
-        assert thread is not None and thread["name"] == "persisted"
+        assert thread is not None
+        assert thread["name"] == "persisted"
         assert [s["output"] for s in thread["steps"]] == [f"m{i}" for i in range(50)]
     finally:
         await again.close()
@@ -406,4 +433,6 @@ async def test_history_export(layer: QueuedDataLayer) -> None:
     assert [x["id"] for x in await layer.export_steps(ann.id)] == [s["id"]]
     assert len(await layer.export_steps()) == 2
     [fb] = await layer.export_feedback()
-    assert fb["forId"] == s["id"] and fb["value"] == 1 and fb["createdAt"]
+    assert fb["forId"] == s["id"]
+    assert fb["value"] == 1
+    assert fb["createdAt"]

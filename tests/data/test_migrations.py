@@ -1,0 +1,90 @@
+"""Versioned migrations: an older database is upgraded in place, a newer one is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from nbchat.data import DataLayerError, SQLiteDataLayer, make_data_layer
+from nbchat.data.sqlite import migrations
+from nbchat.errors import ConfigError
+from nbchat.types import Pagination, ThreadFilter
+
+LATEST = migrations("sqlite")[-1][0]
+
+
+async def test_version_1_database_is_upgraded_and_backfilled(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = SQLiteDataLayer(path, target_version=1)  # what an older nbchat created
+    await old.update_thread("t1", name="Budget planning")
+    await old.flush()
+    await old.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'threads_fts'").fetchall()
+
+    new = SQLiteDataLayer(path)
+    page = await new.list_threads(Pagination(5), ThreadFilter(search="budget"))
+    assert [t["id"] for t in page.data] == ["t1"]  # the upgrade indexed the old rows
+    await new.close()
+    with sqlite3.connect(path) as db:
+        versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == list(range(1, LATEST + 1))
+
+
+async def test_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    layer = SQLiteDataLayer(path)
+    await layer.get_thread("x")
+    await layer.close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO schema_version VALUES (999, 'future')")
+    again = SQLiteDataLayer(path)
+    with pytest.raises(DataLayerError, match="upgrade nbchat"):
+        await again.get_thread("x")
+    await again.close()
+
+
+async def test_postgres_migrations_are_recorded(pg_url: str) -> None:
+    from nbchat.data import PostgresDataLayer
+
+    layer = PostgresDataLayer(pg_url)
+    await layer.get_thread("x")
+    versions = [r[0] for r in await layer._rows("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == [v for v, _ in migrations("postgres")]
+    await layer.close()
+
+
+def test_make_data_layer_urls(tmp_path: Path) -> None:
+    default = make_data_layer(None, tmp_path)
+    assert isinstance(default, SQLiteDataLayer)
+    assert default.path == tmp_path / ".nbchat" / "nbchat.db"
+    rel = make_data_layer("sqlite:///data/x.db", tmp_path)
+    assert isinstance(rel, SQLiteDataLayer)
+    assert rel.path == tmp_path / "data" / "x.db"
+    absolute = make_data_layer("sqlite:////var/x.db", tmp_path)
+    assert isinstance(absolute, SQLiteDataLayer)
+    assert absolute.path == Path("/var/x.db")
+    plain = make_data_layer("chats.db", tmp_path)
+    assert isinstance(plain, SQLiteDataLayer)
+    assert plain.path == tmp_path / "chats.db"
+    pg = make_data_layer("postgresql://u@h/db", tmp_path)
+    assert type(pg).__name__ == "PostgresDataLayer"
+    with pytest.raises(ConfigError, match="unknown scheme"):
+        make_data_layer("mysql://x", tmp_path)
+    with pytest.raises(ConfigError, match="slashes"):
+        make_data_layer("sqlite://x.db", tmp_path)
+    assert not (tmp_path / ".nbchat").exists()  # nothing is created before first use
+
+
+def test_import_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, nbchat.data; "
+            "print(sorted(m for m in ('aiosqlite', 'asyncpg') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
