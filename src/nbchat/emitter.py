@@ -5,12 +5,15 @@ flush. Tokens wait at most `interval` seconds (or until `max_chars` are pending)
 event first moves pending tokens ahead of itself, so order is kept, and is flushed on the
 next loop iteration together with whatever else was emitted in the same iteration.
 
-Everything here is synchronous and cheap: it runs once per streamed token.
+Everything here is synchronous and cheap: it runs once per streamed token. It belongs to
+the event loop it was first used on; a call from another thread (a sync `@cl.step` run with
+`asyncio.to_thread`, a LangChain callback in a worker) is handed over to that loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -43,11 +46,27 @@ class Emitter:
         self._timer: asyncio.TimerHandle | None = None
         self._soon: asyncio.Handle | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._owner = 0
+
+    def _foreign(self) -> bool:
+        """True when called off the owning loop's thread (and then the call must hop)."""
+        if threading.get_ident() == self._owner:
+            return False
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._owner = threading.get_ident()
+            return False
+        return True
 
     # ------------------------------------------------------------------ producing
 
     def emit(self, event: Event) -> None:
         """Queue a non-token event; pending tokens go out before it."""
+        if self._foreign():
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.emit, event)
+            return
         if self._tokens:
             self._drain_tokens()
         self._out.append(event)
@@ -56,6 +75,10 @@ class Emitter:
 
     def token(self, step_id: str, delta: str, replace: bool = False) -> None:
         """Queue streamed text for a step; `replace` discards what is pending for it."""
+        if self._foreign():
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.token, step_id, delta, replace)
+            return
         parts = self._tokens.get(step_id)
         if replace or parts is None:
             if replace:

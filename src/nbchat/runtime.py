@@ -185,7 +185,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
         element.size = None
     await msg.send()
     if ask is not None:
-        ask.future.set_result(msg.to_dict())
+        session.answer_ask(ask, msg.to_dict())
         return
     if session.before_message is not None:
         session.emitter.flush()
@@ -215,7 +215,7 @@ async def _action(session: ChatSession, event: Any, _: list[bytes]) -> None:
         raise ProtocolError(f"no action with id {event['id']!r}", code="unknown_action")
     for ask in session.asks.values():
         if action.id in ask.actions:
-            ask.future.set_result(action.to_dict())
+            session.answer_ask(ask, action.to_dict())
             return
     func = session.app.actions.get(action.name)
     if func is None:
@@ -234,16 +234,16 @@ async def _ask_response(session: ChatSession, event: Any, _: list[bytes]) -> Non
         if action is None:
             raise ProtocolError("ask_response for an action ask needs the actionId of one "
                                 "of its actions", code="bad_answer")
-        ask.future.set_result(action.to_dict())
+        session.answer_ask(ask, action.to_dict())
     elif ask.kind == "file":
         if "fileIds" not in event or ask.limits is None:
             raise ProtocolError("ask_response for a file ask needs fileIds", code="bad_answer")
-        ask.future.set_result(session.files.take(event["fileIds"], ask.limits))
+        session.answer_ask(ask, session.files.take(event["fileIds"], ask.limits))
     elif ask.kind == "element":
         if "values" not in event:
             raise ProtocolError("ask_response for an element ask needs values",
                                 code="bad_answer")
-        ask.future.set_result(event["values"])
+        session.answer_ask(ask, event["values"])
     else:
         raise ProtocolError("answer a text ask with a user_message", code="bad_answer")
 

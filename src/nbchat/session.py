@@ -130,8 +130,17 @@ class ChatSession:
         self.emitter.emit(ask.event)
         self._update_quiet()
 
+    def answer_ask(self, ask: PendingAsk, value: Any) -> None:
+        """Resolve an ask. It stops counting as pending at once, so whoever waits for the
+        app to be quiet waits for the callback to carry on with the answer."""
+        self.asks.pop(ask.id, None)
+        ask.future.set_result(value)
+        self._update_quiet()
+
     def close_ask(self, ask: PendingAsk) -> None:
-        if self.asks.pop(ask.id, None) is not None and not self.closed:
+        """The ask is over (answered, timed out, stopped): tell the client to hide it."""
+        self.asks.pop(ask.id, None)
+        if not self.closed:
             self.emitter.emit({"type": "ask_cancel", "askId": ask.id})
         self._update_quiet()
 
