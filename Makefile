@@ -19,6 +19,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
+	cd js && npm ci --no-audit --no-fund && npx vitest run
 	$(VENV)/bin/pytest
 
 chat: $(STAMP)
