@@ -25,7 +25,7 @@ from nbchat.data.rows import (
     step_params,
     thread_from_row,
 )
-from nbchat.data.sqlite import migrations
+from nbchat.data.sqlite import _feedback_export, migrations
 from nbchat.data.storage import BlobStorage
 from nbchat.data.validation import DataLayerError
 from nbchat.data.writebehind import Batch
@@ -285,6 +285,15 @@ class PostgresDataLayer(QueuedDataLayer):
         n = len(STEP_COLUMNS)
         return [step_from_row(r, feedback_from_row(r[n:]) if r[n] is not None else None)
                 for r in rows]
+
+    async def export_feedback(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        await self._seen()
+        where = " WHERE t.user_id = $1" if user_id else ""
+        rows = await self._rows(
+            "SELECT f.id, f.for_id, f.thread_id, f.value, f.comment, f.created_at, s.type, "
+            "f.updated_at FROM feedbacks f JOIN steps s ON s.id = f.for_id JOIN threads t ON "
+            f"t.id = f.thread_id{where} ORDER BY f.created_at", *([user_id] if user_id else []))
+        return [_feedback_export(r) for r in rows]
 
 
 def _user(row: Any) -> PersistedUser:

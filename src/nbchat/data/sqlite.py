@@ -359,6 +359,20 @@ class SQLiteDataLayer(QueuedDataLayer):
         return [step_from_row(r, feedback_from_row(r[n:]) if r[n] is not None else None)
                 for r in rows]
 
+    async def export_feedback(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        await self._seen()
+        where, params = (" WHERE t.user_id = ?", (user_id,)) if user_id else ("", ())
+        rows = await self._rows(
+            "SELECT f.id, f.for_id, f.thread_id, f.value, f.comment, f.created_at, s.type, "
+            "f.updated_at FROM feedbacks f JOIN steps s ON s.id = f.for_id JOIN threads t ON "
+            f"t.id = f.thread_id{where} ORDER BY f.created_at", params)
+        return [_feedback_export(r) for r in rows]
+
+
+def _feedback_export(r: Any) -> dict[str, Any]:
+    keys = ("id", "forId", "threadId", "value", "comment", "createdAt", "stepType", "updatedAt")
+    return dict(zip(keys, r, strict=True))
+
 
 def _user(row: Any) -> PersistedUser:
     import json

@@ -1,0 +1,140 @@
+"""Chat history as data: threads, steps and feedback as tables, for analysis in a notebook.
+
+In a notebook cell (no `await` needed; works while Jupyter's own event loop runs):
+
+    from nbchat import history
+    df = history.feedback()                 # the app in the current folder
+    df.set_index("createdAt").resample("D")["value"].mean().plot()
+
+    history.threads("path/to/app")          # another app folder (reads its nbchat.yaml)
+    history.steps(url="postgresql://…")     # or an explicit database URL
+    history.threads(user="ann")             # one user's threads (by identifier)
+
+Each function returns a pandas DataFrame when pandas is installed (`pip install
+nbchat[test]` or just `pip install pandas`), otherwise a list of dicts. The synchronous
+functions open the database, read, and close it again, on a private event loop in a
+worker thread, so they are safe to call from a notebook. Inside async code that already
+holds an open data layer, use the `a`-prefixed coroutines: `await history.asteps(layer)`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nbchat.data.base import BaseDataLayer
+
+T = TypeVar("T")
+Rows = list[dict[str, Any]]
+Export = Callable[[BaseDataLayer, str | None], Awaitable[Rows]]
+
+THREAD_COLUMNS = ["id", "name", "createdAt", "userId", "userIdentifier", "tags", "metadata"]
+STEP_COLUMNS = ["id", "threadId", "parentId", "type", "name", "createdAt", "start", "end",
+                "input", "output", "isError", "metadata", "generation", "feedbackValue",
+                "feedbackComment"]
+FEEDBACK_COLUMNS = ["id", "forId", "threadId", "value", "comment", "createdAt", "stepType"]
+
+
+class _NoSuchUser(Exception):
+    pass
+
+
+async def _user_id(layer: BaseDataLayer, user: str | None) -> str | None:
+    """The stored id of user identifier `user` (None: everyone)."""
+    if user is None:
+        return None
+    persisted = await layer.get_user(user)
+    if persisted is None:
+        raise _NoSuchUser(user)
+    return persisted.id
+
+
+async def athreads(layer: BaseDataLayer, user: str | None = None) -> Rows:
+    """Threads as rows (no steps), oldest first; `user` is a user identifier."""
+    try:
+        uid = await _user_id(layer, user)
+    except _NoSuchUser:
+        return []
+    return [{k: t.get(k) for k in THREAD_COLUMNS} for t in await layer.export_threads(uid)]
+
+
+async def asteps(layer: BaseDataLayer, user: str | None = None) -> Rows:
+    """Every step (messages included) as rows, with its feedback flattened in."""
+    try:
+        uid = await _user_id(layer, user)
+    except _NoSuchUser:
+        return []
+    rows = []
+    for s in await layer.export_steps(uid):
+        fb: dict[str, Any] = dict(s.get("feedback") or {})
+        row: dict[str, Any] = {k: s.get(k) for k in STEP_COLUMNS[:-2]}
+        row["feedbackValue"] = fb.get("value")
+        row["feedbackComment"] = fb.get("comment")
+        rows.append(row)
+    return rows
+
+
+async def afeedback(layer: BaseDataLayer, user: str | None = None) -> Rows:
+    """Feedback as rows: value 1 (thumbs up) or 0 (down), with the rated step's type."""
+    try:
+        uid = await _user_id(layer, user)
+    except _NoSuchUser:
+        return []
+    return [{k: f.get(k) for k in FEEDBACK_COLUMNS} for f in await layer.export_feedback(uid)]
+
+
+def threads(app_dir: str | Path = ".", *, url: str | None = None,
+            user: str | None = None) -> Any:
+    """Threads of the app in `app_dir` (or the database at `url`) as a table."""
+    return _table(_run(_with_layer(app_dir, url, athreads, user)), THREAD_COLUMNS)
+
+
+def steps(app_dir: str | Path = ".", *, url: str | None = None, user: str | None = None) -> Any:
+    """Steps and messages of the app in `app_dir` (or at `url`) as a table."""
+    return _table(_run(_with_layer(app_dir, url, asteps, user)), STEP_COLUMNS)
+
+
+def feedback(app_dir: str | Path = ".", *, url: str | None = None,
+             user: str | None = None) -> Any:
+    """Feedback of the app in `app_dir` (or at `url`) as a table; times are parsed."""
+    return _table(_run(_with_layer(app_dir, url, afeedback, user)), FEEDBACK_COLUMNS)
+
+
+async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
+                      user: str | None) -> Rows:
+    from nbchat.data import make_data_layer
+
+    folder = Path(app_dir)
+    if url is None:
+        from nbchat.config import load
+
+        url = load(folder).data.url  # nbchat.yaml `data.url` or NBCHAT_DATABASE_URL
+    layer = make_data_layer(url, folder)
+    try:
+        return await export(layer, user)
+    finally:
+        await layer.close()
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    # A notebook's main thread already runs an event loop, where asyncio.run() is refused:
+    # run on a private loop in a worker thread instead (the same code works in scripts).
+    import asyncio
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nbchat-history") as ex:
+        return ex.submit(asyncio.run, coro).result()
+
+
+def _table(rows: Rows, columns: list[str]) -> Any:
+    if importlib.util.find_spec("pandas") is None:
+        return rows
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("createdAt", "start", "end"):
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+    return df
