@@ -59,7 +59,7 @@ export class ChatApp {
   private readonly composer: Composer;
   private readonly uploader: Uploader;
   private stick = true;
-  private lastResync = 0;
+  private lastResync = -Infinity;
   private unsubscribe: (() => void)[] = [];
   private readonly viewCtx: ViewContext;
   private readonly elementCtx: ElementContext;

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { FrameScheduler } from "../src/frame";
+import { ChatApp } from "../src/ui/app";
+import widget from "../src/widget";
+import type { CommModel } from "../src/transports/comm";
+import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
+
+function setup() {
+  const transport = new FakeTransport();
+  const frames: (() => void)[] = [];
+  const scheduler = new FrameScheduler((cb) => frames.push(cb));
+  const el = document.createElement("div");
+  document.body.append(el);
+  const app = new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
+  const flush = () => { while (frames.length) frames.shift()?.(); };
+  return { app, transport, el, flush };
+}
+
+describe("widget entry", () => {
+  it("sends hello on render and applies msg:custom batches", () => {
+    const sent: unknown[] = [];
+    let handler: ((msg: unknown, buffers: DataView[]) => void) | null = null;
+    const model: CommModel = {
+      send: (content) => sent.push(content),
+      on: (_n, cb) => { handler = cb; },
+      off: () => { handler = null; },
+      get: (name) => (name === "height" ? 400 : undefined),
+    };
+    const el = document.createElement("div");
+    const cleanup = widget.render({ model, el });
+    expect(sent[0]).toEqual({ type: "hello", protocolVersion: 1 });
+    handler!({ events: numbered([WELCOME, { type: "step", step: step("m1", { output: "Hi" }) }]) }, []);
+    expect(el.querySelector('[role="article"]')?.getAttribute("aria-label")).toBe("Assistant");
+    cleanup();
+    expect(handler).toBeNull();
+  });
+});
+
+describe("chat app", () => {
+  it("shows messages as articles named by author, user vs assistant", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      { type: "step", step: step("u1", { type: "user_message", name: "Ada", output: "Hello" }) },
+      { type: "step", step: step("a1", { output: "**Hi** there" }) }]));
+    flush();
+    const articles = [...el.querySelectorAll('[role="article"]')];
+    expect(articles.map((a) => a.getAttribute("aria-label"))).toEqual(["Ada", "Assistant"]);
+    expect(articles[1]?.querySelector("strong")?.textContent).toBe("Hi");
+    expect(articles[0]?.getAttribute("data-type")).toBe("user_message");
+  });
+
+  it("streams tokens into the message tail", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME, { type: "step", step: step("a1", { streaming: true }) },
+      { type: "token", id: "a1", delta: "Hel" }, { type: "token", id: "a1", delta: "lo" }]));
+    flush();
+    expect(el.querySelector(".nbc-msg-body")?.textContent).toContain("Hello");
+  });
+
+  it("nests steps under their parent as disclosure buttons", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      { type: "step", step: step("a1") },
+      { type: "step", step: step("t1", { type: "tool", name: "search", parentId: "a1", output: "found",
+        start: "2024-01-01T10:00:00Z" }) },
+      { type: "step", step: step("t2", { type: "llm", name: "inner", parentId: "t1" }) }]));
+    flush();
+    const button = el.querySelector<HTMLButtonElement>('[data-id="t1"] > button');
+    expect(button?.getAttribute("aria-expanded")).toBe("false");
+    expect(el.querySelector('[data-id="t1"] [data-id="t2"]')).not.toBeNull();
+    expect(el.querySelector('[data-id="a1"] [data-id="t1"]')).not.toBeNull();
+    expect(el.querySelector('[data-id="t1"] .nbc-spinner')).not.toBeNull();
+    button?.click();
+    flush();
+    expect(button?.getAttribute("aria-expanded")).toBe("true");
+    expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain("found");
+  });
+
+  it("sends on Enter, not on Shift+Enter, and shows Stop while a task runs", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME]));
+    const box = el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
+    box.value = "hello";
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(transport.types()).not.toContain("user_message");
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(transport.sent.at(-1)?.event).toMatchObject({ type: "user_message", content: "hello" });
+    const stop = [...el.querySelectorAll("button")].find((b) => b.textContent === "Stop")!;
+    expect(stop.hidden).toBe(true);
+    transport.deliver(numbered([{ type: "task_start" }], 2));
+    expect(stop.hidden).toBe(false);
+    stop.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "stop" });
+  });
+
+  it("asks for a resync with lastSeq when a seq is missing", () => {
+    const { transport } = setup();
+    transport.deliver(numbered([WELCOME, { type: "task_start" }]));
+    transport.deliver(numbered([{ type: "task_end" }], 5));
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "hello", protocolVersion: 1, lastSeq: 2 });
+  });
+
+  it("disables the composer for an action ask and answers with ask_response", () => {
+    const { transport, el } = setup();
+    const action = { id: "x1", name: "ok", forId: null, payload: {}, label: "OK", tooltip: "", icon: null };
+    transport.deliver(numbered([WELCOME, { type: "step", step: step("a1", { output: "Pick" }) },
+      { type: "ask", askId: "q1", kind: "action", stepId: "a1", timeout: 60, spec: { actions: [action] } }]));
+    expect(el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')?.disabled).toBe(true);
+    [...el.querySelectorAll("button")].find((b) => b.textContent === "OK")?.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "ask_response", askId: "q1", actionId: "x1" });
+    transport.deliver(numbered([{ type: "ask_cancel", askId: "q1" }], 4));
+    expect(el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')?.disabled).toBe(false);
+  });
+
+  it("shows starters on an empty chat and hides them after the first message", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME]));
+    const starters = el.querySelector<HTMLElement>(".nbc-starters")!;
+    expect(starters.hidden).toBe(false);
+    starters.querySelector("button")?.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "user_message", content: "hi" });
+    transport.deliver(numbered([{ type: "step", step: step("u1", { type: "user_message" }) }], 2));
+    expect(starters.hidden).toBe(true);
+  });
+
+  it("sends feedback with a comment and renders elements and actions", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME, { type: "step", step: step("a1", { output: "Answer" }) },
+      { type: "element", element: { id: "e1", threadId: "t1", type: "dataframe", name: "df", display: "inline",
+        forId: "a1", mime: null, size: null, language: null, url: null, objectKey: null,
+        content: JSON.stringify({ columns: ["a"], index: [0], data: [[1]] }) } },
+      { type: "action", action: { id: "x", name: "go", forId: "a1", payload: {}, label: "Go", tooltip: "", icon: null } }]));
+    expect(el.querySelector('[data-id="a1"] table td')?.textContent).toBe("1");
+    el.querySelector<HTMLButtonElement>('[data-id="a1"] .nbc-actions button')?.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "action", id: "x" });
+    el.querySelector<HTMLButtonElement>('button[aria-label="Helpful"]')?.click();
+    const comment = el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Feedback comment"]')!;
+    comment.value = "great";
+    [...el.querySelectorAll("button")].find((b) => b.textContent === "Submit feedback")?.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "feedback", stepId: "a1", value: 1, comment: "great" });
+  });
+
+  it("renders every settings widget and sends settings_update", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME, { type: "settings", inputs: [
+      { type: "select", id: "model", label: "Model", values: ["a", "b"], initial: "b" },
+      { type: "slider", id: "temp", label: "Temperature", min: 0, max: 2, step: 0.1, initial: 1 },
+      { type: "switch", id: "stream", label: "Stream", initial: true },
+      { type: "textinput", id: "sys", label: "System", initial: "be nice", multiline: true },
+      { type: "numberinput", id: "n", label: "N", initial: 3 },
+      { type: "tags", id: "tags", label: "Tags", initial: ["x", "y"] },
+      { type: "multiselect", id: "tools", label: "Tools", values: ["s", "t"], initial: ["t"] },
+    ] }]));
+    el.querySelector<HTMLButtonElement>('button[aria-label="Chat settings"]')?.click();
+    [...el.querySelectorAll("button")].find((b) => b.textContent === "Save settings")?.click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: {
+      model: "b", temp: 1, stream: true, sys: "be nice", n: 3, tags: ["x", "y"], tools: ["t"] } });
+  });
+});
