@@ -135,9 +135,8 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
         chosen = next((p for p in profiles if p.name == session.chat_profile), None)
         session.started = True
         session.emit(_welcome(session, profiles, await _starters(session, chosen)))
-        if "resumeThreadId" in event:
-            session.error("no_persistence", "resuming a stored thread needs persistence, "
-                          "which this host does not provide")
+        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"]):
+            return
         session.spawn(run_callback(session, "on_chat_start"))
         return
     # A reconnecting or newly rendered client: replay what it missed, or a snapshot.
@@ -149,6 +148,38 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
     chosen = next((p for p in profiles if p.name == session.chat_profile), None)
     session.emit(_welcome(session, profiles, await _starters(session, chosen)))
     session.emit(session.state.snapshot())
+
+
+async def _resume(session: ChatSession, thread_id: str) -> bool:
+    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot."""
+    if session.recorder is None:
+        session.error("no_persistence", "resuming a stored thread needs persistence, "
+                      "which is turned off here (data.enabled)")
+        return False
+    thread = await session.recorder.load(thread_id)
+    if thread is None:
+        session.error("unknown_thread", f"no thread {thread_id!r}; a new chat was started")
+        return False
+    session.thread_id = thread["id"]
+    metadata = thread.get("metadata") or {}
+    session.chat_settings = dict(metadata.get("chat_settings") or {})
+    session.chat_profile = metadata.get("chat_profile") or session.chat_profile
+    for step in thread["steps"]:
+        feedback = step.get("feedback")
+        if feedback:
+            session.feedback[step["id"]] = feedback
+        session.emit({"type": "step", "step": step})
+    for element in thread.get("elements") or []:
+        session.emit({"type": "element", "element": element})
+    # The stored history goes to the client only, not back to the store.
+    session.recorder.muted = True
+    try:
+        session.emitter.flush()
+    finally:
+        session.recorder.muted = False
+    session.emit({"type": "thread", "id": thread["id"], "name": thread.get("name")})
+    session.spawn(run_callback(session, "on_chat_resume", thread))
+    return True
 
 
 def _author(user: User | None) -> str:
@@ -187,9 +218,9 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     if ask is not None:
         session.answer_ask(ask, msg.to_dict())
         return
-    if session.before_message is not None:
+    if session.recorder is not None:
         session.emitter.flush()
-        await session.before_message(msg.to_dict())
+        await session.recorder.before_message(msg.to_dict())
     session.spawn(_serialized(session, "on_message", msg))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from nbchat.app import App
@@ -19,13 +19,14 @@ from nbchat.files import FileStore
 from nbchat.ids import new_id
 from nbchat.state import SessionState
 from nbchat.transports.base import Transport
-from nbchat.types import FeedbackDict, StepDict, User
+from nbchat.types import FeedbackDict, User
 
 if TYPE_CHECKING:
     from nbchat.action import Action
     from nbchat.ask import PendingAsk
     from nbchat.element import Element
     from nbchat.input_widget import InputWidget
+    from nbchat.recorder import ThreadRecorder
     from nbchat.step import StepBase
 
 log = logging.getLogger("nbchat")
@@ -74,8 +75,8 @@ class ChatSession:
         self._busy = 0
         self.started = False
         self.closed = False
-        # Persistence hook: awaited with the user's message before on_message runs.
-        self.before_message: Callable[[StepDict], Awaitable[None]] | None = None
+        # Persistence, when the host has a data layer (see recorder.py).
+        self.recorder: ThreadRecorder | None = None
 
     # ------------------------------------------------------------------ values
 
@@ -114,7 +115,8 @@ class ChatSession:
         return key
 
     def get_blob(self, key: str) -> tuple[bytes, str] | None:
-        """Bytes of an element or uploaded file of this session, by server-made key."""
+        """Bytes of an element or uploaded file of this session, by server-made key.
+        (Elements of a resumed thread are in storage: see `read_blob`.)"""
         if key in self.blobs:
             return self.blobs[key]
         file = self.files.files.get(key)
@@ -122,6 +124,17 @@ class ChatSession:
             with open(file.path, "rb") as handle:
                 return handle.read(), file.type
         return None
+
+    async def read_blob(self, key: str) -> tuple[bytes, str] | None:
+        """Like get_blob, also finding stored elements of a resumed thread."""
+        blob = self.get_blob(key)
+        if blob is None and self.recorder is not None:
+            data = await self.recorder.read_stored_blob(key)
+            if data is not None:
+                mime = next((e.get("mime") for e in self.state.elements.values()
+                             if e.get("objectKey") == key), None)
+                blob = (data, mime or "application/octet-stream")
+        return blob
 
     # ------------------------------------------------------------------ asks and tasks
 
@@ -191,6 +204,9 @@ class ChatSession:
         from nbchat.runtime import end_session
 
         await end_session(self)
+        if self.recorder is not None:
+            self.emitter.flush()
+            await self.recorder.close()
         self.closed = True
         for ask in list(self.asks.values()):
             ask.future.cancel()

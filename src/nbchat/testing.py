@@ -20,9 +20,11 @@ from typing import Any
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
+from nbchat.data import BaseDataLayer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
+from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession
 from nbchat.state import SessionState
 from nbchat.transports.memory import MemoryTransport
@@ -33,7 +35,9 @@ CHUNK = 256 * 1024
 
 class ChatTestClient:
     """One chat session of an app. `app` is a path (.py/.ipynb), an App, or None for the
-    default app (the decorators of the current process)."""
+    default app (the decorators of the current process). With `data_layer`, the chat is
+    persisted as in a real host; `resume_thread` opens a stored thread instead of a new one.
+    """
 
     def __init__(
         self,
@@ -42,6 +46,8 @@ class ChatTestClient:
         user: User | None = None,
         config: Config | None = None,
         chat_profile: str | None = None,
+        data_layer: BaseDataLayer | None = None,
+        resume_thread: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self._app_source = app
@@ -49,6 +55,8 @@ class ChatTestClient:
         self.config = config
         self.chat_profile = chat_profile
         self.timeout = timeout
+        self.data_layer = data_layer
+        self.resume_thread = resume_thread
         self.events: list[dict[str, Any]] = []
         self.state = SessionState()
         self.namespace: dict[str, Any] = {}
@@ -75,10 +83,14 @@ class ChatTestClient:
             app = source or default_app
         config = self.config or load(app_dir)
         self._session = ChatSession(app, config, user=self.user)
+        if self.data_layer is not None:
+            ThreadRecorder.attach(self._session, self.data_layer)
         self._connect()
         hello: dict[str, Any] = {"type": "hello", "protocolVersion": PROTOCOL_VERSION}
         if self.chat_profile is not None:
             hello["chatProfile"] = self.chat_profile
+        if self.resume_thread is not None:
+            hello["resumeThreadId"] = self.resume_thread
         await self.send_event(hello)
 
     async def close(self) -> None:

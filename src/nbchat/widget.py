@@ -19,6 +19,8 @@ import traitlets
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
+from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
@@ -26,6 +28,17 @@ from nbchat.types import User
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent / "static"
 BUNDLE = STATIC / "widget.js"
+
+
+# One data layer per database for the whole kernel, shared by every widget.
+_data_layers: dict[tuple[str | None, Path], BaseDataLayer] = {}
+
+
+def _data_layer(config: Config) -> BaseDataLayer:
+    key = (config.data.url, config.app_dir)
+    if key not in _data_layers:
+        _data_layers[key] = make_data_layer(config.data.url, config.app_dir)
+    return _data_layers[key]
 
 
 def _bundle() -> str:
@@ -51,7 +64,10 @@ class ChatWidget(anywidget.AnyWidget):
     def __init__(self, app: App | None = None, *, config: Config | None = None,
                  user: User | None = None, **kwargs: Any) -> None:
         super().__init__(_esm=_bundle(), **kwargs)
-        self.session = ChatSession(app or default_app, config or load(Path.cwd()), user=user)
+        config = config or load(Path.cwd())
+        self.session = ChatSession(app or default_app, config, user=user)
+        if config.data.enabled:
+            ThreadRecorder.attach(self.session, _data_layer(config))
         self.transport = CommTransport(self)
         self.session.attach(self.transport)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
@@ -83,9 +99,12 @@ class ChatWidget(anywidget.AnyWidget):
     def _host_request(self, content: dict[str, Any]) -> None:
         if content.get("host") != "file_request":
             return
+        asyncio.get_running_loop().create_task(self._send_file(content))
+
+    async def _send_file(self, content: dict[str, Any]) -> None:
         request_id = content.get("requestId")
         key = content.get("objectKey")
-        blob = self.session.get_blob(key) if isinstance(key, str) else None
+        blob = await self.session.read_blob(key) if isinstance(key, str) else None
         if blob is None:
             self.send({"host": "file_response", "requestId": request_id,
                        "error": "no such file in this chat"})

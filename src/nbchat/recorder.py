@@ -1,0 +1,188 @@
+"""Persist a chat as it happens: the bridge from a session's events to a data layer.
+
+The recorder listens to every flushed batch of the session's emitter (after the session's
+own state mirror applied it), turns it into data-layer writes, and hands them to one writer
+task, in order. The data layer batches them (write-behind); streamed text is checkpointed
+on the same clock, so a crash mid-reply loses at most one flush interval.
+
+The thread is created lazily, on the first user message, and named after it; what happened
+before (the welcome message of on_chat_start) is written then. The user's own message is
+made durable before `on_message` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from nbchat.data import BaseDataLayer
+from nbchat.types import StepDict, ThreadDict, User
+
+if TYPE_CHECKING:
+    from nbchat.session import ChatSession
+
+log = logging.getLogger("nbchat")
+Write = Callable[[], Coroutine[Any, Any, Any]]
+# Whose threads a session without a logged-in user writes: the notebook's owner.
+LOCAL_USER = User(identifier="local", display_name="Notebook user")
+THREAD_NAME_LENGTH = 80
+
+
+def thread_name(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= THREAD_NAME_LENGTH else line[: THREAD_NAME_LENGTH - 1] + "…"
+
+
+class ThreadRecorder:
+    def __init__(self, session: ChatSession, data: BaseDataLayer) -> None:
+        self.session = session
+        self.data = data
+        self.thread_created = False
+        self._before_thread: list[Write] = []
+        self._queue: asyncio.Queue[Write] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._feedback_ids: dict[str, str] = {}
+        # objectKeys of stored elements this chat may read back (resumed threads).
+        self.stored_keys: set[str] = set()
+        # Set while a resumed thread's history is replayed to the client.
+        self.muted = False
+
+    @classmethod
+    def attach(cls, session: ChatSession, data: BaseDataLayer) -> ThreadRecorder:
+        recorder = cls(session, data)
+        session.emitter.listeners.append(recorder.on_batch)
+        session.recorder = recorder
+        return recorder
+
+    @property
+    def user(self) -> User:
+        return self.session.user or LOCAL_USER
+
+    # ------------------------------------------------------------------ events → writes
+
+    def on_batch(self, batch: list[dict[str, Any]]) -> None:
+        if self.muted:
+            return
+        steps: dict[str, StepDict] = {}
+        writes: list[Write] = []
+
+        def flush_steps() -> None:
+            for step in steps.values():
+                writes.append(partial(self.data.update_step, dict(step)))  # type: ignore[arg-type]
+            steps.clear()
+
+        for event in batch:
+            kind = event["type"]
+            if kind in ("step", "token"):
+                step_id = event["step"]["id"] if kind == "step" else event["id"]
+                current = self.session.state.steps.get(step_id)
+                if current is not None:
+                    steps[step_id] = current  # several updates of one step: one write
+                continue
+            flush_steps()
+            if kind == "step_delete":
+                writes.append(partial(self.data.delete_step, event["id"]))
+            elif kind == "element":
+                writes.append(partial(self._store_element, event["element"]))
+            elif kind == "element_delete":
+                writes.append(partial(self.data.delete_element, event["id"]))
+            elif kind == "feedback":
+                writes.append(partial(self._store_feedback, event))
+            elif kind == "settings":
+                writes.append(self._store_metadata)
+        flush_steps()
+        for write in writes:
+            if self.thread_created:
+                self._enqueue(write)
+            else:
+                self._before_thread.append(write)
+
+    def _enqueue(self, write: Write) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._queue.put_nowait(write)
+
+    async def _write_loop(self) -> None:
+        while True:
+            write = await self._queue.get()
+            try:
+                await write()
+            except Exception:  # a bad write must not stop the chat or the later writes
+                log.exception("nbchat: persisting the chat failed")
+            finally:
+                self._queue.task_done()
+
+    async def _store_element(self, element: dict[str, Any]) -> None:
+        data = None
+        if element.get("objectKey"):
+            blob = self.session.get_blob(element["objectKey"])
+            data = blob[0] if blob else None
+        stored = dict(element, threadId=self.session.thread_id)
+        if data is not None:
+            stored["objectKey"] = None
+        await self.data.create_element(stored, data)  # type: ignore[arg-type]
+
+    async def _store_feedback(self, event: dict[str, Any]) -> None:
+        step_id = event["stepId"]
+        if event["feedback"] is None:
+            feedback_id = self._feedback_ids.pop(step_id, None)
+            if feedback_id is not None:
+                await self.data.delete_feedback(feedback_id)
+            return
+        self._feedback_ids[step_id] = await self.data.upsert_feedback(event["feedback"])
+
+    def _metadata(self) -> dict[str, Any]:
+        return {"chat_profile": self.session.chat_profile,
+                "chat_settings": dict(self.session.chat_settings)}
+
+    async def _store_metadata(self) -> None:
+        await self.data.update_thread(self.session.thread_id, metadata=self._metadata())
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def before_message(self, step: StepDict) -> None:
+        """Create the thread on the first message; make the message durable."""
+        if not self.thread_created:
+            persisted = await self.data.create_user(self.user)
+            await self.data.update_thread(
+                self.session.thread_id, name=thread_name(step["output"]) or "New chat",
+                user_id=persisted.id, metadata=self._metadata())
+            self.thread_created = True
+            self.session.emit({"type": "thread", "id": self.session.thread_id,
+                               "name": thread_name(step["output"])})
+            for write in self._before_thread:
+                self._enqueue(write)
+            self._before_thread.clear()
+        await self._queue.join()
+        await self.data.create_step(step, durable=True)
+
+    async def load(self, thread_id: str) -> ThreadDict | None:
+        """The stored thread if this chat's user owns it, else None (as if it did not
+        exist: a denied read looks like a missing one)."""
+        thread = await self.data.get_thread(thread_id)
+        if thread is None or thread.get("userIdentifier") != self.user.identifier:
+            return None
+        self.thread_created = True
+        self.stored_keys = {str(e["objectKey"]) for e in thread.get("elements") or []
+                            if e.get("objectKey")}
+        for step in thread["steps"]:
+            feedback = step.get("feedback")
+            if feedback and feedback.get("id"):
+                self._feedback_ids[step["id"]] = str(feedback["id"])
+        return thread
+
+    async def read_stored_blob(self, key: str) -> bytes | None:
+        if key not in self.stored_keys:
+            return None
+        storage = getattr(self.data, "storage", None)
+        return None if storage is None else bytes(await storage.get(key))
+
+    async def close(self) -> None:
+        """Write what is queued (the data layer's own close flushes the rest)."""
+        if self._writer is not None:
+            await self._queue.join()
+            self._writer.cancel()
+            self._writer = None
