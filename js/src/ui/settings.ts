@@ -91,6 +91,7 @@ export class SettingsPanel {
   readonly el: HTMLElement;
   private readonly form: HTMLFormElement;
   private fields: { id: string; get: () => unknown }[] = [];
+  private inputs: readonly Input[] = [];
 
   constructor(private readonly onSave: (values: Record<string, unknown>) => void) {
     this.form = h("form", { class: "nbc-settings-form" });
@@ -105,6 +106,7 @@ export class SettingsPanel {
   }
 
   setInputs(inputs: readonly Input[]): void {
+    this.inputs = inputs;
     this.fields = [];
     const els: HTMLElement[] = [];
     for (const input of inputs) {
@@ -113,7 +115,10 @@ export class SettingsPanel {
       els.push(field.el);
     }
     const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
-    cancel.addEventListener("click", () => this.close());
+    cancel.addEventListener("click", () => {
+      this.setInputs(this.inputs); // drop unsaved edits
+      this.close();
+    });
     this.form.replaceChildren(h("h3", {}, "Settings"), ...els,
       h("div", { class: "nbc-row" }, h("button", { type: "submit", class: "nbc-btn nbc-primary" }, "Save settings"), cancel));
   }
