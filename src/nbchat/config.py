@@ -105,8 +105,8 @@ class Config:
 
 
 ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"), "NBCHAT_DEBUG": ("runtime", "debug")}
-# Variables read by other parts of nbchat (served mode), not config keys.
-ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET"})
+# Variables read by other parts of nbchat (served mode, the test suite), not config keys.
+ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_TEST_PG"})
 
 
 def _hints(cls: type) -> dict[str, Any]:
