@@ -1,0 +1,153 @@
+"""The emitter: sequence numbers, token coalescing (timer and size bound), order around
+other events, and two sessions streaming at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import nbchat as cl
+from nbchat.app import registering_on
+from nbchat.emitter import Emitter
+from nbchat.transports.base import Transport
+
+
+class Recorder(Transport):
+    def __init__(self) -> None:
+        self.batches: list[list[dict[str, Any]]] = []
+        self.arrived = asyncio.Event()
+
+    def send(self, events: list[dict[str, Any]]) -> None:
+        self.batches.append(events)
+        self.arrived.set()
+
+
+def _streaming_app(app, tokens: int, *, yield_every: int | None = None):
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            msg = cl.Message("")
+            for i in range(tokens):
+                await msg.stream_token(f"{message.content}{i} ")
+                if yield_every and i % yield_every == 0:
+                    await asyncio.sleep(0)
+            await msg.send()
+
+
+def _expected(prefix: str, tokens: int) -> str:
+    return "".join(f"{prefix}{i} " for i in range(tokens))
+
+
+async def test_sequence_numbers_are_strictly_increasing(app, connect) -> None:
+    _streaming_app(app, 50, yield_every=5)
+    async with connect() as client:
+        for text in ("a", "b", "c"):
+            await client.send(text)
+        seqs = [e["seq"] for e in client.events]
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert client.last_seq == client.session.emitter.seq
+
+
+async def test_many_tokens_become_few_token_events(app, connect, of_type) -> None:
+    _streaming_app(app, 5000)
+    async with connect() as client:
+        turn = await client.send("t")
+        assert turn[-1]["output"] == _expected("t", 5000)
+        tokens = of_type(client, "token")
+        assert 1 <= len(tokens) <= 2
+        assert "".join(t["delta"] for t in tokens) == _expected("t", 5000)
+
+
+async def test_tokens_across_loop_iterations_are_coalesced_by_the_timer(app, connect,
+                                                                         of_type) -> None:
+    _streaming_app(app, 2000, yield_every=1)
+    async with connect(stream_interval_ms=1000) as client:
+        await client.send("t")
+        tokens = of_type(client, "token")
+        # 2000 loop iterations, far fewer events: only the final send flushes.
+        assert len(tokens) <= 3
+        assert "".join(t["delta"] for t in tokens) == _expected("t", 2000)
+
+
+async def test_size_bound_flushes_early(app, connect, of_type) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message() -> None:
+            msg = cl.Message("")
+            for _ in range(100):
+                await msg.stream_token("x")
+            await msg.send()
+
+    async with connect(stream_max_chars=10, stream_interval_ms=10_000) as client:
+        await client.send("go")
+        assert [t["delta"] for t in of_type(client, "token")] == ["x" * 10] * 10
+
+
+async def test_other_events_flush_pending_tokens_first(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message() -> None:
+            msg = cl.Message("")
+            await msg.stream_token("a")
+            await msg.stream_token("b")
+            await cl.Step(name="between").send()
+            await msg.stream_token("c")
+            await msg.send()
+
+    async with connect(stream_interval_ms=10_000) as client:
+        await client.send("go")
+        reply = client.messages[-1]
+        assert reply["output"] == "abc"
+        trail = [(e["type"], e.get("delta") or e.get("step", {}).get("name"))
+                 for e in client.events
+                 if e["type"] == "token" or (e["type"] == "step" and
+                                             e["step"]["id"] != client.messages[0]["id"])]
+        assert trail == [("step", "Assistant"), ("token", "ab"), ("step", "between"),
+                         ("token", "c"), ("step", "Assistant")]
+
+
+async def test_timer_flushes_within_the_interval() -> None:
+    emitter = Emitter(interval=0.02)
+    transport = Recorder()
+    emitter.transport = transport
+    started = time.perf_counter()
+    emitter.token("s", "a")
+    emitter.token("s", "b")
+    assert transport.batches == []  # not sent synchronously
+    await asyncio.wait_for(transport.arrived.wait(), 2)
+    assert time.perf_counter() - started < 1.0
+    assert transport.batches == [[{"type": "token", "id": "s", "delta": "ab", "seq": 1}]]
+
+
+async def test_tokens_of_two_steps_are_kept_apart() -> None:
+    emitter = Emitter(interval=10)
+    transport = Recorder()
+    emitter.transport = transport
+    emitter.token("x", "1")
+    emitter.token("y", "2")
+    emitter.token("x", "3")
+    emitter.token("y", "4", replace=True)
+    emitter.flush()
+    assert transport.batches == [[
+        {"type": "token", "id": "x", "delta": "13", "seq": 1},
+        {"type": "token", "id": "y", "delta": "4", "replace": True, "seq": 2},
+    ]]
+
+
+async def test_two_sessions_stream_at_once_without_cross_talk(app, connect) -> None:
+    _streaming_app(app, 3000, yield_every=7)
+    async with connect(stream_max_chars=500) as alice, connect(stream_max_chars=500) as bob:
+        a_turn, b_turn = await asyncio.gather(alice.send("A"), bob.send("B"))
+        assert a_turn[-1]["output"] == _expected("A", 3000)
+        assert b_turn[-1]["output"] == _expected("B", 3000)
+        for client, mine, other in ((alice, "A", "B"), (bob, "B", "A")):
+            ids = {s["id"] for s in client.steps}
+            tokens = [e for e in client.events if e["type"] == "token"]
+            assert len(tokens) > 1  # they really streamed in several deltas
+            assert all(t["id"] in ids for t in tokens)
+            assert all(other not in t["delta"] for t in tokens)
+            assert all(mine in t["delta"] for t in tokens)
+            seqs = [e["seq"] for e in client.events]
+            assert seqs == list(range(1, len(seqs) + 1))
+        assert {s["id"] for s in alice.steps}.isdisjoint({s["id"] for s in bob.steps})

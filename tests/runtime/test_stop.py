@@ -1,0 +1,94 @@
+"""Stop: the running on_message is cancelled, its open steps end marked cancelled, on_stop
+runs, and the session keeps working."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nbchat as cl
+from nbchat.app import registering_on
+
+
+async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connect,
+                                                                      of_type) -> None:
+    started = asyncio.Event()
+    stopped = []
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            if message.content != "long":
+                await cl.Message(f"echo {message.content}").send()
+                return
+            async with cl.Step(name="work"):
+                manual = cl.Step(name="manual")
+                await manual.send()
+                reply = cl.Message("")
+                await reply.stream_token("partial")
+                started.set()
+                await asyncio.Event().wait()
+
+        @cl.on_stop
+        async def on_stop() -> None:
+            stopped.append(cl.user_session.get("id"))
+            await cl.Message("stopped").send()
+
+    async with connect() as client:
+        await client.session.receive({"type": "user_message", "content": "long"})
+        await asyncio.wait_for(started.wait(), 5)
+        await client.stop()
+
+        steps = {s["name"] or s["output"]: s for s in client.steps}
+        for name in ("work", "manual"):
+            assert steps[name].get("cancelled") is True, name
+            assert steps[name]["end"] is not None
+            assert steps[name]["isError"] is False
+        streamed = next(s for s in client.steps if s["output"] == "partial")
+        assert streamed.get("cancelled") is True
+        assert streamed["streaming"] is False
+        assert stopped == [client.session.id]
+        assert client.messages[-1]["output"] == "stopped"
+        assert client.session.open_steps == {}
+        # The app is idle: every task_start has its task_end.
+        assert len(of_type(client, "task_start")) == len(of_type(client, "task_end"))
+        assert client.state.running == 0
+        # The session keeps working.
+        turn = await client.send("again")
+        assert turn[-1]["output"] == "echo again"
+        assert "cancelled" not in turn[-1]
+
+
+async def test_stop_when_idle_only_runs_on_stop(app, connect) -> None:
+    calls = []
+    with registering_on(app):
+        @cl.on_stop
+        def on_stop() -> None:
+            calls.append("stop")
+
+    async with connect() as client:
+        await client.stop()
+        assert calls == ["stop"]
+        assert client.errors == []
+
+
+async def test_stop_cancels_child_tasks_of_gather(app, connect) -> None:
+    started = asyncio.Event()
+    cancelled = []
+    with registering_on(app):
+        @cl.on_message
+        async def on_message() -> None:
+            async def child(n: int) -> None:
+                try:
+                    if n == 1:
+                        started.set()
+                    await asyncio.Event().wait()
+                except asyncio.CancelledError:
+                    cancelled.append(n)
+                    raise
+
+            await asyncio.gather(child(1), child(2))
+
+    async with connect() as client:
+        await client.session.receive({"type": "user_message", "content": "x"})
+        await asyncio.wait_for(started.wait(), 5)
+        await client.stop()
+        assert sorted(cancelled) == [1, 2]
