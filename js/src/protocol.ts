@@ -94,6 +94,7 @@ export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
 export interface Hello {
   type: "hello";
   protocolVersion: number;
+  sessionId?: string;
   lastSeq?: number;
   chatProfile?: string;
   resumeThreadId?: string;

@@ -24,10 +24,12 @@ PROTOCOL_VERSION = 1
 
 
 class Hello(TypedDict):
-    """First event on a connection. `lastSeq` asks for a replay of what was missed."""
+    """First event on a connection. `sessionId` + `lastSeq` reattach to a live session
+    (served mode) and ask for a replay of what was missed."""
 
     type: Literal["hello"]
     protocolVersion: int
+    sessionId: NotRequired[str]
     lastSeq: NotRequired[int]
     chatProfile: NotRequired[str]
     resumeThreadId: NotRequired[str]

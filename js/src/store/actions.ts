@@ -5,9 +5,10 @@ import {
   type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
 } from "../protocol";
 
-export function hello(opts: { lastSeq?: number | null; chatProfile?: string | null;
-  resumeThreadId?: string | null } = {}): Hello {
+export function hello(opts: { sessionId?: string | null; lastSeq?: number | null;
+  chatProfile?: string | null; resumeThreadId?: string | null } = {}): Hello {
   const ev: Hello = { type: "hello", protocolVersion: PROTOCOL_VERSION };
+  if (opts.sessionId) ev.sessionId = opts.sessionId;
   if (opts.lastSeq !== undefined && opts.lastSeq !== null) ev.lastSeq = opts.lastSeq;
   if (opts.chatProfile) ev.chatProfile = opts.chatProfile;
   if (opts.resumeThreadId) ev.resumeThreadId = opts.resumeThreadId;

@@ -1,0 +1,75 @@
+"""ChatHost: the live chat sessions of one server process.
+
+It creates sessions (with persistence when it has a data layer), finds a session again
+for a reconnecting client of the *same* user (never another user's: Chainlit shipped that
+hijack), and closes sessions whose client stayed away longer than
+`project.session_timeout`, so per-session memory is freed deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from nbchat.app import App
+from nbchat.config import Config
+from nbchat.data import BaseDataLayer
+from nbchat.recorder import ThreadRecorder
+from nbchat.session import ChatSession, SessionRegistry
+from nbchat.types import User
+
+
+def same_user(a: User | None, b: User | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.identifier == b.identifier
+
+
+class ChatHost:
+    def __init__(self, app: App, config: Config, data_layer: BaseDataLayer | None = None) -> None:
+        self.app = app
+        self.config = config
+        self.data_layer = data_layer
+        self.sessions = SessionRegistry()
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def new_session(self, user: User | None) -> ChatSession:
+        session = ChatSession(self.app, self.config, user=user)
+        if self.data_layer is not None:
+            ThreadRecorder.attach(session, self.data_layer)
+        return self.sessions.add(session)
+
+    def find(self, session_id: str, user: User | None) -> ChatSession | None:
+        """The live session `session_id` if it belongs to `user`; None otherwise."""
+        session = self.sessions.get(session_id)
+        if session is None or session.closed or not same_user(session.user, user):
+            return None
+        return session
+
+    def connected(self, session: ChatSession) -> None:
+        timer = self._expiry.pop(session.id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def disconnected(self, session: ChatSession) -> None:
+        """Keep the session for a reconnect, then close it."""
+        self.connected(session)  # restart the clock
+        loop = asyncio.get_running_loop()
+        self._expiry[session.id] = loop.call_later(
+            self.config.project.session_timeout, self._expire, session.id)
+
+    def _expire(self, session_id: str) -> None:
+        self._expiry.pop(session_id, None)
+        task = asyncio.get_running_loop().create_task(self.sessions.close(session_id))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        for timer in self._expiry.values():
+            timer.cancel()
+        self._expiry.clear()
+        await self.sessions.close_all()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        if self.data_layer is not None:
+            await self.data_layer.close()
