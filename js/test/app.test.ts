@@ -97,7 +97,8 @@ describe("chat app", () => {
     const { transport } = setup();
     transport.deliver(numbered([WELCOME, { type: "task_start" }]));
     transport.deliver(numbered([{ type: "task_end" }], 5));
-    expect(transport.sent.at(-1)?.event).toEqual({ type: "hello", protocolVersion: 1, lastSeq: 2 });
+    expect(transport.sent.at(-1)?.event).toEqual(
+      { type: "hello", protocolVersion: 1, sessionId: "s1", lastSeq: 2 });
   });
 
   it("disables the composer for an action ask and answers with ask_response", () => {

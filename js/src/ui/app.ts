@@ -113,9 +113,11 @@ export class ChatApp {
     this.updateEmpty();
   }
 
-  /** Send the handshake: a fresh view gets a snapshot, a known one a replay. */
+  /** Send the handshake: a fresh view gets a snapshot, a known one a replay. The session
+   * id lets a WebSocket reconnect reattach to the same live chat (ignored over the comm). */
   sendHello(extra: { chatProfile?: string | null } = {}): void {
-    this.send(act.hello({ lastSeq: this.seq.last, chatProfile: extra.chatProfile }));
+    this.send(act.hello({ sessionId: this.state.welcome?.sessionId, lastSeq: this.seq.last,
+      chatProfile: extra.chatProfile }));
   }
 
   send(event: ClientEvent): void {
