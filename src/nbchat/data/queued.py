@@ -20,6 +20,7 @@ from nbchat.data.base import BaseDataLayer
 from nbchat.data.storage import BlobStorage, LocalStorage
 from nbchat.data.validation import (
     STEP_KEYS,
+    STEP_REQUIRED,
     InvalidDataError,
     Limits,
     NotFoundError,
@@ -169,7 +170,7 @@ class QueuedDataLayer(BaseDataLayer):
             raise InvalidDataError(f"unknown step keys {sorted(unknown)}; see StepDict")
         step_id = check_id(given.get("id"), "step.id", self.limits)
         base: StepDict | None = None
-        if not set(given) >= STEP_KEYS:  # partial update: merge into the stored step
+        if not set(given) >= STEP_REQUIRED:  # partial update: merge into the stored step
             base = self.queue.find_step(step_id) or await self._db_step(step_id)
             if base is None and "threadId" not in given:
                 raise NotFoundError(f"no step {step_id!r} to update; give threadId to create it")

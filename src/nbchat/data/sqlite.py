@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -132,15 +133,23 @@ class SQLiteDataLayer(QueuedDataLayer):
         conn = await aiosqlite.connect(self.path, timeout=self.busy_timeout,
                                        isolation_level=None)
         try:
-            # busy_timeout is already set (timeout=), so these wait instead of failing.
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await self._migrate(conn)
+            # busy_timeout is already set (timeout=), so these wait instead of failing;
+            # switching a new file to WAL can still report "locked" without waiting while
+            # another process does the same, hence the retry.
+            await _retry_locked(lambda: self._setup(conn), self.busy_timeout)
         except BaseException:
             await conn.close()
             raise
         return conn
+
+    async def _setup(self, conn: aiosqlite.Connection) -> None:
+        async with conn.execute("PRAGMA journal_mode") as cur:
+            mode = (await cur.fetchone() or ("",))[0]
+        if str(mode).lower() != "wal":
+            await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await self._migrate(conn)
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
         available = migrations("sqlite")
@@ -179,8 +188,14 @@ class SQLiteDataLayer(QueuedDataLayer):
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         conn = await self._db()
-        async with conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+
+        async def read() -> list[Any]:
+            async with conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+
+        # A WAL reader can see SQLITE_BUSY without the busy handler (another process
+        # recovering the WAL after a crash); reads are safe to retry.
+        return await _retry_locked(read, self.busy_timeout)
 
     # -- the batch writer -------------------------------------------------------------------
 
@@ -367,6 +382,21 @@ class SQLiteDataLayer(QueuedDataLayer):
             "f.updated_at FROM feedbacks f JOIN steps s ON s.id = f.for_id JOIN threads t ON "
             f"t.id = f.thread_id{where} ORDER BY f.created_at", params)
         return [_feedback_export(r) for r in rows]
+
+
+async def _retry_locked(fn: Callable[[], Awaitable[T]], patience: float) -> T:
+    """Run `fn`, retrying with backoff while SQLite reports the database locked/busy."""
+    deadline = time.monotonic() + patience
+    delay = 0.001
+    while True:
+        try:
+            return await fn()
+        except sqlite3.OperationalError as exc:
+            msg = str(exc).lower()
+            if ("locked" not in msg and "busy" not in msg) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(delay)  # backoff between attempts, not synchronization
+        delay = min(delay * 2, 0.1)
 
 
 def _feedback_export(r: Any) -> dict[str, Any]:

@@ -158,6 +158,8 @@ STEP_DEFAULTS: dict[str, Any] = {
     "command": None,
 }
 STEP_KEYS = frozenset({"id", "name", "type", "threadId", "createdAt", *STEP_DEFAULTS})
+# A dict with all of these is a whole step (StepDict's required keys): no read to merge.
+STEP_REQUIRED = STEP_KEYS - {"cancelled", "command"}
 
 
 def normalize_step(step: Mapping[str, Any], limits: Limits) -> StepDict:
