@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
+	bash scripts/system-deps.sh
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test,dev]"
@@ -19,7 +20,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
-	cd js && npm ci --no-audit --no-fund && npx vitest run
+	cd js && npm ci --no-audit --no-fund && npm test
 	$(VENV)/bin/pytest
 
 chat: $(STAMP)
