@@ -708,11 +708,16 @@ async def test_chainlit_names_and_user_message_untouched() -> None:
 
 async def test_notebook_runs_top_to_bottom() -> None:
     async with ChatTestClient(NOTEBOOK) as client:
-        await client.send("How many people live in Paris?")
+        await client.send("How many people live in Rome?")
 
-    kinds = [s["type"] for s in client.steps]
-    assert {"run", "retrieval", "llm", "tool"} <= set(kinds)
+    root = one(client, "run")
+    assert root["name"] == "city_agent"
+    assert [(s["type"], s["name"]) for s in children(client, root)] == [
+        ("retrieval", "KeywordRetriever"), ("llm", "ScriptedModel"), ("tool", "population"),
+        ("llm", "ScriptedModel")]
     assert not any(s["isError"] for s in client.steps)
+    # The final answer was streamed into a chat message by the handler.
     answer = client.messages[-1]
     assert answer["type"] == "assistant_message"
-    assert "2100" in answer["output"]
+    assert answer["output"] == "About 2800 thousand people live there."
+    assert token_deltas(client, answer["id"]) == answer["output"]
