@@ -47,6 +47,8 @@ class Element:
     type: ClassVar[str] = "file"
     default_display: ClassVar[str] = "inline"
     default_mime: ClassVar[str | None] = None
+    # Subclass options sent with the element: ElementDict key → attribute name.
+    extra_fields: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
@@ -114,6 +116,8 @@ class Element:
         inline = self.inline_content()
         if inline is not None:
             data["content"] = inline
+        for key, attribute in self.extra_fields.items():
+            data[key] = getattr(self, attribute)  # type: ignore[literal-required]
         return data
 
     async def send(self, for_id: str | None = None) -> Element:
@@ -175,42 +179,33 @@ class Pdf(Element):
     type = "pdf"
     default_display = "side"
     default_mime = "application/pdf"
+    extra_fields: ClassVar[dict[str, str]] = {"page": "page"}
 
     def __init__(self, *args: Any, page: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.page = page
 
-    def to_dict(self) -> ElementDict:
-        data = super().to_dict()
-        data["page"] = self.page
-        return data
 
 
 class Audio(Element):
     type = "audio"
+    extra_fields: ClassVar[dict[str, str]] = {"autoPlay": "auto_play"}
 
     def __init__(self, *args: Any, auto_play: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auto_play = auto_play
 
-    def to_dict(self) -> ElementDict:
-        data = super().to_dict()
-        data["autoPlay"] = self.auto_play
-        return data
 
 
 class Video(Element):
     type = "video"
+    extra_fields: ClassVar[dict[str, str]] = {"playerConfig": "player_config"}
 
     def __init__(self, *args: Any, player_config: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.player_config = player_config
 
-    def to_dict(self) -> ElementDict:
-        data = super().to_dict()
-        data["playerConfig"] = self.player_config
-        return data
 
 
 class Plotly(Element):
@@ -309,6 +304,7 @@ class CustomElement(Element):
     """A custom element rendered by name with `props` (sanitized JSON view by default)."""
 
     type = "custom"
+    extra_fields: ClassVar[dict[str, str]] = {"props": "props"}
 
     def __init__(self, *args: Any, props: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -317,7 +313,3 @@ class CustomElement(Element):
     def inline_content(self) -> str:
         return json.dumps(self.props, default=str)
 
-    def to_dict(self) -> ElementDict:
-        data = super().to_dict()
-        data["props"] = self.props
-        return data
