@@ -1,0 +1,198 @@
+"""The base of every REST handler: one JSON error shape, declared auth, thread access.
+
+Every error, whoever raises it (a handler, tornado's 405, Jupyter's XSRF check, a data
+layer validation error, a bug), is written by `write_error` as
+
+    {"error": {"code": "not_found", "message": "no thread 'x'"}, "status": 404}
+
+tests/server/test_errors.py checks that shape on every endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from http.client import responses
+from typing import Any, ClassVar
+
+from tornado.web import HTTPError, RequestHandler
+
+from nbchat.data import DataLayerError, InvalidDataError, Limits, NotFoundError
+from nbchat.data.storage import BlobTooLargeError
+from nbchat.data.validation import check_id
+from nbchat.server.auth import declared_auth
+from nbchat.server.services import Services
+from nbchat.types import ThreadDict, User
+
+log = logging.getLogger("nbchat.server")
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+_ID_LIMITS = Limits()
+
+
+class ApiError(HTTPError):
+    """An error answered to the client as it is: status, a stable code and a message."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(status)
+        self.code = code or ERROR_CODES.get(status, "error")
+        self.message = message
+
+
+def describe(status: int, exc: BaseException | None) -> tuple[int, str, str]:
+    """(status, code, message) of an error; internal details never reach the client."""
+    if isinstance(exc, ApiError):
+        return exc.status_code, exc.code, exc.message
+    if isinstance(exc, HTTPError):
+        status = exc.status_code
+        message = exc.reason or responses.get(status, "error")
+        if exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+    elif isinstance(exc, BlobTooLargeError):
+        status, message = 413, str(exc)
+    elif isinstance(exc, InvalidDataError):
+        status, message = 400, str(exc)
+    elif isinstance(exc, NotFoundError):
+        status, message = 404, str(exc)
+    elif exc is not None or status >= 500:
+        status, message = 500, "the server failed on this request; its log has the details"
+    else:
+        message = responses.get(status, "error")
+    return status, ERROR_CODES.get(status, "error"), message
+
+
+class ApiHandler(RequestHandler):
+    """Base class of the nbchat REST handlers (host-neutral: plain tornado underneath, or
+    Jupyter's APIHandler when mounted by the Jupyter extension)."""
+
+    # The route template under the API root, e.g. "/threads/{thread_id}".
+    path: ClassVar[str]
+    services: Services
+    api_root: str
+    user: User | None = None
+
+    def initialize(self, services: Services, api_root: str) -> None:
+        self.services = services
+        self.api_root = api_root
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    async def prepare(self) -> None:
+        result = super().prepare()
+        if result is not None:
+            await result
+        if self._finished:
+            return
+        method = getattr(self, (self.request.method or "get").lower(), None)
+        if declared_auth(method) == "public":
+            return
+        self.user = await self.services.identity.current_user(self)
+        if self.user is None:
+            raise ApiError(401, "this request carries no user; sign in first")
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if exc_info else None
+        status, code, message = describe(status_code, exc)
+        if status != status_code:
+            self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": {"code": code, "message": message}, "status": status}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, DataLayerError) and describe(500, value)[0] < 500:
+            log.info("%s %s: %s", self.request.method, self.request.path, value)
+        else:
+            super().log_exception(typ, value, tb)
+
+    # -- helpers for handlers --------------------------------------------------------------
+
+    @property
+    def current(self) -> User:
+        """The user of a `@requires_user` method (prepare guarantees there is one)."""
+        if self.user is None:
+            raise ApiError(401, "this request carries no user; sign in first")
+        return self.user
+
+    def write_json(self, value: object, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(value, separators=(",", ":")))
+
+    def no_content(self) -> None:
+        self.set_status(204)
+        self.finish()
+
+    @staticmethod
+    def path_id(value: str, what: str) -> str:
+        """A path id, or 404 when it cannot be an id (so nothing malformed reaches storage)."""
+        try:
+            return check_id(value, what, _ID_LIMITS)
+        except InvalidDataError:
+            raise ApiError(404, f"no {what} {value[:60]!r}") from None
+
+    async def readable_thread(self, thread_id: str) -> ThreadDict:
+        """The thread, or 404 when it does not exist *or* this user may not read it."""
+        thread_id = self.path_id(thread_id, "thread")
+        thread = await self.services.data.get_thread(thread_id)
+        if thread is None or not await self.services.identity.can_read(self.current, thread):
+            raise ApiError(404, f"no thread {thread_id!r}")
+        return thread
+
+    async def writable_thread(self, thread_id: str) -> ThreadDict:
+        """The thread, or 404 (not readable) / 403 (readable, e.g. shared, but not yours)."""
+        thread = await self.readable_thread(thread_id)
+        if not await self.services.identity.can_write(self.current, thread):
+            raise ApiError(403, f"thread {thread['id']!r} is read-only for you")
+        return thread
+
+    def json_body(self, fields: Mapping[str, type | tuple[type, ...]]) -> dict[str, Any]:
+        """The request's JSON object; only `fields` allowed, each of the given type(s)."""
+        body = self.request.body
+        if len(body) > self.services.max_json_body:
+            raise ApiError(413, f"the JSON body is {len(body)} bytes; the limit is "
+                                f"{self.services.max_json_body}")
+        try:
+            value = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "the body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise ApiError(400, f"the body must be a JSON object, got {type(value).__name__}")
+        unknown = sorted(set(value) - set(fields))
+        if unknown:
+            raise ApiError(400, f"unknown field(s) {unknown}; allowed: {sorted(fields)}")
+        for key, kind in fields.items():
+            if key in value and not _is(value[key], kind):
+                names = kind if isinstance(kind, tuple) else (kind,)
+                expected = " or ".join(_json_name(k) for k in names)
+                raise ApiError(400, f"{key} must be {expected}, got "
+                                    f"{_json_name(type(value[key]))}")
+        return value
+
+
+def _is(value: object, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False  # true/false is not a number here
+    return isinstance(value, kinds)
+
+
+def _json_name(kind: type) -> str:
+    return {str: "a string", bool: "true or false", int: "an integer", dict: "an object",
+            list: "an array", type(None): "null", float: "a number"}.get(kind, kind.__name__)

@@ -1,0 +1,1 @@
+"""One module per REST resource; each lists its handler classes in `default_handlers`."""

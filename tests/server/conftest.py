@@ -1,0 +1,229 @@
+"""Fixtures for the REST API: a real tornado server on a free loopback port, a real
+SQLite file (or the real PostgreSQL on 127.0.0.1:5432 for the `any_api` fixture), and
+a client that names its user with the `X-Test-User` header (HeaderIdentity, tests only).
+
+The API is mounted under the odd base URL `/a%40b/`, as pytest-jupyter does, so no
+handler can get away with assuming `/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+from tornado.web import Application, RequestHandler
+
+from nbchat.data import (
+    BaseDataLayer,
+    LocalStorage,
+    PostgresDataLayer,
+    QueuedDataLayer,
+    SQLiteDataLayer,
+)
+from nbchat.ids import new_id, utc_now
+from nbchat.server import Identity, Services, UploadLimits, make_handlers
+from nbchat.types import StepDict, User
+
+BASE_URL = "/a%40b/"
+ROOT = "/a%40b/nbchat/api"
+
+# -- PostgreSQL: one fresh database per run (the lines of tests/data/conftest.py) --------
+
+PG_ADMIN = os.environ.get("NBCHAT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN} ({exc}); start it with "
+                    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+                    pytrace=False)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def server_pg_url() -> Iterator[str]:
+    name = f"nbchat_server_test_{secrets.token_hex(6)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        if await conn.fetchval("SELECT to_regclass('public.threads') IS NOT NULL"):
+            await conn.execute("TRUNCATE users, threads, steps, elements, feedbacks CASCADE")
+    finally:
+        await conn.close()
+
+
+# -- the identity and the client ----------------------------------------------------------
+
+
+class HeaderIdentity(Identity):
+    """Tests only: the user is whoever the X-Test-User header names."""
+
+    async def current_user(self, handler: RequestHandler) -> User | None:
+        name = handler.request.headers.get("X-Test-User")
+        return User(identifier=name) if name else None
+
+
+@dataclass
+class Api:
+    port: int
+    services: Services
+    files: Path
+    client: AsyncHTTPClient = field(default_factory=lambda: AsyncHTTPClient(force_instance=True))
+
+    @property
+    def data(self) -> BaseDataLayer:
+        return self.services.data
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{ROOT}{path}"
+
+    async def fetch(self, method: str, path: str, *, user: str | None = "alice",
+                    body: Any = None, raw: bytes | None = None,
+                    headers: dict[str, str] | None = None) -> HTTPResponse:
+        hdrs = dict(headers or {})
+        if user is not None:
+            hdrs["X-Test-User"] = user
+        payload: bytes | None = raw
+        if body is not None:
+            payload = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        if payload is None and method in ("POST", "PUT", "PATCH"):
+            payload = b""
+        return await self.client.fetch(self.url(path), method=method, headers=hdrs,
+                                       body=payload, raise_error=False,
+                                       allow_nonstandard_methods=True)
+
+    def blobs(self) -> list[str]:
+        """Every file in the blob folder (finished or partial)."""
+        return sorted(p.name for p in self.files.iterdir()) if self.files.exists() else []
+
+
+def body(response: HTTPResponse) -> Any:
+    return json.loads(response.body)
+
+
+async def start_api(layer: QueuedDataLayer, files: Path,
+                    limits: UploadLimits | None = None) -> tuple[Api, HTTPServer]:
+    storage = layer.storage
+    assert storage is not None
+    services = Services(layer, storage, HeaderIdentity(), limits or UploadLimits())
+    app = Application(make_handlers(BASE_URL, services))
+    sock, port = bind_unused_port()
+    server = HTTPServer(app)
+    server.add_sockets([sock])
+    return Api(port, services, files), server
+
+
+async def _serve(layer: QueuedDataLayer, files: Path,
+                 limits: UploadLimits | None = None) -> AsyncIterator[Api]:
+    api, server = await start_api(layer, files, limits)
+    try:
+        yield api
+    finally:
+        api.client.close()
+        server.stop()
+        await server.close_all_connections()
+        await layer.close()
+
+
+@pytest.fixture
+def upload_limits() -> UploadLimits:
+    """Overridden by tests that need other upload limits (via indirect parametrize)."""
+    return UploadLimits(accept=("*/*",), max_files=3, max_size=64 * 1024)
+
+
+@pytest.fixture
+async def api(tmp_path: Path, upload_limits: UploadLimits) -> AsyncIterator[Api]:
+    """The API on a SQLite file."""
+    files = tmp_path / "files"
+    layer = SQLiteDataLayer(tmp_path / "db" / "nbchat.db", LocalStorage(files))
+    async for a in _serve(layer, files, upload_limits):
+        yield a
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """'sqlite', or the URL of the emptied test PostgreSQL database."""
+    if request.param == "sqlite":
+        return "sqlite"
+    url: str = request.getfixturevalue("server_pg_url")
+    asyncio.run(_truncate(url))
+    return url
+
+
+@pytest.fixture
+async def any_api(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """The API on SQLite and on PostgreSQL."""
+    files = tmp_path / "files"
+    layer: QueuedDataLayer
+    if backend == "sqlite":
+        layer = SQLiteDataLayer(tmp_path / "db" / "nbchat.db", LocalStorage(files))
+    else:
+        layer = PostgresDataLayer(backend, LocalStorage(files))
+    async for a in _serve(layer, files):
+        yield a
+
+
+# -- seeding -------------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    thread_id: str
+    user_step: str
+    reply_step: str
+    element_id: str
+    feedback_id: str
+
+
+def step(thread_id: str, kind: str, text: str) -> StepDict:
+    return {"id": new_id(), "threadId": thread_id, "name": kind, "type": kind,
+            "createdAt": utc_now(), "output": text}
+
+
+async def seed(data: BaseDataLayer, identifier: str, words: str = "hello world",
+               name: str | None = None) -> Seeded:
+    """A thread of `identifier`: a user message, a reply with thumbs up, a file element."""
+    user = await data.get_user(identifier) or await data.create_user(User(identifier))
+    thread_id = new_id()
+    await data.update_thread(thread_id, name=name or f"about {words}", user_id=user.id)
+    asked, reply = step(thread_id, "user_message", words), step(thread_id, "assistant_message",
+                                                                f"reply to {words}")
+    await data.create_step(asked)
+    await data.create_step(reply)
+    element = await data.create_element(
+        {"id": new_id(), "threadId": thread_id, "type": "file", "name": "notes.txt",
+         "display": "inline", "forId": reply["id"], "mime": "text/plain"},
+        content=b"secret notes of " + identifier.encode())
+    feedback_id = await data.upsert_feedback({"forId": reply["id"], "value": 1})
+    await data.flush()
+    return Seeded(thread_id, asked["id"], reply["id"], element["id"], feedback_id)
+
+
+@pytest.fixture
+def seeded() -> Callable[..., Any]:
+    return seed
