@@ -32,6 +32,7 @@ from nbchat.data import (
 )
 from nbchat.ids import new_id, utc_now
 from nbchat.server import Identity, Services, UploadLimits, make_handlers
+from nbchat.server.handlers.files import UploadHandler
 from nbchat.types import StepDict, User
 
 BASE_URL = "/a%40b/"
@@ -80,11 +81,34 @@ async def _truncate(url: str) -> None:
 
 
 class HeaderIdentity(Identity):
-    """Tests only: the user is whoever the X-Test-User header names."""
+    """Tests only: the user is whoever the X-Test-User header names.
+
+    `mount` lets a test await the clean-up of an upload whose client went away: set
+    `upload_closed` to a future and it is resolved once the handler has cleaned up.
+    """
+
+    upload_closed: asyncio.Future[None] | None = None
 
     async def current_user(self, handler: RequestHandler) -> User | None:
         name = handler.request.headers.get("X-Test-User")
         return User(identifier=name) if name else None
+
+    def mount(self, handler: type[RequestHandler]) -> type[RequestHandler]:
+        if handler is not UploadHandler:
+            return handler
+        identity = self
+
+        class WatchedUpload(UploadHandler):
+            def on_connection_close(self) -> None:
+                super().on_connection_close()
+                done = identity.upload_closed
+                if done is not None:
+                    pending = list(UploadHandler.cleanups)
+                    gathered = asyncio.gather(*pending)
+                    gathered.add_done_callback(
+                        lambda _: done.done() or done.set_result(None))
+
+        return WatchedUpload
 
 
 @dataclass

@@ -4,8 +4,8 @@ rename, share, delete. Listing runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, Api, body, seed
 
+from conftest import ROOT, Api, body, seed
 from nbchat.types import User
 
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -38,11 +38,38 @@ class StoredFile:
     size: int
 
 
+class _Aborted(Exception):
+    """Ends a storage write from inside its data stream, so the storage's own clean-up
+    runs (cancelling the task instead could hit it between opening and cleaning up)."""
+
+
+@dataclass
+class _Stream:
+    """The bytes of one part, handed from the parser to the storage write."""
+
+    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(4))
+    aborted: bool = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            chunk = await self.queue.get()
+            if self.aborted:
+                raise _Aborted
+            if chunk is None:
+                return
+            yield chunk
+
+    def abort(self) -> None:
+        self.aborted = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)  # wakes `chunks` if it waits for data
+
+
 @dataclass
 class _Part:
     name: str
     mime: str
-    queue: asyncio.Queue[bytes | None]
+    stream: _Stream
     task: asyncio.Task[str]
     size: int = 0
 
@@ -137,8 +164,8 @@ class MultipartReceiver:
         """Undo everything: the write in progress and every file stored so far."""
         part, self._part = self._part, None
         if part is not None:
-            part.task.cancel()
-            with contextlib.suppress(BaseException):
+            part.stream.abort()
+            with contextlib.suppress(Exception):
                 await part.task
         stored, self.files = self.files, []
         for f in stored:
@@ -162,15 +189,9 @@ class MultipartReceiver:
         if not _accepted(name, mime, list(self.limits.accept)):
             raise ApiError(415, f"{name!r}: type {mime} is not accepted; accepted: "
                                 + ", ".join(self.limits.accept))
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(4)
-        task = asyncio.ensure_future(self.storage.put(
-            self._drain(queue), mime, max_size=self.limits.max_size))
-        self._part = _Part(name, mime, queue, task)
-
-    @staticmethod
-    async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
-        while (chunk := await queue.get()) is not None:
-            yield chunk
+        stream = _Stream()
+        self._part = _Part(name, mime, stream, asyncio.ensure_future(
+            self.storage.put(stream.chunks(), mime, max_size=self.limits.max_size)))
 
     async def _data(self, data: bytes) -> None:
         part = self._part
@@ -193,7 +214,7 @@ class MultipartReceiver:
     async def _send(part: _Part, item: bytes | None) -> None:
         """Queue data for the storage task; if the task failed, raise its error instead of
         waiting forever on a full queue."""
-        put = asyncio.ensure_future(part.queue.put(item))
+        put = asyncio.ensure_future(part.stream.queue.put(item))
         done, _ = await asyncio.wait({put, part.task}, return_when=asyncio.FIRST_COMPLETED)
         if put not in done:
             put.cancel()
