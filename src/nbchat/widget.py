@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +73,35 @@ class ChatWidget(anywidget.AnyWidget):
         self.session.attach(self.transport)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
+        # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
+        # ipykernel 7 may call comm handlers on a subshell thread with its own loop (it
+        # routes a comm's messages to the subshell that last published on it); a task or
+        # queue wake-up made there would wait until the main loop happens to wake up.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._owner = threading.get_ident()
+        with contextlib.suppress(RuntimeError):
+            self._loop = asyncio.get_running_loop()
         self.on_msg(self._on_msg)
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         if not isinstance(content, dict):
             return
         data = [bytes(b) for b in buffers or []]
+        if self._loop is not None and threading.get_ident() != self._owner:
+            self._loop.call_soon_threadsafe(self._dispatch, content, data)
+        else:
+            self._dispatch(content, data)
+
+    def _dispatch(self, content: dict[str, Any], data: list[bytes]) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._owner = threading.get_ident()
         if "host" in content:
             self._host_request(content)
             return
         if self._inbox is None:
             self._inbox = asyncio.Queue()
-            self._reader = asyncio.get_running_loop().create_task(self._read())
+            self._reader = self._loop.create_task(self._read())
         self._inbox.put_nowait((content, data))
 
     async def _read(self) -> None:
@@ -99,7 +117,8 @@ class ChatWidget(anywidget.AnyWidget):
     def _host_request(self, content: dict[str, Any]) -> None:
         if content.get("host") != "file_request":
             return
-        asyncio.get_running_loop().create_task(self._send_file(content))
+        assert self._loop is not None
+        self._loop.create_task(self._send_file(content))
 
     async def _send_file(self, content: dict[str, Any]) -> None:
         request_id = content.get("requestId")
