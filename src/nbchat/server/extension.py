@@ -2,7 +2,7 @@
 
 Enabled on install by `jupyter-config/jupyter_server_config.d/nbchat.json` (installed to
 `etc/jupyter/…` by the wheel's shared-data), which names this module; jupyter_server
-calls `_jupyter_server_extension_points` and then `_load_jupyter_server_extension`.
+calls `_jupyter_server_extension_points`, which names the `NbchatExtension` app.
 
 Every handler is mounted on Jupyter's own `APIHandler` (its token/cookie authentication,
 XSRF and origin checks, and its authorizer), and every user Jupyter lets in acts as the
@@ -15,6 +15,7 @@ import inspect
 from pathlib import Path
 from typing import Any, cast
 
+from jupyter_server.extension.application import ExtensionApp
 from tornado.web import RequestHandler, authenticated
 
 from nbchat.server.auth import Identity
@@ -61,8 +62,39 @@ class JupyterIdentity(Identity):
                     type(handler.__name__, (handler, APIHandler), wrapped))
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "nbchat.server.extension"}]
+class NbchatExtension(ExtensionApp):
+    """Mounts the API when the server starts; closes the data layer when it stops (an open
+    SQLite connection's thread would otherwise keep the process from exiting)."""
+
+    name = "nbchat"
+    description = "nbchat history REST API"
+    load_other_extensions = True
+    services: Services | None = None
+
+    def initialize_handlers(self) -> None:
+        from nbchat.errors import ConfigError
+
+        serverapp = self.serverapp
+        assert serverapp is not None  # linked before handlers are initialized
+        root = Path(serverapp.root_dir)
+        try:
+            self.services = services_for(root)
+        except ConfigError as exc:
+            self.log.error("nbchat: %s; the history API is not mounted", exc)
+            return
+        base_url = serverapp.base_url
+        # Jupyter's ServerWebApplication.add_handlers checks each handler's auth; untyped.
+        serverapp.web_app.add_handlers(  # type: ignore[no-untyped-call]
+            ".*$", make_handlers(base_url, self.services))
+        self.log.info("nbchat: history API at %snbchat/api (data in %s)", base_url, root)
+
+    async def stop_extension(self) -> None:
+        if self.services is not None:
+            await self.services.data.close()
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "nbchat.server.extension", "app": NbchatExtension}]
 
 
 def services_for(root_dir: Path) -> Services:
@@ -76,18 +108,3 @@ def services_for(root_dir: Path) -> Services:
     storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
     return Services(layer, storage or LocalStorage(root_dir / FILES_DIR), JupyterIdentity(),
                     UploadLimits.from_config(config.features.spontaneous_file_upload))
-
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from nbchat.errors import ConfigError
-
-    root = Path(serverapp.root_dir)
-    try:
-        services = services_for(root)
-    except ConfigError as exc:
-        serverapp.log.error("nbchat: %s; the history API is not mounted", exc)
-        return
-    specs = make_handlers(serverapp.base_url, services)
-    serverapp.web_app.add_handlers(".*$", specs)
-    serverapp.log.info("nbchat: history API at %snbchat/api (data in %s)",
-                       serverapp.base_url, root)

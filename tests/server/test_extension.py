@@ -1,0 +1,205 @@
+"""The Jupyter server extension in a real `jupyter server` process: enabled by config,
+mounted under the base URL, behind Jupyter's token/cookie authentication and XSRF."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+from test_error_shape import assert_error_shape
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.testing import bind_unused_port
+
+from conftest import BASE_URL, ROOT, seed
+from nbchat.data import SQLiteDataLayer
+from nbchat.server import extension
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "nbchat-test-token"
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class Jupyter:
+    port: int
+    root: Path
+    log: list[str]
+    thread_id: str
+    element_id: str
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "NBCHAT_"))}
+    for name in ("config", "data", "runtime"):
+        (home / name).mkdir(parents=True, exist_ok=True)
+    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_PLATFORM_DIRS="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
+    folder = tmp_path_factory.mktemp("jupyter")
+    root = folder / "root"
+    root.mkdir()
+
+    async def seed_local() -> tuple[str, str]:
+        layer = SQLiteDataLayer(root / ".nbchat" / "nbchat.db", root / ".nbchat" / "files")
+        try:
+            s = await seed(layer, "local", "notebook owner's chat")
+            await seed(layer, "someone-else", "not for the owner")
+            return s.thread_id, s.element_id
+        finally:
+            await layer.close()
+
+    thread_id, element_id = asyncio.run(seed_local())
+    sock, port = bind_unused_port()
+    sock.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser",
+         "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
+         f"--ServerApp.root_dir={root}", f"--ServerApp.base_url={BASE_URL}",
+         # Explicit, so the test does not depend on how nbchat was installed.
+         "--ServerApp.jpserver_extensions=nbchat.server.extension=True"],
+        env=_env(folder / "home"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, cwd=folder)
+    log: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.append(line)
+            if "is running at" in line:
+                ready.set()
+        ready.set()  # exited
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        if not ready.wait(STARTUP_SECONDS) or proc.poll() is not None:
+            pytest.fail("jupyter server did not start:\n" + "".join(log), pytrace=False)
+        yield Jupyter(port, root, log, thread_id, element_id)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        reader.join(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture
+async def client() -> Iterator[AsyncHTTPClient]:
+    c = AsyncHTTPClient(force_instance=True)
+    yield c  # type: ignore[misc]
+    c.close()
+
+
+async def fetch(client: AsyncHTTPClient, url: str, **kwargs: object) -> HTTPResponse:
+    return await client.fetch(url, raise_error=False, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+
+
+def token_header() -> dict[str, str]:
+    return {"Authorization": f"token {TOKEN}"}
+
+
+def test_enabled_on_install() -> None:
+    """The wheel (and hatchling's editable install) ships the config file that enables
+    the extension; `jupyter server extension list` shows it enabled in this environment."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    shared = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
+    assert shared == {"jupyter-config/jupyter_server_config.d":
+                      "etc/jupyter/jupyter_server_config.d"}
+    config = json.loads((REPO / "jupyter-config/jupyter_server_config.d/nbchat.json").read_text())
+    assert config == {"ServerApp": {"jpserver_extensions": {"nbchat.server.extension": True}}}
+    assert extension._jupyter_server_extension_points() == [
+        {"module": "nbchat.server.extension", "app": extension.NbchatExtension}]
+    out = subprocess.run([sys.executable, "-m", "jupyter_server", "extension", "list"],
+                         capture_output=True, text=True, check=True, env={
+                             **os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    assert re.search(r"nbchat\.server\.extension enabled", listing), listing
+    assert re.search(r"nbchat\.server\.extension\s+OK", listing), listing
+
+
+def test_loaded_without_auth_warnings(jupyter: Jupyter) -> None:
+    log = "".join(jupyter.log)
+    assert f"nbchat: history API at {BASE_URL}nbchat/api" in log
+    assert "without @allow_unauthenticated" not in log
+
+
+async def test_requests_without_the_token_are_refused(jupyter: Jupyter,
+                                                      client: AsyncHTTPClient) -> None:
+    for headers in ({}, {"Authorization": "token wrong"}):
+        r = await fetch(client, jupyter.url(f"{ROOT}/threads"), headers=headers)
+        assert r.code in (401, 403)
+        assert_error_shape(r)
+        r = await fetch(client, jupyter.url(f"{ROOT}/threads/{jupyter.thread_id}/files/"
+                                            f"{jupyter.element_id}"), headers=headers)
+        assert r.code in (401, 403)
+        assert b"secret" not in r.body
+
+
+async def test_with_the_token_the_owner_sees_local_threads(jupyter: Jupyter,
+                                                           client: AsyncHTTPClient) -> None:
+    for url, headers in ((f"{ROOT}/threads", token_header()),
+                         (f"{ROOT}/threads?token={TOKEN}", {})):
+        r = await fetch(client, jupyter.url(url), headers=headers)
+        assert r.code == 200
+        assert [t["id"] for t in json.loads(r.body)["data"]] == [jupyter.thread_id]
+    r = await fetch(client, jupyter.url(f"{ROOT}/openapi.json"), headers=token_header())
+    assert json.loads(r.body)["servers"] == [{"url": ROOT}]
+    r = await fetch(client, jupyter.url(f"{ROOT}/nope"), headers=token_header())
+    assert r.code == 404
+    assert_error_shape(r)
+
+
+async def test_downloads_keep_their_type_under_jupyter(jupyter: Jupyter,
+                                                       client: AsyncHTTPClient) -> None:
+    r = await fetch(client, jupyter.url(
+        f"{ROOT}/threads/{jupyter.thread_id}/files/{jupyter.element_id}"), headers=token_header())
+    assert (r.code, r.body) == (200, b"secret notes of local")
+    assert r.headers["Content-Type"] == "text/plain"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+
+
+async def test_cookie_sessions_need_the_xsrf_token(jupyter: Jupyter,
+                                                   client: AsyncHTTPClient) -> None:
+    login = await fetch(client, jupyter.url(f"{BASE_URL}?token={TOKEN}"))
+    page = await fetch(client, jupyter.url(f"{BASE_URL}login"))
+    cookies = SimpleCookie()
+    for response in (login, page):
+        for header in response.headers.get_list("Set-Cookie"):
+            cookies.load(header)
+    assert "_xsrf" in cookies
+    cookie = "; ".join(f"{k}={v.value}" for k, v in cookies.items())
+    url = jupyter.url(f"{ROOT}/threads/{jupyter.thread_id}")
+    r = await fetch(client, url, headers={"Cookie": cookie})
+    assert r.code == 200  # reads need no XSRF token
+    rename = json.dumps({"name": "renamed with cookie"})
+    r = await fetch(client, url, method="PATCH", body=rename, headers={"Cookie": cookie})
+    assert r.code == 403
+    assert "_xsrf" in assert_error_shape(r)["error"]["message"]
+    r = await fetch(client, url, method="PATCH", body=rename, headers={
+        "Cookie": cookie, "X-XSRFToken": cookies["_xsrf"].value})
+    assert r.code == 200
+    assert json.loads(r.body)["name"] == "renamed with cookie"
+    # Token-authenticated calls need no XSRF token (Jupyter's rule).
+    r = await fetch(client, url, method="PATCH", body=json.dumps({"name": "by token"}),
+                    headers=token_header())
+    assert r.code == 200
