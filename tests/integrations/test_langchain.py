@@ -649,6 +649,33 @@ async def test_final_answer_streams_into_a_message(threaded: bool) -> None:
     assert one(client, "llm")["output"].startswith("I should answer.")
 
 
+async def test_final_answer_waits_for_an_async_author_rename() -> None:
+    """The answer's first write awaits author_rename; tokens meanwhile are kept."""
+    model = generic("Final Answer: one two three four")
+
+    async def on_message(msg: cl.Message) -> None:
+        handler = cl.LangchainCallbackHandler(stream_final_answer=True)
+        async for _ in model.astream(msg.content, config={"callbacks": [handler]}):
+            pass
+
+    app = chat_app(on_message)
+
+    async def rename(author: str) -> str:
+        await asyncio.sleep(0)  # a real suspension, as a lookup would make
+        return f"{author} (agent)"
+
+    with registering_on(app):
+        cl.author_rename(rename)
+
+    async with ChatTestClient(app) as client:
+        await client.send("?")
+
+    (answer,) = [m for m in client.messages if m["type"] == "assistant_message"]
+    assert answer["name"].endswith("(agent)")
+    assert answer["output"] == "one two three four"
+    assert answer["end"]
+
+
 @pytest.mark.parametrize(("prefix", "expected"), [
     (["Answer", ">>"], "forty two"),      # split over tokens "Answer" and ">>"
     ([], "Thinking... Answer>> forty two"),  # every token is the answer

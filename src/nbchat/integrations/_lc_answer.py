@@ -7,9 +7,9 @@ the model splits it ("Final", " Answer", ":" or "Final", " ", "Answer:").
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
+from nbchat.integrations._lc_relay import run_now
 from nbchat.message import Message
 from nbchat.session import ChatSession
 
@@ -42,44 +42,39 @@ class AnswerPrefix:
 
 
 class AnswerStream:
-    """A chat message the answer streams into. Tokens are queued and written by a session
-    task, so the message's own (async) streaming API is used from synchronous callbacks."""
+    """A chat message the answer streams into, opened with the answer's first text.
 
-    def __init__(self, session: ChatSession) -> None:
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.message: Message | None = None
-        self.started = False  # leading whitespace of the answer is dropped
-        self.closed = False
-        self.task = session.spawn(self._pump())
+    Its first write runs in a session task: it resolves the author (an `author_rename`
+    callback may await). Text arriving meanwhile is buffered; after it, tokens are written
+    straight from the callback, since writing to a sent message never waits."""
+
+    def __init__(self, session: ChatSession, first: str) -> None:
+        self._session = session
+        self.message = Message(content="")
+        self._buffer = [first]
+        self._live = False
+        self._closed = False
+        self.task = session.spawn(self._open())
+
+    async def _open(self) -> None:
+        while self._buffer:
+            text = "".join(self._buffer)
+            self._buffer.clear()
+            await self.message.stream_token(text)
+        self._live = True
+        if self._closed:
+            await self.message.send()
 
     def put(self, text: str) -> None:
-        if not self.started:
-            text = text.lstrip()
-            if not text:
-                return
-            self.started = True
-        self._queue.put_nowait(text)
+        if self._live:
+            run_now(self.message.stream_token(text))
+        else:
+            self._buffer.append(text)
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._queue.put_nowait(None)
-
-    async def _pump(self) -> None:
-        message: Message | None = None
-        while True:
-            item = await self._queue.get()
-            # Write everything queued meanwhile in one go.
-            items = [item]
-            while item is not None and not self._queue.empty():
-                item = self._queue.get_nowait()
-                items.append(item)
-            text = "".join(i for i in items if i is not None)
-            if text:
-                if message is None:
-                    message = self.message = Message(content="")
-                await message.stream_token(text)
-            if items[-1] is None:
-                if message is not None:
-                    await message.send()
-                return
+        """Finish the message (now, or when its first write is done)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._live:
+            run_now(self.message.send())

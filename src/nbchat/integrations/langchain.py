@@ -13,21 +13,17 @@ Threads: the handler is a synchronous `BaseCallbackHandler` with `run_inline`, s
 runs (`ainvoke`, `astream`, `abatch`) call it on the event loop, in order, with no thread
 hop. Sync runs (`invoke`, `stream`, `batch`, also run in a worker thread or a LangChain
 executor) call it in their own threads: it then queues each update and the event loop
-applies them in order (`loop.call_soon_threadsafe`), because steps and the emitter belong to
-the loop. Either way all bookkeeping happens on the loop thread, so no locks on the
-per-token path.
+applies them in order (`_lc_relay`), because steps and the emitter belong to the loop.
+Either way all bookkeeping happens on the loop thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -41,11 +37,10 @@ from nbchat.generation import ChatGeneration, CompletionGeneration
 from nbchat.ids import utc_now
 from nbchat.integrations import _lc_values as values
 from nbchat.integrations._lc_answer import DEFAULT_ANSWER_PREFIX, AnswerPrefix, AnswerStream
+from nbchat.integrations._lc_relay import LoopRelay, run_now
 from nbchat.step import Step, to_text
 
 __all__ = ["AsyncLangchainCallbackHandler", "LangchainCallbackHandler", "LangchainTracer"]
-
-T = TypeVar("T")
 
 # Plumbing runnables, prompt templates and string parsers: hidden, their children attach
 # to the nearest shown ancestor. A name matches exactly, or as "Name<…>"
@@ -58,17 +53,6 @@ DEFAULT_TO_IGNORE = (
 # Run types shown even below an ignored run (prompts and parsers below one are not).
 DEFAULT_TO_KEEP = ("chain", "agent", "llm", "tool", "retriever", "embedding")
 STEP_TYPES = {"llm": "llm", "tool": "tool", "retriever": "retrieval", "embedding": "embedding"}
-
-
-def _now(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that never suspends (sending, updating or streaming into a Step
-    without elements) to its end, right here. Raises if it would wait on something."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    coro.close()
-    raise RuntimeError("a step operation waited on I/O; it cannot run from a callback")
 
 
 def _error_text(error: BaseException) -> str:
@@ -117,14 +101,13 @@ class LangchainCallbackHandler(BaseCallbackHandler):
     ) -> None:
         self._session = get_session("LangchainCallbackHandler()")
         try:
-            self._loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             raise ContextError(
                 "LangchainCallbackHandler() must be created on the event loop of the chat: "
                 "create it in the callback itself, then pass it to code run in threads."
             ) from None
-        self._thread = threading.get_ident()
-        self._context = contextvars.copy_context()
+        self._relay = LoopRelay(self._session, loop, self._token)
         self._parent_step = current_step.get()
         self.stream_final_answer = stream_final_answer
         self.answer_prefix = AnswerPrefix(
@@ -135,39 +118,6 @@ class LangchainCallbackHandler(BaseCallbackHandler):
         self.to_keep = frozenset(DEFAULT_TO_KEEP if to_keep is None else to_keep)
         self.show_root_chain = show_root_chain
         self._runs: dict[UUID, _Run] = {}
-        self._pending: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
-
-    # ------------------------------------------------------------------ dispatching
-
-    def _do(self, op: Callable[..., None], *args: Any) -> None:
-        """Apply `op(*args)` on the loop thread, in the session's context, in call order."""
-        if threading.get_ident() != self._thread:
-            self._pending.append((op, args))
-            with self._lock:
-                if self._scheduled:
-                    return
-                self._scheduled = True
-            self._loop.call_soon_threadsafe(self._drain, context=self._context)
-            return
-        if self._pending:  # updates queued by threads come first
-            self._drain()
-        if current_session.get() is self._session:
-            op(*args)
-        else:
-            self._context.run(op, *args)
-
-    def _drain(self) -> None:
-        with self._lock:
-            self._scheduled = False
-        pending = self._pending
-        if current_session.get() is not self._session:
-            self._context.run(self._drain)
-            return
-        while pending:
-            op, args = pending.popleft()
-            op(*args)
 
     def _root_parent(self) -> str | None:
         """The nbchat step a root run nests under: the step current where the run starts
@@ -203,21 +153,21 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                         metadata={"langchain_run_id": str(run_id)})
             step.input = to_text(step_input)[0]
             step.generation = generation
-            _now(step.send())
+            run_now(step.send())
         self._runs[run_id] = _Run(kind=kind, step=step, attach_id=step.id if step else attach,
                                   filtered=filtered, root=root, started=started)
 
-    def _token(self, run_id: UUID, text: str, now: float) -> None:
+    def _token(self, run_id: UUID, text: str, first: float, count: int) -> None:
         run = self._runs.get(run_id)
         if run is None:
             return
         if run.first_token is None:
-            run.first_token = now
-        run.chunks += 1
+            run.first_token = first
+        run.chunks += count
         if not text:
             return
         if run.step is not None:
-            _now(run.step.stream_token(text))
+            run_now(run.step.stream_token(text))
         if self.stream_final_answer:
             self._answer_token(run, text)
 
@@ -229,9 +179,10 @@ class LangchainCallbackHandler(BaseCallbackHandler):
             run.answering = True
             text = text[index:]
         root = run.root or run
-        if root.answer is None:
-            root.answer = AnswerStream(self._session)
-        root.answer.put(text)
+        if root.answer is not None:
+            root.answer.put(text)
+        elif text.strip():  # the answer starts at its first visible character
+            root.answer = AnswerStream(self._session, text.lstrip())
 
     def _end(self, run_id: UUID, output: Any, step_input: Any, ended: float,
              completion: Mapping[str, Any] | None, status: str) -> None:
@@ -254,7 +205,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
             step.end = utc_now()
             step.streaming = False
             self._session.open_steps.pop(step.id, None)
-            _now(step.update())
+            run_now(step.update())
         if run.root is None and run.answer is not None:
             run.answer.close()
 
@@ -283,8 +234,8 @@ class LangchainCallbackHandler(BaseCallbackHandler):
 
     def _begin(self, run_id: UUID, parent_run_id: UUID | None, kind: str, name: str,
                step_input: Any, generation: Any = None) -> None:
-        self._do(self._start, run_id, parent_run_id, self._root_parent(), kind, name, step_input,
-                 generation, time.perf_counter())
+        self._relay.call(self._start, run_id, parent_run_id, self._root_parent(), kind, name,
+                         step_input, generation, time.perf_counter())
 
     def on_chain_start(self, serialized: dict[str, Any] | None, inputs: dict[str, Any],
                        *, run_id: UUID, parent_run_id: UUID | None = None,
@@ -341,14 +292,14 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                          chunk: Any = None, run_id: UUID, parent_run_id: UUID | None = None,
                          tags: list[str] | None = None, **kwargs: Any) -> None:
         text = token if type(token) is str else values.content_text(token)
-        self._do(self._token, run_id, text, time.perf_counter())
+        self._relay.token(run_id, text, time.perf_counter())
 
     # ------------------------------------------------------------------ LangChain: ends
 
     def _finish(self, run_id: UUID, output: Any, step_input: Any = None,
                 completion: Mapping[str, Any] | None = None, status: str = "ok") -> None:
-        self._do(self._end, run_id, output, step_input, time.perf_counter(), completion,
-                 status)
+        self._relay.call(self._end, run_id, output, step_input, time.perf_counter(),
+                         completion, status)
 
     def on_chain_end(self, outputs: dict[str, Any], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:
