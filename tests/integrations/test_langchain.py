@@ -620,6 +620,33 @@ async def test_llm_error_marks_llm_and_parent_steps() -> None:
     assert issubclass(FakeListChatModelError, Exception)
 
 
+async def test_stop_marks_running_steps_cancelled_not_failed() -> None:
+    started = asyncio.Event()
+
+    async def wait_forever(_: str) -> str:
+        started.set()
+        await asyncio.Event().wait()
+        return "never"
+
+    chain = RunnableLambda(wait_forever, name="slow_tool_chain")
+
+    async def on_message(msg: cl.Message) -> None:
+        handler = cl.LangchainCallbackHandler()
+        await chain.ainvoke(msg.content, config={"callbacks": [handler]})
+
+    async with ChatTestClient(chat_app(on_message)) as client:
+        sending = asyncio.create_task(client.send("go"))
+        await started.wait()
+        await client.stop()
+        await sending
+
+    step = one(client, "run")
+    assert step["name"] == "slow_tool_chain"
+    assert step.get("cancelled") is True
+    assert not step["isError"]
+    assert step["end"]
+
+
 # ---------------------------------------------------------------------------- final answer
 
 
