@@ -1,0 +1,43 @@
+"""Fixtures shared by every test folder: a free port, headless Chromium, a real JupyterLab.
+
+The server and browser start through `tests/e2e/harness.py`, which the notebook benchmark
+uses too. Browser fixtures live on the session event loop (Playwright objects belong to the
+loop that made them), so async tests that use them run with
+`pytestmark = pytest.mark.asyncio(loop_scope="session")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import BrowserContext, async_playwright
+
+from e2e import harness
+
+
+@pytest.fixture
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    return harness.free_port()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BrowserContext]:
+    """A headless Debian Chromium (a browser context with a fresh profile)."""
+    if not harness.CHROMIUM.exists():
+        pytest.fail(harness.MISSING_CHROMIUM, pytrace=False)
+    async with async_playwright() as playwright, harness.chromium_context(
+            playwright, tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.JupyterServer]:
+    """`jupyter lab` on a free loopback port, no token; `.url` and `.root` (copy files there)."""
+    folder: Path = tmp_path_factory.mktemp("jupyter")
+    with harness.jupyter_lab(folder) as server:
+        yield server
+

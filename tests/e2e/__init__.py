@@ -1,0 +1,1 @@
+"""End-to-end tests: real JupyterLab and headless Chromium (see harness.py)."""

@@ -1,0 +1,1 @@
+"""The quickstart notebook, driven in JupyterLab 4 and Notebook 7."""
