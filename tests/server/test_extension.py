@@ -79,12 +79,19 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
         text=True, cwd=folder)
     log: list[str] = []
     ready = threading.Event()
+    ports: list[int] = []
 
     def read() -> None:
+        # Jupyter moves to another port when the chosen one was taken meanwhile
+        # (port_retries), so the port is the one its "running at" URL names.
         assert proc.stdout is not None
+        running = False
         for line in proc.stdout:
             log.append(line)
-            if "is running at" in line:
+            running = running or "is running at" in line
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/", line) if running else None
+            if found and not ready.is_set():
+                ports.append(int(found.group(1)))
                 ready.set()
         ready.set()  # exited
 
@@ -93,7 +100,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
     try:
         if not ready.wait(STARTUP_SECONDS) or proc.poll() is not None:
             pytest.fail("jupyter server did not start:\n" + "".join(log), pytrace=False)
-        yield Jupyter(port, root, log, thread_id, element_id)
+        yield Jupyter(ports[0], root, log, thread_id, element_id)
     finally:
         proc.terminate()
         proc.wait(30)
