@@ -50,6 +50,15 @@ def pg_url() -> Iterator[str]:
     asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """A database of the test's own, empty (the session one is at the latest version)."""
+    name = f"nbchat_test_{secrets.token_hex(6)}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    yield pg_url_for(name)
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 async def _truncate(url: str) -> None:
     import asyncpg
 

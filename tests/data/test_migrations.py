@@ -10,9 +10,23 @@ import pytest
 from nbchat.data import DataLayerError, SQLiteDataLayer, make_data_layer
 from nbchat.data.sqlite import migrations
 from nbchat.errors import ConfigError
-from nbchat.types import Pagination, ThreadFilter
+from nbchat.ids import utc_now
+from nbchat.types import Pagination, StepDict, ThreadFilter, User
 
 LATEST = migrations("sqlite")[-1][0]
+PG_LATEST = migrations("postgres")[-1][0]
+SQLITE_OLDER = list(range(1, LATEST))
+PG_OLDER = list(range(1, PG_LATEST))
+
+
+def _step(thread_id: str, step_id: str, output: str) -> StepDict:
+    return {
+        "id": step_id, "threadId": thread_id, "parentId": None, "name": "bot",
+        "type": "assistant_message", "input": "", "output": output, "isError": False,
+        "createdAt": utc_now(), "start": None, "end": None, "metadata": {}, "tags": None,
+        "language": None, "generation": None, "showInput": False, "defaultOpen": False,
+        "streaming": False, "waitForAnswer": False,
+    }
 
 
 async def test_version_1_database_is_upgraded_and_backfilled(tmp_path: Path) -> None:
@@ -45,6 +59,40 @@ async def test_newer_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataLayerError, match="upgrade nbchat"):
         await again.get_thread("x")
     await again.close()
+
+
+@pytest.mark.parametrize("old_version", PG_OLDER)
+async def test_postgres_old_database_is_upgraded(fresh_pg_url: str, old_version: int) -> None:
+    from nbchat.data import PostgresDataLayer
+
+    old = PostgresDataLayer(fresh_pg_url, target_version=old_version)  # an older nbchat
+    user = await old.create_user(User("ann"))
+    await old.update_thread("t1", name="Budget planning", user_id=user.id)
+    await old.create_step(_step("t1", "s1", "quarterly invoice"))
+    await old.flush()
+    assert [r[0] for r in await old._rows("SELECT max(version) FROM schema_version")] == [
+        old_version]
+    await old.close()
+
+    new = PostgresDataLayer(fresh_pg_url)  # opening it with the current code upgrades it
+    try:
+        versions = [r[0] for r in await new._rows("SELECT version FROM schema_version "
+                                                  "ORDER BY 1")]
+        assert versions == list(range(1, PG_LATEST + 1))
+        for words in ("budget", "quarterly invoice", "invoi"):
+            page = await new.list_threads(Pagination(5), ThreadFilter(search=words))
+            assert [t["id"] for t in page.data] == ["t1"], words
+        page = await new.list_threads(Pagination(5), ThreadFilter(search="nothing"))
+        assert page.data == []
+        thread = await new.get_thread("t1")
+        assert thread is not None
+        assert [s["output"] for s in thread["steps"]] == ["quarterly invoice"]
+        # New rows written after the upgrade are found too.
+        await new.create_step(_step("t2", "s2", "monthly report"))
+        page = await new.list_threads(Pagination(5), ThreadFilter(search="report"))
+        assert [t["id"] for t in page.data] == ["t2"]
+    finally:
+        await new.close()
 
 
 async def test_postgres_migrations_are_recorded(pg_url: str) -> None:

@@ -78,10 +78,12 @@ class PostgresDataLayer(QueuedDataLayer):
         *,
         min_size: int = 1,
         max_size: int = 10,
+        target_version: int | None = None,  # for tests of upgrades; None = latest
         **kwargs: Any,
     ) -> None:
         super().__init__(storage, **kwargs)
         self.url = url
+        self.target_version = target_version
         self._pool_args = {"min_size": min_size, "max_size": max_size}
         self._pool: Any = None  # asyncpg.Pool; asyncpg ships no type information
         self._connect_lock = asyncio.Lock()
@@ -115,11 +117,12 @@ class PostgresDataLayer(QueuedDataLayer):
                            "(version integer PRIMARY KEY, applied_at text NOT NULL)")
         current = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
         available = migrations("postgres")
+        latest = self.target_version or available[-1][0]
         if current > available[-1][0]:
             raise DataLayerError(f"the database has schema version {current}, newer than this "
                                  f"nbchat knows ({available[-1][0]}); upgrade nbchat")
         for version, sql in available:
-            if version > current:
+            if current < version <= latest:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_version VALUES ($1, $2)",
                                    version, utc_now())
