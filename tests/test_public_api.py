@@ -10,7 +10,8 @@ def test_all_lists_every_public_name_and_only_those() -> None:
     public = {n for n in dir(nbchat) if not n.startswith("_") and n not in {"annotations"}}
     modules = {n for n in public if type(getattr(nbchat, n)).__name__ == "module"}
     assert sorted(nbchat.__all__) == nbchat.__all__
-    assert set(nbchat.__all__) - set(nbchat._LAZY) == public - modules
+    # Lazy names are cached in the module once used (by earlier tests): not counted here.
+    assert set(nbchat.__all__) - set(nbchat._LAZY) == public - modules - set(nbchat._LAZY)
 
 
 def test_every_name_in_all_resolves() -> None:
