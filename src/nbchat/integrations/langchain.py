@@ -226,7 +226,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
         if produced and duration > 0:
             gen.token_throughput_in_s = produced / duration
         if isinstance(gen, ChatGeneration):
-            gen.message_completion = completion["message"]
+            gen.message_completion = completion.get("message")
         else:
             gen.completion = completion["text"]
 
