@@ -65,12 +65,8 @@ class ChatWidget(anywidget.AnyWidget):
     def __init__(self, app: App | None = None, *, config: Config | None = None,
                  user: User | None = None, **kwargs: Any) -> None:
         super().__init__(_esm=_bundle(), **kwargs)
-        config = config or load(Path.cwd())
-        self.session = ChatSession(app or default_app, config, user=user)
-        if config.data.enabled:
-            ThreadRecorder.attach(self.session, _data_layer(config))
         self.transport = CommTransport(self)
-        self.session.attach(self.transport)
+        self.session = self._new_session(app or default_app, config or load(Path.cwd()), user)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
@@ -82,6 +78,21 @@ class ChatWidget(anywidget.AnyWidget):
         with contextlib.suppress(RuntimeError):
             self._loop = asyncio.get_running_loop()
         self.on_msg(self._on_msg)
+
+    def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
+        session = ChatSession(app, config, user=user)
+        if config.data.enabled:
+            ThreadRecorder.attach(session, _data_layer(config))
+        session.attach(self.transport)
+        return session
+
+    async def _reset(self) -> None:
+        """Start a fresh chat in this widget (the history panel opens a stored thread by
+        resetting, then saying hello with its id); the old chat ends."""
+        old = self.session
+        old.detach(self.transport)
+        self.session = self._new_session(old.app, old.config, old.user)
+        await old.close()
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         if not isinstance(content, dict):
@@ -96,8 +107,8 @@ class ChatWidget(anywidget.AnyWidget):
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._owner = threading.get_ident()
-        if "host" in content:
-            self._host_request(content)
+        if content.get("host") == "file_request":
+            self._loop.create_task(self._send_file(content))
             return
         if self._inbox is None:
             self._inbox = asyncio.Queue()
@@ -110,15 +121,12 @@ class ChatWidget(anywidget.AnyWidget):
         while True:
             content, buffers = await self._inbox.get()
             try:
-                await self.session.receive(content, buffers)
+                if content.get("host") == "reset":
+                    await self._reset()
+                elif "host" not in content:
+                    await self.session.receive(content, buffers)
             except Exception:  # a bug in nbchat must not kill the widget
                 log.exception("nbchat: handling a widget event failed")
-
-    def _host_request(self, content: dict[str, Any]) -> None:
-        if content.get("host") != "file_request":
-            return
-        assert self._loop is not None
-        self._loop.create_task(self._send_file(content))
 
     async def _send_file(self, content: dict[str, Any]) -> None:
         request_id = content.get("requestId")

@@ -1,0 +1,90 @@
+"""ChatWidget's Python side without a browser: the comm is replaced by a recorder of what
+the widget would send (the real comm path is covered by tests/e2e/notebook)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import nbchat as cl
+from nbchat.app import App, registering_on
+from nbchat.config import Config, DataConfig
+from nbchat.widget import ChatWidget
+
+
+class SentLog:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.changed = asyncio.Event()
+
+    def __call__(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        self.events.extend(content.get("events", [content]))
+        self.changed.set()
+
+    async def until(self, predicate: Any) -> dict[str, Any]:
+        while True:
+            for event in self.events:
+                if predicate(event):
+                    return event
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 5)
+
+
+async def test_reset_starts_a_fresh_chat_and_ends_the_old_one(tmp_path: Path) -> None:
+    ended = asyncio.Event()
+    app = App("w")
+    with registering_on(app):
+
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message(content="hi").send()
+
+        @cl.on_chat_end
+        def end() -> None:
+            ended.set()
+
+    widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
+    sent = SentLog()
+    widget.send = sent  # type: ignore[method-assign]
+    try:
+        widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+        first = await sent.until(lambda e: e.get("type") == "welcome")
+        widget._dispatch({"host": "reset"}, [])
+        widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+        second = await sent.until(lambda e: e.get("type") == "welcome"
+                                  and e["sessionId"] != first["sessionId"])
+        await ended.wait()
+        assert second["threadId"] != first["threadId"]
+        assert widget.session.id == second["sessionId"]
+    finally:
+        widget.session.emitter.close()
+        widget.close()
+
+
+async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> None:
+    app = App("w")
+    with registering_on(app):
+
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message(content="img", elements=[
+                cl.Image(name="a.png", content=b"\x89PNG\r\n\x1a\nxx")]).send()
+
+    widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
+    sent = SentLog()
+    widget.send = sent  # type: ignore[method-assign]
+    try:
+        widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+        element = (await sent.until(lambda e: e.get("type") == "element"))["element"]
+        widget._dispatch({"host": "file_request", "requestId": "r1",
+                          "objectKey": element["objectKey"]}, [])
+        ok = await sent.until(lambda e: e.get("requestId") == "r1")
+        assert ok["mime"] == "image/png"
+        widget._dispatch({"host": "file_request", "requestId": "r2",
+                          "objectKey": "../../etc/passwd"}, [])
+        refused = await sent.until(lambda e: e.get("requestId") == "r2")
+        assert "error" in refused
+    finally:
+        widget.session.emitter.close()
+        widget.close()
