@@ -33,7 +33,7 @@ class UploadRejected(ValueError):
     """An upload broke a limit; the message says which."""
 
 
-def _accepted(name: str, mime: str, accept: Accept | None) -> bool:
+def accepts(name: str, mime: str, accept: Accept | None) -> bool:
     """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}."""
     if not accept:
         return True
@@ -68,7 +68,7 @@ class UploadLimits:
         return int(self.max_size_mb * 1024 * 1024)
 
     def check_start(self, name: str, mime: str, declared_size: int) -> None:
-        if not _accepted(name, mime, self.accept):
+        if not accepts(name, mime, self.accept):
             raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted")
         if declared_size > self.max_bytes:
             raise UploadRejected(f"{name!r} is {declared_size} bytes; limit is "

@@ -2,8 +2,9 @@
 
 Each load gets a fresh namespace and a fresh App, so two apps in one process never share
 callbacks. Notebook code cells run in order with IPython's transformations (magics) and
-top-level `await`; cells tagged `nbchat-skip` are skipped; `cl.chat()` does nothing while
-loading. A failing cell raises AppLoadError naming the cell and line.
+top-level `await`; cells tagged `nbchat-skip` are skipped; `cl.chat()` and IPython's
+`display` (and `clear_output`, `update_display`) do nothing while loading. A failing cell
+raises AppLoadError naming the cell and line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,37 @@ def _app_folder_on_path(folder: Path) -> Iterator[None]:
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(entry)
+
+
+def _no_display(*args: Any, **kwargs: Any) -> None:
+    """What `display(...)` does in an app being served: nothing."""
+
+
+_DISPLAY_NAMES = ("display", "clear_output", "update_display")
+_DISPLAY_MODULES = ("IPython.display", "IPython.core.display_functions")
+
+
+@contextlib.contextmanager
+def _displays_muted(want_ipython: bool) -> Iterator[None]:
+    """Make IPython's display functions no-ops for the duration of a load.
+
+    IPython is imported for notebooks (or when already imported); a name imported from
+    `IPython.display` during the load keeps the no-op, which is what serving wants."""
+    if want_ipython:
+        with contextlib.suppress(ImportError):
+            import IPython.display  # noqa: F401
+    saved: list[tuple[Any, str, Any]] = []
+    for module_name in _DISPLAY_MODULES:
+        module = sys.modules.get(module_name)
+        for name in _DISPLAY_NAMES:
+            if module is not None and hasattr(module, name):
+                saved.append((module, name, getattr(module, name)))
+                setattr(module, name, _no_display)
+    try:
+        yield
+    finally:
+        for module, name, value in reversed(saved):
+            setattr(module, name, value)
 
 
 def notebook_cells(path: Path) -> list[tuple[int, str]]:
@@ -86,7 +118,9 @@ async def load_app(path: str | Path) -> tuple[App, dict[str, Any]]:
         raise AppLoadError(f"no app file at {path}")
     app = App(path.name)
     namespace: dict[str, Any] = {"__name__": "__nbchat_app__", "__file__": str(path)}
-    if path.suffix == ".ipynb":
+    is_notebook = path.suffix == ".ipynb"
+    if is_notebook:
+        namespace.update(dict.fromkeys(_DISPLAY_NAMES, _no_display))
         units = [(f"cell {n}", _transform(src)) for n, src in notebook_cells(path)]
         if any("get_ipython()" in src for _, src in units):
             namespace["get_ipython"] = _ipython_shell
@@ -95,7 +129,9 @@ async def load_app(path: str | Path) -> tuple[App, dict[str, Any]]:
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     token = loading.set(True)
     try:
-        with registering_on(app), _app_folder_on_path(path.parent):
+        want_ipython = is_notebook or any("IPython" in src for _, src in units)
+        with registering_on(app), _app_folder_on_path(path.parent), \
+                _displays_muted(want_ipython):
             for label, source in units:
                 filename = f"{path.name} ({label})" if label.startswith("cell") else label
                 try:

@@ -21,7 +21,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nbchat.data import BlobStorage
-from nbchat.files import _accepted
+from nbchat.files import accepts
 from nbchat.server.base import ApiError
 from nbchat.server.services import UploadLimits
 
@@ -186,7 +186,7 @@ class MultipartReceiver:
         mime = raw_mime.decode("latin-1").lower()
         if not _MIME_RE.fullmatch(mime):
             mime = "application/octet-stream"
-        if not _accepted(name, mime, list(self.limits.accept)):
+        if not accepts(name, mime, list(self.limits.accept)):
             raise ApiError(415, f"{name!r}: type {mime} is not accepted; accepted: "
                                 + ", ".join(self.limits.accept))
         stream = _Stream()
