@@ -245,5 +245,6 @@ def defaults_table() -> list[tuple[str, str, str, str]]:
         for part in path:
             default = getattr(default, part)
         tp = _leaf_type(path)
-        rows.append((".".join(path), env, str(tp).replace("typing.", ""), repr(default)))
+        name = tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+        rows.append((".".join(path), env, name, repr(default)))
     return rows

@@ -225,8 +225,13 @@ class ChatTestClient:
         """Answer a pending AskFileMessage with these local files (sent in chunks)."""
         ask = self._ask("file")
         file_ids = [await self._upload_one(Path(p)) for p in paths]
-        return await self.send_event({"type": "ask_response", "askId": ask["askId"],
+        mark = len(self.events)
+        turn = await self.send_event({"type": "ask_response", "askId": ask["askId"],
                                       "fileIds": file_ids})
+        refused = [e["message"] for e in self.events[mark:] if e["type"] == "error"]
+        if refused:
+            raise AssertionError(f"the app refused the files: {'; '.join(refused)}")
+        return turn
 
     async def click(self, name: str, payload: dict[str, Any] | None = None) -> list[StepDict]:
         """Click the action button called `name` (and with `payload`, if given)."""

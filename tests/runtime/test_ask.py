@@ -288,7 +288,9 @@ async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app, con
 
 async def test_file_ask_refuses_too_many_files(file_ask_app, connect, tmp_path) -> None:
     async with connect() as client:
-        await client.upload([_write(tmp_path, "1.txt", b"1"), _write(tmp_path, "2.txt", b"2")])
+        with pytest.raises(AssertionError, match="at most 1"):
+            await client.upload([_write(tmp_path, "1.txt", b"1"),
+                                 _write(tmp_path, "2.txt", b"2")])
         assert client.errors[-1]["code"] == "upload_rejected"
         assert "at most 1" in client.errors[-1]["message"]
         assert client.pending_ask is not None
