@@ -1,6 +1,7 @@
 """The `nbchat` command.
 
     nbchat chat APP      talk to an app (.py or .ipynb) in the terminal
+    nbchat serve APP     publish it as a web app (see docs/serving.md)
 """
 
 from __future__ import annotations
@@ -122,11 +123,31 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     chat_cmd = sub.add_parser("chat", help="talk to an app in the terminal")
     chat_cmd.add_argument("app", type=Path, help="an app file (.py) or notebook (.ipynb)")
+    serve_cmd = sub.add_parser("serve", help="serve an app as a web page, API and WebSocket")
+    serve_cmd.add_argument("app", type=Path, help="an app file (.py) or notebook (.ipynb)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to bind (default 127.0.0.1, this machine only)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve_cmd.add_argument("--watch", action="store_true",
+                           help="reload the app when the file is saved")
+    serve_cmd.add_argument("--headless", action="store_true",
+                           help="API and WebSocket only, no page")
+    serve_cmd.add_argument("--root-path", default="/",
+                           help="URL prefix when deployed under a sub-path (e.g. /chat/)")
     args = parser.parse_args(argv)
     try:
         if args.command == "chat":
             asyncio.run(chat(args.app))
+        elif args.command == "serve":
+            from nbchat.server.serve import ServeOptions, serve
+
+            asyncio.run(serve(ServeOptions(args.app, host=args.host, port=args.port,
+                                           root_path=args.root_path, headless=args.headless,
+                                           watch=args.watch)))
     except NbchatError as exc:
+        print(f"nbchat: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the port is taken
         print(f"nbchat: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

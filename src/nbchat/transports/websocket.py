@@ -11,9 +11,10 @@ hands frames to `ChatSession.receive`.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,7 +28,9 @@ from nbchat.transports.base import Transport
 from nbchat.types import User
 
 log = logging.getLogger("nbchat")
-Identify = Callable[[tornado.web.RequestHandler], User | None]
+# Who is connecting: a user, None (anonymous), or HTTPError(401/403) to refuse the upgrade.
+# May be async (served mode asks the host's Identity).
+Identify = Callable[[tornado.web.RequestHandler], User | Awaitable[User | None] | None]
 
 
 class WebSocketTransport(Transport):
@@ -61,8 +64,11 @@ def split_binary(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
 
 class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def initialize(self, host: ChatHost, identify: Identify,
-                   allowed_origins: frozenset[str] = frozenset()) -> None:
+                   allowed_origins: frozenset[str] = frozenset(),
+                   connections: set[ChatSocketHandler] | None = None) -> None:
         self.host = host
+        # The host's set of open connections (to close them all on shutdown), if it keeps one.
+        self.connections = connections
         self.identify = identify
         self.allowed_origins = allowed_origins
         self.session: ChatSession | None = None
@@ -74,8 +80,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         return urlparse(origin).netloc == self.request.host or origin in self.allowed_origins
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        self.user = self.identify(self)  # may raise HTTPError(401/403): no upgrade then
+        user = self.identify(self)  # may raise HTTPError(401/403): no upgrade then
+        self.user = await user if inspect.isawaitable(user) else user
         await super().get(*args, **kwargs)
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        if self.connections is not None:
+            self.connections.add(self)
 
     def _reject(self, code: str, message: str) -> None:
         # Before a session exists there is no sequence to number this with.
@@ -135,6 +146,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         return True
 
     def on_close(self) -> None:
+        if self.connections is not None:
+            self.connections.discard(self)
         if self.session is not None:
             self.session.detach(self.transport)
             self.host.disconnected(self.session)

@@ -1,0 +1,62 @@
+"""Bytes of a live session's elements and uploads: `{root}nbchat/blobs/{sessionId}/{key}`.
+
+Only the session's own user gets them (`ChatHost.find` checks the user); any other
+request, like an unknown session or key, gets 404. Keys are server-made ids looked up in
+the session's tables, never paths. Responses carry `nosniff` and a Content-Disposition:
+`inline` only for types a browser shows without running code, `attachment` otherwise.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tornado.web import HTTPError, RequestHandler
+
+from nbchat.hosting import ChatHost
+from nbchat.server.auth import Identity
+from nbchat.server.pages import security_headers
+
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
+                "image/bmp", "application/pdf", "text/plain", "audio/", "video/")
+
+
+def disposition(mime: str, name: str | None) -> str:
+    kind = "inline" if mime.lower().startswith(INLINE_TYPES) else "attachment"
+    if not name:
+        return kind
+    return f"{kind}; filename*=UTF-8''{quote(name, safe='')}"
+
+
+class BlobHandler(RequestHandler):
+    def initialize(self, host: ChatHost, identity: Identity) -> None:
+        self.host = host
+        self.identity = identity
+
+    def set_default_headers(self) -> None:
+        security_headers(self)
+        self.set_header("Cache-Control", "private, max-age=3600")
+
+    def write_error(self, status_code: int, **kwargs: object) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(f"{status_code}\n")
+
+    async def get(self, session_id: str, key: str) -> None:
+        user = await self.identity.current_user(self)
+        session = self.host.find(session_id, user)
+        blob = None if session is None else await session.read_blob(key)
+        if session is None or blob is None:
+            raise HTTPError(404)
+        data, mime = blob
+        name = next((e.get("name") for e in session.state.elements.values()
+                     if e.get("objectKey") == key), None)
+        if name is None and key in session.files.files:
+            name = session.files.files[key].name
+        self.set_header("Content-Type", mime or "application/octet-stream")
+        self.set_header("Content-Disposition", disposition(mime, name))
+        if not mime.startswith("application/pdf"):
+            # Even if someone opens it directly, nothing in it runs as this origin.
+            self.set_header("Content-Security-Policy", "default-src 'none'; "
+                            "img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+                            "sandbox")
+        self.finish(data)

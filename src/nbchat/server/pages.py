@@ -1,0 +1,146 @@
+"""The served page: an HTML shell that boots `page.js` from a JSON config block.
+
+    GET {root}                   the chat (a new thread)
+    GET {root}thread/{threadId}  the chat, resuming one of the user's threads
+    GET {root}share/{threadId}   the read-only view of a shared thread
+
+The shell holds `<div id="nbchat-root">`, a `<script type="application/json"
+id="nbchat-page">` block (no inline JavaScript, so the page runs under a strict CSP) and
+`<script type="module" src="{root}static/page.js?v=<hash>">`. docs/serving.md lists the
+JSON fields; the JSON is escaped so no value can close the script element.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from tornado.web import HTTPError, RequestHandler, StaticFileHandler
+
+from nbchat.config import Config
+from nbchat.server.auth import Identity
+from nbchat.types import User
+
+# Kept out of JSON embedded in HTML: `<` (no `</script>`), `>`, `&`, and the two line
+# separators old parsers treat as newlines.
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_for_html(value: object) -> str:
+    """JSON text safe to place inside a `<script type="application/json">` element."""
+    return json.dumps(value, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
+def security_headers(handler: RequestHandler) -> None:
+    """Headers every non-API response of the standalone server carries."""
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("Referrer-Policy", "same-origin")
+    handler.set_header("X-Frame-Options", "SAMEORIGIN")
+
+
+def page_csp(ws_origin: str) -> str:
+    """Scripts only from this origin (no inline scripts); styles may be inline (the bundle
+    injects its CSS; KaTeX sets style attributes); images and media also from data:/blob:."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "media-src 'self' data: blob:",
+        "frame-src 'self' blob:",
+        f"connect-src 'self' {ws_origin}",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ])
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page handler is given (one per application)."""
+
+    root: str
+    config: Config
+    identity: Identity
+    auth_enabled: bool
+
+
+SHELL = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+</head>
+<body>
+<div id="nbchat-root"></div>
+<noscript>This chat needs JavaScript.</noscript>
+<script type="application/json" id="nbchat-page">{config}</script>
+<script type="module" src="{script}"></script>
+</body>
+</html>
+"""
+
+
+class StaticHandler(StaticFileHandler):
+    """The built bundle; versioned URLs (`?v=<hash>`) are cached for a long time."""
+
+    def set_default_headers(self) -> None:
+        security_headers(self)
+
+
+class PageHandler(RequestHandler):
+    """The HTML shell for `{root}`, `{root}thread/{id}` and `{root}share/{id}`."""
+
+    def initialize(self, context: PageContext, mode: str = "chat") -> None:
+        self.context = context
+        self.mode = mode
+
+    def set_default_headers(self) -> None:
+        security_headers(self)
+        self.set_header("Cache-Control", "no-store")
+
+    def ws_url(self) -> str:
+        scheme = "wss" if self.request.protocol == "https" else "ws"
+        return f"{scheme}://{self.request.host}{self.context.root}ws"
+
+    def page_config(self, user: User | None, thread_id: str | None) -> dict[str, Any]:
+        root = self.context.root
+        return {
+            "wsUrl": self.ws_url(),
+            "apiUrl": f"{root}nbchat/api",
+            "blobUrl": f"{root}nbchat/blobs/",
+            "rootPath": root,
+            "user": None if user is None else {"identifier": user.identifier,
+                                               "display_name": user.display_name},
+            "auth": {"enabled": self.context.auth_enabled, "logoutUrl": f"{root}logout",
+                     "loginUrl": f"{root}login"},
+            "threadId": thread_id,
+            "mode": self.mode,
+            "name": self.context.config.ui.name,
+        }
+
+    async def get(self, thread_id: str | None = None) -> None:
+        if thread_id is not None and (len(thread_id) > 200 or not thread_id.isprintable()):
+            raise HTTPError(404)
+        user = await self.context.identity.current_user(self)
+        if user is None and self.context.auth_enabled:
+            target = quote(self.request.uri or "/", safe="/")
+            self.redirect(f"{self.context.root}login?next={target}")
+            return
+        self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the page sends back)
+        scheme = "wss" if self.request.protocol == "https" else "ws"
+        self.set_header("Content-Security-Policy",
+                        page_csp(f"{scheme}://{self.request.host}"))
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(SHELL.format(
+            title=html.escape(self.context.config.ui.name),
+            config=json_for_html(self.page_config(user, thread_id)),
+            script=html.escape(self.static_url("page.js")),
+        ))

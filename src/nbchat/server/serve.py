@@ -1,0 +1,167 @@
+"""Run `nbchat serve PATH`: load the app, wire host, data layer and API, listen, shut down.
+
+    server = await start_server(ServeOptions(Path("app.ipynb"), port=0))
+    print(server.url)
+    ...
+    await server.stop()   # on_app_shutdown, close sessions, flush the data layer
+
+`serve(options)` does the same and waits for SIGINT or SIGTERM in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from nbchat.app import App
+from nbchat.config import Config, load
+from nbchat.hosting import ChatHost
+from nbchat.loader import load_app
+from nbchat.server.auth import Identity
+from nbchat.server.reload import AppReloader, run_hook
+from nbchat.server.services import Services, UploadLimits
+from nbchat.server.standalone import auth_enabled, build_identity, make_app, normalize_root
+from nbchat.transports.websocket import ChatSocketHandler
+
+log = logging.getLogger("nbchat")
+
+NO_AUTH_WARNING = """
+!!! WARNING: nbchat is listening on {host}, which other machines can reach, and this app
+!!! has no authentication: anyone who can connect chats as the one local user and sees
+!!! every conversation. Bind 127.0.0.1 (the default), or add a password_auth_callback,
+!!! header_auth_callback or oauth_callback to the app.
+"""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    path: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    root_path: str = "/"
+    headless: bool = False
+    watch: bool = False
+    watch_interval_ms: float = 500
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _services(config: Config, host: ChatHost, identity: Identity) -> Services | None:
+    from nbchat.data import FILES_DIR, LocalStorage, QueuedDataLayer
+
+    layer = host.data_layer
+    if layer is None:
+        return None
+    storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
+    return Services(layer, storage or LocalStorage(config.app_dir / FILES_DIR), identity,
+                    UploadLimits.from_config(config.features.spontaneous_file_upload))
+
+
+@dataclass
+class RunningServer:
+    options: ServeOptions
+    config: Config
+    host: ChatHost
+    identity: Identity
+    application: tornado.web.Application
+    http: tornado.httpserver.HTTPServer
+    port: int
+    connections: set[ChatSocketHandler] = field(default_factory=set)
+    reloader: AppReloader | None = None
+    stopped: bool = False
+
+    @property
+    def url(self) -> str:
+        host = self.options.host
+        shown = f"[{host}]" if ":" in host else host
+        if host in ("0.0.0.0", "::"):
+            shown = "127.0.0.1"
+        return f"http://{shown}:{self.port}{normalize_root(self.options.root_path)}"
+
+    async def stop(self) -> None:
+        """Stop listening, run on_app_shutdown, close sessions and flush the data layer."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.reloader is not None:
+            self.reloader.stop()
+        self.http.stop()
+        try:
+            await run_hook(self.host.app, "on_app_shutdown")
+        except Exception:
+            log.exception("nbchat: on_app_shutdown failed")
+        for handler in list(self.connections):
+            handler.close(1001, "server shutting down")
+        await self.host.close()  # closes sessions, then the data layer (flushes writes)
+        await self.http.close_all_connections()
+
+
+async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> RunningServer:
+    """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure."""
+    from nbchat.data import make_data_layer
+
+    path = options.path.resolve()
+    config = load(path.parent)
+    app: App = (await load_app(path))[0]
+    identity = build_identity(app, config)
+    layer = make_data_layer(config.data.url, config.app_dir) if config.data.enabled else None
+    host = ChatHost(app, config, layer)
+    services = _services(config, host, identity)
+    connections: set[ChatSocketHandler] = set()
+    application = make_app(app, config, host=host, services=services, identity=identity,
+                           root_path=options.root_path, headless=options.headless,
+                           connections=connections)
+    max_body = services.uploads.max_body if services is not None else None
+    http = tornado.httpserver.HTTPServer(application, xheaders=True, max_body_size=max_body)
+    sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    http.add_sockets(sockets)
+    port = int(sockets[0].getsockname()[1])
+    server = RunningServer(options, config, host, identity, application, http, port,
+                           connections)
+    await run_hook(app, "on_app_startup")
+    if options.watch:
+        server.reloader = AppReloader(path, host, options.watch_interval_ms)
+        server.reloader.start()
+    if not is_loopback(options.host) and not auth_enabled(identity):
+        print(NO_AUTH_WARNING.format(host=options.host), file=sys.stderr, flush=True)
+        log.warning("nbchat: no authentication on non-loopback address %s", options.host)
+    what = "API and WebSocket (headless)" if options.headless else "chat"
+    out.write(f"nbchat: serving {path.name} ({what}) at {server.url}\n")
+    if options.watch:
+        out.write(f"nbchat: watching {path.name} for changes\n")
+    out.flush()
+    return server
+
+
+async def serve(options: ServeOptions, out: TextIO = sys.stdout) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+    server = await start_server(options, out)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        out.write("nbchat: shutting down\n")
+        out.flush()
+        await server.stop()

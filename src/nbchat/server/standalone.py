@@ -1,0 +1,140 @@
+"""The tornado Application of `nbchat serve`, built by one factory with no globals.
+
+    application = make_app(app, config, host=host, services=services, identity=identity,
+                           root_path="/", headless=False)
+
+Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
+
+    {root}                                   page (HTML shell booting static/page.js)
+    {root}thread/{threadId}                  page, resuming a thread
+    {root}share/{threadId}                   page, read-only share view
+    {root}static/…                           the built bundle (hashed URLs, long cache)
+    {root}ws                                 the protocol over a WebSocket
+    {root}nbchat/api/…                       the history REST API (docs/rest-api.md)
+    {root}nbchat/blobs/{sessionId}/{key}     bytes of a live session's element or upload
+    {root}health                             JSON for probes
+
+`headless=True` leaves out the page and static routes. See docs/serving.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from tornado.web import HTTPError, RequestHandler
+
+from nbchat.app import App
+from nbchat.config import Config
+from nbchat.hosting import ChatHost
+from nbchat.server.auth import Identity, SingleUserIdentity
+from nbchat.server.blobs import BlobHandler
+from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
+from nbchat.server.routes import make_handlers
+from nbchat.server.services import Services
+from nbchat.transports.websocket import ChatSocketHandler
+from nbchat.types import User
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+AUTH_HOOKS = ("password_auth_callback", "header_auth_callback", "oauth_callback")
+LOCAL_USER = "local"
+# Room in a WebSocket message beyond `runtime.max_event_bytes`: an upload chunk's bytes.
+UPLOAD_CHUNK_ROOM = 4 * 1024 * 1024 + 64 * 1024
+
+
+def normalize_root(root_path: str) -> str:
+    """`sub`, `/sub`, `/sub/` → `/sub/`; `` or `/` → `/`."""
+    parts = [p for p in root_path.split("/") if p]
+    return "/" + "".join(f"{p}/" for p in parts)
+
+
+def wants_auth(app: App) -> list[str]:
+    """The auth callbacks the app registers (empty: no login, one local user)."""
+    return [hook for hook in AUTH_HOOKS if app.get(hook) is not None]
+
+
+def build_identity(app: App, config: Config) -> Identity:
+    """Who a request is from. The seam where cookie-session login plugs in: without auth
+    callbacks every request is the one local user."""
+    hooks = wants_auth(app)
+    if hooks:
+        from nbchat.errors import ConfigError
+
+        raise ConfigError(
+            f"the app registers {', '.join(hooks)}, but this nbchat has no login for "
+            "`nbchat serve` yet; remove the callback(s) to serve it as a single local user")
+    return SingleUserIdentity(LOCAL_USER)
+
+
+def auth_enabled(identity: Identity) -> bool:
+    return not isinstance(identity, SingleUserIdentity)
+
+
+class HealthHandler(RequestHandler):
+    """`{"status": "ok", "app": name}` for load balancers and start-up probes."""
+
+    def initialize(self, host: ChatHost) -> None:
+        self.host = host
+
+    def set_default_headers(self) -> None:
+        security_headers(self)
+        self.set_header("Cache-Control", "no-store")
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"status": "ok", "app": self.host.app.name}))
+
+
+def socket_identify(identity: Identity) -> Any:
+    """The WebSocket handler's `identify`: the Identity's user, or 401 before the upgrade."""
+
+    async def identify(handler: RequestHandler) -> User:
+        user = await identity.current_user(handler)
+        if user is None:
+            raise HTTPError(401, "sign in first")
+        return user
+
+    return identify
+
+
+def make_app(app: App, config: Config, *, host: ChatHost, services: Services | None,
+             identity: Identity, root_path: str = "/", headless: bool = False,
+             static_dir: Path = STATIC_DIR,
+             connections: set[ChatSocketHandler] | None = None) -> tornado.web.Application:
+    """The standalone server's Application (see the module docstring for the routes).
+
+    `app` is the loaded App (the host serves `host.app`, which a reload may replace);
+    `services` None (persistence off) leaves out the REST API;
+    `connections`, when given, collects the open WebSocket handlers (for shutdown and
+    reload notices)."""
+    root = normalize_root(root_path)
+    r = re.escape(root)
+    socket_args = {"host": host, "identify": socket_identify(identity),
+                   "connections": connections}
+    handlers: list[Any] = [
+        (rf"{r}health", HealthHandler, {"host": host}),
+        (rf"{r}ws", ChatSocketHandler, socket_args),
+        (rf"{r}nbchat/blobs/([^/]+)/([^/]+)", BlobHandler,
+         {"host": host, "identity": identity}),
+        *(make_handlers(root, services) if services is not None else []),
+    ]
+    settings: dict[str, Any] = {
+        "xsrf_cookies": True,
+        "xsrf_cookie_kwargs": {"samesite": "Strict", "path": root},
+        "compress_response": True,
+        "websocket_max_message_size": config.runtime.max_event_bytes + UPLOAD_CHUNK_ROOM,
+        "websocket_ping_interval": 30,
+    }
+    if not headless:
+        context = PageContext(root, config, identity, auth_enabled(identity))
+        handlers += [
+            (rf"{r}", PageHandler, {"context": context}),
+            (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
+            (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
+        ]
+        settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
+                        static_handler_class=StaticHandler)
+    return tornado.web.Application(handlers, **settings)
