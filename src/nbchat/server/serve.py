@@ -153,12 +153,12 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
 
 async def serve(options: ServeOptions, out: TextIO = sys.stdout) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully."""
-    server = await start_server(options, out)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start-up: a signal then is kept
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(sig, stop.set)
+    server = await start_server(options, out)
     try:
         await stop.wait()
     finally:
