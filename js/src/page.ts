@@ -1,28 +1,293 @@
 /**
- * Served-page entry: mounts the app over a WebSocket.
+ * Served-page entry (`page.js`). Boots itself on load from the JSON the server renders:
  *
- *   import { start } from "./widget.js" bundle's sibling page.js;
- *   start(document.getElementById("app"), { wsUrl: "wss://…/nbchat/ws", filesUrl: "/nbchat/files/" })
+ *   <div id="nbchat-root"></div>
+ *   <script type="application/json" id="nbchat-page">{"wsUrl": …, "apiUrl": …, …}</script>
+ *   <script type="module" src="…/page.js"></script>
  *
- * Element bytes (`objectKey`) load from `filesUrl + encodeURIComponent(objectKey)`.
+ * `mode: "chat"`: history sidebar + chat (one WebSocket session per opened chat);
+ * `mode: "share"`: the read-only view of a shared thread. `start()` stays for pages that
+ * only want the chat: start(el, { wsUrl, filesUrl }).
  */
 import css from "nbchat:css";
+import { ApiClient, type FetchLike, readCookie } from "./api";
 import { injectCss, mount } from "./host";
-import type { ChatApp } from "./ui/app";
+import type { ServerEvent } from "./protocol";
+import type { Transport } from "./transports/types";
 import { WebSocketTransport } from "./transports/websocket";
+import type { ChatApp } from "./ui/app";
+import { h, initials } from "./ui/dom";
+import { HistoryList } from "./ui/history";
+import { type ShareView, renderShare } from "./ui/share";
 
 export interface PageOptions {
   wsUrl: string;
   filesUrl: string;
   height?: number;
+  resumeThreadId?: string | null;
 }
 
+/** Just the chat over a WebSocket, element bytes from `filesUrl + encodeURIComponent(key)`. */
 export function start(el: HTMLElement, options: PageOptions): ChatApp {
   injectCss(css, el.ownerDocument);
-  const transport = new WebSocketTransport({ url: options.wsUrl });
+  const transport = new WebSocketTransport({ url: toWsUrl(options.wsUrl) });
   // The app sends hello (with lastSeq) on every "open" the transport reports.
   return mount(el, {
     transport,
     resolveFile: async (objectKey) => `${options.filesUrl}${encodeURIComponent(objectKey)}`,
-  }, { height: options.height });
+  }, { height: options.height, resumeThreadId: options.resumeThreadId });
+}
+
+export interface PageUser {
+  identifier: string;
+  display_name?: string | null;
+}
+
+export interface PageConfig {
+  wsUrl: string;
+  apiUrl: string;
+  blobUrl: string;
+  rootPath: string;
+  user: PageUser | null;
+  auth: { enabled: boolean; logoutUrl?: string | null; loginUrl?: string | null };
+  threadId: string | null;
+  mode: "chat" | "share";
+  name: string;
+}
+
+/** Parse and normalise the page JSON; throws with a readable message when it is unusable. */
+export function parsePageConfig(text: string): PageConfig {
+  const raw = JSON.parse(text) as Partial<PageConfig> & Record<string, unknown>;
+  if (!raw || typeof raw !== "object") throw new Error("nbchat: page config is not an object");
+  const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
+  const rootPath = withSlash(str(raw.rootPath, "/"));
+  const auth = (raw.auth && typeof raw.auth === "object" ? raw.auth : {}) as PageConfig["auth"];
+  const user = raw.user && typeof raw.user === "object" && typeof (raw.user as PageUser).identifier === "string"
+    ? raw.user as PageUser : null;
+  return {
+    wsUrl: str(raw.wsUrl, `${rootPath}ws`),
+    apiUrl: str(raw.apiUrl, `${rootPath}nbchat/api`).replace(/\/+$/, ""),
+    blobUrl: withSlash(str(raw.blobUrl, `${rootPath}nbchat/blobs/`)),
+    rootPath,
+    user,
+    auth: { enabled: Boolean(auth.enabled), logoutUrl: auth.logoutUrl ?? null, loginUrl: auth.loginUrl ?? null },
+    threadId: typeof raw.threadId === "string" && raw.threadId ? raw.threadId : null,
+    mode: raw.mode === "share" ? "share" : "chat",
+    name: str(raw.name, "nbchat") || "nbchat",
+  };
+}
+
+function withSlash(path: string): string {
+  return path.endsWith("/") ? path : `${path}/`;
+}
+
+/** A ws(s):// URL from a relative path or http(s) URL, against the page's location. */
+export function toWsUrl(url: string, base: string = globalThis.location?.href ?? "http://localhost/"): string {
+  if (/^wss?:\/\//i.test(url)) return url;
+  const abs = new URL(url, base);
+  abs.protocol = abs.protocol === "https:" ? "wss:" : "ws:";
+  return abs.href;
+}
+
+export interface PageHandle {
+  config: PageConfig;
+  page?: ChatPage;
+  share?: ShareView;
+  dispose(): void;
+}
+
+/** Read `#nbchat-page` and mount into `#nbchat-root` (created when missing). */
+export function boot(doc: Document = document,
+  options: { makeTransport?: (url: string) => Transport; fetch?: FetchLike } = {}): PageHandle | null {
+  const script = doc.getElementById("nbchat-page");
+  if (!script) return null;
+  let config: PageConfig;
+  try {
+    config = parsePageConfig(script.textContent ?? "");
+  } catch (err) {
+    console.error("nbchat: cannot read the page config", err);
+    return null;
+  }
+  let root = doc.getElementById("nbchat-root");
+  if (!root) {
+    root = doc.createElement("div");
+    root.id = "nbchat-root";
+    doc.body.append(root);
+  }
+  if (root.dataset.nbchatBooted) return null;
+  root.dataset.nbchatBooted = "1";
+  injectCss(css, doc);
+  const api = new ApiClient({ baseUrl: config.apiUrl, doc, fetch: options.fetch });
+  if (config.mode === "share") {
+    const view = renderShare(root, config, api);
+    return { config, share: view, dispose: () => view.dispose() };
+  }
+  const page = new ChatPage(root, config, api, options.makeTransport);
+  return { config, page, dispose: () => page.dispose() };
+}
+
+/** The full page: history sidebar on the left, the open chat on the right. */
+export class ChatPage {
+  readonly el: HTMLElement;
+  readonly history: HistoryList;
+  app: ChatApp | null = null;
+  activeThreadId: string | null = null;
+  private transport: Transport | null = null;
+  private readonly chatEl = h("div", { class: "nbc-chat" });
+  private readonly onPop = (): void => this.followLocation();
+  private threadSeen = false;
+
+  constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
+    private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url })) {
+    this.history = new HistoryList({
+      api,
+      manage: true,
+      onOpen: (t) => { this.openThread(t.id); this.setSidebar(false); },
+      onNew: () => { this.newChat(); this.setSidebar(false); },
+      href: (id) => this.threadPath(id),
+      shareUrl: (id) => new URL(`${config.rootPath}share/${encodeURIComponent(id)}`, location.href).href,
+      onDeleted: (id) => { if (id === this.activeThreadId) this.newChat(); },
+      onRenamed: (id, name) => { if (id === this.activeThreadId) this.setTitle(name); },
+    });
+    const toggle = h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-label": "Toggle sidebar",
+      "aria-expanded": "false" }, "☰");
+    toggle.addEventListener("click", () => this.setSidebar(this.el.dataset.sidebar !== "open"));
+    const sidebar = h("aside", { class: "nbc-sidebar" },
+      h("div", { class: "nbc-brand" }, h("span", { class: "nbc-brand-name" }, config.name)),
+      this.history.el, this.userMenu());
+    this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar,
+      h("main", { class: "nbc-page-main" }, toggle, this.chatEl));
+    this.el.addEventListener("keydown", (e) => { if (e.key === "Escape") this.setSidebar(false); });
+    container.replaceChildren(this.el);
+    window.addEventListener("popstate", this.onPop);
+    this.openChat(config.threadId);
+    void this.history.reload();
+  }
+
+  threadPath(id: string): string {
+    return `${this.config.rootPath}thread/${encodeURIComponent(id)}`;
+  }
+
+  /** Open a stored thread in a fresh session (the server replays it). */
+  openThread(id: string): void {
+    if (id === this.activeThreadId && this.app) return;
+    this.navigate(this.threadPath(id));
+    this.openChat(id);
+  }
+
+  newChat(): void {
+    this.navigate(this.config.rootPath);
+    this.openChat(null);
+  }
+
+  /** A new WebSocket session; `hello` carries `resumeThreadId` when a thread is given. */
+  openChat(threadId: string | null): void {
+    this.closeChat();
+    this.activeThreadId = threadId;
+    this.threadSeen = false;
+    this.history.setActive(threadId);
+    this.setTitle(null);
+    const transport = this.makeTransport(toWsUrl(this.config.wsUrl));
+    this.transport = transport;
+    const blobUrl = this.config.blobUrl;
+    let app: ChatApp | null = null;
+    app = mount(this.chatEl, {
+      transport,
+      resolveFile: async (objectKey) => {
+        const sessionId = app?.state.welcome?.sessionId ?? "";
+        return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
+      },
+    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
+    this.app = app;
+    // The transport may already be open (a test double): say hello now then.
+    if (transport.status === "open") app.sendHello();
+  }
+
+  private closeChat(): void {
+    this.app?.dispose();
+    this.transport?.close();
+    this.app = null;
+    this.transport = null;
+  }
+
+  private onEvent(event: ServerEvent): void {
+    if (event.type === "thread") {
+      this.threadSeen = true;
+      this.activeThreadId = event.id;
+      const path = this.threadPath(event.id);
+      if (location.pathname !== path) history.pushState({ nbchatThread: event.id }, "", path);
+      this.history.touch(event.id, event.name);
+      this.history.setActive(event.id);
+      this.setTitle(event.name);
+    } else if (event.type === "step" && event.step.type === "user_message" && this.threadSeen && this.activeThreadId) {
+      // new activity in the open thread moves it to the top
+      this.history.touch(this.activeThreadId, null);
+    }
+  }
+
+  private navigate(path: string): void {
+    if (location.pathname !== path) history.pushState(null, "", path);
+  }
+
+  /** Back/forward: open what the URL names. */
+  followLocation(): void {
+    const root = this.config.rootPath;
+    const path = location.pathname;
+    const m = path.startsWith(`${root}thread/`) ? path.slice(root.length + "thread/".length) : null;
+    if (m) {
+      const id = decodeURIComponent(m.replace(/\/$/, ""));
+      if (id !== this.activeThreadId) this.openChat(id);
+    } else if (this.activeThreadId !== null || !this.app) {
+      this.openChat(null);
+    }
+  }
+
+  private setTitle(name: string | null): void {
+    document.title = name ? `${name} · ${this.config.name}` : this.config.name;
+  }
+
+  private setSidebar(open: boolean): void {
+    this.el.dataset.sidebar = open ? "open" : "closed";
+    this.el.querySelector(".nbc-sidebar-toggle")?.setAttribute("aria-expanded", String(open));
+  }
+
+  private userMenu(): HTMLElement | null {
+    const { auth, user } = this.config;
+    if (!auth.enabled) return null;
+    if (!user) {
+      return auth.loginUrl ? h("div", { class: "nbc-user" }, h("a", { href: auth.loginUrl, class: "nbc-btn" }, "Log in")) : null;
+    }
+    const name = user.display_name || user.identifier;
+    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-label": "User menu",
+      "aria-haspopup": "menu", "aria-expanded": "false" },
+    h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name));
+    const xsrf = h("input", { type: "hidden", name: "_xsrf" });
+    const form = h("form", { method: "post", action: auth.logoutUrl ?? `${this.config.rootPath}logout`, class: "nbc-logout" },
+      xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, "Log out"));
+    form.addEventListener("submit", () => { xsrf.value = readCookie("_xsrf") ?? ""; });
+    const menu = h("div", { class: "nbc-menu", role: "menu", "aria-label": "User menu", hidden: true }, form);
+    const setOpen = (open: boolean): void => {
+      menu.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      if (open) menu.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    };
+    button.addEventListener("click", () => setOpen(menu.hidden));
+    const wrap = h("div", { class: "nbc-user" }, menu, button);
+    wrap.addEventListener("keydown", (e) => { if (e.key === "Escape" && !menu.hidden) { e.stopPropagation(); setOpen(false); button.focus(); } });
+    document.addEventListener("click", (e) => { if (!wrap.contains(e.target as Node)) setOpen(false); });
+    return wrap;
+  }
+
+  dispose(): void {
+    window.removeEventListener("popstate", this.onPop);
+    this.closeChat();
+    this.history.dispose();
+    this.el.remove();
+  }
+}
+
+if (typeof document !== "undefined") {
+  const run = (): void => { if (document.getElementById("nbchat-page")) boot(document); };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run, { once: true });
+  else run();
 }

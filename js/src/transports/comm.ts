@@ -8,6 +8,8 @@
  * Host messages (not protocol events) share the channel under a `host` key:
  *   JS → Python: {host: "file_request", requestId, objectKey}
  *   Python → JS: {host: "file_response", requestId, mime?, error?} with buffers[0] = bytes
+ *   JS → Python: {host: "reset", resumeThreadId?}  — replace this widget's session with a
+ *                fresh one; the view then sends hello (with resumeThreadId to resume a thread)
  */
 import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
 import type { Transport, TransportStatus } from "./types";
@@ -52,6 +54,12 @@ export class CommTransport implements Transport {
   onStatus(listener: (s: TransportStatus) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
+  }
+
+  /** A host message (not a protocol event), e.g. `{host: "reset", resumeThreadId}`. */
+  sendHost(message: { host: string } & Record<string, unknown>): void {
+    if (this.status === "closed") return;
+    this.model.send(message);
   }
 
   /** Fetch an objectKey's bytes over the comm (no HTTP route needed). */

@@ -30,6 +30,12 @@ export interface AppOptions {
   /** Initial height in px of the chat (the user can resize it). */
   height?: number;
   scheduler?: FrameScheduler;
+  /** Sent in `hello` so a fresh session resumes this stored thread (updated by `thread` events). */
+  resumeThreadId?: string | null;
+  /** A read-only view (share page): no composer, feedback, actions, asks or settings. */
+  readOnly?: boolean;
+  /** Called after each applied server event (the page follows `thread` events). */
+  onEvent?: (event: ServerEvent, app: ChatApp) => void;
 }
 
 export class ChatApp {
@@ -63,9 +69,17 @@ export class ChatApp {
   private unsubscribe: (() => void)[] = [];
   private readonly viewCtx: ViewContext;
   private readonly elementCtx: ElementContext;
+  readonly headerEl: HTMLElement;
+  readonly mainEl: HTMLElement;
+  resumeThreadId: string | null;
+  private readonly readOnly: boolean;
+  /** After `reset`, events are dropped until a welcome from another session arrives. */
+  private ignoreSession: string | null = null;
 
   constructor(container: HTMLElement, private readonly host: Host, options: AppOptions = {}) {
     this.scheduler = options.scheduler ?? new FrameScheduler();
+    this.resumeThreadId = options.resumeThreadId ?? null;
+    this.readOnly = Boolean(options.readOnly);
     this.uploader = new Uploader((ev, buffers) => this.host.transport.send(ev, buffers));
     this.composer = new Composer({
       submit: (text, files, command) => void this.submit(text, files, command),
@@ -79,11 +93,16 @@ export class ChatApp {
       const s = this.scroller;
       this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
     }, { passive: true });
-    this.root = h("div", { class: "nbc-root nbc-cot-full", "data-connection": host.transport.status },
-      h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn),
-      h("div", { class: "nbc-main" }, this.scroller, this.side),
+    this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn);
+    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
+    this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
+      "data-connection": host.transport.status }, this.headerEl, this.mainEl,
       this.settings.el, this.notices, this.globalActions, this.askEl, this.composer.el, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
+    if (this.readOnly) {
+      for (const el of [this.composer.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
+    }
+    this.onEvent = options.onEvent;
     this.root.addEventListener("click", (e) => this.onRootClick(e));
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); } });
@@ -93,7 +112,7 @@ export class ChatApp {
       scheduler: this.scheduler,
       engineFor: (step) => (step.type === "user_message" ? this.safeEngine : this.authorEngine),
       send: (ev) => this.send(ev),
-      feedbackEnabled: () => configValue(this.state, "features.feedback") !== false &&
+      feedbackEnabled: () => !this.readOnly && configValue(this.state, "features.feedback") !== false &&
         configValue(this.state, "ui.feedback") !== false,
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
@@ -113,19 +132,64 @@ export class ChatApp {
     this.updateEmpty();
   }
 
+  private readonly onEvent: AppOptions["onEvent"];
+
   /** Send the handshake: a fresh view gets a snapshot, a known one a replay. The session
    * id lets a WebSocket reconnect reattach to the same live chat (ignored over the comm). */
   sendHello(extra: { chatProfile?: string | null } = {}): void {
+    if (this.readOnly) return;
     this.send(act.hello({ sessionId: this.state.welcome?.sessionId, lastSeq: this.seq.last,
-      chatProfile: extra.chatProfile }));
+      chatProfile: extra.chatProfile, resumeThreadId: this.resumeThreadId }));
+  }
+
+  /**
+   * Start over with a fresh session (the widget's history panel): clear the view, drop
+   * events until a welcome of another session arrives, then say hello (resuming
+   * `resumeThreadId` when given). The host must already have replaced the session.
+   */
+  reset(resumeThreadId: string | null): void {
+    this.ignoreSession = this.state.welcome?.sessionId ?? "";
+    this.resumeThreadId = resumeThreadId;
+    this.seq.reset();
+    this.state = initialState();
+    this.title.textContent = "";
+    this.rebuild();
+    this.renderStarters();
+    this.updateEmpty();
+    this.send(act.hello({ resumeThreadId }));
   }
 
   send(event: ClientEvent): void {
     this.host.transport.send(event);
   }
 
+  /** True after `reset` until the new session's welcome arrives. */
+  get resetting(): boolean {
+    return this.ignoreSession !== null;
+  }
+
+  /** Give up waiting for a new session (the host did not reset): show the current one again. */
+  cancelReset(): void {
+    if (this.ignoreSession === null) return;
+    this.ignoreSession = null;
+    this.resumeThreadId = null;
+    this.sendHello();
+  }
+
+  /** A transient notice in the chat (level: info, success, warning or error). */
+  notify(level: string, message: string): void {
+    this.toast(level, message);
+  }
+
   /** Apply one batch from the transport. */
   receive(events: readonly ServerEvent[]): void {
+    if (this.ignoreSession !== null) {
+      const old = this.ignoreSession;
+      const start = events.findIndex((e) => e.type === "welcome" && e.sessionId !== old);
+      if (start < 0) return;
+      this.ignoreSession = null;
+      events = events.slice(start);
+    }
     const { apply, gap } = filterBatch(this.seq, events);
     for (const event of apply) {
       const prev = this.state;
@@ -134,6 +198,13 @@ export class ChatApp {
         this.patch(event, prev);
       } catch (err) {
         console.error("nbchat: could not display event", event.type, err);
+      }
+      if (this.onEvent) {
+        try {
+          this.onEvent(event, this);
+        } catch (err) {
+          console.error("nbchat: event listener failed", err);
+        }
       }
     }
     if (gap && performance.now() - this.lastResync > RESYNC_RETRY_MS) {
@@ -192,6 +263,7 @@ export class ChatApp {
         return;
       }
       case "thread":
+        this.resumeThreadId = event.id;
         this.title.textContent = event.name ?? "";
         return;
       case "upload_done":
