@@ -1,6 +1,7 @@
-# The two commands of the README: `make chat` (try an app) and `make test` (everything CI runs).
-# Both create .venv on first use; nothing is installed outside this folder except Debian
-# packages the end-to-end tests need (see scripts/system-deps.sh).
+# The commands of the README: `make serve` (publish the quickstart notebook), `make chat` (try an
+# app in the terminal) and `make test` (everything CI runs). All create .venv on first use;
+# nothing is installed outside this folder except Debian packages the end-to-end tests need
+# (see scripts/system-deps.sh).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -12,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test,dev]"
 	touch $(STAMP)
 
-.PHONY: install test lint chat bench
+.PHONY: install test lint serve chat bench
 install: $(STAMP)
 
 lint: $(STAMP)
@@ -22,6 +23,9 @@ lint: $(STAMP)
 test: lint
 	cd js && npm ci --no-audit --no-fund && npm test
 	$(VENV)/bin/pytest
+
+serve: $(STAMP)
+	$(VENV)/bin/nbchat serve notebooks/quickstart.ipynb
 
 chat: $(STAMP)
 	$(VENV)/bin/nbchat chat examples/echo.py
