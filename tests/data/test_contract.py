@@ -12,6 +12,7 @@ from nbchat.data import (
     InvalidDataError,
     NotFoundError,
     QueuedDataLayer,
+    SQLiteDataLayer,
     is_shared,
 )
 from nbchat.ids import new_id, utc_now
@@ -320,6 +321,48 @@ async def test_search(layer: QueuedDataLayer) -> None:
     assert await search("relevant") == set()  # the index follows updates
     await layer.delete_thread(by_output)
     assert await search("folder") == set()
+
+
+async def test_search_index_follows_every_change(layer: QueuedDataLayer) -> None:
+    a, b, c = new_id(), new_id(), new_id()
+    moving = step(a, output="walrus migration notes")
+    await layer.create_step(moving)
+    await layer.create_step(step(a, output="walrus census"))
+    await layer.create_step(step(b, output="penguin census"))
+    doomed = step(c, output="narwhal sighting")
+    await layer.create_step(doomed)
+
+    async def search(text: str) -> list[str]:
+        page = await layer.list_threads(Pagination(20), ThreadFilter(search=text))
+        return sorted(t["id"] for t in page.data)
+
+    assert await search("walrus") == [a]  # two hits in one thread: listed once
+    assert await search("census") == sorted([a, b])
+    # The same step id written again for another thread moves it (and its words).
+    await layer.create_step({**moving, "threadId": b})
+    assert await search("migration") == [b]
+    assert await search("walrus") == sorted([a, b])
+    await layer.update_step(cast(StepDict, {"id": moving["id"], "output": "seal notes"}))
+    assert await search("migration") == []
+    assert await search("seal") == [b]
+    await layer.delete_step(doomed["id"])
+    assert await search("narwhal") == []
+    await layer.create_step(step(c, output="narwhal again"))
+    await layer.delete_thread(b)
+    assert await search("census") == [a]
+    assert await search("seal") == []
+    assert await search("narwhal") == [c]
+    await layer.delete_thread(a)
+    await layer.delete_thread(c)
+    assert await search("walrus") == await search("narwhal") == []
+    if isinstance(layer, SQLiteDataLayer):  # every step row has exactly one index entry
+        d = new_id()  # (a deleted thread id stays deleted)
+        await layer.create_step(step(d, output="orca"), durable=True)
+        rows = await layer._rows("SELECT (SELECT count(*) FROM steps), "
+                                 "(SELECT count(*) FROM steps_fts)")
+        assert rows == [(1, 1)]
+        await layer.delete_thread(d)
+        assert await layer._rows("SELECT count(*) FROM steps_fts") == [(0,)]
 
 
 async def _first_step(layer: QueuedDataLayer, tid: str) -> str:

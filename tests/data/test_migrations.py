@@ -29,22 +29,38 @@ def _step(thread_id: str, step_id: str, output: str) -> StepDict:
     }
 
 
-async def test_version_1_database_is_upgraded_and_backfilled(tmp_path: Path) -> None:
+@pytest.mark.parametrize("old_version", SQLITE_OLDER)
+async def test_old_database_is_upgraded_and_backfilled(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.db"
-    old = SQLiteDataLayer(path, target_version=1)  # what an older nbchat created
+    old = SQLiteDataLayer(path, target_version=old_version)  # what an older nbchat created
     await old.update_thread("t1", name="Budget planning")
+    await old.create_step(_step("t1", "s1", "quarterly invoice"))
+    await old.create_step(_step("t2", "s2", "quarterly report"))
     await old.flush()
     await old.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
-        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'threads_fts'").fetchall()
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (old_version,)
 
     new = SQLiteDataLayer(path)
-    page = await new.list_threads(Pagination(5), ThreadFilter(search="budget"))
-    assert [t["id"] for t in page.data] == ["t1"]  # the upgrade indexed the old rows
-    await new.close()
+    try:
+        for words, found in [("budget", ["t1"]), ("quarterly invoice", ["t1"]),
+                             ("invoi", ["t1"]), ("quarterly", ["t1", "t2"]),
+                             ("report", ["t2"]), ("nothing", [])]:
+            page = await new.list_threads(Pagination(5), ThreadFilter(search=words))
+            assert sorted(t["id"] for t in page.data) == found, words  # old rows indexed
+        await new.create_step(_step("t3", "s3", "annual report"))
+        await new.delete_thread("t2")
+        page = await new.list_threads(Pagination(5), ThreadFilter(search="report"))
+        assert [t["id"] for t in page.data] == ["t3"]
+        assert await new._rows("SELECT (SELECT count(*) FROM steps), "
+                               "(SELECT count(*) FROM steps_fts)") == [(2, 2)]
+    finally:
+        await new.close()
     with sqlite3.connect(path) as db:
         versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY 1")]
+        # raises if an index is corrupt
+        db.execute("INSERT INTO threads_fts(threads_fts) VALUES ('integrity-check')")
+        db.execute("INSERT INTO steps_fts(steps_fts) VALUES ('integrity-check')")
     assert versions == list(range(1, LATEST + 1))
 
 

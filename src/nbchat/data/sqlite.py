@@ -304,10 +304,11 @@ class SQLiteDataLayer(QueuedDataLayer):
         params: list[Any] = []
         if terms:
             q = fts_query(terms)
+            # Both indexes answer with thread pks: a step hit's rowid carries its thread's pk
+            # in the high 32 bits (migration 0003), so no step row is read.
             where.append(
-                "t.id IN (SELECT t2.id FROM threads_fts JOIN threads t2 ON t2.pk = "
-                "threads_fts.rowid WHERE threads_fts MATCH ? UNION SELECT s.thread_id FROM "
-                "steps_fts JOIN steps s ON s.pk = steps_fts.rowid WHERE steps_fts MATCH ?)")
+                "t.pk IN (SELECT rowid FROM threads_fts WHERE threads_fts MATCH ? UNION "
+                "SELECT rowid >> 32 FROM steps_fts WHERE steps_fts MATCH ?)")
             params += [q, q]
         if user_id is not None:
             where.append("t.user_id = ?")
