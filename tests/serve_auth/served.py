@@ -1,7 +1,8 @@
 """A real tornado server with login on a free loopback port, and a browser-like client.
 
 The Application is assembled here from the pieces `nbchat serve` mounts (auth_handlers,
-the REST make_handlers, IdentitySocketHandler over a ChatHost), under the odd root
+the REST make_handlers, ChatSocketHandler over a ChatHost with the
+standalone server's `socket_identify`), under the odd root
 `/a%40b/` so nothing can assume `/`. The client keeps cookies like a browser and sends
 the XSRF token the way the page does (the `_xsrf` form field, the X-XSRFToken header).
 """
@@ -35,9 +36,11 @@ from nbchat.data import BaseDataLayer, LocalStorage, SQLiteDataLayer
 from nbchat.hosting import ChatHost
 from nbchat.ids import new_id, utc_now
 from nbchat.server import Services, make_handlers
-from nbchat.server.cookies import IdentitySocketHandler, build_cookie_identity
+from nbchat.server.cookies import build_cookie_identity
 from nbchat.server.limiter import AttemptLimiter
 from nbchat.server.login import auth_handlers
+from nbchat.server.standalone import socket_identify
+from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import StepDict, User
 
 ROOT = "/a%40b/"
@@ -123,8 +126,8 @@ async def serve(tmp_path: Path, app: App, probe: Probe) -> AsyncIterator[Served]
     host = ChatHost(app, Config(project=ProjectConfig(session_timeout=3600)), layer)
     specs = [*auth_handlers(ROOT, app, services, limiter=limiter),
              *make_handlers(ROOT, services),
-             (re.escape(ROOT) + "ws", IdentitySocketHandler,
-              {"host": host, "identity": identity})]
+             (re.escape(ROOT) + "ws", ChatSocketHandler,
+              {"host": host, "identify": socket_identify(identity)})]
     application = Application(specs, xsrf_cookies=True)
     sock, port = bind_unused_port()
     server = HTTPServer(application, xheaders=True)

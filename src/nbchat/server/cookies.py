@@ -31,14 +31,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tornado.web import HTTPError, RequestHandler, create_signed_value, decode_signed_value
+from tornado.web import RequestHandler, create_signed_value, decode_signed_value
 
 from nbchat.app import App, call_user
 from nbchat.data import BaseDataLayer, is_shared
 from nbchat.errors import ConfigError
-from nbchat.hosting import ChatHost
 from nbchat.server.auth import Identity, owns
-from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import ThreadDict, User
 
 log = logging.getLogger("nbchat.server")
@@ -273,32 +271,3 @@ def identity_for(app: App, environ: Mapping[str, str], data: BaseDataLayer | Non
     if secret is None:
         return SingleUserIdentity()
     return build_cookie_identity(app, secret, data, root=root)
-
-
-class IdentitySocketHandler(ChatSocketHandler):
-    """The WebSocket transport authenticated by an `Identity` (async, so a cookie whose
-    metadata is looked up, or an async header_auth_callback, works): the user is resolved
-    in `prepare`, before the upgrade; without one the upgrade is refused with 401. The
-    Origin check of ChatSocketHandler still follows.
-
-        (root + "ws", IdentitySocketHandler, {"host": host, "identity": identity})
-    """
-
-    def initialize(self, host: ChatHost, identity: Identity,  # type: ignore[override]
-                   allowed_origins: frozenset[str] = frozenset()) -> None:
-        super().initialize(host, resolved_user, allowed_origins)
-        self.identity = identity
-        self.resolved: User | None = None
-
-    async def prepare(self) -> None:
-        self.resolved = await self.identity.current_user(self)
-        if self.resolved is None:
-            raise HTTPError(401, "sign in first")
-
-
-def resolved_user(handler: RequestHandler) -> User | None:
-    """The `identify` adapter of IdentitySocketHandler: the user `prepare` resolved."""
-    user = getattr(handler, "resolved", None)
-    if not isinstance(user, User):
-        raise HTTPError(401, "sign in first")
-    return user

@@ -3,8 +3,12 @@
     identity = build_cookie_identity(app, check_auth(app, os.environ), data, root=root)
     services = Services(data, storage, identity)
     specs = [*auth_handlers(root, app, services), *make_handlers(root, services),
-             (root + "ws", IdentitySocketHandler, {"host": host, "identity": identity})]
+             (root + "ws", ChatSocketHandler, {"host": host,
+                                               "identify": socket_identify(identity)})]
     tornado.web.Application(specs, xsrf_cookies=True)
+
+(`socket_identify` of nbchat.server.standalone: the WebSocket upgrade authenticates with
+the same cookie, through the same Identity, and answers 401 without a user.)
 
 `GET {root}login` shows a server-rendered form (with tornado's `_xsrf` field; one button
 per configured OAuth provider). `POST {root}login` asks `password_auth_callback(username,
@@ -30,10 +34,9 @@ from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import App, call_user
 from nbchat.data import BaseDataLayer
-from nbchat.server.auth import public
+from nbchat.server.auth import Identity, public
 from nbchat.server.cookies import (
     CookieIdentity,
-    IdentitySocketHandler,
     build_cookie_identity,
     check_auth,
     create_secret,
@@ -47,7 +50,6 @@ from nbchat.types import User
 __all__ = [
     "AttemptLimiter",
     "CookieIdentity",
-    "IdentitySocketHandler",
     "LoginHandler",
     "LogoutHandler",
     "auth_handlers",
@@ -235,20 +237,23 @@ class LogoutHandler(AuthPageHandler):
         self.redirect(login_url(self.root), status=303)
 
 
-def auth_handlers(root: str, app: App, services: Services, *,
-                  providers: Sequence[str] = (),
+def auth_handlers(root: str, app: App, services: Services | None, *,
+                  identity: Identity | None = None, providers: Sequence[str] = (),
                   limiter: AttemptLimiter | None = None) -> list[Spec]:
-    """URL specs of `{root}login` and `{root}logout`, for `services.identity` (a
-    CookieIdentity, which is bound to `root` and `services.data` here)."""
-    identity = services.identity
+    """URL specs of `{root}login` and `{root}logout` for a CookieIdentity: `identity`, or
+    `services.identity`. It is bound to `root` and `services.data` here (with persistence
+    off, `services` is None and users are not stored)."""
+    if identity is None and services is not None:
+        identity = services.identity
     if not isinstance(identity, CookieIdentity):
         raise TypeError(f"auth_handlers needs Services whose identity is a CookieIdentity "
                         f"(build_cookie_identity), got {type(identity).__name__}")
     if not root.startswith("/") or not root.endswith("/"):
         raise ValueError(f"root must start and end with '/', got {root!r}")
-    identity.bind(root, services.data)
+    data = services.data if services is not None else None
+    identity.bind(root, data)
     kwargs: dict[str, Any] = {
-        "app": app, "identity": identity, "data": services.data, "root": root,
+        "app": app, "identity": identity, "data": data, "root": root,
         "limiter": limiter or AttemptLimiter(), "providers": tuple(providers)}
     specs: list[Spec] = []
     for name, handler in (("login", LoginHandler), ("logout", LogoutHandler)):
