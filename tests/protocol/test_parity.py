@@ -23,7 +23,8 @@ _TYPE_LITERAL = re.compile(r'^"(\w+)"$')
 def _section(text: str, direction: str) -> str:
     begin = f"// ---- BEGIN {direction} EVENTS"
     end = f"// ---- END {direction} EVENTS"
-    assert begin in text and end in text, f"protocol.ts lost its {begin!r} / {end!r} markers"
+    assert begin in text, f"protocol.ts lost its {begin!r} marker"
+    assert end in text, f"protocol.ts lost its {end!r} marker"
     return text.split(begin, 1)[1].split(end, 1)[0]
 
 
