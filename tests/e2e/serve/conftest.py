@@ -1,0 +1,73 @@
+"""`nbchat serve` as a real subprocess on a free port, for the served-page e2e tests.
+
+The server prints `… at http://127.0.0.1:<port>/` once it listens (started with `--port 0`);
+the fixture waits for that line (bounded by a deadline) instead of polling or sleeping, and
+shows the server's output when it fails to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from e2e import harness
+
+STARTUP_SECONDS = 30.0
+
+
+@dataclass
+class ServedApp:
+    url: str   # ends with "/"
+    folder: Path
+    process: asyncio.subprocess.Process
+    output: list[str] = field(default_factory=list)
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), STARTUP_SECONDS)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
+
+
+async def start_served(app: Path, folder: Path, *args: str) -> ServedApp:
+    """Copy `app` into `folder` (its data lands in `folder/.nbchat`) and serve it."""
+    target = folder / app.name
+    shutil.copy(app, target)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nbchat.cli", "serve", target.name, "--port", "0", *args,
+        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    served = ServedApp("", folder, process)
+    assert process.stdout is not None
+    while not served.url:
+        raw = await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)
+        if not raw:
+            await process.wait()
+            pytest.fail("nbchat serve did not start:\n" + "".join(served.output),
+                        pytrace=False)
+        served.output.append(raw.decode())
+        found = re.search(r" at (http://\S+)", served.output[-1])
+        if found:
+            served.url = found.group(1)
+    return served
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def quickstart(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ServedApp]:
+    """notebooks/quickstart.ipynb served by `nbchat serve`."""
+    served = await start_served(harness.NOTEBOOKS / "quickstart.ipynb",
+                                tmp_path_factory.mktemp("served-quickstart"))
+    yield served
+    await served.stop()
