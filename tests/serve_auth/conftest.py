@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from served import Browser, Probe, Served, login_app, serve
+
+from .served import Browser, Probe, Served, login_app, serve
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from served import API, ROOT, Browser, Served
 from tornado.httputil import HTTPServerRequest
 from tornado.web import RequestHandler
 
 from nbchat.server.cookies import DEFAULT_MAX_AGE, SESSION_COOKIE
 from nbchat.server.login import FAILED, safe_next
+
+from .served import API, ROOT, Browser, Served
 
 
 async def test_the_login_page_is_a_form_with_the_xsrf_field(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import tornado.httpclient
-from served import API, SECRET, Browser, Probe, Served, login_app, serve
 from tornado.web import create_signed_value
 
 from nbchat.app import App, registering_on
@@ -27,6 +26,8 @@ from nbchat.server.cookies import (
     identity_for,
 )
 from nbchat.types import User
+
+from .served import API, SECRET, Browser, Probe, Served, login_app, serve
 
 ALICE = User("alice", "Alice A.", {"role": "user"})
 

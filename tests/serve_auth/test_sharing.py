@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from served import API, Browser, Seeded, Served, body, seed
 
 from nbchat.server.routes import implemented_methods, resource_handlers
+
+from .served import API, Browser, Seeded, Served, body, seed
 
 T = "{thread_id}"
 ENDPOINTS: list[tuple[str, str, Any]] = [
