@@ -2,6 +2,7 @@
 
     nbchat chat APP      talk to an app (.py or .ipynb) in the terminal
     nbchat serve APP     publish it as a web app (see docs/serving.md)
+    nbchat create-secret print a value for NBCHAT_AUTH_SECRET (see docs/auth.md)
 """
 
 from __future__ import annotations
@@ -134,9 +135,14 @@ def main(argv: list[str] | None = None) -> int:
                            help="API and WebSocket only, no page")
     serve_cmd.add_argument("--root-path", default="/",
                            help="URL prefix when deployed under a sub-path (e.g. /chat/)")
+    sub.add_parser("create-secret", help="print a new value for NBCHAT_AUTH_SECRET")
     args = parser.parse_args(argv)
     try:
-        if args.command == "chat":
+        if args.command == "create-secret":
+            from nbchat.server.cookies import create_secret
+
+            print(create_secret())
+        elif args.command == "chat":
             asyncio.run(chat(args.app))
         elif args.command == "serve":
             from nbchat.server.serve import ServeOptions, serve
