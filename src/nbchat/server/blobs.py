@@ -13,7 +13,7 @@ from urllib.parse import quote
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.hosting import ChatHost
-from nbchat.server.auth import Identity
+from nbchat.server.auth import Identity, requires_user
 from nbchat.server.pages import security_headers
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
@@ -41,9 +41,10 @@ class BlobHandler(RequestHandler):
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.finish(f"{status_code}\n")
 
+    @requires_user
     async def get(self, session_id: str, key: str) -> None:
         user = await self.identity.current_user(self)
-        session = self.host.find(session_id, user)
+        session = None if user is None else self.host.find(session_id, user)
         blob = None if session is None else await session.read_blob(key)
         if session is None or blob is None:
             raise HTTPError(404)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from tornado.web import HTTPError, RequestHandler, StaticFileHandler
 
 from nbchat.config import Config
-from nbchat.server.auth import Identity
+from nbchat.server.auth import Identity, public
 from nbchat.types import User
 
 # Kept out of JSON embedded in HTML: `<` (no `</script>`), `>`, `&`, and the two line
@@ -126,6 +126,7 @@ class PageHandler(RequestHandler):
             "name": self.context.config.ui.name,
         }
 
+    @public  # anyone may load the shell; with login on, no user is sent to the login page
     async def get(self, thread_id: str | None = None) -> None:
         if thread_id is not None and (len(thread_id) > 200 or not thread_id.isprintable()):
             raise HTTPError(404)

@@ -30,10 +30,10 @@ from tornado.web import HTTPError, RequestHandler
 from nbchat.app import App
 from nbchat.config import Config
 from nbchat.hosting import ChatHost
-from nbchat.server.auth import Identity, SingleUserIdentity
+from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
-from nbchat.server.routes import make_handlers
+from nbchat.server.routes import check_auth_declared, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import User
@@ -83,6 +83,7 @@ class HealthHandler(RequestHandler):
         security_headers(self)
         self.set_header("Cache-Control", "no-store")
 
+    @public
     def get(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"status": "ok", "app": self.host.app.name}))
@@ -137,4 +138,9 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)
+    # Like the API's handlers, every page-level handler declares its auth (the WebSocket
+    # authenticates through `identify`; static files are public by nature).
+    for spec in handlers:
+        if spec[1] is not ChatSocketHandler:
+            check_auth_declared(spec[1])
     return tornado.web.Application(handlers, **settings)
