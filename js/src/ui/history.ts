@@ -271,7 +271,7 @@ export class HistoryList {
       li.append(h("span", { class: "nbc-thread-actions" },
         btn("Rename", "✎", () => this.startRename(t.id)),
         btn("Share", "⇪", () => this.openShare(t), { "aria-haspopup": "dialog" }),
-        btn("Delete", "🗑", () => this.confirmDelete(t), { "aria-haspopup": "dialog" })));
+        btn("Delete", "✕", () => this.confirmDelete(t), { "aria-haspopup": "dialog" })));
     }
     return li;
   }
