@@ -90,6 +90,12 @@ def metadata_digest(metadata: Mapping[str, Any] | None) -> str:
 
 
 EMPTY_DIGEST = metadata_digest({})
+# An App, or a function returning the current one (a host that reloads the app on save).
+AppSource = App | Callable[[], App]
+
+
+def current(source: AppSource) -> App:
+    return source if isinstance(source, App) else source()
 
 
 @dataclass(frozen=True)
@@ -144,13 +150,13 @@ class CookieIdentity(Identity):
     owner only.
     """
 
-    def __init__(self, app: App, secret: str, data: BaseDataLayer | None = None, *,
+    def __init__(self, app: AppSource, secret: str, data: BaseDataLayer | None = None, *,
                  root: str = "/", max_age: float = DEFAULT_MAX_AGE,
                  clock: Callable[[], float] = time.time) -> None:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigError(f"the session secret needs at least {MIN_SECRET_LENGTH} "
                               "characters: run `nbchat create-secret`")
-        self.app = app
+        self.app_source = app
         self.secret = secret
         self.data = data
         self.root = root  # the cookie's Path: the app's root, so apps on one host never mix
@@ -160,6 +166,11 @@ class CookieIdentity(Identity):
         self._known: OrderedDict[str, tuple[str, dict[str, Any], float]] = OrderedDict()
 
     # -- the session cookie ---------------------------------------------------------------
+
+    @property
+    def app(self) -> App:
+        """The app whose callbacks decide (the current one, when the host reloads apps)."""
+        return current(self.app_source)
 
     def bind(self, root: str, data: BaseDataLayer | None) -> None:
         """Called by `auth_handlers`: the root the routes live under, and the data layer
@@ -254,7 +265,7 @@ class CookieIdentity(Identity):
             return False
 
 
-def build_cookie_identity(app: App, secret: str, data: BaseDataLayer | None = None, *,
+def build_cookie_identity(app: AppSource, secret: str, data: BaseDataLayer | None = None, *,
                           root: str = "/", max_age: float = DEFAULT_MAX_AGE,
                           clock: Callable[[], float] = time.time) -> CookieIdentity:
     """The identity of a served app with login (see `identity_for`)."""

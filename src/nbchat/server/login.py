@@ -32,14 +32,16 @@ from urllib.parse import quote, urlsplit
 
 from tornado.web import HTTPError, RequestHandler
 
-from nbchat.app import App, call_user
+from nbchat.app import call_user
 from nbchat.data import BaseDataLayer
 from nbchat.server.auth import Identity, public
 from nbchat.server.cookies import (
+    AppSource,
     CookieIdentity,
     build_cookie_identity,
     check_auth,
     create_secret,
+    current,
     identity_for,
 )
 from nbchat.server.limiter import AttemptLimiter
@@ -143,9 +145,9 @@ def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
 class AuthPageHandler(RequestHandler):
     """Common ground of the login and logout pages: security headers, HTML errors, XSRF."""
 
-    def initialize(self, app: App, identity: CookieIdentity, data: BaseDataLayer | None,
+    def initialize(self, app: AppSource, identity: CookieIdentity, data: BaseDataLayer | None,
                    root: str, limiter: AttemptLimiter, providers: tuple[str, ...]) -> None:
-        self.app = app
+        self.app = current(app)  # per request: a reloaded app's callbacks apply at once
         self.identity = identity
         self.data = data
         self.root = root
@@ -237,12 +239,13 @@ class LogoutHandler(AuthPageHandler):
         self.redirect(login_url(self.root), status=303)
 
 
-def auth_handlers(root: str, app: App, services: Services | None, *,
+def auth_handlers(root: str, app: AppSource, services: Services | None, *,
                   identity: Identity | None = None, providers: Sequence[str] = (),
                   limiter: AttemptLimiter | None = None) -> list[Spec]:
     """URL specs of `{root}login` and `{root}logout` for a CookieIdentity: `identity`, or
     `services.identity`. It is bound to `root` and `services.data` here (with persistence
-    off, `services` is None and users are not stored)."""
+    off, `services` is None and users are not stored). `app` may be a function returning
+    the current App, for a host that reloads it."""
     if identity is None and services is not None:
         identity = services.identity
     if not isinstance(identity, CookieIdentity):
