@@ -136,6 +136,7 @@ export class ChatPage {
   private readonly chatEl = h("div", { class: "nbc-chat" });
   private readonly onPop = (): void => this.followLocation();
   private threadSeen = false;
+  private readonly cleanups: (() => void)[] = [];
 
   constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
     private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url })) {
@@ -147,7 +148,11 @@ export class ChatPage {
       href: (id) => this.threadPath(id),
       shareUrl: (id) => new URL(`${config.rootPath}share/${encodeURIComponent(id)}`, location.href).href,
       onDeleted: (id) => { if (id === this.activeThreadId) this.newChat(); },
-      onRenamed: (id, name) => { if (id === this.activeThreadId) this.setTitle(name); },
+      onRenamed: (id, name) => {
+        if (id !== this.activeThreadId) return;
+        this.setTitle(name);
+        this.app?.setThreadName(name);
+      },
     });
     const toggle = h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-label": "Toggle sidebar",
       "aria-expanded": "false" }, "☰");
@@ -274,12 +279,15 @@ export class ChatPage {
     button.addEventListener("click", () => setOpen(menu.hidden));
     const wrap = h("div", { class: "nbc-user" }, menu, button);
     wrap.addEventListener("keydown", (e) => { if (e.key === "Escape" && !menu.hidden) { e.stopPropagation(); setOpen(false); button.focus(); } });
-    document.addEventListener("click", (e) => { if (!wrap.contains(e.target as Node)) setOpen(false); });
+    const outside = (e: Event): void => { if (!menu.hidden && !wrap.contains(e.target as Node)) setOpen(false); };
+    document.addEventListener("click", outside);
+    this.cleanups.push(() => document.removeEventListener("click", outside));
     return wrap;
   }
 
   dispose(): void {
     window.removeEventListener("popstate", this.onPop);
+    for (const off of this.cleanups) off();
     this.closeChat();
     this.history.dispose();
     this.el.remove();

@@ -120,10 +120,20 @@ describe("served page", () => {
     expect(transports[3]!.hello()).toEqual({ type: "hello", protocolVersion: 1, resumeThreadId: "t42" });
   });
 
-  it("deleting the open thread starts a new chat", async () => {
-    const { handle, transports, root } = page({ threadId: "t1" }, { "DELETE /app/nbchat/api/threads/t1": () => json(null, 204) });
+  it("renaming the open thread renames its header; deleting it starts a new chat", async () => {
+    const { handle, transports, root } = page({ threadId: "t1" }, {
+      "DELETE /app/nbchat/api/threads/t1": () => json(null, 204),
+      "PATCH /app/nbchat/api/threads/t1": () => json({ id: "t1", name: "Better name", shared: false }),
+    });
     handles.push(handle);
     await settle();
+    root.querySelector<HTMLElement>('[data-thread-id="t1"] button[aria-label="Rename"]')!.click();
+    const input = root.querySelector<HTMLInputElement>('input[aria-label="Chat name"]')!;
+    input.value = "Better name";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    await settle();
+    expect(root.querySelector(".nbc-chat .nbc-title")?.textContent).toBe("Better name");
+    expect(document.title).toBe("Better name · Demo");
     root.querySelector<HTMLElement>('[data-thread-id="t1"] button[aria-label="Delete"]')!.click();
     byRole(root.querySelector('[role="alertdialog"]')!, "button", "Delete")!.click();
     await settle();

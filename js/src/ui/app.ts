@@ -176,6 +176,12 @@ export class ChatApp {
     this.sendHello();
   }
 
+  /** Show a new thread name in the header (after a rename through the REST API). */
+  setThreadName(name: string): void {
+    this.state = { ...this.state, threadName: name };
+    this.title.textContent = name;
+  }
+
   /** A transient notice in the chat (level: info, success, warning or error). */
   notify(level: string, message: string): void {
     this.toast(level, message);
