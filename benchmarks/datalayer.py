@@ -203,6 +203,7 @@ async def run_postgres(scale: bool, workload_too: bool = True) -> None:
     try:
         layer = PostgresDataLayer(url)
         if not workload_too:
+            await layer.get_thread("x")  # creates the schema
             await scale_postgres(layer, url)
             await layer.close()
             return
