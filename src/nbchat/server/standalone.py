@@ -20,7 +20,9 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ from nbchat.config import Config
 from nbchat.hosting import ChatHost
 from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.blobs import BlobHandler
+from nbchat.server.cookies import CookieIdentity, identity_for
+from nbchat.server.login import auth_handlers
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
 from nbchat.server.routes import check_auth_declared, make_handlers
 from nbchat.server.services import Services
@@ -56,17 +60,14 @@ def wants_auth(app: App) -> list[str]:
     return [hook for hook in AUTH_HOOKS if app.get(hook) is not None]
 
 
-def build_identity(app: App, config: Config) -> Identity:
-    """Who a request is from. The seam where cookie-session login plugs in: without auth
-    callbacks every request is the one local user."""
-    hooks = wants_auth(app)
-    if hooks:
-        from nbchat.errors import ConfigError
-
-        raise ConfigError(
-            f"the app registers {', '.join(hooks)}, but this nbchat has no login for "
-            "`nbchat serve` yet; remove the callback(s) to serve it as a single local user")
-    return SingleUserIdentity(LOCAL_USER)
+def build_identity(app: App, config: Config,
+                   environ: Mapping[str, str] | None = None) -> Identity:
+    """Who a request is from: without auth callbacks every request is the one local user;
+    with them, signed-cookie sessions (docs/auth.md; ConfigError without a strong
+    NBCHAT_AUTH_SECRET in `environ`, default os.environ)."""
+    if not wants_auth(app):
+        return SingleUserIdentity(LOCAL_USER)
+    return identity_for(app, os.environ if environ is None else environ)
 
 
 def auth_enabled(identity: Identity) -> bool:
@@ -122,6 +123,9 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
          {"host": host, "identity": identity}),
         *(make_handlers(root, services) if services is not None else []),
     ]
+    if isinstance(identity, CookieIdentity):  # login and logout, also when headless
+        identity.app_source = lambda: host.app  # a reload's callbacks apply at once
+        handlers += auth_handlers(root, identity.app_source, services, identity=identity)
     settings: dict[str, Any] = {
         "xsrf_cookies": True,
         "xsrf_cookie_kwargs": {"samesite": "Strict", "path": root},
