@@ -125,3 +125,33 @@ async def test_reload_resumes_the_thread_from_the_database(page: Page,
     # The history sidebar lists it too.
     history = page.locator(".nbc-sidebar")
     await expect(history).to_contain_text("remember me", timeout=REPLY_MS)
+
+
+async def test_history_search_rename_and_delete(page: Page, quickstart: ServedApp) -> None:
+    await send(page, "zebra crossing")
+    await finished(assistant(page, "You said zebra crossing"))
+    history = page.get_by_role("navigation", name="History")
+    item = history.locator("li.nbc-thread").filter(has_text="zebra crossing")
+    await expect(item).to_have_count(1, timeout=REPLY_MS)
+    thread_id = await item.get_attribute("data-thread-id")
+
+    await history.get_by_role("searchbox", name="Search chats").fill("zebra")
+    await history.get_by_role("searchbox", name="Search chats").press("Enter")
+    threads = history.locator("li.nbc-thread")
+    await expect(threads).to_have_count(1, timeout=REPLY_MS)
+    await expect(threads).to_have_attribute("data-thread-id", thread_id or "")
+
+    item = history.locator(f"li.nbc-thread[data-thread-id='{thread_id}']")
+    await item.hover()
+    await item.get_by_role("button", name="Rename").click()
+    name_box = item.get_by_role("textbox", name="Chat name")
+    await name_box.fill("Stripes")
+    await name_box.press("Enter")
+    await expect(item.get_by_role("link")).to_have_text("Stripes", timeout=REPLY_MS)
+
+    await item.hover()
+    await item.get_by_role("button", name="Delete").click()
+    await page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    await expect(item).to_have_count(0, timeout=REPLY_MS)
+    gone = await page.request.get(f"{quickstart.url}nbchat/api/threads/{thread_id}")
+    assert gone.status == 404  # deleted in the database, not just in the list
