@@ -84,7 +84,7 @@ async def on_message(message: cl.Message):
         for token in MD:
             await msg.stream_token(token)
             await asyncio.sleep(0)
-        await msg.stream_token("ENDMD")
+        await msg.stream_token(f"ENDMD{arg}")
     else:
         msg.content = f"A short answer with `code` and a [link](https://x.org) to *{label}*"
     STATS.append((label, frames, time.perf_counter() - start))
@@ -176,8 +176,11 @@ async def run(tokens: list[int], messages: int) -> None:
                 for n in tokens:
                     rows.append((f"plain {n}", await timed_reply(widget, f"plain {n}", f"END{n}")))
                     print(*rows[-1], file=sys.stderr, flush=True)
-                rows.append(("md", await timed_reply(widget, "md", "ENDMD", code_blocks=10)))
-                print(*rows[-1], file=sys.stderr, flush=True)
+                # First markdown reply (cold: grammars compile, code paths JIT), then again.
+                for run_no in (1, 2):
+                    label = f"md {run_no}"
+                    rows.append((label, await timed_reply(widget, label, f"ENDMD{run_no}", 10)))
+                    print(*rows[-1], file=sys.stderr, flush=True)
                 stats = await kernel_stats(page)
 
                 # Heap: a fresh widget, then a conversation of `messages` messages.
@@ -197,7 +200,7 @@ async def run(tokens: list[int], messages: int) -> None:
         frames, gen = starts[label]
         nxt = labels.index(label) + 1
         following = starts[labels[nxt]][0] if nxt < len(labels) else end_frames
-        count = stats["md_tokens"] if label == "md" else int(label.split()[1])
+        count = stats["md_tokens"] if label.startswith("md") else int(label.split()[1])
         print(f"{label:<14}{count:>8}{seconds:>10.3f}{gen:>8.3f}{seconds - gen:>10.3f}"
               f"{following - frames:>11}")
     print(f"JS heap (page, after GC): {before:.1f} MB with a fresh chat, {after:.1f} MB after "
