@@ -85,6 +85,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         await super().get(*args, **kwargs)
 
     def open(self, *args: str, **kwargs: str) -> None:
+        # Streamed frames are small and latency-bound: without TCP_NODELAY, Nagle holds a
+        # frame while the previous one is unacknowledged, and with the client's delayed
+        # ACK that is ~40 ms added to a reply's first token (benchmarks/serve_load.py).
+        self.set_nodelay(True)
         if self.connections is not None:
             self.connections.add(self)
 
