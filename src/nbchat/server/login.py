@@ -110,12 +110,14 @@ def render_page(title: str, body: str) -> str:
         "body{font-family:system-ui,sans-serif;display:flex;justify-content:center;"
         "margin-top:12vh;color:#222}main{width:20rem}label{display:block;margin:.8rem 0 .2rem}"
         "input{width:100%;box-sizing:border-box;padding:.5rem}button{margin-top:1rem;"
-        "width:100%;padding:.6rem}.error{color:#b00020}"
+        "width:100%;padding:.6rem}.error{color:#b00020}a.oauth{display:block;margin-top:1rem;"
+        "padding:.6rem;border:1px solid #888;text-align:center;color:inherit}"
         f"</style></head><body><main>{body}</main></body></html>")
 
 
 def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
-               providers: Sequence[str], error: str | None = None, username: str = "",
+               providers: Sequence[str | tuple[str, str]], error: str | None = None,
+               username: str = "",
                title: str = "Sign in") -> str:
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]
@@ -132,11 +134,12 @@ def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
             "<input id=\"password\" name=\"password\" type=\"password\" required "
             f"maxlength=\"{MAX_PASSWORD}\" autocomplete=\"current-password\">"
             "<button type=\"submit\">Sign in</button></form>")
+    # Links, not forms: CSP form-action would stop a form's redirect to the provider.
     for provider in providers:
-        parts.append(
-            f"<form method=\"get\" action=\"{esc(root)}login/oauth/{quote(provider, safe='')}\">"
-            f"<input type=\"hidden\" name=\"next\" value=\"{esc(next_path)}\">"
-            f"<button type=\"submit\">Continue with {esc(provider)}</button></form>")
+        provider_id, label = (provider, provider) if isinstance(provider, str) else provider
+        href = (f"{root}oauth/{quote(provider_id, safe='')}/login"
+                f"?next={quote(next_path, safe='/')}")
+        parts.append(f"<a class=\"oauth\" href=\"{esc(href)}\">Continue with {esc(label)}</a>")
     if not password and not providers:
         parts.append("<p>This app has no sign-in method the browser can use.</p>")
     return render_page(title, "".join(parts))
@@ -146,7 +149,8 @@ class AuthPageHandler(RequestHandler):
     """Common ground of the login and logout pages: security headers, HTML errors, XSRF."""
 
     def initialize(self, app: AppSource, identity: CookieIdentity, data: BaseDataLayer | None,
-                   root: str, limiter: AttemptLimiter, providers: tuple[str, ...]) -> None:
+                   root: str, limiter: AttemptLimiter,
+                   providers: tuple[str | tuple[str, str], ...]) -> None:
         self.app = current(app)  # per request: a reloaded app's callbacks apply at once
         self.identity = identity
         self.data = data
@@ -240,7 +244,8 @@ class LogoutHandler(AuthPageHandler):
 
 
 def auth_handlers(root: str, app: AppSource, services: Services | None, *,
-                  identity: Identity | None = None, providers: Sequence[str] = (),
+                  identity: Identity | None = None,
+                  providers: Sequence[str | tuple[str, str]] = (),
                   limiter: AttemptLimiter | None = None) -> list[Spec]:
     """URL specs of `{root}login` and `{root}logout` for a CookieIdentity: `identity`, or
     `services.identity`. It is bound to `root` and `services.data` here (with persistence
