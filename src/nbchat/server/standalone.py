@@ -36,6 +36,8 @@ from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.cookies import CookieIdentity, identity_for
 from nbchat.server.login import auth_handlers
+from nbchat.server.oauth import oauth_handlers
+from nbchat.server.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
 from nbchat.server.routes import check_auth_declared, make_handlers
 from nbchat.server.services import Services
@@ -105,13 +107,15 @@ def socket_identify(identity: Identity) -> Any:
 def make_app(app: App, config: Config, *, host: ChatHost, services: Services | None,
              identity: Identity, root_path: str = "/", headless: bool = False,
              static_dir: Path = STATIC_DIR,
-             connections: set[ChatSocketHandler] | None = None) -> tornado.web.Application:
+             connections: set[ChatSocketHandler] | None = None,
+             oauth: OAuthConfig | None = None) -> tornado.web.Application:
     """The standalone server's Application (see the module docstring for the routes).
 
     `app` is the loaded App (the host serves `host.app`, which a reload may replace);
     `services` None (persistence off) leaves out the REST API;
     `connections`, when given, collects the open WebSocket handlers (for shutdown and
-    reload notices)."""
+    reload notices); `oauth`, the OAuth providers (default: read from os.environ once, here;
+    ConfigError when half configured)."""
     root = normalize_root(root_path)
     r = re.escape(root)
     socket_args = {"host": host, "identify": socket_identify(identity),
@@ -125,7 +129,12 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     ]
     if isinstance(identity, CookieIdentity):  # login and logout, also when headless
         identity.app_source = lambda: host.app  # a reload's callbacks apply at once
-        handlers += auth_handlers(root, identity.app_source, services, identity=identity)
+        oauth = oauth_config(os.environ) if oauth is None else oauth
+        buttons = [(p.id, p.name) for p in oauth.providers] if app.get("oauth_callback") else []
+        handlers += auth_handlers(root, identity.app_source, services, identity=identity,
+                                  providers=buttons)
+        handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
+                                   config=oauth)
     settings: dict[str, Any] = {
         "xsrf_cookies": True,
         "xsrf_cookie_kwargs": {"samesite": "Strict", "path": root},
