@@ -5,6 +5,12 @@ flush. Tokens wait at most `interval` seconds (or until `max_chars` are pending)
 event first moves pending tokens ahead of itself, so order is kept, and is flushed on the
 next loop iteration together with whatever else was emitted in the same iteration.
 
+Under load the loop runs timers late, every streaming session adds about one token per
+loop turn, and a flush per turn would be a frame per token: the most work when there is
+least CPU for it. So when a flush timer fires late, the next wait stretches to a few times
+that lateness (at most `STRETCH` intervals); it is back to `interval` once timers run on
+time again.
+
 Everything here is synchronous and cheap: it runs once per streamed token. It belongs to
 the event loop it was first used on; a call from another thread (a sync `@cl.step` run with
 `asyncio.to_thread`, a LangChain callback in a worker) is handed over to that loop.
@@ -22,6 +28,10 @@ from nbchat.transports.base import Transport
 
 Event = dict[str, Any]
 Listener = Callable[[list[Event]], None]
+# Under load the token wait is LATE_FACTOR × the last flush's lateness, at most
+# STRETCH × interval (see the module docstring).
+LATE_FACTOR = 4
+STRETCH = 8
 
 
 class Emitter:
@@ -44,6 +54,8 @@ class Emitter:
         self._replace: set[str] = set()
         self._pending_chars = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._delay = interval  # the current token wait: `interval`, longer under load
+        self._due = 0.0
         self._soon: asyncio.Handle | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,7 +101,14 @@ class Emitter:
         if self._pending_chars >= self.max_chars:
             self.flush()
         elif self._timer is None and not self._closed:
-            self._timer = asyncio.get_running_loop().call_later(self.interval, self.flush)
+            loop = asyncio.get_running_loop()
+            self._due = loop.time() + self._delay
+            self._timer = loop.call_at(self._due, self._on_timer)
+
+    def _on_timer(self) -> None:
+        late = asyncio.get_running_loop().time() - self._due
+        self._delay = min(self.interval * STRETCH, max(self.interval, late * LATE_FACTOR))
+        self.flush()
 
     def _drain_tokens(self) -> None:
         for step_id, parts in self._tokens.items():
