@@ -62,9 +62,11 @@ class Served:
 
 
 async def serve(tmp_path: Path, *, root: str = "/", headless: bool = False,
-                config: Config | None = None) -> AsyncIterator[Served]:
+                config: Config | None = None, app: App | None = None) -> AsyncIterator[Served]:
+    """`make_app` on a real server (HeaderIdentity: the X-Test-User header is the user).
+    Also used by tests/security/."""
     config = config or Config(app_dir=tmp_path)
-    app = image_app()
+    app = app or image_app()
     layer = SQLiteDataLayer(tmp_path / "db.sqlite", tmp_path / "files")
     host = ChatHost(app, config, layer)
     assert layer.storage is not None
