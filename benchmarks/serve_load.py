@@ -274,6 +274,8 @@ class Client:
     async def converse(self) -> None:
         assert self.conn is not None
         want = self.args.tokens
+        if self.args.ramp > 0:  # deterministic spread of the first messages over the ramp
+            await asyncio.sleep(self.args.ramp * ((self.index * 0.6180339887) % 1.0))
         for m in range(self.args.messages):
             text = json.dumps({"type": "user_message", "content": f"client {self.index} #{m}"})
             start = time.perf_counter()
@@ -355,6 +357,8 @@ async def clients_main(args: argparse.Namespace) -> None:
     errors = connect_errors + [e for c in clients for e in c.errors]
     result = {
         "ttft": [t for c in live for t in c.ttft],
+        "ttft_first": [c.ttft[0] for c in live if c.ttft],
+        "ttft_rest": [t for c in live for t in c.ttft[1:]],
         "done": [t for c in live for t in c.done],
         "frames": [f for c in live for f in c.frames],
         "errors": errors,
@@ -463,7 +467,7 @@ async def start_server(args: argparse.Namespace, workdir: Path, profile: str | N
 
 async def warm_up(url: str, args: argparse.Namespace) -> None:
     """One client, hello and one message, so lazy imports and first-call costs are paid."""
-    client = Client(-1, argparse.Namespace(**{**vars(args), "messages": 1}))
+    client = Client(-1, argparse.Namespace(**{**vars(args), "messages": 1, "ramp": 0}))
     await client.connect(url)
     await client.converse()
     assert client.conn is not None
@@ -517,7 +521,11 @@ async def one_run(args: argparse.Namespace, n: int) -> dict[str, Any]:
     done = [t for r in results for t in r["done"]]
     errors = [e for r in results for e in r["errors"]]
     frames = [f for r in results for f in r["frames"]]
+    first = [t for r in results for t in r["ttft_first"]]
+    rest = [t for r in results for t in r["ttft_rest"]]
     return {
+        "first_p50": pct(first, 50), "first_p99": pct(first, 99),
+        "rest_p50": pct(rest, 50), "rest_p99": pct(rest, 99),
         "frames_p50": pct(frames, 50), "frames_mean": statistics.fmean(frames or [0]),
         "cpu_ms_per_msg": server_cpu_s * 1000 / max(1, len(ttft)),
         "n": n, "live": live, "connect_s": connect_s, "messages": len(ttft),
@@ -538,7 +546,8 @@ def _shared_argv(args: argparse.Namespace) -> list[str]:
             "--nofile", str(args.nofile), "--connect-timeout", str(args.connect_timeout),
             "--message-timeout", str(args.message_timeout),
             "--phase-timeout", str(args.phase_timeout),
-            "--connect-concurrency", str(args.connect_concurrency)]
+            "--connect-concurrency", str(args.connect_concurrency),
+            "--ramp", str(args.ramp)]
 
 
 def show(run: dict[str, Any]) -> str:
@@ -556,6 +565,9 @@ def show(run: dict[str, Any]) -> str:
             f"           messages {run['messages']}/{run['n'] * 3}  RSS/session idle "
             f"{run['kb_idle']:.1f} KB, after 3 replies {run['kb_after']:.1f} KB "
             f"(baseline {run['rss_base_mb']:.0f} MB)  connect {run['connect_s']:.2f} s\n"
+            f"           TTFT of 1st messages p50 {run['first_p50'] * ms:.1f}"
+            f" ms p99 {run['first_p99'] * ms:.1f} ms; of 2nd/3rd messages p50 "
+            f"{run['rest_p50'] * ms:.1f} ms p99 {run['rest_p99'] * ms:.1f} ms\n"
             f"           frames per reply p50 {run['frames_p50']} (mean "
             f"{run['frames_mean']:.1f})  server CPU {run['server_cpu'] * 100:.0f}% of a core,"
             f" {run['cpu_ms_per_msg']:.2f} ms CPU per message\n"
@@ -611,6 +623,9 @@ def main() -> int:
     parser.add_argument("--phase-timeout", type=float, default=300)
     parser.add_argument("--connect-concurrency", type=int, default=64,
                         help="connection attempts in flight per client process")
+    parser.add_argument("--ramp", type=float, default=0.0,
+                        help="spread the clients' first messages over this many seconds "
+                             "(default 0: all N first messages are sent at once)")
     parser.add_argument("--deadline", type=float, default=900,
                         help="seconds after which a server (or one N) gives up")
     if sub == "_server":
