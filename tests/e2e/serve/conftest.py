@@ -8,6 +8,7 @@ shows the server's output when it fails to start.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import signal
@@ -42,13 +43,16 @@ class ServedApp:
             raise
 
 
-async def start_served(app: Path, folder: Path, *args: str) -> ServedApp:
-    """Copy `app` into `folder` (its data lands in `folder/.nbchat`) and serve it."""
+async def start_served(app: Path, folder: Path, *args: str,
+                       env: dict[str, str] | None = None) -> ServedApp:
+    """Copy `app` into `folder` (its data lands in `folder/.nbchat`) and serve it;
+    `env` adds variables to the server's environment."""
     target = folder / app.name
     shutil.copy(app, target)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nbchat.cli", "serve", target.name, "--port", "0", *args,
-        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        cwd=folder, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **(env or {})})
     served = ServedApp("", folder, process)
     assert process.stdout is not None
     while not served.url:
