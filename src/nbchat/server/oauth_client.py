@@ -71,10 +71,16 @@ class OAuthClient:
     def __init__(self, provider: Provider, http: AsyncHTTPClient | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.provider = provider
-        self.http = http or AsyncHTTPClient()
+        self._http = http
         self.clock = clock
         self._endpoints: tuple[Endpoints, float] | None = None
         self._keys: dict[str, jwt.PyJWK] | None = None
+
+    @property
+    def http(self) -> AsyncHTTPClient:
+        """The given client, or the running loop's shared one (looked up at use: the
+        config may be built before the server's loop runs)."""
+        return self._http or AsyncHTTPClient()
 
     async def _json(self, request: HTTPRequest, what: str) -> Any:
         try:
