@@ -224,3 +224,31 @@ async def test_persistence_follows_config(enabled: bool, tmp_path: Path) -> None
         assert (widget.session.recorder is not None) is enabled
     finally:
         widget.session.emitter.close()
+
+
+async def test_many_first_messages_at_once_persist_without_nested_transactions(
+        backend: str, tmp_path: Path) -> None:
+    """Each first message creates a user and a thread while the batch writer runs; on
+    SQLite's single connection these writes must take turns (found by serve_load.py)."""
+    data = layer(backend, tmp_path)
+    app = App("many")
+    with registering_on(app):
+
+        @cl.on_message
+        async def reply(message: cl.Message) -> None:
+            await cl.Message(content=f"re: {message.content}").send()
+
+    async def one_chat(i: int) -> str:
+        async with ChatTestClient(app, user=cl.User(f"user{i}"), data_layer=data) as client:
+            await client.send(f"hello {i}")
+            assert client.errors == []
+            return client.session.thread_id
+
+    try:
+        thread_ids = await asyncio.gather(*(one_chat(i) for i in range(40)))
+        for i, thread_id in enumerate(thread_ids):
+            thread = await data.get_thread(thread_id)
+            assert thread is not None, f"thread of chat {i} was not stored"
+            assert [s["output"] for s in thread["steps"]] == [f"hello {i}", f"re: hello {i}"]
+    finally:
+        await data.close()

@@ -118,6 +118,9 @@ class SQLiteDataLayer(QueuedDataLayer):
         self.target_version = target_version
         self._conn: aiosqlite.Connection | None = None
         self._connect_lock = asyncio.Lock()
+        # One connection, so one transaction at a time: the batch writer, barriers and
+        # create_user all write through _write, and must not nest BEGINs.
+        self._write_lock = asyncio.Lock()
 
     async def _db(self) -> aiosqlite.Connection:
         if self._conn is None:
@@ -181,14 +184,15 @@ class SQLiteDataLayer(QueuedDataLayer):
 
     async def _write(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         conn = await self._db()
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = await fn(conn)
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
-        return result
+        async with self._write_lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = await fn(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+            return result
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         conn = await self._db()
