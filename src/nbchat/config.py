@@ -106,7 +106,7 @@ class Config:
 
 ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"), "NBCHAT_DEBUG": ("runtime", "debug")}
 # Variables read by other parts of nbchat (served mode, the test suite), not config keys.
-ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_TEST_PG"})
+ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG"})
 
 
 def _hints(cls: type) -> dict[str, Any]:
