@@ -7,9 +7,11 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 import nbchat as cl
 from nbchat.app import registering_on
-from nbchat.emitter import Emitter
+from nbchat.emitter import STRETCH, Emitter
 from nbchat.transports.base import Transport
 
 
@@ -151,3 +153,23 @@ async def test_two_sessions_stream_at_once_without_cross_talk(app, connect) -> N
             seqs = [e["seq"] for e in client.events]
             assert seqs == list(range(1, len(seqs) + 1))
         assert {s["id"] for s in alice.steps}.isdisjoint({s["id"] for s in bob.steps})
+
+
+async def test_token_wait_stretches_when_timers_run_late_and_recovers() -> None:
+    """Under load a flush timer fires late; the next wait grows (fewer, larger frames when
+    CPU is scarce) and returns to the configured interval once timers are on time."""
+    emitter = Emitter(interval=0.03)
+    loop = asyncio.get_running_loop()
+    emitter.token("s", "a")
+    emitter._due = loop.time() - 0.05   # as if the timer fired 50 ms late
+    emitter._on_timer()
+    assert 0.19 < emitter._delay <= 0.03 * STRETCH
+    emitter.token("s", "b")
+    emitter._due = loop.time() - 10      # very late: capped
+    emitter._on_timer()
+    assert emitter._delay == pytest.approx(0.03 * STRETCH)
+    emitter.token("s", "c")
+    emitter._due = loop.time()           # on time again
+    emitter._on_timer()
+    assert emitter._delay == pytest.approx(0.03)
+    emitter.close()
