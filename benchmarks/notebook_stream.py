@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import sys
 import tempfile
@@ -34,6 +35,8 @@ from typing import Any
 from playwright.async_api import Locator, Page, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import workloads
+
 from e2e import harness  # the shared JupyterLab + Chromium launcher
 
 SETUP = r'''
@@ -41,25 +44,7 @@ import asyncio, re, time
 import nbchat as cl
 from nbchat.context import get_session
 
-def markdown_tokens(target=2000, sections=10):
-    """About `target` tokens of markdown: `sections` × (heading, prose, lists, code block)."""
-    sentence = ("This part explains the topic with `inline code`, a [link](https://example.com) "
-                "and *emphasis*, the way a model's answer would. ")
-    for repeat in range(1, 50):
-        parts = [
-            f"## Section {i}\n\n" + sentence * repeat + f"**Point {i}** ends here.\n\n"
-            "- first point about the topic\n- second point, with **bold** text\n"
-            "- third point\n  - a nested point\n\n1. step one\n2. step two\n3. step three\n\n"
-            f"```python\ndef function_{i}(values: list[int]) -> int:\n    total = 0\n"
-            "    for value in values:\n        if value % 2 == 0:\n            total += value * 2\n"
-            "        else:\n            total -= value\n"
-            f"    return total  # section {i}\n```\n\n"
-            for i in range(1, sections + 1)
-        ]
-        tokens = re.findall(r"\S+|\s+", "".join(parts))
-        if len(tokens) >= target:
-            return tokens
-    return tokens
+''' + inspect.getsource(workloads.markdown_tokens) + r'''    return tokens
 
 MD = markdown_tokens()
 STATS = []  # (label, comm frames sent before the reply started, generation seconds)

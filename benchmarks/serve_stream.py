@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import inspect
 import json
 import statistics
 import sys
@@ -37,6 +38,8 @@ from typing import Any
 from playwright.async_api import CDPSession, Page, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import workloads
+
 from e2e import harness  # the shared Chromium launcher
 from e2e.serve.conftest import start_served  # the shared `nbchat serve` launcher
 
@@ -47,25 +50,7 @@ import nbchat as cl
 
 STATS = Path(__file__).with_name("stats.jsonl")
 
-def markdown_tokens(target=2000, sections=10):
-    """About `target` tokens of markdown: `sections` x (heading, prose, lists, code block)."""
-    sentence = ("This part explains the topic with `inline code`, a [link](https://example.com) "
-                "and *emphasis*, the way a model's answer would. ")
-    for repeat in range(1, 50):
-        parts = [
-            f"## Section {i}\n\n" + sentence * repeat + f"**Point {i}** ends here.\n\n"
-            "- first point about the topic\n- second point, with **bold** text\n"
-            "- third point\n  - a nested point\n\n1. step one\n2. step two\n3. step three\n\n"
-            f"```python\ndef function_{i}(values: list[int]) -> int:\n    total = 0\n"
-            "    for value in values:\n        if value % 2 == 0:\n            total += value * 2\n"
-            "        else:\n            total -= value\n"
-            f"    return total  # section {i}\n```\n\n"
-            for i in range(1, sections + 1)
-        ]
-        tokens = re.findall(r"\S+|\s+", "".join(parts))
-        if len(tokens) >= target:
-            return tokens
-    return tokens
+''' + inspect.getsource(workloads.markdown_tokens) + r'''    return tokens
 
 MD = markdown_tokens()
 
