@@ -1,6 +1,7 @@
 /** The composer: textbox "Message", Send / Stop, attachments, command buttons. */
 import { h } from "./dom";
 import { type UploadSpec, acceptPatterns, checkFiles } from "./upload";
+import { attachIcon } from "./icons";
 
 export interface ComposerHandlers {
   submit(text: string, files: File[], command: string | null): void;
@@ -41,7 +42,7 @@ export class Composer {
     this.fileInput = h("input", { type: "file", multiple: true, class: "nbc-offscreen", tabindex: "-1",
       "aria-hidden": "true" });
     this.attachBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-attach", "aria-label": "Attach files",
-      title: "Attach files", hidden: true }, "📎");
+      title: "Attach files", hidden: true }, attachIcon());
     this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.chips, this.errorEl,
       h("div", { class: "nbc-composer-row" }, this.attachBtn, this.fileInput, this.textarea, this.sendBtn, this.stopBtn));
     this.el.addEventListener("submit", (e) => { e.preventDefault(); this.send(); });

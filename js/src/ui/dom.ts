@@ -71,7 +71,7 @@ export async function copyText(text: string): Promise<boolean> {
 
 /** Briefly show "Copied" on a button. */
 export function flashCopied(button: HTMLElement, ok: boolean): void {
-  const old = button.textContent;
+  const old = [...button.childNodes];  // text or an icon: restored as it was
   button.textContent = ok ? "Copied" : "Copy failed";
-  setTimeout(() => { button.textContent = old; }, 1200);
+  setTimeout(() => { button.replaceChildren(...old); }, 1200);
 }

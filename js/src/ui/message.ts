@@ -4,6 +4,7 @@ import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
 import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+import { copyIcon, thumbDownIcon, thumbUpIcon } from "./icons";
 
 export class MessageView implements NodeView {
   readonly el: HTMLElement;
@@ -21,7 +22,7 @@ export class MessageView implements NodeView {
   constructor(step: StepDict, private readonly ctx: ViewContext) {
     this.step = step;
     this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
-    const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, "⧉");
+    const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, copyIcon());
     copy.addEventListener("click", () => { void copyText(this.step.output).then((ok) => flashCopied(copy, ok)); });
     this.foot.append(copy);
     this.el = h("article", { class: "nbc-msg", role: "article" },
@@ -73,7 +74,7 @@ export class MessageView implements NodeView {
     const value = current ? current.value : null;
     if (this.feedbackEl && this.feedbackEl.dataset.value === String(value)) return;
     const form = h("div", { class: "nbc-feedback-form", hidden: true });
-    const thumb = (v: 0 | 1, label: string, glyph: string): HTMLButtonElement => {
+    const thumb = (v: 0 | 1, label: string, glyph: SVGSVGElement): HTMLButtonElement => {
       const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-thumb", "aria-label": label,
         title: label, "aria-pressed": String(value === v) }, glyph);
       btn.addEventListener("click", () => {
@@ -87,7 +88,7 @@ export class MessageView implements NodeView {
       return btn;
     };
     const box = h("div", { class: "nbc-feedback", "data-value": String(value) },
-      thumb(1, "Helpful", "👍"), thumb(0, "Not helpful", "👎"), form);
+      thumb(1, "Helpful", thumbUpIcon()), thumb(0, "Not helpful", thumbDownIcon()), form);
     if (this.feedbackEl) this.feedbackEl.replaceWith(box);
     else this.foot.append(box);
     this.feedbackEl = box;
