@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 
 from e2e import harness
 
@@ -75,3 +76,15 @@ async def quickstart(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
                                 tmp_path_factory.mktemp("served-quickstart"))
     yield served
     await served.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium per test module; browser contexts separate the users."""
+    if not harness.CHROMIUM.exists():
+        pytest.fail(harness.MISSING_CHROMIUM, pytrace=False)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(harness.CHROMIUM), headless=True, args=harness.CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

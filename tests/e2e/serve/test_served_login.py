@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from e2e import harness
 from e2e.serve.conftest import ServedApp, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -38,17 +37,6 @@ async def login_served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     yield served
     await served.stop()
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    """One headless Chromium for this module; contexts separate the users."""
-    if not harness.CHROMIUM.exists():
-        pytest.fail(harness.MISSING_CHROMIUM, pytrace=False)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(harness.CHROMIUM), headless=True, args=harness.CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

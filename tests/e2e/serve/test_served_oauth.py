@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from e2e import harness
 from e2e.serve.conftest import ServedApp, start_served
@@ -41,16 +41,6 @@ async def oauth_served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield served
         await served.stop()
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    if not harness.CHROMIUM.exists():
-        pytest.fail(harness.MISSING_CHROMIUM, pytrace=False)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(harness.CHROMIUM), headless=True, args=harness.CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 async def test_oauth_login_and_logout_through_the_page(browser: Browser,
