@@ -26,6 +26,7 @@ from typing import Any
 
 from nbchat.transports.base import Transport
 
+_thread_id = threading.get_ident
 Event = dict[str, Any]
 Listener = Callable[[list[Event]], None]
 # Under load the token wait is LATE_FACTOR × the last flush's lateness, at most
@@ -62,20 +63,19 @@ class Emitter:
         self._owner = 0
 
     def _foreign(self) -> bool:
-        """True when called off the owning loop's thread (and then the call must hop)."""
-        if threading.get_ident() == self._owner:
-            return False
+        """True when called off the owning loop's thread (and then the call must hop).
+        The hot paths test `_thread_id() != self._owner` first and only then call this."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-            self._owner = threading.get_ident()
+            self._owner = _thread_id()
             return False
-        return True
+        return _thread_id() != self._owner
 
     # ------------------------------------------------------------------ producing
 
     def emit(self, event: Event) -> None:
         """Queue a non-token event; pending tokens go out before it."""
-        if self._foreign():
+        if _thread_id() != self._owner and self._foreign():
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self.emit, event)
             return
@@ -87,7 +87,7 @@ class Emitter:
 
     def token(self, step_id: str, delta: str, replace: bool = False) -> None:
         """Queue streamed text for a step; `replace` discards what is pending for it."""
-        if self._foreign():
+        if _thread_id() != self._owner and self._foreign():
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self.token, step_id, delta, replace)
             return

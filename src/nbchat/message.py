@@ -91,11 +91,10 @@ class Message(StepBase):
             await action.send(for_id=self.id)
         return self
 
-    async def stream_token(self, token: str, is_sequence: bool = False) -> None:
-        if not self._sent:
-            await self._resolve_author()
-            get_session("Message.stream_token").open_steps[self.id] = self
-        await super().stream_token(token, is_sequence)
+    async def _start_streaming(self) -> None:
+        await self._resolve_author()
+        await super()._start_streaming()
+        get_session("Message.stream_token").open_steps[self.id] = self
 
     async def update(self) -> bool:
         self._emit()

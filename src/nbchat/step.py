@@ -13,12 +13,15 @@ import inspect
 import json
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from nbchat.context import current_step, get_session
 from nbchat.generation import BaseGeneration
 from nbchat.ids import new_id, utc_now
 from nbchat.types import StepDict
+
+if TYPE_CHECKING:
+    from nbchat.session import ChatSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +80,9 @@ class StepBase:
         self.wait_for_answer = False
         self.thread_id: str | None = None
         self._sent = False
+        # The session it was first shown in: streaming reuses it instead of looking the
+        # context variable up once per token.
+        self._session: ChatSession | None = None
 
     # Text is kept as parts while streaming: joining once per read, not once per token.
     @property
@@ -125,6 +131,7 @@ class StepBase:
         session = get_session(f"{type(self).__name__}.send")
         self.thread_id = session.thread_id
         self._sent = True
+        self._session = session
         session.step_changed(self)
 
     def _emit_delete(self) -> None:
@@ -133,17 +140,23 @@ class StepBase:
 
     async def stream_token(self, token: str, is_sequence: bool = False) -> None:
         """Append `token` to the output as it streams (replace it if `is_sequence`)."""
-        if not self._sent:
-            self.streaming = True
-            if self.start is None:
-                self.start = utc_now()
-            self._emit()
+        session = self._session
+        if session is None or not self._sent:
+            await self._start_streaming()
+            session = self._session
+            assert session is not None
         if is_sequence:
             self._parts = [token]
         else:
             self._parts.append(token)
-        session = get_session("stream_token")
         session.emitter.token(self.id, token, is_sequence)
+
+    async def _start_streaming(self) -> None:
+        """Show the step before its first token (runs once per step)."""
+        self.streaming = True
+        if self.start is None:
+            self.start = utc_now()
+        self._emit()
 
 
 class Step(StepBase):
