@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, async_playwright
 
+import pgdb
 from e2e import harness
 
 
@@ -41,3 +42,14 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Ju
     with harness.jupyter_lab(folder) as server:
         yield server
 
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the whole run, dropped at the end (tests empty it
+    with `pgdb.truncate` where they need a clean slate)."""
+    import asyncio
+
+    name = pgdb.new_name()
+    url = asyncio.run(pgdb.create(name))
+    yield url
+    asyncio.run(pgdb.drop(name))

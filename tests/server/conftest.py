@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 from tornado.web import Application, RequestHandler
 
+import pgdb
 from nbchat.data import (
     BaseDataLayer,
     LocalStorage,
@@ -37,45 +36,6 @@ from nbchat.types import StepDict, User
 
 BASE_URL = "/a%40b/"
 ROOT = "/a%40b/nbchat/api"
-
-# -- PostgreSQL: one fresh database per run (the lines of tests/data/conftest.py) --------
-
-PG_ADMIN = os.environ.get("NBCHAT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(PG_ADMIN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN} ({exc}); start it with "
-                    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-                    pytrace=False)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(scope="session")
-def server_pg_url() -> Iterator[str]:
-    name = f"nbchat_server_test_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _truncate(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        if await conn.fetchval("SELECT to_regclass('public.threads') IS NOT NULL"):
-            await conn.execute("TRUNCATE users, threads, steps, elements, feedbacks CASCADE")
-    finally:
-        await conn.close()
-
 
 # -- the identity and the client ----------------------------------------------------------
 
@@ -194,8 +154,8 @@ def backend(request: pytest.FixtureRequest) -> str:
     """'sqlite', or the URL of the emptied test PostgreSQL database."""
     if request.param == "sqlite":
         return "sqlite"
-    url: str = request.getfixturevalue("server_pg_url")
-    asyncio.run(_truncate(url))
+    url: str = request.getfixturevalue("pg_url")
+    asyncio.run(pgdb.truncate(url))
     return url
 
 
