@@ -34,14 +34,14 @@ from nbchat.app import App, registering_on
 from nbchat.config import Config, ProjectConfig
 from nbchat.data import BaseDataLayer, LocalStorage, SQLiteDataLayer
 from nbchat.hosting import ChatHost
-from nbchat.ids import new_id, utc_now
 from nbchat.server import Services, make_handlers
 from nbchat.server.cookies import build_cookie_identity
 from nbchat.server.limiter import AttemptLimiter
 from nbchat.server.login import auth_handlers
 from nbchat.server.standalone import socket_identify
 from nbchat.transports.websocket import ChatSocketHandler
-from nbchat.types import StepDict, User
+from nbchat.types import User
+from seeding import Seeded, seed  # noqa: F401 - re-exported for the tests here
 
 ROOT = "/a%40b/"
 API = ROOT + "nbchat/api"
@@ -259,37 +259,3 @@ def is_final_reply(event: dict[str, Any]) -> bool:
 
 def body(response: HTTPResponse) -> Any:
     return json.loads(response.body)
-
-
-# -- seeding: a thread of a user, with a reply, a feedback and a stored file ---------------
-
-
-@dataclass
-class Seeded:
-    thread_id: str
-    user_step: str
-    reply_step: str
-    element_id: str
-    feedback_id: str
-
-
-def _step(thread_id: str, kind: str, text: str) -> StepDict:
-    return {"id": new_id(), "threadId": thread_id, "name": kind, "type": kind,
-            "createdAt": utc_now(), "output": text}
-
-
-async def seed(data: BaseDataLayer, identifier: str, words: str = "hello") -> Seeded:
-    user = await data.get_user(identifier) or await data.create_user(User(identifier))
-    thread_id = new_id()
-    await data.update_thread(thread_id, name=f"about {words}", user_id=user.id)
-    asked = _step(thread_id, "user_message", words)
-    reply = _step(thread_id, "assistant_message", f"reply to {words}")
-    await data.create_step(asked)
-    await data.create_step(reply)
-    element = await data.create_element(
-        {"id": new_id(), "threadId": thread_id, "type": "file", "name": "notes.txt",
-         "display": "inline", "forId": reply["id"], "mime": "text/plain"},
-        content=b"notes of " + identifier.encode())
-    feedback_id = await data.upsert_feedback({"forId": reply["id"], "value": 1})
-    await data.flush()
-    return Seeded(thread_id, asked["id"], reply["id"], element["id"], feedback_id)

@@ -29,10 +29,10 @@ from nbchat.data import (
     QueuedDataLayer,
     SQLiteDataLayer,
 )
-from nbchat.ids import new_id, utc_now
 from nbchat.server import Identity, Services, UploadLimits, make_handlers
 from nbchat.server.handlers.files import UploadHandler
-from nbchat.types import StepDict, User
+from nbchat.types import User
+from seeding import seed
 
 BASE_URL = "/a%40b/"
 ROOT = "/a%40b/nbchat/api"
@@ -170,42 +170,6 @@ async def any_api(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
         layer = PostgresDataLayer(backend, LocalStorage(files))
     async for a in _serve(layer, files):
         yield a
-
-
-# -- seeding -------------------------------------------------------------------------------
-
-
-@dataclass
-class Seeded:
-    thread_id: str
-    user_step: str
-    reply_step: str
-    element_id: str
-    feedback_id: str
-
-
-def step(thread_id: str, kind: str, text: str) -> StepDict:
-    return {"id": new_id(), "threadId": thread_id, "name": kind, "type": kind,
-            "createdAt": utc_now(), "output": text}
-
-
-async def seed(data: BaseDataLayer, identifier: str, words: str = "hello world",
-               name: str | None = None) -> Seeded:
-    """A thread of `identifier`: a user message, a reply with thumbs up, a file element."""
-    user = await data.get_user(identifier) or await data.create_user(User(identifier))
-    thread_id = new_id()
-    await data.update_thread(thread_id, name=name or f"about {words}", user_id=user.id)
-    asked, reply = step(thread_id, "user_message", words), step(thread_id, "assistant_message",
-                                                                f"reply to {words}")
-    await data.create_step(asked)
-    await data.create_step(reply)
-    element = await data.create_element(
-        {"id": new_id(), "threadId": thread_id, "type": "file", "name": "notes.txt",
-         "display": "inline", "forId": reply["id"], "mime": "text/plain"},
-        content=b"secret notes of " + identifier.encode())
-    feedback_id = await data.upsert_feedback({"forId": reply["id"], "value": 1})
-    await data.flush()
-    return Seeded(thread_id, asked["id"], reply["id"], element["id"], feedback_id)
 
 
 @pytest.fixture

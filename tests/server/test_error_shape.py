@@ -7,11 +7,12 @@ from typing import Any, ClassVar
 import pytest
 from tornado.httpclient import HTTPResponse
 
-from conftest import Api, seed
+from conftest import Api
 from nbchat.server import RouteError, public, requires_user
 from nbchat.server import routes as routes_module
 from nbchat.server.base import ERROR_CODES, ApiHandler
 from nbchat.server.routes import check_auth_declared, implemented_methods, resource_handlers
+from seeding import seed
 
 OTHER_CODES = {"too_many_files"}
 

@@ -21,9 +21,10 @@ from test_error_shape import assert_error_shape
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 from tornado.testing import bind_unused_port
 
-from conftest import BASE_URL, ROOT, seed
+from conftest import BASE_URL, ROOT
 from nbchat.data import SQLiteDataLayer
 from nbchat.server import extension
+from seeding import seed
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "nbchat-test-token"

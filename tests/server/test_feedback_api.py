@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, Api, body, seed
+from conftest import ROOT, Api, body
+from seeding import seed
 
 
 async def test_feedback_upsert_replaces_and_delete_removes(api: Api) -> None:

@@ -8,9 +8,10 @@ import re
 import jsonschema
 from openapi_spec_validator import validate
 
-from conftest import ROOT, Api, body, seed
+from conftest import ROOT, Api, body
 from nbchat.server.openapi import SCHEMAS
 from nbchat.server.routes import implemented_methods, resource_handlers
+from seeding import seed
 
 
 async def test_document_is_valid_openapi_and_public(api: Api) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Api, Seeded, body, seed
+from conftest import Api, body
 from nbchat.server.routes import implemented_methods, resource_handlers
+from seeding import Seeded, seed
 
 T = "{thread_id}"
 # (method, path, JSON body): every route and method that touches a thread.

@@ -1,0 +1,44 @@
+"""Stored chats for HTTP-level tests: a thread of a user with a message, a rated reply and
+a stored file, written straight through the data layer (tests/server, tests/serve_auth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nbchat.data import BaseDataLayer
+from nbchat.ids import new_id, utc_now
+from nbchat.types import StepDict, User
+
+
+@dataclass
+class Seeded:
+    thread_id: str
+    user_step: str
+    reply_step: str
+    element_id: str
+    feedback_id: str
+
+
+def step(thread_id: str, kind: str, text: str) -> StepDict:
+    return {"id": new_id(), "threadId": thread_id, "name": kind,  # type: ignore[typeddict-item]
+            "type": kind, "createdAt": utc_now(), "output": text}
+
+
+async def seed(data: BaseDataLayer, identifier: str, words: str = "hello world",
+               name: str | None = None) -> Seeded:
+    """A thread of `identifier`: a user message, a reply with thumbs up, a file element
+    whose bytes are `secret notes of <identifier>`."""
+    user = await data.get_user(identifier) or await data.create_user(User(identifier))
+    thread_id = new_id()
+    await data.update_thread(thread_id, name=name or f"about {words}", user_id=user.id)
+    asked = step(thread_id, "user_message", words)
+    reply = step(thread_id, "assistant_message", f"reply to {words}")
+    await data.create_step(asked)
+    await data.create_step(reply)
+    element = await data.create_element(
+        {"id": new_id(), "threadId": thread_id, "type": "file", "name": "notes.txt",  # type: ignore[typeddict-item]
+         "display": "inline", "forId": reply["id"], "mime": "text/plain"},
+        content=b"secret notes of " + identifier.encode())
+    feedback_id = await data.upsert_feedback({"forId": reply["id"], "value": 1})
+    await data.flush()
+    return Seeded(thread_id, asked["id"], reply["id"], element["id"], feedback_id)
