@@ -1,9 +1,12 @@
 """Stored chats for HTTP-level tests: a thread of a user with a message, a rated reply and
-a stored file, written straight through the data layer (tests/server, tests/serve_auth)."""
+a stored file, written straight through the data layer (tests/server, tests/serve_auth);
+and the table of every HTTP route that touches a thread, which the ownership and sharing
+tests walk (tests/server/test_ownership.py checks that it covers every route)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nbchat.data import BaseDataLayer
 from nbchat.ids import new_id, utc_now
@@ -42,3 +45,22 @@ async def seed(data: BaseDataLayer, identifier: str, words: str = "hello world",
     feedback_id = await data.upsert_feedback({"forId": reply["id"], "value": 1})
     await data.flush()
     return Seeded(thread_id, asked["id"], reply["id"], element["id"], feedback_id)
+
+
+T = "{thread_id}"
+# (method, path, JSON body): every route and method that touches a thread. Path fields
+# are filled from a Seeded.
+ENDPOINTS: list[tuple[str, str, Any]] = [
+    ("GET", f"/threads/{T}", None),
+    ("PATCH", f"/threads/{T}", {"name": "stolen"}),
+    ("PATCH", f"/threads/{T}", {"shared": True}),
+    ("DELETE", f"/threads/{T}", None),
+    ("PUT", f"/threads/{T}/steps/{{reply_step}}/feedback", {"value": 0}),
+    ("DELETE", f"/threads/{T}/steps/{{reply_step}}/feedback", None),
+    ("POST", f"/threads/{T}/files", None),
+    ("GET", f"/threads/{T}/files/{{element_id}}", None),
+    ("GET", f"/threads/{T}/elements/{{element_id}}", None),
+]
+# The body of a one-file multipart upload (boundary B) for the POST route.
+UPLOAD = (b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"
+          b"Content-Type: text/plain\r\n\r\nmine now\r\n--B--\r\n")

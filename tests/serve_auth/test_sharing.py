@@ -8,33 +8,12 @@ from typing import Any
 
 import pytest
 
-from nbchat.server.routes import implemented_methods, resource_handlers
+from seeding import ENDPOINTS, UPLOAD, T
 
 from .served import API, Browser, Seeded, Served, body, seed
 
-T = "{thread_id}"
-ENDPOINTS: list[tuple[str, str, Any]] = [
-    ("GET", f"/threads/{T}", None),
-    ("PATCH", f"/threads/{T}", {"name": "stolen"}),
-    ("PATCH", f"/threads/{T}", {"shared": True}),
-    ("DELETE", f"/threads/{T}", None),
-    ("PUT", f"/threads/{T}/steps/{{reply_step}}/feedback", {"value": 0}),
-    ("DELETE", f"/threads/{T}/steps/{{reply_step}}/feedback", None),
-    ("POST", f"/threads/{T}/files", None),
-    ("GET", f"/threads/{T}/files/{{element_id}}", None),
-    ("GET", f"/threads/{T}/elements/{{element_id}}", None),
-]
 READS = [e for e in ENDPOINTS if e[0] == "GET"]
 WRITES = [e for e in ENDPOINTS if e[0] != "GET"]
-UPLOAD = (b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"
-          b"Content-Type: text/plain\r\n\r\nmine now\r\n--B--\r\n")
-
-
-def test_the_table_covers_every_route_that_takes_a_thread() -> None:
-    covered = {(m.lower(), p.replace("{reply_step}", "{step_id}")) for m, p, _ in ENDPOINTS}
-    routes = {(m, h.path) for h in resource_handlers() for m in implemented_methods(h)
-              if "{thread_id}" in h.path}
-    assert routes == covered
 
 
 async def _call(browser: Browser, method: str, path: str, payload: Any, s: Seeded) -> Any:

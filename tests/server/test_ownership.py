@@ -10,23 +10,7 @@ import pytest
 
 from conftest import Api, body
 from nbchat.server.routes import implemented_methods, resource_handlers
-from seeding import Seeded, seed
-
-T = "{thread_id}"
-# (method, path, JSON body): every route and method that touches a thread.
-ENDPOINTS: list[tuple[str, str, Any]] = [
-    ("GET", f"/threads/{T}", None),
-    ("PATCH", f"/threads/{T}", {"name": "stolen"}),
-    ("PATCH", f"/threads/{T}", {"shared": True}),
-    ("DELETE", f"/threads/{T}", None),
-    ("PUT", f"/threads/{T}/steps/{{reply_step}}/feedback", {"value": 0}),
-    ("DELETE", f"/threads/{T}/steps/{{reply_step}}/feedback", None),
-    ("POST", f"/threads/{T}/files", None),
-    ("GET", f"/threads/{T}/files/{{element_id}}", None),
-    ("GET", f"/threads/{T}/elements/{{element_id}}", None),
-]
-UPLOAD = (b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"
-          b"Content-Type: text/plain\r\n\r\nmine now\r\n--B--\r\n")
+from seeding import ENDPOINTS, UPLOAD, Seeded, seed
 
 
 def test_the_table_covers_every_route_that_takes_a_thread() -> None:
