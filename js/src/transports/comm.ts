@@ -12,7 +12,7 @@
  *                fresh one; the view then sends hello (with resumeThreadId to resume a thread)
  */
 import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
-import type { Transport, TransportStatus } from "./types";
+import { TransportBase } from "./base";
 
 /** The part of anywidget's model this module uses. */
 export interface CommModel {
@@ -29,31 +29,19 @@ interface FileResponse {
   error?: string;
 }
 
-export class CommTransport implements Transport {
-  status: TransportStatus = "open";
-  private batchListeners = new Set<(events: ServerEvent[]) => void>();
-  private statusListeners = new Set<(s: TransportStatus) => void>();
+export class CommTransport extends TransportBase {
   private pending = new Map<string, { resolve: (b: Blob) => void; reject: (e: Error) => void }>();
   private nextRequest = 0;
   private readonly handler = (msg: unknown, buffers: DataView[]): void => this.receive(msg, buffers);
 
   constructor(private readonly model: CommModel) {
+    super("open");
     model.on("msg:custom", this.handler);
   }
 
   send(event: ClientEvent, buffers?: ArrayBuffer[]): void {
     if (this.status === "closed") return;
     this.model.send(event, undefined, buffers);
-  }
-
-  onBatch(listener: (events: ServerEvent[]) => void): () => void {
-    this.batchListeners.add(listener);
-    return () => this.batchListeners.delete(listener);
-  }
-
-  onStatus(listener: (s: TransportStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
   }
 
   /** A host message (not a protocol event), e.g. `{host: "reset", resumeThreadId}`. */
@@ -81,10 +69,9 @@ export class CommTransport implements Transport {
 
   close(): void {
     this.model.off("msg:custom", this.handler);
-    this.status = "closed";
     for (const p of this.pending.values()) p.reject(new Error("nbchat: view closed"));
     this.pending.clear();
-    for (const l of this.statusListeners) l("closed");
+    this.setStatus("closed");
   }
 
   private receive(msg: unknown, buffers: DataView[]): void {
@@ -107,6 +94,6 @@ export class CommTransport implements Transport {
       console.error(err);
       return;
     }
-    for (const l of this.batchListeners) l(events);
+    this.deliver(events);
   }
 }

@@ -7,7 +7,7 @@
  * After every (re)connection `open` fires and the app sends `hello` with its lastSeq.
  */
 import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
-import type { Transport, TransportStatus } from "./types";
+import { TransportBase } from "./base";
 
 export interface WebSocketOptions {
   url: string;
@@ -31,20 +31,18 @@ export function encodeBinary(event: ClientEvent, buffers: ArrayBuffer[]): ArrayB
   return out.buffer;
 }
 
-export class WebSocketTransport implements Transport {
-  status: TransportStatus = "connecting";
+export class WebSocketTransport extends TransportBase {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   private queue: (string | ArrayBuffer)[] = [];
-  private batchListeners = new Set<(events: ServerEvent[]) => void>();
-  private statusListeners = new Set<(s: TransportStatus) => void>();
   private readonly opts: Required<Omit<WebSocketOptions, "WebSocketImpl">> & {
     WebSocketImpl: typeof WebSocket;
   };
 
   constructor(options: WebSocketOptions) {
+    super("connecting");
     this.opts = {
       minDelayMs: 500, maxDelayMs: 10_000, WebSocketImpl: globalThis.WebSocket, ...options,
     };
@@ -58,26 +56,11 @@ export class WebSocketTransport implements Transport {
     else if (event.type !== "hello") this.queue.push(frame);
   }
 
-  onBatch(listener: (events: ServerEvent[]) => void): () => void {
-    this.batchListeners.add(listener);
-    return () => this.batchListeners.delete(listener);
-  }
-
-  onStatus(listener: (s: TransportStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
-  }
-
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.ws?.close();
     this.setStatus("closed");
-  }
-
-  private setStatus(status: TransportStatus): void {
-    this.status = status;
-    for (const l of this.statusListeners) l(status);
   }
 
   private connect(): void {
@@ -102,7 +85,7 @@ export class WebSocketTransport implements Transport {
         console.error(err);
         return;
       }
-      for (const l of this.batchListeners) l(events);
+      this.deliver(events);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
