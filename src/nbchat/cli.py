@@ -88,14 +88,7 @@ class TerminalView:
 
 async def chat(path: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     view = TerminalView(stdout)
-    client = ChatTestClient(path, timeout=3600)
-    original = client._receive
-
-    def receive(batch: list[dict[str, Any]]) -> None:
-        original(batch)
-        view(batch)
-
-    client._receive = receive  # type: ignore[method-assign]
+    client = ChatTestClient(path, timeout=3600, on_events=view)
     stdout.write(HELP + "\n")
     async with client:
         while True:

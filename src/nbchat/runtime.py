@@ -195,12 +195,7 @@ def _text_ask(session: ChatSession) -> Any:
 async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> None:
     files: list[UploadedFile] = []
     if event.get("fileIds"):
-        upload = session.config.features.spontaneous_file_upload
-        if not upload.enabled:
-            raise ProtocolError("file uploads with messages are turned off "
-                                "(features.spontaneous_file_upload.enabled)", code="forbidden")
-        files = session.files.take(event["fileIds"], UploadLimits(
-            list(upload.accept), upload.max_size_mb, upload.max_files))
+        files = session.files.take(event["fileIds"], _spontaneous_limits(session))
     command = event.get("command")
     if command is not None and command not in {c["id"] for c in session.commands}:
         raise ProtocolError(f"unknown command {command!r}", code="unknown_command")
@@ -333,15 +328,21 @@ async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> 
         session.emit({"type": "feedback", "stepId": event["stepId"], "feedback": None})
 
 
+def _spontaneous_limits(session: ChatSession) -> UploadLimits:
+    """The limits of files sent with a message, or `forbidden` when that is turned off."""
+    upload = session.config.features.spontaneous_file_upload
+    if not upload.enabled:
+        raise ProtocolError("no file was asked for, and files sent with messages are turned "
+                            "off (features.spontaneous_file_upload.enabled)", code="forbidden")
+    return UploadLimits(list(upload.accept), upload.max_size_mb, upload.max_files)
+
+
 def _upload_limits(session: ChatSession) -> UploadLimits:
+    """A pending file ask's limits, else those of files sent with a message."""
     file_ask = next((a for a in session.asks.values() if a.kind == "file"), None)
     if file_ask is not None and file_ask.limits is not None:
         return file_ask.limits
-    upload = session.config.features.spontaneous_file_upload
-    if not upload.enabled:
-        raise ProtocolError("no file was asked for and spontaneous uploads are off",
-                            code="forbidden")
-    return UploadLimits(list(upload.accept), upload.max_size_mb, upload.max_files)
+    return _spontaneous_limits(session)
 
 
 async def _upload_start(session: ChatSession, event: Any, _: list[bytes]) -> None:

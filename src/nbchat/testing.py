@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -49,6 +50,7 @@ class ChatTestClient:
         data_layer: BaseDataLayer | None = None,
         resume_thread: str | None = None,
         timeout: float = 10.0,
+        on_events: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self._app_source = app
         self.user = user
@@ -57,6 +59,8 @@ class ChatTestClient:
         self.timeout = timeout
         self.data_layer = data_layer
         self.resume_thread = resume_thread
+        # Also called with every batch received (the terminal chat prints from it).
+        self.on_events = on_events
         self.events: list[dict[str, Any]] = []
         self.state = SessionState()
         self.namespace: dict[str, Any] = {}
@@ -110,6 +114,8 @@ class ChatTestClient:
     def _receive(self, batch: list[dict[str, Any]]) -> None:
         self.events.extend(batch)
         self.state.apply(batch)
+        if self.on_events is not None:
+            self.on_events(batch)
 
     # ------------------------------------------------------------------ views
 
