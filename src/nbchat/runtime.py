@@ -122,8 +122,8 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
             f"protocol version {event['protocolVersion']} is not supported; this server "
             f"speaks version {PROTOCOL_VERSION}. Reload the page or update nbchat.",
             code="unsupported_version")
-    profiles = await _profiles(session)
     if not session.started:
+        profiles = await _profiles(session)
         wanted = event.get("chatProfile")
         names = [p.name for p in profiles]
         if wanted is not None and wanted not in names:
@@ -145,6 +145,7 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
         if missed is not None:
             session.emitter.send_direct(missed)
             return
+    profiles = await _profiles(session)
     chosen = next((p for p in profiles if p.name == session.chat_profile), None)
     session.emit(_welcome(session, profiles, await _starters(session, chosen)))
     session.emit(session.state.snapshot())
