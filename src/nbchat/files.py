@@ -8,9 +8,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from nbchat.ids import new_id
+
+if TYPE_CHECKING:
+    from nbchat.types import User
+    from nbchat.upload_tickets import TicketDesk
 
 Accept = list[str] | dict[str, list[str]]
 
@@ -81,15 +85,20 @@ class _Upload:
         self.handle = handle
         self.limit = limit
         self.received = 0
+        self.ticket: str | None = None  # bytes come over HTTP (nbchat.upload_tickets)
 
 
 class FileStore:
-    """Per-session upload folder. Nothing here ever joins a client string into a path."""
+    """Per-session upload folder. Nothing here ever joins a client string into a path.
 
-    def __init__(self) -> None:
+    `tickets`, set by hosts that take upload bodies over HTTP, hands out the tickets of
+    `begin(..., over_http=True)`."""
+
+    def __init__(self, tickets: TicketDesk | None = None) -> None:
         self._dir: Path | None = None
         self.files: dict[str, UploadedFile] = {}
         self._open: dict[str, _Upload] = {}
+        self.tickets = tickets
 
     def _folder(self) -> Path:
         if self._dir is None:
@@ -97,7 +106,13 @@ class FileStore:
         return self._dir
 
     def begin(self, upload_id: str, name: str, mime: str, size: int,
-              limits: UploadLimits) -> None:
+              limits: UploadLimits, *, over_http: bool = False,
+              owner: User | None = None) -> str | None:
+        """Open an upload after checking what the client declared; with `over_http`, the
+        ticket its bytes are PUT under (only `owner` may use it)."""
+        if over_http and self.tickets is None:
+            raise UploadRejected("this chat takes files as upload_chunk events only; send "
+                                 "upload_start without via")
         if upload_id in self._open:
             raise UploadRejected(f"upload {upload_id!r} is already in progress")
         limits.check_start(name, mime, size)
@@ -106,7 +121,11 @@ class FileStore:
         safe_name = Path(name.replace("\\", "/")).name[:255] or "upload"
         file = UploadedFile(id=file_id, name=safe_name, path=str(path), size=0,
                             type=mime or "application/octet-stream")
-        self._open[upload_id] = _Upload(file, path.open("wb"), min(size, limits.max_bytes))
+        upload = _Upload(file, path.open("wb"), min(size, limits.max_bytes))
+        self._open[upload_id] = upload
+        if over_http and self.tickets is not None:
+            upload.ticket = self.tickets.issue(self, upload_id, upload.limit, owner)
+        return upload.ticket
 
     def write(self, upload_id: str, chunk: bytes) -> None:
         upload = self._open.get(upload_id)
@@ -120,19 +139,40 @@ class FileStore:
         upload.handle.write(chunk)
 
     def finish(self, upload_id: str) -> UploadedFile:
-        upload = self._open.pop(upload_id, None)
+        upload = self._open.get(upload_id)
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress")
+        if upload.ticket is not None and self.tickets is not None:
+            try:
+                staged = self.tickets.collect(upload.ticket)
+                if staged is not None:
+                    self._adopt(upload, staged)
+            except Exception:
+                self.abort(upload_id)
+                raise
+        del self._open[upload_id]
         upload.handle.close()
         upload.file.size = upload.received
         self.files[upload.file.id] = upload.file
         return upload.file
+
+    def _adopt(self, upload: _Upload, staged: Path) -> None:
+        """Make a file another process received (see upload_tickets) this upload's bytes."""
+        size = staged.stat().st_size
+        if size > upload.limit:
+            raise UploadRejected(f"{upload.file.name!r} is larger than declared or allowed "
+                                 f"({upload.limit} bytes)")
+        upload.handle.close()
+        shutil.move(staged, upload.file.path)  # a rename when both are on one file system
+        upload.received = size
 
     def abort(self, upload_id: str) -> None:
         upload = self._open.pop(upload_id, None)
         if upload is not None:
             upload.handle.close()
             Path(upload.file.path).unlink(missing_ok=True)
+            if upload.ticket is not None and self.tickets is not None:
+                self.tickets.revoke(upload.ticket)
 
     def add(self, name: str, mime: str, data: bytes, limits: UploadLimits) -> UploadedFile:
         """Store a whole file at once (in-process hosts and HTTP uploads)."""

@@ -16,6 +16,7 @@ from nbchat.data import BaseDataLayer
 from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession, SessionRegistry
 from nbchat.types import User
+from nbchat.upload_tickets import HostTickets
 
 
 def same_user(a: User | None, b: User | None) -> bool:
@@ -32,9 +33,12 @@ class ChatHost:
         self.sessions = SessionRegistry()
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        # Upload bodies sent over HTTP to this process's sessions (server/live_uploads.py).
+        self.upload_tickets = HostTickets()
 
     def new_session(self, user: User | None) -> ChatSession:
         session = ChatSession(self.app, self.config, user=user)
+        session.files.tickets = self.upload_tickets
         if self.data_layer is not None:
             ThreadRecorder.attach(session, self.data_layer)
         return self.sessions.add(session)
