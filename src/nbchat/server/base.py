@@ -21,7 +21,7 @@ from tornado.web import HTTPError, RequestHandler
 from nbchat.data import DataLayerError, InvalidDataError, Limits, NotFoundError
 from nbchat.data.storage import BlobTooLargeError
 from nbchat.data.validation import check_id
-from nbchat.server.auth import declared_auth
+from nbchat.server.auth import Identity, declared_auth
 from nbchat.server.services import Services
 from nbchat.types import ThreadDict, User
 
@@ -79,11 +79,13 @@ class ApiHandler(RequestHandler):
     # The route template under the API root, e.g. "/threads/{thread_id}".
     path: ClassVar[str]
     services: Services
+    identity: Identity
     api_root: str
     user: User | None = None
 
     def initialize(self, services: Services, api_root: str) -> None:
         self.services = services
+        self.identity = services.identity
         self.api_root = api_root
 
     def set_default_headers(self) -> None:
@@ -100,7 +102,7 @@ class ApiHandler(RequestHandler):
         method = getattr(self, (self.request.method or "get").lower(), None)
         if declared_auth(method) == "public":
             return
-        self.user = await self.services.identity.current_user(self)
+        self.user = await self.identity.current_user(self)
         if self.user is None:
             raise ApiError(401, "this request carries no user; sign in first")
 
