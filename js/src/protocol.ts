@@ -154,6 +154,7 @@ export interface UploadStart {
   name: string;
   mime: string;
   size: number;
+  via?: "events" | "http";
 }
 
 export interface UploadChunk {
@@ -163,6 +164,11 @@ export interface UploadChunk {
 
 export interface UploadEnd {
   type: "upload_end";
+  uploadId: string;
+}
+
+export interface UploadCancel {
+  type: "upload_cancel";
   uploadId: string;
 }
 
@@ -180,7 +186,8 @@ export type ClientEvent =
   | FeedbackDelete
   | UploadStart
   | UploadChunk
-  | UploadEnd;
+  | UploadEnd
+  | UploadCancel;
 
 // ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -196,6 +203,7 @@ export interface Welcome {
   chatProfile: string | null;
   starters: Json[];
   commands: Json[];
+  httpUploads: boolean;
 }
 
 export interface Snapshot {
@@ -305,6 +313,13 @@ export interface ThreadEvent {
   name: string | null;
 }
 
+export interface UploadTicket {
+  type: "upload_ticket";
+  seq: number;
+  uploadId: string;
+  ticket: string;
+}
+
 export interface UploadDone {
   type: "upload_done";
   seq: number;
@@ -346,6 +361,7 @@ export type ServerEvent =
   | CommandsEvent
   | FeedbackEvent
   | ThreadEvent
+  | UploadTicket
   | UploadDone
   | Notice
   | ErrorEvent;
@@ -357,13 +373,13 @@ export type ClientEventType = ClientEvent["type"];
 export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
-  "commands", "feedback", "thread", "upload_done", "notice", "error",
+  "commands", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
   "settings_update", "feedback", "feedback_delete", "upload_start", "upload_chunk",
-  "upload_end",
+  "upload_end", "upload_cancel",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.

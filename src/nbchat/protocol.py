@@ -90,13 +90,15 @@ class FeedbackDelete(TypedDict):
 
 
 class UploadStart(TypedDict):
-    """Begin an upload over the event channel; chunks follow as binary buffers."""
+    """Begin an upload. Its bytes follow as `upload_chunk` buffers, or, with `via: "http"`
+    (when `welcome.httpUploads`), in one HTTP PUT to the ticket `upload_ticket` gives."""
 
     type: Literal["upload_start"]
     uploadId: str
     name: str
     mime: str
     size: int
+    via: NotRequired[Literal["events", "http"]]
 
 
 class UploadChunk(TypedDict):
@@ -106,6 +108,13 @@ class UploadChunk(TypedDict):
 
 class UploadEnd(TypedDict):
     type: Literal["upload_end"]
+    uploadId: str
+
+
+class UploadCancel(TypedDict):
+    """Drop an upload in progress (the user cancelled, or its HTTP PUT failed)."""
+
+    type: Literal["upload_cancel"]
     uploadId: str
 
 
@@ -122,6 +131,7 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     UploadStart,
     UploadChunk,
     UploadEnd,
+    UploadCancel,
 ]
 
 # ----------------------------------------------------------------------------- server → client
@@ -159,6 +169,8 @@ class Welcome(TypedDict):
     chatProfile: str | None
     starters: list[dict[str, Any]]
     commands: list[dict[str, Any]]
+    # The host takes upload bodies over HTTP (`upload_start` with `via: "http"`).
+    httpUploads: bool
 
 
 class Snapshot(TypedDict):
@@ -280,6 +292,16 @@ class ThreadEvent(TypedDict):
     name: str | None
 
 
+class UploadTicket(TypedDict):
+    """Where the bytes of an `upload_start {via: "http"}` go: one PUT of the whole file to
+    `{API root}/uploads/{ticket}`, then `upload_end`."""
+
+    type: Literal["upload_ticket"]
+    seq: int
+    uploadId: str
+    ticket: str
+
+
 class UploadDone(TypedDict):
     type: Literal["upload_done"]
     seq: int
@@ -323,6 +345,7 @@ ServerEvent = Union[  # noqa: UP007
     CommandsEvent,
     FeedbackEvent,
     ThreadEvent,
+    UploadTicket,
     UploadDone,
     Notice,
     ErrorEvent,

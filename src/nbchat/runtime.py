@@ -113,7 +113,8 @@ def _welcome(session: ChatSession, profiles: list[ChatProfile],
             "config": session.config.to_client(),
             "chatProfiles": [p.to_dict() for p in profiles],
             "chatProfile": session.chat_profile,
-            "starters": [s.to_dict() for s in starters], "commands": session.commands}
+            "starters": [s.to_dict() for s in starters], "commands": session.commands,
+            "httpUploads": session.files.tickets is not None}
 
 
 async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
@@ -347,8 +348,12 @@ def _upload_limits(session: ChatSession) -> UploadLimits:
 
 
 async def _upload_start(session: ChatSession, event: Any, _: list[bytes]) -> None:
-    session.files.begin(event["uploadId"], event["name"], event["mime"], event["size"],
-                        _upload_limits(session))
+    ticket = session.files.begin(event["uploadId"], event["name"], event["mime"],
+                                 event["size"], _upload_limits(session),
+                                 over_http=event.get("via") == "http", owner=session.user)
+    if ticket is not None:
+        session.emit({"type": "upload_ticket", "uploadId": event["uploadId"],
+                      "ticket": ticket})
 
 
 async def _upload_chunk(session: ChatSession, event: Any, buffers: list[bytes]) -> None:
@@ -361,6 +366,10 @@ async def _upload_chunk(session: ChatSession, event: Any, buffers: list[bytes]) 
 async def _upload_end(session: ChatSession, event: Any, _: list[bytes]) -> None:
     file = session.files.finish(event["uploadId"])
     session.emit({"type": "upload_done", "uploadId": event["uploadId"], "fileId": file.id})
+
+
+async def _upload_cancel(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    session.files.abort(event["uploadId"])
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -376,6 +385,7 @@ _HANDLERS: dict[str, Handler] = {
     "upload_start": _upload_start,
     "upload_chunk": _upload_chunk,
     "upload_end": _upload_end,
+    "upload_cancel": _upload_cancel,
 }
 
 

@@ -25,6 +25,7 @@ from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
+from nbchat.upload_tickets import StagingTickets, staging_dir
 
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +41,21 @@ def _data_layer(config: Config) -> BaseDataLayer:
     if key not in _data_layers:
         _data_layers[key] = make_data_layer(config.data.url, config.app_dir)
     return _data_layers[key]
+
+
+_staging: list[StagingTickets | None] = []
+
+
+def _upload_tickets() -> StagingTickets | None:
+    """The kernel's desk for uploads sent over HTTP through the Jupyter server extension
+    (nbchat.upload_tickets); None when its folder cannot be made (uploads go as events)."""
+    if not _staging:
+        try:
+            _staging.append(StagingTickets(staging_dir()))
+        except OSError as exc:
+            log.warning("nbchat: uploads go over the comm only (%s)", exc)
+            _staging.append(None)
+    return _staging[0]
 
 
 def _bundle() -> str:
@@ -81,6 +97,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
         session = ChatSession(app, config, user=user)
+        session.files.tickets = _upload_tickets()
         if config.data.enabled:
             ThreadRecorder.attach(session, _data_layer(config))
         session.attach(self.transport)

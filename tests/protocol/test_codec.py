@@ -36,6 +36,7 @@ VALID = {
                      "mime": "text/plain", "size": 3},
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u"},
     "upload_end": {"type": "upload_end", "uploadId": "u"},
+    "upload_cancel": {"type": "upload_cancel", "uploadId": "u"},
 }
 
 

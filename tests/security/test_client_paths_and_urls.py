@@ -35,6 +35,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                      "mime": "text/plain", "size": 1},
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u1"},
     "upload_end": {"type": "upload_end", "uploadId": "u1"},
+    "upload_cancel": {"type": "upload_cancel", "uploadId": "u1"},
 }
 SMUGGLED = [("path", "/etc/passwd"), ("url", "http://169.254.169.254/latest/meta-data"),
             ("objectKey", "../../../etc/passwd")]

@@ -102,9 +102,11 @@ def services_for(root_dir: Path) -> Services:
     `<root_dir>/nbchat.yaml` / NBCHAT_DATABASE_URL (default `.nbchat/nbchat.db` there)."""
     from nbchat.config import load
     from nbchat.data import FILES_DIR, LocalStorage, QueuedDataLayer, make_data_layer
+    from nbchat.upload_tickets import StagedUploads, staging_dir
 
     config = load(root_dir)
     layer = make_data_layer(config.data.url, root_dir)
     storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
     return Services(layer, storage or LocalStorage(root_dir / FILES_DIR), JupyterIdentity(),
-                    UploadLimits.from_config(config.features.spontaneous_file_upload))
+                    UploadLimits.from_config(config.features.spontaneous_file_upload),
+                    live_uploads=StagedUploads(staging_dir()))

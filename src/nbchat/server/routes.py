@@ -15,10 +15,12 @@ from typing import Any
 
 from tornado.web import RequestHandler
 
-from nbchat.server.auth import declared_auth
+from nbchat.server.auth import Identity, declared_auth
 from nbchat.server.base import ApiHandler
 from nbchat.server.handlers import elements, feedback, files, meta, threads
+from nbchat.server.live_uploads import LiveUploadHandler
 from nbchat.server.services import Services
+from nbchat.upload_tickets import UploadDesk
 
 API_PATH = "nbchat/api"
 Spec = tuple[str, type[RequestHandler], dict[str, Any]]
@@ -61,6 +63,16 @@ def route_regex(root: str, template: str) -> str:
     return out
 
 
+def live_upload_spec(base_url: str, desk: UploadDesk, identity: Identity) -> Spec:
+    """`PUT <base_url>nbchat/api/uploads/{ticket}` (bytes of a live chat's upload): part
+    of `make_handlers` when `services.live_uploads` is set; mounted alone by a served app
+    whose persistence is off."""
+    root = api_root(base_url)
+    check_auth_declared(LiveUploadHandler)
+    return (route_regex(root, LiveUploadHandler.path), identity.mount(LiveUploadHandler),
+            {"desk": desk, "identity": identity, "api_root": root})
+
+
 def make_handlers(base_url: str, services: Services) -> list[Spec]:
     """Tornado URL specs for the API under `<base_url>nbchat/api`, for `services`."""
     root = api_root(base_url)
@@ -70,6 +82,8 @@ def make_handlers(base_url: str, services: Services) -> list[Spec]:
         check_auth_declared(handler)
         specs.append((route_regex(root, handler.path), services.identity.mount(handler),
                       kwargs))
+    if services.live_uploads is not None:
+        specs.append(live_upload_spec(base_url, services.live_uploads, services.identity))
     # Last: unknown paths under the API root get the JSON 404 too.
     check_auth_declared(meta.UnknownRouteHandler)
     specs.append((re.escape(root) + "(?:/.*)?", services.identity.mount(

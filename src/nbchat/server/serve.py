@@ -5,7 +5,8 @@
     ...
     await server.stop()   # on_app_shutdown, close sessions, flush the data layer
 
-`serve(options)` does the same and waits for SIGINT or SIGTERM in between.
+`serve(options)` does the same and waits for SIGINT or SIGTERM in between; `run(serve(…),
+loop)` runs it on the event loop `nbchat serve --loop` names (uvloop when installed).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import ipaddress
 import logging
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 import tornado.httpserver
 import tornado.netutil
@@ -26,6 +28,7 @@ import tornado.web
 
 from nbchat.app import App
 from nbchat.config import Config, load
+from nbchat.errors import ConfigError
 from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
 from nbchat.server.auth import Identity
@@ -35,6 +38,8 @@ from nbchat.server.standalone import auth_enabled, build_identity, make_app, nor
 from nbchat.transports.websocket import ChatSocketHandler
 
 log = logging.getLogger("nbchat")
+T = TypeVar("T")
+LOOPS = ("auto", "asyncio", "uvloop")
 
 NO_AUTH_WARNING = """
 !!! WARNING: nbchat is listening on {host}, which other machines can reach, and this app
@@ -55,6 +60,40 @@ class ServeOptions:
     watch_interval_ms: float = 500
 
 
+def loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop to serve on: `uvloop` (the `nbchat[fast]` extra), `asyncio`, or `auto`:
+    uvloop when it is importable, else asyncio's own loop.
+
+    Under load the loop's own work (timers, wake-ups, socket writes) is a large share of a
+    served chat's CPU; uvloop does it in C (benchmarks/README.md, serve_load). Tornado runs
+    on any asyncio loop: it wraps whichever loop is running, so choosing the loop that
+    `asyncio.Runner` creates is all it takes (no policy, which Python 3.14 deprecates)."""
+    if choice not in LOOPS:
+        raise ConfigError(f"unknown event loop {choice!r}: choose one of {', '.join(LOOPS)}")
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise ConfigError("--loop uvloop: uvloop is not installed; "
+                                  "pip install 'nbchat[fast]' (or uvloop)") from None
+        else:
+            return uvloop.new_event_loop
+    return asyncio.new_event_loop
+
+
+def loop_name(loop: asyncio.AbstractEventLoop | None = None) -> str:
+    """`uvloop` or `asyncio`: what the running (or given) event loop is."""
+    loop = loop or asyncio.get_running_loop()
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]], loop: str = "auto") -> T:
+    """Run `main()` on a new event loop of the kind `loop` names (see `loop_factory`)."""
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        return runner.run(main())
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -72,7 +111,8 @@ def _services(config: Config, host: ChatHost, identity: Identity) -> Services | 
         return None
     storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
     return Services(layer, storage or LocalStorage(config.app_dir / FILES_DIR), identity,
-                    UploadLimits.from_config(config.features.spontaneous_file_upload))
+                    UploadLimits.from_config(config.features.spontaneous_file_upload),
+                    live_uploads=host.upload_tickets)
 
 
 @dataclass
@@ -144,6 +184,7 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
         print(NO_AUTH_WARNING.format(host=options.host), file=sys.stderr, flush=True)
         log.warning("nbchat: no authentication on non-loopback address %s", options.host)
     what = "API and WebSocket (headless)" if options.headless else "chat"
+    out.write(f"nbchat: event loop {loop_name()}\n")
     out.write(f"nbchat: serving {path.name} ({what}) at {server.url}\n")
     if options.watch:
         out.write(f"nbchat: watching {path.name} for changes\n")

@@ -14,6 +14,7 @@ from nbchat.data import BaseDataLayer, BlobStorage
 if TYPE_CHECKING:
     from nbchat.config import UploadConfig
     from nbchat.server.auth import Identity
+    from nbchat.upload_tickets import UploadDesk
 
 MB = 1024 * 1024
 
@@ -51,3 +52,5 @@ class Services:
     uploads: UploadLimits = field(default_factory=UploadLimits)
     # Largest JSON request body (rename, share, feedback), in bytes.
     max_json_body: int = 1 * MB
+    # Tickets of live chats' uploads sent over HTTP (`PUT uploads/{ticket}`), if any.
+    live_uploads: UploadDesk | None = None

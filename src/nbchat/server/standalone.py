@@ -11,6 +11,8 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
     {root}static/…                           the built bundle (hashed URLs, long cache)
     {root}ws                                 the protocol over a WebSocket
     {root}nbchat/api/…                       the history REST API (docs/rest-api.md)
+    {root}nbchat/api/uploads/{ticket}        bytes of a live chat's upload (also without
+                                             persistence; nbchat.upload_tickets)
     {root}nbchat/blobs/{sessionId}/{key}     bytes of a live session's element or upload
     {root}health                             JSON for probes
 
@@ -39,7 +41,7 @@ from nbchat.server.login import auth_handlers
 from nbchat.server.oauth import oauth_handlers
 from nbchat.server.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
-from nbchat.server.routes import check_auth_declared, make_handlers
+from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import User
@@ -125,7 +127,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         (rf"{r}ws", ChatSocketHandler, socket_args),
         (rf"{r}nbchat/blobs/([^/]+)/([^/]+)", BlobHandler,
          {"host": host, "identity": identity}),
-        *(make_handlers(root, services) if services is not None else []),
+        *(make_handlers(root, services) if services is not None else
+          [live_upload_spec(root, host.upload_tickets, identity)]),
     ]
     if isinstance(identity, CookieIdentity):  # login and logout, also when headless
         identity.app_source = lambda: host.app  # a reload's callbacks apply at once

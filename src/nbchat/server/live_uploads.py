@@ -1,0 +1,89 @@
+"""`PUT {API root}/uploads/{ticket}`: the bytes of one upload of a live chat.
+
+The chat hands out the ticket (`upload_ticket`, see nbchat.upload_tickets); the request
+body is the file itself, not multipart, since the name and type were declared in
+`upload_start`. Checked before the body is read: the user, the ticket (unknown, used,
+expired or another user's: 404), a declared Content-Length over the ticket's limit (413).
+Checked while it streams: the running size (413). A refused or cut-off body leaves nothing
+stored, and the chat session is untouched but for that one upload.
+
+Mounted by both hosts, also when persistence is off: it needs no data layer.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import ClassVar
+
+from tornado.web import stream_request_body
+
+from nbchat.files import UploadRejected
+from nbchat.server.auth import Identity, requires_user
+from nbchat.server.base import ApiError, ApiHandler
+from nbchat.upload_tickets import TICKET_RE, UploadDesk, UploadSink
+
+PATH = "/uploads/{ticket}"
+
+
+@stream_request_body
+class LiveUploadHandler(ApiHandler):
+    path: ClassVar[str] = PATH
+    sink: UploadSink | None = None
+
+    def initialize(self, desk: UploadDesk, identity: Identity,  # type: ignore[override]
+                   api_root: str) -> None:
+        self.desk = desk
+        self.identity = identity
+        self.api_root = api_root
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self._finished or self.request.method != "PUT":
+            return
+        ticket = self.path_kwargs.get("ticket", "")
+        user = self.current
+        sink = self.desk.claim(ticket, user) if TICKET_RE.fullmatch(ticket) else None
+        if sink is None:
+            raise ApiError(404, "no such upload ticket: it was used already, expired or "
+                                "belongs to another chat; start the upload again",
+                           code="unknown_ticket")
+        length = self.request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit() or int(length) > sink.limit):
+            sink.abort()
+            raise ApiError(413, f"the file is {length} bytes; this upload takes at most "
+                                f"{sink.limit}")
+        set_max = getattr(self.request.connection, "set_max_body_size", None)
+        if set_max is not None:  # our limit decides, with a JSON answer, not tornado's
+            set_max(sink.limit + 1)
+        self.sink = sink
+
+    def data_received(self, chunk: bytes) -> None:
+        sink = self.sink
+        if sink is None or self._finished:
+            return  # refused already: the rest of the body goes with the connection
+        try:
+            sink.write(chunk)
+        except Exception as exc:
+            self.sink = None
+            sink.abort()
+            if isinstance(exc, UploadRejected):
+                refused = ApiError(413, str(exc))
+                self.send_error(413, exc_info=(ApiError, refused, None))
+            else:
+                self.log_exception(*sys.exc_info())
+                self.send_error(500, exc_info=sys.exc_info())
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        sink, self.sink = self.sink, None
+        if sink is not None:  # the client left mid-body
+            sink.abort()
+
+    @requires_user
+    async def put(self, ticket: str) -> None:
+        sink, self.sink = self.sink, None
+        if sink is None:
+            raise ApiError(400, "the upload was refused")
+        size = sink.complete()
+        self.write_json({"size": size})
+
