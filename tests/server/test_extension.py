@@ -7,9 +7,11 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +103,17 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
     try:
         if not ready.wait(STARTUP_SECONDS) or proc.poll() is not None:
             pytest.fail("jupyter server did not start:\n" + "".join(log), pytrace=False)
+        # Jupyter logs its URL before the loop binds the port: wait until it accepts.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", ports[0]), timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("jupyter server did not listen:\n" + "".join(log),
+                                pytrace=False)
+                time.sleep(0.05)  # poll interval of a wait with a deadline
         yield Jupyter(ports[0], root, log, thread_id, element_id)
     finally:
         proc.terminate()
