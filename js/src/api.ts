@@ -91,14 +91,20 @@ export class ApiClient {
     return `${this.baseUrl}${path}${params.length ? `?${params.join("&")}` : ""}`;
   }
 
-  async request<T>(method: string, path: string, opts: { query?: Record<string, string | number | null | undefined>;
-    json?: unknown; body?: BodyInit; signal?: AbortSignal } = {}): Promise<T> {
+  /** Accept, the XSRF token for methods that change something, Jupyter's token. */
+  private headers(method: string): Record<string, string> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (!SAFE_METHODS.has(method)) {
       const xsrf = readCookie("_xsrf", this.options.doc);
       if (xsrf) headers["X-XSRFToken"] = xsrf;
     }
     if (this.options.token) headers.Authorization = `token ${this.options.token}`;
+    return headers;
+  }
+
+  async request<T>(method: string, path: string, opts: { query?: Record<string, string | number | null | undefined>;
+    json?: unknown; body?: BodyInit; signal?: AbortSignal } = {}): Promise<T> {
+    const headers = this.headers(method);
     let body = opts.body;
     if (opts.json !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -155,6 +161,27 @@ export class ApiClient {
     return this.request("POST", `/threads/${encodeURIComponent(threadId)}/files`, { body: form });
   }
 
+  /**
+   * PUT the bytes of a live chat's upload to its ticket (docs/protocol.md, HTTP uploads).
+   * XMLHttpRequest rather than fetch: only it reports upload progress.
+   */
+  putUpload(ticket: string, file: Blob, onProgress?: (fraction: number) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", this.url(`/uploads/${encodeURIComponent(ticket)}`));
+      for (const [name, value] of Object.entries(this.headers("PUT"))) xhr.setRequestHeader(name, value);
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable && e.total > 0) onProgress?.(e.loaded / e.total); };
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) resolve();
+        else reject(errorFromText(xhr.status, xhr.statusText, xhr.responseText));
+      };
+      xhr.onerror = () => reject(new ApiError(0, "network_error", "could not reach the server to upload"));
+      xhr.onabort = () => reject(new ApiError(0, "aborted", "the upload was aborted"));
+      xhr.send(file);
+    });
+  }
+
   fileUrl(threadId: string, elementId: string): string {
     return this.url(`/threads/${encodeURIComponent(threadId)}/files/${encodeURIComponent(elementId)}`);
   }
@@ -165,16 +192,27 @@ export class ApiClient {
 }
 
 async function errorFrom(res: Response): Promise<ApiError> {
-  let code = `http_${res.status}`;
-  let message = res.statusText || `HTTP ${res.status}`;
+  let text = "";
   try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    text = await res.text();
+  } catch {
+    // no body
+  }
+  return errorFromText(res.status, res.statusText, text);
+}
+
+/** The server's `{error: {code, message}}`, or the status text (a proxy's error page). */
+function errorFromText(status: number, statusText: string, text: string): ApiError {
+  let code = `http_${status}`;
+  let message = statusText || `HTTP ${status}`;
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     if (body?.error && typeof body.error === "object") {
       if (typeof body.error.code === "string") code = body.error.code;
       if (typeof body.error.message === "string") message = body.error.message;
     }
   } catch {
-    // not JSON (a proxy's error page): keep the status text
+    // not JSON: keep the status text
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(status, code, message);
 }

@@ -203,6 +203,7 @@ export class ChatPage {
         return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
       },
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
+    app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;
     // The transport may already be open (a test double): say hello now then.
     if (transport.status === "open") app.sendHello();

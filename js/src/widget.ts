@@ -141,7 +141,9 @@ function render({ model, el }: RenderProps): () => void {
   if (server) {
     void probeExtension(server.baseUrl).then((ok) => {
       if (!ok || disposed) return;
-      history = attachHistory(app, transport, new ApiClient({ baseUrl: `${server.baseUrl}nbchat/api`, token: server.token }));
+      const api = new ApiClient({ baseUrl: `${server.baseUrl}nbchat/api`, token: server.token });
+      history = attachHistory(app, transport, api);
+      app.setUploadApi(api); // big files go over HTTP, not through the kernel comm
     });
   }
   return () => {

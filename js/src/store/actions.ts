@@ -2,7 +2,7 @@
 import {
   type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
   type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsUpdate, type Stop,
-  type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
+  type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
 } from "../protocol";
 
 export function hello(opts: { sessionId?: string | null; lastSeq?: number | null;
@@ -48,14 +48,15 @@ export function feedback(stepId: string, value: 0 | 1, comment?: string | null):
 export const feedbackDelete = (stepId: string): FeedbackDelete =>
   ({ type: "feedback_delete", stepId });
 
-export const uploadStart = (uploadId: string, file: { name: string; type: string; size: number }):
-  UploadStart => ({
+export const uploadStart = (uploadId: string, file: { name: string; type: string; size: number },
+  via: "events" | "http" = "events"): UploadStart => ({
   type: "upload_start", uploadId, name: file.name, mime: file.type || "application/octet-stream",
-  size: file.size,
+  size: file.size, ...(via === "http" ? { via } : {}),
 });
 
 export const uploadChunk = (uploadId: string): UploadChunk => ({ type: "upload_chunk", uploadId });
 export const uploadEnd = (uploadId: string): UploadEnd => ({ type: "upload_end", uploadId });
+export const uploadCancel = (uploadId: string): UploadCancel => ({ type: "upload_cancel", uploadId });
 
 let counter = 0;
 /** A client-side id (uploads, clientId of user messages); unique within the page. */

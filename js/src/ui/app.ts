@@ -3,6 +3,7 @@
  * the events received (no whole-list diff). Tokens only touch their step's markdown
  * view, which renders its tail once per frame.
  */
+import type { ApiClient } from "../api";
 import { FrameScheduler } from "../frame";
 import { MarkdownEngine } from "../markdown/render";
 import {
@@ -221,6 +222,11 @@ export class ChatApp {
     if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
   }
 
+  /** The REST API that takes upload bodies over HTTP (null: uploads go as events). */
+  setUploadApi(api: ApiClient | null): void {
+    this.uploader.setHttp(api ? (ticket, file, onProgress) => api.putUpload(ticket, file, onProgress) : null);
+  }
+
   dispose(): void {
     for (const off of this.unsubscribe) off();
     this.root.remove();
@@ -230,7 +236,9 @@ export class ChatApp {
 
   private patch(event: ServerEvent, prev: ChatState): void {
     switch (event.type) {
-      case "welcome": return this.applyWelcome();
+      case "welcome":
+        this.uploader.setServerHttp(event.httpUploads === true);
+        return this.applyWelcome();
       case "snapshot": return this.rebuild();
       case "step": {
         const step = this.state.steps[event.step.id];
@@ -271,6 +279,9 @@ export class ChatApp {
       case "thread":
         this.resumeThreadId = event.id;
         this.title.textContent = event.name ?? "";
+        return;
+      case "upload_ticket":
+        this.uploader.ticket(event.uploadId, event.ticket);
         return;
       case "upload_done":
         this.uploader.done(event.uploadId, event.fileId);
