@@ -120,10 +120,10 @@ async def serve(tmp_path: Path, app: App, probe: Probe) -> AsyncIterator[Served]
     layer = SQLiteDataLayer(tmp_path / "db" / "nbchat.db", LocalStorage(files))
     assert layer.storage is not None
     identity = build_cookie_identity(app, SECRET)
-    services = Services(layer, layer.storage, identity)
+    host = ChatHost(app, Config(project=ProjectConfig(session_timeout=3600)), layer)
+    services = Services(layer, layer.storage, identity, live_uploads=host.upload_tickets)
     clock = [1000.0]
     limiter = AttemptLimiter(max_failures=5, per_ip=8, window=300, clock=lambda: clock[0])
-    host = ChatHost(app, Config(project=ProjectConfig(session_timeout=3600)), layer)
     specs = [*auth_handlers(ROOT, app, services, limiter=limiter),
              *make_handlers(ROOT, services),
              (re.escape(ROOT) + "ws", ChatSocketHandler,

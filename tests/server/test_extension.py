@@ -25,7 +25,10 @@ from tornado.testing import bind_unused_port
 
 from conftest import BASE_URL, ROOT
 from nbchat.data import SQLiteDataLayer
+from nbchat.files import FileStore, UploadRejected
+from nbchat.files import UploadLimits as FileLimits
 from nbchat.server import extension
+from nbchat.upload_tickets import STAGING_FOLDER, StagingTickets
 from seeding import seed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,3 +227,77 @@ async def test_cookie_sessions_need_the_xsrf_token(jupyter: Jupyter,
     r = await fetch(client, url, method="PATCH", body=json.dumps({"name": "by token"}),
                     headers=token_header())
     assert r.code == 200
+
+
+# -- uploads a kernel receives over HTTP through the extension (nbchat.upload_tickets) ----
+
+
+def kernel_store(jupyter: Jupyter) -> FileStore:
+    """What a kernel started by this server has: a FileStore whose tickets go into the
+    staging folder under the server's runtime dir (the kernel inherits JUPYTER_RUNTIME_DIR)."""
+    staging = jupyter.root.parent / "home" / "runtime" / STAGING_FOLDER
+    return FileStore(StagingTickets(staging))
+
+
+async def put_upload(client: AsyncHTTPClient, jupyter: Jupyter, ticket: str,
+                     data: bytes) -> HTTPResponse:
+    return await fetch(client, jupyter.url(f"{ROOT}/uploads/{ticket}"), method="PUT",
+                       body=data, headers=token_header())
+
+
+async def test_a_kernel_receives_upload_bytes_through_the_jupyter_server(
+        jupyter: Jupyter, client: AsyncHTTPClient) -> None:
+    store = kernel_store(jupyter)
+    limits = FileLimits(accept=["text/plain"], max_size_mb=1)
+    ticket = store.begin("u1", "notes.txt", "text/plain", 11, limits, over_http=True)
+    assert ticket is not None
+    r = await put_upload(client, jupyter, ticket, b"hello world")
+    assert r.code == 200, r.body
+    assert json.loads(r.body) == {"size": 11}
+    file = store.finish("u1")
+    assert (file.name, file.size, Path(file.path).read_bytes()) == (
+        "notes.txt", 11, b"hello world")
+    assert not any(store.tickets.folder.iterdir())  # type: ignore[union-attr]
+    again = await put_upload(client, jupyter, ticket, b"hello world")
+    assert again.code == 404
+    assert assert_error_shape(again)["error"]["code"] == "unknown_ticket"
+    store.close()
+
+
+async def test_the_extension_enforces_the_kernels_limit_and_refuses_bad_tickets(
+        jupyter: Jupyter, client: AsyncHTTPClient) -> None:
+    store = kernel_store(jupyter)
+    limits = FileLimits(max_size_mb=1)
+    ticket = store.begin("u1", "a.bin", "application/octet-stream", 4, limits,
+                         over_http=True)
+    assert ticket is not None
+    r = await put_upload(client, jupyter, ticket, b"12345678")
+    assert r.code == 413
+    assert "at most 4" in assert_error_shape(r)["error"]["message"]
+    with pytest.raises(UploadRejected, match="not arrived"):
+        store.finish("u1")
+    # Unknown, malformed and expired tickets: 404, nothing written.
+    for bad in ("A" * 32, "../../etc/passwd", "x"):
+        r = await put_upload(client, jupyter, bad, b"data")
+        assert r.code == 404
+    expired = store.begin("u2", "a.bin", "application/octet-stream", 4, limits,
+                          over_http=True)
+    assert expired is not None
+    terms = store.tickets.folder / f"{expired}.json"  # type: ignore[union-attr]
+    terms.write_text(json.dumps({"limit": 4, "expires": 0}))
+    r = await put_upload(client, jupyter, expired, b"1234")
+    assert r.code == 404
+    store.close()
+    assert not any(store.tickets.folder.iterdir())  # type: ignore[union-attr]
+
+
+async def test_uploads_need_jupyters_auth(jupyter: Jupyter, client: AsyncHTTPClient) -> None:
+    store = kernel_store(jupyter)
+    ticket = store.begin("u1", "a.txt", "text/plain", 2, FileLimits(), over_http=True)
+    assert ticket is not None
+    r = await fetch(client, jupyter.url(f"{ROOT}/uploads/{ticket}"), method="PUT", body=b"hi")
+    assert r.code in (401, 403)
+    # Refused before the claim: the kernel's ticket still works.
+    assert (await put_upload(client, jupyter, ticket, b"hi")).code == 200
+    assert Path(store.finish("u1").path).read_bytes() == b"hi"
+    store.close()

@@ -23,6 +23,7 @@ from nbchat.server.base import ApiError, ApiHandler
 from nbchat.upload_tickets import TICKET_RE, UploadDesk, UploadSink
 
 PATH = "/uploads/{ticket}"
+SLACK = 1024 * 1024
 
 
 @stream_request_body
@@ -53,8 +54,11 @@ class LiveUploadHandler(ApiHandler):
             raise ApiError(413, f"the file is {length} bytes; this upload takes at most "
                                 f"{sink.limit}")
         set_max = getattr(self.request.connection, "set_max_body_size", None)
-        if set_max is not None:  # our limit decides, with a JSON answer, not tornado's
-            set_max(sink.limit + 1)
+        if set_max is not None:
+            # Room past the limit, so that `data_received` sees the excess and answers 413
+            # in JSON; tornado's own check (a bare 400) only stops a chunked body whose one
+            # chunk jumps far past it. Nothing is buffered: the body streams.
+            set_max(sink.limit + SLACK)
         self.sink = sink
 
     def data_received(self, chunk: bytes) -> None:
