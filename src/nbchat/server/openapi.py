@@ -111,6 +111,19 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": _path("thread_id", "element_id"),
         "responses": {"200": _json(_ref("Element")), **_errors(404)},
     },
+    ("/uploads/{ticket}", "put"): {
+        "summary": "The bytes of one upload of a live chat (the ticket of its upload_ticket "
+                   "event)",
+        "description": "The body is the whole file (its name and type were declared in "
+                       "upload_start). A ticket works once, for the chat's own user; its "
+                       "byte limit is enforced while the body streams in; a refused or "
+                       "cut-off body stores nothing. See docs/protocol.md, HTTP uploads.",
+        "parameters": _path("ticket"),
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"200": _json({"type": "object", "required": ["size"], "properties": {
+            "size": {"type": "integer"}}}, "received"), **_errors(401, 403, 404, 413)},
+    },
     ("/openapi.json", "get"): {
         "summary": "This document",
         "security": [],

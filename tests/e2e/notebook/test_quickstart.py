@@ -153,7 +153,14 @@ async def test_ask_file_upload(lab: Chat, tmp_path: Path) -> None:
     await expect(group).to_be_visible(timeout=REPLY_MS)
     await expect(lab.widget.get_by_role("textbox", name="Message")).to_be_disabled()
     await group.get_by_label("Choose files").set_input_files(notes)
-    await group.get_by_role("button", name="Upload").click()
+    # With the server extension answering (its History button shows), the bytes go over
+    # HTTP through the Jupyter server to the kernel, not through the comm.
+    await expect(lab.widget.get_by_role("button", name="History")).to_be_visible()
+    async with lab.page.expect_request(lambda r: r.method == "PUT"
+                                       and "/nbchat/api/uploads/" in r.url) as put:
+        await group.get_by_role("button", name="Upload").click()
+    response = await (await put.value).response()
+    assert response is not None and response.status == 200
     await expect(assistant(lab.widget, "notes.txt has 7 words.")).to_be_visible(timeout=REPLY_MS)
     await expect(group).to_be_hidden()
     await expect(lab.widget.get_by_role("textbox", name="Message")).to_be_enabled()

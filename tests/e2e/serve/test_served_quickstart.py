@@ -105,7 +105,12 @@ async def test_ask_file_upload(page: Page, tmp_path: Path) -> None:
     group = page.get_by_role("group", name="Upload files")
     await expect(group).to_be_visible(timeout=REPLY_MS)
     await group.get_by_label("Choose files").set_input_files(notes)
-    await group.get_by_role("button", name="Upload").click()
+    # The bytes go over HTTP to the upload's ticket, not in WebSocket frames.
+    async with page.expect_request(lambda r: r.method == "PUT"
+                                   and "/nbchat/api/uploads/" in r.url) as put:
+        await group.get_by_role("button", name="Upload").click()
+    response = await (await put.value).response()
+    assert response is not None and response.status == 200
     await expect(assistant(page, "notes.txt has 7 words.")).to_be_visible(timeout=REPLY_MS)
     await expect(group).to_be_hidden()
 
