@@ -168,8 +168,17 @@ def staging_dir() -> Path:
 
 
 def _private_dir(path: Path) -> Path:
+    """Make the staging folder (0700) and drop what crashed kernels or servers left there:
+    anything older than twice a ticket's lifetime is of no use to anyone."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    stale = time.time() - 2 * TICKET_LIFETIME_S
+    for entry in path.iterdir():
+        try:
+            if entry.stat().st_mtime < stale:
+                entry.unlink()
+        except OSError:
+            continue  # gone already, or not ours to remove
     return path
 
 

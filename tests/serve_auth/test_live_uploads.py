@@ -215,3 +215,13 @@ async def test_served_without_persistence_still_takes_http_uploads(free_port: in
         conn.close()
         server.stop()
         await host.close()
+
+
+async def test_a_cancelled_upload_revokes_its_ticket(served: Served, alice: Browser) -> None:
+    ws = await asked(alice)
+    ticket = await ticket_for(ws, "u1")
+    await ws.send({"type": "upload_cancel", "uploadId": "u1"})
+    await ws.send({"type": "upload_end", "uploadId": "u1"})  # no such upload any more
+    error = await ws.until(lambda e: e["type"] == "error")
+    assert error["code"] == "upload_rejected"
+    assert (await put(alice, ticket)).code == 404

@@ -28,7 +28,7 @@ from nbchat.data import SQLiteDataLayer
 from nbchat.files import FileStore, UploadRejected
 from nbchat.files import UploadLimits as FileLimits
 from nbchat.server import extension
-from nbchat.upload_tickets import STAGING_FOLDER, StagingTickets
+from nbchat.upload_tickets import STAGING_FOLDER, TICKET_LIFETIME_S, StagingTickets
 from seeding import seed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -301,3 +301,17 @@ async def test_uploads_need_jupyters_auth(jupyter: Jupyter, client: AsyncHTTPCli
     assert (await put_upload(client, jupyter, ticket, b"hi")).code == 200
     assert Path(store.finish("u1").path).read_bytes() == b"hi"
     store.close()
+
+
+def test_the_staging_folder_is_private_and_sheds_stale_files(tmp_path: Path) -> None:
+    folder = tmp_path / STAGING_FOLDER
+    desk = StagingTickets(folder)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    old, fresh = folder / "old.bin", folder / "fresh.json"
+    old.write_bytes(b"x")
+    fresh.write_text("{}")
+    long_ago = time.time() - 3 * TICKET_LIFETIME_S
+    os.utime(old, (long_ago, long_ago))
+    StagingTickets(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["fresh.json"]
+    assert desk.folder == folder

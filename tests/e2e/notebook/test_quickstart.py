@@ -160,7 +160,8 @@ async def test_ask_file_upload(lab: Chat, tmp_path: Path) -> None:
                                        and "/nbchat/api/uploads/" in r.url) as put:
         await group.get_by_role("button", name="Upload").click()
     response = await (await put.value).response()
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     await expect(assistant(lab.widget, "notes.txt has 7 words.")).to_be_visible(timeout=REPLY_MS)
     await expect(group).to_be_hidden()
     await expect(lab.widget.get_by_role("textbox", name="Message")).to_be_enabled()
