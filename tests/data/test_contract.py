@@ -394,6 +394,8 @@ BAD_STEPS: list[tuple[dict[str, Any], str]] = [
     ({"id": "../../etc/passwd"}, "step.id"),
     ({"threadId": None}, "step.threadId"),
     ({"createdAt": "yesterday"}, "ISO 8601"),
+    ({"createdAt": "2026-02-30T10:00:00.000Z"}, "ISO 8601"),  # normalized shape, no such day
+    ({"end": "2026-13-01T10:00:00.000Z"}, "ISO 8601"),
     ({"output": "nul\x00byte"}, "NUL"),
     ({"tags": "not-a-list"}, "step.tags"),
 ]
@@ -441,6 +443,11 @@ async def test_times_are_normalized(layer: QueuedDataLayer) -> None:
     thread = await layer.get_thread(tid)
     assert thread is not None
     assert thread["steps"][0]["createdAt"] == "2024-05-01T10:00:00.000Z"
+    await layer.create_step(step(tid, createdAt="2024-05-01T10:00:01.500Z"))  # kept as is
+    thread = await layer.get_thread(tid)
+    assert thread is not None
+    assert [s["createdAt"] for s in thread["steps"]] == ["2024-05-01T10:00:00.000Z",
+                                                         "2024-05-01T10:00:01.500Z"]
 
 
 async def test_close_flushes_and_reopen_sees_everything(
