@@ -164,6 +164,24 @@ class ApiHandler(RequestHandler):
             raise ApiError(403, f"thread {thread['id']!r} is read-only for you")
         return thread
 
+    async def writable_thread_id(self, thread_id: str) -> str:
+        """writable_thread's check for callers that need no content. The user's own thread
+        costs one indexed lookup (get_thread_author) instead of loading every step, when
+        the identity keeps the default write rule (owners write); anyone else goes through
+        writable_thread, so the answers stay the same: 404 unreadable, 403 read-only."""
+        thread_id = self.path_id(thread_id, "thread")
+        if (type(self.services.identity).can_write is Identity.can_write
+                and await self.thread_author(thread_id) == self.current.identifier):
+            return thread_id
+        return (await self.writable_thread(thread_id))["id"]
+
+    async def thread_author(self, thread_id: str) -> str | None:
+        """The identifier of the thread's user; None if no thread (or one without a user)."""
+        try:
+            return await self.services.data.get_thread_author(thread_id)
+        except NotFoundError:
+            return None
+
     def json_body(self, fields: Mapping[str, type | tuple[type, ...]]) -> dict[str, Any]:
         """The request's JSON object; only `fields` allowed, each of the given type(s)."""
         body = self.request.body

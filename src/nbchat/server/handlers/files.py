@@ -60,11 +60,10 @@ class UploadHandler(ApiHandler):
             raise ApiError(413, f"the upload is {length} bytes; at most {limits.max_files} "
                                 f"files of {limits.max_size} bytes each are accepted")
         thread_id = self.path_id(self.path_kwargs.get("thread_id", ""), "thread")
-        thread = await self.services.data.get_thread(thread_id)
-        if thread is None:
+        if await self._missing(thread_id):
             self._new_thread = True  # created, owned by this user, once the upload succeeds
         else:
-            await self.writable_thread(thread_id)
+            await self.writable_thread_id(thread_id)
         self.receiver = MultipartReceiver(self.request.headers.get("Content-Type", ""),
                                           self.services.storage, limits)
 
@@ -106,15 +105,20 @@ class UploadHandler(ApiHandler):
              "type": e["type"], "url": file_url(self.api_root, thread_id, e["id"])}
             for e in elements]}, status=201)
 
+    async def _missing(self, thread_id: str) -> bool:
+        """No such thread; learnt without loading its steps (a thread with an author exists)."""
+        return (await self.thread_author(thread_id) is None
+                and await self.services.data.get_thread(thread_id) is None)
+
     async def _record(self, thread_id: str, stored: list[StoredFile]) -> list[ElementDict]:
         data = self.services.data
         if self._new_thread:
-            if await data.get_thread(thread_id) is None:
+            if await self._missing(thread_id):
                 user: User = self.current
                 persisted = await data.get_user(user.identifier) or await data.create_user(user)
                 await data.update_thread(thread_id, user_id=persisted.id)
             else:  # someone created it meanwhile
-                await self.writable_thread(thread_id)
+                await self.writable_thread_id(thread_id)
         elements: list[ElementDict] = []
         try:
             for f in stored:
