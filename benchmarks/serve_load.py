@@ -5,11 +5,14 @@
     .venv/bin/python benchmarks/serve_load.py --persist             # SQLite persistence on
     .venv/bin/python benchmarks/serve_load.py --serve               # the real `nbchat serve`
     .venv/bin/python benchmarks/serve_load.py --profile /tmp/prof   # cProfile the server
+    .venv/bin/python benchmarks/serve_load.py --loop asyncio        # without uvloop
 
 Issue 5 §6. The server runs in its own process: by default a tornado Application with
 ChatSocketHandler + ChatHost (persistence off unless --persist), with --serve the real
-`nbchat serve --headless` on a generated app file. The app, on every message, streams 50
-tokens with `await asyncio.sleep(0.01)` between `stream_token` calls, then sends the message.
+`nbchat serve --headless` on a generated app file. Both run on the event loop `nbchat serve`
+picks (`--loop`, default auto: uvloop when installed); the loop that ran is printed. The
+app, on every message, streams 50 tokens with `await asyncio.sleep(0.01)` between
+`stream_token` calls, then sends the message.
 
 The clients run in separate client processes (--client-procs, default 2), each driving its
 share of the N connections on one asyncio loop with the `websockets` library (tornado's client
@@ -121,6 +124,7 @@ async def server_main(args: argparse.Namespace) -> None:
     from nbchat.app import App, registering_on
     from nbchat.config import Config, DataConfig, ProjectConfig
     from nbchat.hosting import ChatHost
+    from nbchat.server.serve import loop_name
     from nbchat.transports.websocket import ChatSocketHandler
 
     tokens, interval = args.tokens, args.interval
@@ -152,6 +156,7 @@ async def server_main(args: argparse.Namespace) -> None:
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", backlog=4096)
     http = tornado.httpserver.HTTPServer(application)
     http.add_sockets(sockets)
+    print(f"LOOP {loop_name()}", flush=True)
     print(f"PORT {sockets[0].getsockname()[1]}", flush=True)
     reader = await stdin_lines()
     with contextlib.suppress(TimeoutError):  # EOF on stdin: the parent is done
@@ -162,6 +167,8 @@ async def server_main(args: argparse.Namespace) -> None:
 
 
 def run_server(args: argparse.Namespace) -> None:
+    from nbchat.server.serve import run  # the loop `nbchat serve` would use
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.profile:
         import cProfile
@@ -171,12 +178,12 @@ def run_server(args: argparse.Namespace) -> None:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         try:
-            asyncio.run(server_main(args))
+            run(lambda: server_main(args), args.loop)
         finally:
             profiler.disable()
             profiler.dump_stats(args.profile)
     else:
-        asyncio.run(server_main(args))
+        run(lambda: server_main(args), args.loop)
 
 
 # ============================================================================ client process
@@ -430,19 +437,20 @@ class Proc:
 
 
 async def start_server(args: argparse.Namespace, workdir: Path, profile: str | None
-                       ) -> tuple[Proc, str]:
+                       ) -> tuple[Proc, str, str]:
     me = [sys.executable, str(Path(__file__).resolve())]
     if not args.serve:
         argv = [*me, "_server", "--workdir", str(workdir), "--tokens", str(args.tokens),
                 "--interval", str(args.interval), "--nofile", str(args.nofile),
-                "--deadline", str(args.deadline)]
+                "--deadline", str(args.deadline), "--loop", args.loop]
         if args.persist:
             argv.append("--persist")
         if profile:
             argv += ["--profile", profile]
         server = await Proc.start(*argv)
+        loop = await server.expect("LOOP", 60)
         port = await server.expect("PORT", 60)
-        return server, f"ws://127.0.0.1:{port}/ws"
+        return server, f"ws://127.0.0.1:{port}/ws", loop
     # The real `nbchat serve` on a generated app file (headless: API + WebSocket only).
     (workdir / "app.py").write_text(APP_SOURCE.format(tokens=args.tokens,
                                                       interval=args.interval))
@@ -458,11 +466,13 @@ async def start_server(args: argparse.Namespace, workdir: Path, profile: str | N
         "from nbchat.cli import main\nsys.exit(main())\n")
     profiling = ["-m", "cProfile", "-o", profile] if profile else []
     server = await Proc.start(sys.executable, *profiling, "run_nbchat.py", "serve", "app.py",
-                              "--port", "0", "--headless", cwd=workdir, env=env)
+                              "--port", "0", "--headless", "--loop", args.loop,
+                              cwd=workdir, env=env)
     server.terminate = True  # it stops on SIGTERM, not on the end of its stdin
+    loop = await server.expect("nbchat: event loop", 60)
     url = await server.expect("nbchat: serving", 60)
     port = url.rsplit(":", 1)[1].strip("/")
-    return server, f"ws://127.0.0.1:{port}/ws"
+    return server, f"ws://127.0.0.1:{port}/ws", loop
 
 
 async def warm_up(url: str, args: argparse.Namespace) -> None:
@@ -479,7 +489,7 @@ async def warm_up(url: str, args: argparse.Namespace) -> None:
 async def one_run(args: argparse.Namespace, n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="serve_load_") as tmp:
         profile = f"{args.profile}.n{n}.{int(time.time())}.prof" if args.profile else None
-        server, url = await start_server(args, Path(tmp), profile)
+        server, url, loop = await start_server(args, Path(tmp), profile)
         workers: list[Proc] = []
         try:
             pid = server.proc.pid
@@ -537,7 +547,7 @@ async def one_run(args: argparse.Namespace, n: int) -> dict[str, Any]:
         "client_cpu": max(r["cpu"] / r["wall"] for r in results),
         "client_lag_p99": max(r["lag_p99"] for r in results),
         "client_lag_max": max(r["lag_max"] for r in results),
-        "lib": results[0]["lib"],
+        "lib": results[0]["lib"], "loop": loop,
     }
 
 
@@ -571,7 +581,7 @@ def show(run: dict[str, Any]) -> str:
             f"           frames per reply p50 {run['frames_p50']} (mean "
             f"{run['frames_mean']:.1f})  server CPU {run['server_cpu'] * 100:.0f}% of a core,"
             f" {run['cpu_ms_per_msg']:.2f} ms CPU per message\n"
-            f"           clients "
+            f"           server loop {run['loop']}; clients "
             f"({run['lib']}): busiest process CPU {run['client_cpu'] * 100:.0f}%, "
             f"loop lag p99 {run['client_lag_p99'] * ms:.1f} ms, "
             f"max {run['client_lag_max'] * ms:.1f} ms")
@@ -628,6 +638,9 @@ def main() -> int:
                              "(default 0: all N first messages are sent at once)")
     parser.add_argument("--deadline", type=float, default=900,
                         help="seconds after which a server (or one N) gives up")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="the server's event loop, as `nbchat serve --loop` "
+                             "(auto: uvloop when installed)")
     if sub == "_server":
         parser.add_argument("_mode")
         parser.add_argument("--workdir", required=True)

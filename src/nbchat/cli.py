@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="API and WebSocket only, no page")
     serve_cmd.add_argument("--root-path", default="/",
                            help="URL prefix when deployed under a sub-path (e.g. /chat/)")
+    serve_cmd.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                           help="event loop: uvloop when installed (auto, the default), "
+                                "asyncio's own, or uvloop")
     sub.add_parser("create-secret", help="print a new value for NBCHAT_AUTH_SECRET")
     args = parser.parse_args(argv)
     try:
@@ -138,11 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "chat":
             asyncio.run(chat(args.app))
         elif args.command == "serve":
-            from nbchat.server.serve import ServeOptions, serve
+            from nbchat.server.serve import ServeOptions, run, serve
 
-            asyncio.run(serve(ServeOptions(args.app, host=args.host, port=args.port,
-                                           root_path=args.root_path, headless=args.headless,
-                                           watch=args.watch)))
+            options = ServeOptions(args.app, host=args.host, port=args.port,
+                                   root_path=args.root_path, headless=args.headless,
+                                   watch=args.watch)
+            run(lambda: serve(options), args.loop)
     except NbchatError as exc:
         print(f"nbchat: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from nbchat.data import SQLiteDataLayer
+from nbchat.errors import ConfigError
+from nbchat.server.serve import loop_factory, loop_name, run
 from serve.helpers import DEADLINE, WsClient, fetch
 
 APP = textwrap.dedent('''
@@ -124,3 +126,40 @@ async def test_binding_a_public_address_without_auth_warns_loudly(tmp_path: Path
     await process.line(r"WARNING: nbchat is listening on 0\.0\.0\.0")
     process.proc.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(process.proc.wait(), DEADLINE) == 0
+
+
+@pytest.mark.parametrize(("flag", "loop"), [((), "uvloop"), (("--loop", "asyncio"), "asyncio")])
+async def test_serve_runs_on_uvloop_when_installed_unless_told_otherwise(
+        tmp_path: Path, flag: tuple[str, ...], loop: str) -> None:
+    pytest.importorskip("uvloop")
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    process = await start("app.py", "--port", "0", *flag, cwd=tmp_path)
+    try:
+        assert (await process.line(r"event loop (\w+)")).group(1) == loop
+        url = (await process.line(r"at (http://\S+)")).group(1)
+        client = await WsClient.connect(url.replace("http://", "ws://") + "ws")
+        await client.hello()
+        assert (await client.reply("loop"))["step"]["output"] == "echo: loop"
+        await client.close()
+    finally:
+        process.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.proc.wait(), DEADLINE) == 0
+
+
+def test_the_loop_choice_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if it were not installed
+    assert loop_factory("auto") is asyncio.new_event_loop
+    with pytest.raises(ConfigError, match=r"nbchat\[fast\]"):
+        loop_factory("uvloop")
+    with pytest.raises(ConfigError, match="unknown event loop"):
+        loop_factory("trio")
+
+
+def test_run_uses_the_chosen_loop() -> None:
+    pytest.importorskip("uvloop")
+
+    async def which() -> str:
+        return loop_name()
+
+    assert run(which, "uvloop") == "uvloop"
+    assert run(which, "asyncio") == "asyncio"
