@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,8 +22,9 @@ import tornado.websocket
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, ProjectConfig, RuntimeConfig
+from nbchat.context import get_session
 from nbchat.hosting import ChatHost
-from nbchat.transports.websocket import ChatSocketHandler
+from nbchat.transports.websocket import ChatSocketHandler, WebSocketTransport
 
 
 @dataclass
@@ -254,3 +258,240 @@ async def test_a_session_left_alone_is_closed_after_the_timeout(server: Server) 
     client.conn.close()
     await server.probe.ended.wait()   # on_chat_end ran: the session was closed
     assert len(server.host.sessions) == 0
+
+
+# ---------------------------------------------------------------- the direct write path
+
+
+@dataclass
+class Stream:
+    """An app that streams big tokens, with hooks a test waits on instead of sleeping."""
+
+    backlogged: asyncio.Event = field(default_factory=asyncio.Event)
+    detached: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    tokens: list[str] = field(default_factory=list)
+
+
+class WatchedHost(ChatHost):
+    def __init__(self, app: App, config: Config, stream: Stream) -> None:
+        super().__init__(app, config)
+        self.stream = stream
+
+    def disconnected(self, session: Any) -> None:
+        super().disconnected(session)
+        self.stream.detached.set()
+
+
+def streaming_app(stream: Stream) -> App:
+    app = App("big")
+    with registering_on(app):
+
+        @cl.on_message
+        async def reply(message: cl.Message) -> None:
+            session = get_session("test")
+            msg = cl.Message(content="")
+            # Tokens streamed once the condition holds: a backlogged client reads them
+            # while tornado's buffer drains, and they must still arrive in order.
+            after = 40
+            for i in range(2000):  # bounded; a backlog builds long before
+                token = f"{i:05d}" + "x" * 16_000 + " "
+                stream.tokens.append(token)
+                await msg.stream_token(token)
+                await asyncio.sleep(0)  # let the emitter's flushes run
+                transport = session.emitter.transport
+                if message.content == "until backlog":
+                    if isinstance(transport, WebSocketTransport) and transport.buffered > 0:
+                        stream.backlogged.set()
+                elif transport is None:  # dropped: the reply goes on without a client
+                    stream.backlogged.set()
+                if stream.backlogged.is_set():
+                    after -= 1
+                    if not after:
+                        break
+            await msg.send()
+            stream.done.set()
+
+    return app
+
+
+class SmallBufferHandler(ChatSocketHandler):
+    def open(self, *args: str, **kwargs: str) -> None:
+        super().open(*args, **kwargs)
+        # A tiny kernel send buffer, so a client that does not read backs frames up into
+        # tornado's buffer after kilobytes rather than megabytes.
+        sock = self.transport._stream.socket if self.transport._stream else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+
+@pytest.fixture
+async def big_server() -> AsyncIterator[tuple[str, WatchedHost]]:
+    stream = Stream()
+    host = WatchedHost(streaming_app(stream), Config(
+        project=ProjectConfig(session_timeout=3600)), stream)
+    application = tornado.web.Application([
+        (r"/ws", SmallBufferHandler, {"host": host, "identify": lambda _: None}),
+    ])
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    http = tornado.httpserver.HTTPServer(application)
+    http.add_sockets(sockets)
+    yield f"127.0.0.1:{sockets[0].getsockname()[1]}", host
+    http.stop()
+    await http.close_all_connections()
+    await host.close()
+
+
+class RawClient:
+    """A WebSocket client on a plain socket with a tiny receive buffer, which reads only
+    when told to: a slow reader."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def connect(cls, address: str) -> RawClient:
+        host, port = address.split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 24)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 101")
+        return cls(reader, writer)
+
+    async def send(self, event: dict[str, Any]) -> None:
+        data = json.dumps(event).encode()
+        assert len(data) < 126
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.writer.write(bytes((0x81, 0x80 | len(data))) + mask + masked)
+        await self.writer.drain()
+
+    async def batch(self) -> list[dict[str, Any]] | None:
+        """The next text frame's events; None when the server closed the connection."""
+        try:
+            first, second = await asyncio.wait_for(self.reader.readexactly(2), 10)
+        except asyncio.IncompleteReadError:
+            return None
+        assert first == 0x81, f"not a final text frame: {first:#x}"
+        size = second & 0x7F
+        if size == 126:
+            size = int.from_bytes(await self.reader.readexactly(2), "big")
+        elif size == 127:
+            size = int.from_bytes(await self.reader.readexactly(8), "big")
+        events: list[dict[str, Any]] = json.loads(await self.reader.readexactly(size))
+        return events
+
+
+async def test_frames_go_straight_to_the_socket_and_keep_order_behind_a_backlog(
+        big_server: tuple[str, WatchedHost]) -> None:
+    address, host = big_server
+    client = await RawClient.connect(address)
+    await client.send({"type": "hello", "protocolVersion": 1})
+    welcome = await client.batch()
+    assert welcome is not None
+    assert welcome[0]["type"] == "welcome"
+    session = host.sessions.get(welcome[0]["sessionId"])
+    assert session is not None
+    transport = session.emitter.transport
+    assert isinstance(transport, WebSocketTransport)
+    # The direct path is taken with this tornado (it reads WebSocketProtocol.stream, which
+    # is not documented API: if a tornado release renames it, this fails).
+    assert transport.direct
+
+    await client.send({"type": "user_message", "content": "until backlog"})
+    await asyncio.wait_for(host.stream.backlogged.wait(), 20)  # frames wait in tornado
+    events = list(welcome)
+    final = None
+    while final is None:
+        batch = await client.batch()
+        assert batch is not None, "the server closed the connection"
+        events.extend(batch)
+        final = next((e for e in batch if is_final_reply(e)), None)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    streamed = "".join(e["delta"] for e in events if e["type"] == "token")
+    assert streamed == "".join(host.stream.tokens) == final["step"]["output"]
+    assert not transport.dropped
+    client.writer.close()
+
+
+async def test_a_client_that_does_not_read_is_dropped_and_its_session_kept(
+        big_server: tuple[str, WatchedHost], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(WebSocketTransport, "max_buffered", 64 * 1024)
+    address, host = big_server
+    client = await RawClient.connect(address)
+    await client.send({"type": "hello", "protocolVersion": 1})
+    welcome = await client.batch()
+    assert welcome is not None
+    session = host.sessions.get(welcome[0]["sessionId"])
+    assert session is not None
+    transport = session.emitter.transport
+    assert isinstance(transport, WebSocketTransport)
+
+    await client.send({"type": "user_message", "content": "never read"})
+    await asyncio.wait_for(host.stream.detached.wait(), 20)  # the server dropped it
+    assert transport.dropped
+    assert session.emitter.transport is None
+    assert not session.closed
+    # What waits for the client stays bounded: the limit plus one frame (a flush of
+    # at most stream_max_chars characters and its JSON).
+    assert transport.buffered <= 64 * 1024 + 2 * 65536
+    await asyncio.wait_for(host.stream.done.wait(), 20)  # the reply went on without a client
+
+    # A reconnect gets the whole reply (from the replay buffer or a snapshot).
+    again = await connect_raw_ws(address)
+    await again.send({"type": "hello", "protocolVersion": 1,
+                      "sessionId": session.id, "lastSeq": 1})
+    final = await again.until(is_final_reply)
+    assert final["step"]["output"] == "".join(host.stream.tokens)
+    client.writer.close()
+    again.conn.close()
+
+
+async def connect_raw_ws(address: str) -> Client:
+    conn = await tornado.websocket.websocket_connect(f"ws://{address}/ws",
+                                                     max_message_size=1 << 30)
+    return Client(conn)
+
+
+class CompressingHandler(ChatSocketHandler):
+    def get_compression_options(self) -> dict[str, Any]:
+        return {}
+
+
+async def test_a_compressed_connection_writes_through_tornado() -> None:
+    probe = Probe()
+    host = ChatHost(make_app(probe), Config(project=ProjectConfig(session_timeout=3600)))
+    application = tornado.web.Application([
+        (r"/ws", CompressingHandler, {"host": host, "identify": lambda _: None}),
+    ])
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    http = tornado.httpserver.HTTPServer(application)
+    http.add_sockets(sockets)
+    try:
+        conn = await tornado.websocket.websocket_connect(
+            f"ws://127.0.0.1:{sockets[0].getsockname()[1]}/ws", compression_options={})
+        client = Client(conn)
+        await client.send({"type": "hello", "protocolVersion": 1})
+        welcome = await client.until(lambda e: e["type"] == "welcome")
+        session = host.sessions.get(welcome["sessionId"])
+        assert session is not None
+        transport = session.emitter.transport
+        assert isinstance(transport, WebSocketTransport)
+        assert not transport.direct
+        await client.send({"type": "user_message", "content": "go"})
+        final = await client.until(is_final_reply)
+        assert final["step"]["output"].split()[-1] == "t3999"
+        conn.close()
+        assert await asyncio.wait_for(conn.read_message(), 10) is None
+    finally:
+        http.stop()
+        await http.close_all_connections()
+        await host.close()

@@ -14,10 +14,12 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
+import tornado.iostream
 import tornado.web
 import tornado.websocket
 
@@ -33,17 +35,98 @@ log = logging.getLogger("nbchat")
 Identify = Callable[[tornado.web.RequestHandler], User | Awaitable[User | None] | None]
 
 
+def frame_header(size: int) -> bytes:
+    """The header of an unmasked, final text frame of `size` bytes (RFC 6455 §5.2)."""
+    if size < 126:
+        return bytes((0x81, size))
+    if size <= 0xFFFF:
+        return struct.pack("!BBH", 0x81, 126, size)
+    return struct.pack("!BBQ", 0x81, 127, size)
+
+
 class WebSocketTransport(Transport):
+    """Sends each batch as one text frame.
+
+    tornado's `write_message` costs a Future, a wrapper coroutine and its Task per frame,
+    ~40 µs of CPU where the socket `send` takes ~3 (benchmarks/README.md, serve_load), and
+    a served chat writes a frame per session every few tens of milliseconds. So once the
+    connection is open, a frame goes straight to the socket while tornado's write buffer is
+    empty; whatever the socket does not take (a full socket buffer, an error) is handed to
+    `IOStream.write`, which keeps the order, finishes the write when the socket drains and
+    closes the stream on errors. Compressed or TLS connections always use `write_message`.
+
+    Backpressure: tornado's write buffer has no limit, so a client that reads slower than
+    the chat streams would grow it without bound. Once more than `max_buffered` bytes wait
+    in it, the connection is dropped; the session stays, and a reconnect gets the missed
+    events from the replay buffer (or a snapshot).
+    """
+
+    max_buffered = 4 * 1024 * 1024
+
     def __init__(self, handler: tornado.websocket.WebSocketHandler) -> None:
         self.handler = handler
         self.frames = 0
+        self.buffered = 0  # bytes handed to tornado's write buffer, not yet written
+        self.dropped = False  # the connection was dropped for reading too slowly
+        self._conn: tornado.websocket.WebSocketProtocol | None = None
+        self._stream: tornado.iostream.IOStream | None = None
+
+    def opened(self) -> None:
+        """The WebSocket is open: write frames directly if the connection allows it."""
+        conn = self.handler.ws_connection
+        # `WebSocketProtocol.stream` is not documented API (tornado 6.x sets it in
+        # `_accept_connection`); without it, or on TLS (SSLIOStream) or a compressed
+        # connection, every frame takes `write_message`. tests/transports/test_websocket.py
+        # checks that the direct path is taken, so a tornado that renames it fails there.
+        stream = getattr(conn, "stream", None)
+        if (conn is not None and type(stream) is tornado.iostream.IOStream
+                and self.handler.get_compression_options() is None):
+            self._conn = conn
+            self._stream = stream
+
+    @property
+    def direct(self) -> bool:
+        """True when frames go straight to the socket (see the class docstring)."""
+        return self._stream is not None
 
     def send(self, events: list[dict[str, Any]]) -> None:
+        stream, conn = self._stream, self._conn
+        if stream is None or conn is None:
+            try:
+                self.handler.write_message(encode(events))
+                self.frames += 1
+            except tornado.websocket.WebSocketClosedError:
+                pass  # the close callback detaches us; the replay buffer keeps the events
+            return
+        if conn.is_closing():
+            return  # as above
+        data = encode(events).encode()
+        frame = frame_header(len(data)) + data
+        self.frames += 1
+        if not stream.writing():
+            try:
+                sent = stream.socket.send(frame)
+            except OSError:  # would block, or broken: IOStream.write sorts it out below
+                sent = 0
+            if sent == len(frame):
+                return
+            frame = frame[sent:]
+        elif self.buffered > self.max_buffered:
+            log.warning("nbchat: dropping a WebSocket client that reads too slowly "
+                        "(%d bytes waiting); its session waits for a reconnect", self.buffered)
+            self.dropped = True
+            stream.close()  # on_close detaches the session
+            return
         try:
-            self.handler.write_message(encode(events))
-            self.frames += 1
-        except tornado.websocket.WebSocketClosedError:
-            pass  # the close callback detaches us; the replay buffer keeps the events
+            written = stream.write(frame)
+        except tornado.iostream.StreamClosedError:
+            return
+        size = len(frame)
+        self.buffered += size
+        written.add_done_callback(lambda _: self._written(size))
+
+    def _written(self, size: int) -> None:
+        self.buffered -= size
 
     def close(self) -> None:
         self.handler.close()
@@ -89,6 +172,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         # frame while the previous one is unacknowledged, and with the client's delayed
         # ACK that is ~40 ms added to a reply's first token (benchmarks/serve_load.py).
         self.set_nodelay(True)
+        self.transport.opened()
         if self.connections is not None:
             self.connections.add(self)
 
