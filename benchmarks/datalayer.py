@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/datalayer.py --scale         # + list/search at 100k threads
     .venv/bin/python benchmarks/datalayer.py --backend sqlite --scale-only --scale-db /tmp/s.db
                                           # only the scale part; load the file once, reuse it
+    .venv/bin/python benchmarks/datalayer.py --backend postgres --scale-only --pg-scale-db s
+                                          # the same with a kept PostgreSQL database "s"
 
 Workload: 1 user; 200 threads of 50 steps (10,000 steps) created as the runtime creates
 them; 2,000 update_step; 1,000 feedback upserts; list_threads (first=20) paging, 100
@@ -113,9 +115,12 @@ async def workload(layer: QueuedDataLayer, label: str) -> float:
     start = time.perf_counter()
     for s in bulk:
         await layer.create_step(s)
+    queued = time.perf_counter()
     await layer.flush()
     bulk_s = time.perf_counter() - start
     t.add("create_step (bulk, queued + flush)", 10_000, bulk_s)
+    print(f"    of which validating + queueing {queued - start:.3f} s, "
+          f"the flush (one transaction) {bulk_s - (queued - start):.3f} s")
 
     # Streaming-style updates: the runtime sends the whole step dict each time.
     updates = [{**s, "output": text()} for s in rng.sample(steps, 2000)]
@@ -193,9 +198,15 @@ def _raw_rows() -> tuple[list[tuple[Any, ...]], list[str]]:
     return rows, threads
 
 
-async def run_postgres(scale: bool, workload_too: bool = True) -> None:
+async def run_postgres(scale: bool, workload_too: bool = True,
+                       scale_db: str | None = None) -> None:
     import asyncpg
 
+    if scale and scale_db is not None:
+        await _kept_postgres_scale(scale_db)
+        if not workload_too:
+            return
+        scale = False
     name = f"nbchat_bench_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -297,6 +308,34 @@ async def scale_sqlite(path: Path) -> None:
     await layer.close()
 
 
+async def _kept_postgres_scale(name: str) -> None:
+    """--pg-scale-db: load the scale data into database `name` once and keep it; a later
+    run reuses it (and the layer upgrades an older schema on open, timed)."""
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    if not exists:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    if exists:
+        conn = await asyncpg.connect(url)
+        version = await conn.fetchval("SELECT max(version) FROM schema_version")
+        await conn.close()
+        start = time.perf_counter()
+        layer = PostgresDataLayer(url)
+        await layer.get_thread("x")  # opens it, running any pending migrations
+        print(f"\n  (reused database {name}, schema version {version}; opened in "
+              f"{time.perf_counter() - start:.1f} s)")
+        await measure_scale(layer, "PostgreSQL scale")
+    else:
+        layer = PostgresDataLayer(url)
+        await layer.get_thread("x")  # creates the schema
+        await scale_postgres(layer, url)
+    await layer.close()
+
+
 async def scale_postgres(layer: PostgresDataLayer, url: str) -> None:
     import asyncpg
 
@@ -324,13 +363,17 @@ def main() -> None:
     parser.add_argument("--scale-db", type=Path, default=None,
                         help="SQLite: keep the scale database in this file; when it exists, "
                              "reuse it (an older schema is upgraded on open, timed)")
+    parser.add_argument("--pg-scale-db", default=None, metavar="NAME",
+                        help="PostgreSQL: keep the scale data in database NAME (created on "
+                             "127.0.0.1:5432 when missing, never dropped); reuse it later")
     args = parser.parse_args()
-    scale = args.scale or args.scale_only or args.scale_db is not None
+    scale = (args.scale or args.scale_only or args.scale_db is not None
+             or args.pg_scale_db is not None)
     print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}")
     if args.backend in ("sqlite", "both"):
         asyncio.run(run_sqlite(scale, not args.scale_only, args.scale_db))
     if args.backend in ("postgres", "both"):
-        asyncio.run(run_postgres(scale, not args.scale_only))
+        asyncio.run(run_postgres(scale, not args.scale_only, args.pg_scale_db))
 
 
 if __name__ == "__main__":
