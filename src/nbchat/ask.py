@@ -122,11 +122,12 @@ class AskFileMessage(_Ask):
                  max_files: int = 1, author: str | None = None, timeout: float = 90,
                  raise_on_timeout: bool = False, **kwargs: Any) -> None:
         super().__init__(content, author, timeout, raise_on_timeout, **kwargs)
-        self.limits = UploadLimits(accept=accept, max_size_mb=max_size_mb, max_files=max_files)
+        self.accept = accept
+        self.max_size_mb = max_size_mb
+        self.limits = UploadLimits.in_mb(accept, max_size_mb, max_files)
 
     def _spec(self) -> AskSpec:
-        accept = self.limits.accept or ["*/*"]
-        return {"accept": accept, "maxSizeMb": int(self.limits.max_size_mb),
+        return {"accept": self.accept or ["*/*"], "maxSizeMb": self.max_size_mb,
                 "maxFiles": self.limits.max_files}
 
     def _pending(self, future: asyncio.Future[Any]) -> PendingAsk:

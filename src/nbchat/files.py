@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING
 from nbchat.ids import new_id
 
 if TYPE_CHECKING:
+    from nbchat.config import UploadConfig
     from nbchat.types import User
     from nbchat.upload_tickets import TicketDesk
 
@@ -37,7 +38,7 @@ class UploadRejected(ValueError):
     """An upload broke a limit; the message says which."""
 
 
-def accepts(name: str, mime: str, accept: Accept | None) -> bool:
+def accepts(name: str, mime: str, accept: Accept | tuple[str, ...] | None) -> bool:
     """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}."""
     if not accept:
         return True
@@ -61,22 +62,49 @@ def accepts(name: str, mime: str, accept: Accept | None) -> bool:
     return suffix in {e.lower() for e in extensions}
 
 
-@dataclass
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
 class UploadLimits:
-    accept: Accept | None = None
-    max_size_mb: float = 500
+    """What an upload may be, for a chat (an ask, files sent with a message) and for the
+    REST API alike: accepted types, files per upload, bytes per file.
+
+    `accept` holds mime patterns (`image/*`, `application/pdf`, `*/*`) and extensions
+    (`.csv`), or `{mime: [extensions]}`, with the meaning of `AskFileMessage`'s `accept`;
+    None accepts anything.
+    """
+
+    accept: Accept | tuple[str, ...] | None = None
     max_files: int = 20
+    max_size: int = 500 * MB  # bytes, per file
+
+    @classmethod
+    def in_mb(cls, accept: Accept | tuple[str, ...] | None, max_size_mb: float,
+              max_files: int) -> UploadLimits:
+        """Limits with the size in MiB, as Chainlit's `max_size_mb` and nbchat.yaml give it."""
+        return cls(accept, max_files, int(max_size_mb * MB))
+
+    @classmethod
+    def from_config(cls, upload: UploadConfig) -> UploadLimits:
+        """From `features.spontaneous_file_upload`."""
+        return cls.in_mb(tuple(upload.accept), upload.max_size_mb, upload.max_files)
 
     @property
-    def max_bytes(self) -> int:
-        return int(self.max_size_mb * 1024 * 1024)
+    def max_size_mb(self) -> float:
+        return self.max_size / MB
+
+    @property
+    def max_body(self) -> int:
+        """Largest multipart body accepted: every file at its limit, plus part headers."""
+        return self.max_files * (self.max_size + 16 * 1024) + 64 * 1024
 
     def check_start(self, name: str, mime: str, declared_size: int) -> None:
         if not accepts(name, mime, self.accept):
             raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted")
-        if declared_size > self.max_bytes:
+        if declared_size > self.max_size:
             raise UploadRejected(f"{name!r} is {declared_size} bytes; limit is "
-                                 f"{self.max_size_mb} MB")
+                                 f"{self.max_size_mb:g} MB")
 
 
 class _Upload:
@@ -121,7 +149,7 @@ class FileStore:
         safe_name = Path(name.replace("\\", "/")).name[:255] or "upload"
         file = UploadedFile(id=file_id, name=safe_name, path=str(path), size=0,
                             type=mime or "application/octet-stream")
-        upload = _Upload(file, path.open("wb"), min(size, limits.max_bytes))
+        upload = _Upload(file, path.open("wb"), min(size, limits.max_size))
         self._open[upload_id] = upload
         if over_http and self.tickets is not None:
             upload.ticket = self.tickets.issue(self, upload_id, upload.limit, owner)

@@ -336,7 +336,7 @@ def _spontaneous_limits(session: ChatSession) -> UploadLimits:
     if not upload.enabled:
         raise ProtocolError("no file was asked for, and files sent with messages are turned "
                             "off (features.spontaneous_file_upload.enabled)", code="forbidden")
-    return UploadLimits(list(upload.accept), upload.max_size_mb, upload.max_files)
+    return UploadLimits.from_config(upload)
 
 
 def _upload_limits(session: ChatSession) -> UploadLimits:

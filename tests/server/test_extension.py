@@ -25,8 +25,7 @@ from tornado.testing import bind_unused_port
 
 from conftest import BASE_URL, ROOT
 from nbchat.data import SQLiteDataLayer
-from nbchat.files import FileStore, UploadRejected
-from nbchat.files import UploadLimits as FileLimits
+from nbchat.files import MB, FileStore, UploadLimits, UploadRejected
 from nbchat.server import extension
 from nbchat.upload_tickets import STAGING_FOLDER, TICKET_LIFETIME_S, StagingTickets
 from seeding import seed
@@ -248,7 +247,7 @@ async def put_upload(client: AsyncHTTPClient, jupyter: Jupyter, ticket: str,
 async def test_a_kernel_receives_upload_bytes_through_the_jupyter_server(
         jupyter: Jupyter, client: AsyncHTTPClient) -> None:
     store = kernel_store(jupyter)
-    limits = FileLimits(accept=["text/plain"], max_size_mb=1)
+    limits = UploadLimits(accept=["text/plain"], max_size=MB)
     ticket = store.begin("u1", "notes.txt", "text/plain", 11, limits, over_http=True)
     assert ticket is not None
     r = await put_upload(client, jupyter, ticket, b"hello world")
@@ -267,7 +266,7 @@ async def test_a_kernel_receives_upload_bytes_through_the_jupyter_server(
 async def test_the_extension_enforces_the_kernels_limit_and_refuses_bad_tickets(
         jupyter: Jupyter, client: AsyncHTTPClient) -> None:
     store = kernel_store(jupyter)
-    limits = FileLimits(max_size_mb=1)
+    limits = UploadLimits(max_size=MB)
     ticket = store.begin("u1", "a.bin", "application/octet-stream", 4, limits,
                          over_http=True)
     assert ticket is not None
@@ -293,7 +292,7 @@ async def test_the_extension_enforces_the_kernels_limit_and_refuses_bad_tickets(
 
 async def test_uploads_need_jupyters_auth(jupyter: Jupyter, client: AsyncHTTPClient) -> None:
     store = kernel_store(jupyter)
-    ticket = store.begin("u1", "a.txt", "text/plain", 2, FileLimits(), over_http=True)
+    ticket = store.begin("u1", "a.txt", "text/plain", 2, UploadLimits(), over_http=True)
     assert ticket is not None
     r = await fetch(client, jupyter.url(f"{ROOT}/uploads/{ticket}"), method="PUT", body=b"hi")
     assert r.code in (401, 403)

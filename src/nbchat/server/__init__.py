@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+from nbchat.files import UploadLimits
 from nbchat.server.auth import Identity, SingleUserIdentity, public, requires_user
 from nbchat.server.routes import RouteError, make_handlers
-from nbchat.server.services import Services, UploadLimits
+from nbchat.server.services import Services
 
 __all__ = [
     "Identity",

@@ -18,10 +18,11 @@ from typing import Any, cast
 from jupyter_server.extension.application import ExtensionApp
 from tornado.web import RequestHandler, authenticated
 
+from nbchat.files import UploadLimits
 from nbchat.server.auth import Identity
 from nbchat.server.base import ApiError
 from nbchat.server.routes import implemented_methods, make_handlers
-from nbchat.server.services import Services, UploadLimits
+from nbchat.server.services import Services
 from nbchat.types import User
 
 LOCAL_USER = "local"

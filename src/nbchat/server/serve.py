@@ -29,11 +29,12 @@ import tornado.web
 from nbchat.app import App
 from nbchat.config import Config, load
 from nbchat.errors import ConfigError
+from nbchat.files import UploadLimits
 from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
 from nbchat.server.auth import Identity
 from nbchat.server.reload import AppReloader, run_hook
-from nbchat.server.services import Services, UploadLimits
+from nbchat.server.services import Services
 from nbchat.server.standalone import auth_enabled, build_identity, make_app, normalize_root
 from nbchat.transports.websocket import ChatSocketHandler
 

@@ -21,9 +21,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nbchat.data import BlobStorage
-from nbchat.files import accepts
+from nbchat.files import UploadLimits, accepts
 from nbchat.server.base import ApiError
-from nbchat.server.services import UploadLimits
 
 _MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
@@ -186,9 +185,9 @@ class MultipartReceiver:
         mime = raw_mime.decode("latin-1").lower()
         if not _MIME_RE.fullmatch(mime):
             mime = "application/octet-stream"
-        if not accepts(name, mime, list(self.limits.accept)):
+        if not accepts(name, mime, self.limits.accept):
             raise ApiError(415, f"{name!r}: type {mime} is not accepted; accepted: "
-                                + ", ".join(self.limits.accept))
+                                + ", ".join(self.limits.accept or ()))
         stream = _Stream()
         self._part = _Part(name, mime, stream, asyncio.ensure_future(
             self.storage.put(stream.chunks(), mime, max_size=self.limits.max_size)))
