@@ -175,6 +175,15 @@ class ApiHandler(RequestHandler):
             return thread_id
         return (await self.writable_thread(thread_id))["id"]
 
+    async def readable_thread_id(self, thread_id: str) -> str:
+        """readable_thread's check for callers that need no content: the user's own thread
+        costs one author lookup (every Identity lets owners read); anyone else goes through
+        readable_thread (shared threads, 404 otherwise)."""
+        thread_id = self.path_id(thread_id, "thread")
+        if await self.thread_author(thread_id) == self.current.identifier:
+            return thread_id
+        return (await self.readable_thread(thread_id))["id"]
+
     async def thread_author(self, thread_id: str) -> str | None:
         """The identifier of the thread's user; None if no thread (or one without a user)."""
         try:

@@ -88,8 +88,7 @@ class ThreadHandler(ApiHandler):
 
     @requires_user
     async def delete(self, thread_id: str) -> None:
-        thread = await self.writable_thread(thread_id)
-        await self.services.data.delete_thread(thread["id"])
+        await self.services.data.delete_thread(await self.writable_thread_id(thread_id))
         self.no_content()
 
 
