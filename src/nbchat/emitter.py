@@ -5,11 +5,17 @@ flush. Tokens wait at most `interval` seconds (or until `max_chars` are pending)
 event first moves pending tokens ahead of itself, so order is kept, and is flushed on the
 next loop iteration together with whatever else was emitted in the same iteration.
 
+The token wait is kept by one clock per event loop and interval (`FlushClock`), not a
+timer per session: a served process streams to hundreds of sessions at once, and one loop
+timer with a queue of due emitters costs less than a timer armed, cancelled and fired per
+session and flush (benchmarks/README.md, serve_load).
+
 Under load the loop runs timers late, every streaming session adds about one token per
 loop turn, and a flush per turn would be a frame per token: the most work when there is
-least CPU for it. So when a flush timer fires late, the next wait stretches to a few times
-that lateness (at most `STRETCH` intervals); it is back to `interval` once timers run on
-time again.
+least CPU for it. So when the clock fires late, the next waits stretch to a few times that
+lateness (at most `STRETCH` intervals); they are back to `interval` once it runs on time
+again. (Waits already queued keep their due time, so right after a stretch a token may wait
+that stretched time once more.)
 
 Everything here is synchronous and cheap: it runs once per streamed token. It belongs to
 the event loop it was first used on; a call from another thread (a sync `@cl.step` run with
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +40,62 @@ Listener = Callable[[list[Event]], None]
 # STRETCH × interval (see the module docstring).
 LATE_FACTOR = 4
 STRETCH = 8
+
+
+class FlushClock:
+    """The token waits of every emitter on one event loop with the same interval.
+
+    Emitters with pending tokens queue up with their due time; one loop timer, armed for the
+    head of the queue, flushes those that are due. Every wait is the same `delay` when
+    queued, so the queue stays in due order; an emitter flushed for another reason is
+    skipped (its `_due` changed), not removed."""
+
+    __slots__ = ("delay", "interval", "loop", "queue", "timer", "when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self.loop = loop
+        self.interval = interval
+        self.delay = interval  # the current token wait: `interval`, longer under load
+        self.queue: deque[tuple[float, Emitter]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+        self.when = 0.0
+
+    def wait(self, emitter: Emitter) -> float:
+        """Queue `emitter` to be flushed one `delay` from now; return the due time."""
+        due = self.loop.time() + self.delay
+        self.queue.append((due, emitter))
+        if self.timer is None:
+            self.when = due
+            self.timer = self.loop.call_at(due, self._fire)
+        return due
+
+    def _fire(self) -> None:
+        now = self.loop.time()
+        late = now - self.when
+        self.delay = min(self.interval * STRETCH, max(self.interval, late * LATE_FACTOR))
+        queue = self.queue
+        while queue and queue[0][0] <= now:
+            due, emitter = queue.popleft()
+            if emitter._due == due:  # still waiting for this very wait
+                emitter.flush()
+        self.timer = None
+        if queue:
+            self.when = queue[0][0]
+            self.timer = self.loop.call_at(self.when, self._fire)
+
+
+_clocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, FlushClock]] = (
+    weakref.WeakKeyDictionary())
+
+
+def flush_clock(loop: asyncio.AbstractEventLoop, interval: float) -> FlushClock:
+    clocks = _clocks.get(loop)
+    if clocks is None:
+        _clocks[loop] = clocks = {}
+    clock = clocks.get(interval)
+    if clock is None:
+        clocks[interval] = clock = FlushClock(loop, interval)
+    return clock
 
 
 class Emitter:
@@ -54,9 +117,8 @@ class Emitter:
         self._tokens: dict[str, list[str]] = {}
         self._replace: set[str] = set()
         self._pending_chars = 0
-        self._timer: asyncio.TimerHandle | None = None
-        self._delay = interval  # the current token wait: `interval`, longer under load
-        self._due = 0.0
+        self._clock: FlushClock | None = None
+        self._due = 0.0  # when the clock flushes pending tokens; 0 when none wait
         self._soon: asyncio.Handle | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,15 +162,12 @@ class Emitter:
         self._pending_chars += len(delta)
         if self._pending_chars >= self.max_chars:
             self.flush()
-        elif self._timer is None and not self._closed:
-            loop = asyncio.get_running_loop()
-            self._due = loop.time() + self._delay
-            self._timer = loop.call_at(self._due, self._on_timer)
-
-    def _on_timer(self) -> None:
-        late = asyncio.get_running_loop().time() - self._due
-        self._delay = min(self.interval * STRETCH, max(self.interval, late * LATE_FACTOR))
-        self.flush()
+        elif not self._due and not self._closed:
+            clock = self._clock
+            if clock is None:
+                assert self._loop is not None
+                self._clock = clock = flush_clock(self._loop, self.interval)
+            self._due = clock.wait(self)
 
     def _drain_tokens(self) -> None:
         for step_id, parts in self._tokens.items():
@@ -124,9 +183,7 @@ class Emitter:
 
     def flush(self) -> None:
         """Send everything pending now, as one batch."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._due = 0.0  # a queued wait of the clock, if any, is skipped
         if self._soon is not None:
             self._soon.cancel()
             self._soon = None

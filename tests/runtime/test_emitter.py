@@ -10,7 +10,7 @@ import pytest
 
 import nbchat as cl
 from nbchat.app import registering_on
-from nbchat.emitter import STRETCH, Emitter
+from nbchat.emitter import STRETCH, Emitter, FlushClock, flush_clock
 from nbchat.transports.base import Transport
 
 
@@ -115,11 +115,45 @@ async def test_timer_flushes_within_the_interval() -> None:
     emitter.token("s", "a")
     emitter.token("s", "b")
     assert transport.batches == []  # not sent synchronously
-    # One timer, due within the interval (checked on the timer, not with a stopwatch).
-    assert emitter._timer is not None
-    assert emitter._timer.when() - asyncio.get_running_loop().time() <= 0.02
+    # One wait on the loop's clock, due within the interval (checked on the clock, not
+    # with a stopwatch).
+    loop = asyncio.get_running_loop()
+    clock = flush_clock(loop, 0.02)
+    assert [e for _, e in clock.queue] == [emitter]
+    assert clock.timer is not None
+    assert clock.timer.when() - loop.time() <= 0.02
     await asyncio.wait_for(transport.arrived.wait(), 2)
     assert transport.batches == [[{"type": "token", "id": "s", "delta": "ab", "seq": 1}]]
+
+
+async def test_one_clock_serves_every_streaming_emitter_of_a_loop() -> None:
+    """Hundreds of streaming sessions share one loop timer, not one each; an emitter
+    flushed early (another event) is skipped by the clock, not flushed twice."""
+    emitters, transports = [], []
+    for _ in range(300):
+        emitter = Emitter(interval=0.02)
+        emitter.transport = Recorder()
+        emitters.append(emitter)
+        transports.append(emitter.transport)
+    for i, emitter in enumerate(emitters):
+        emitter.token("s", f"t{i}")
+    early = emitters[0]
+    early.emit({"type": "task_end"})
+    early.flush()  # the token goes out now, before the clock's turn
+    loop = asyncio.get_running_loop()
+    clock = flush_clock(loop, 0.02)
+    assert len(clock.queue) == 300
+    assert all(e._clock is clock for e in emitters)
+    await asyncio.wait_for(asyncio.gather(*(t.arrived.wait() for t in transports)), 2)
+    assert not clock.queue
+    assert clock.timer is None
+    assert transports[0].batches == [[{"type": "token", "id": "s", "delta": "t0", "seq": 1},
+                                      {"type": "task_end", "seq": 2}]]
+    for i, transport in enumerate(transports[1:], 1):
+        assert transport.batches == [[{"type": "token", "id": "s", "delta": f"t{i}",
+                                       "seq": 1}]]
+    # Another interval has a clock of its own.
+    assert flush_clock(loop, 0.5) is not clock
 
 
 async def test_tokens_of_two_steps_are_kept_apart() -> None:
@@ -155,21 +189,32 @@ async def test_two_sessions_stream_at_once_without_cross_talk(app, connect) -> N
         assert {s["id"] for s in alice.steps}.isdisjoint({s["id"] for s in bob.steps})
 
 
+def _fire_late(clock: FlushClock, emitter: Emitter, late: float) -> None:
+    """Run the clock as if its timer (due for `emitter`) fired `late` seconds late."""
+    assert clock.timer is not None
+    clock.timer.cancel()
+    due = clock.loop.time() - late
+    clock.queue[0] = (due, emitter)
+    clock.when = emitter._due = due
+    clock._fire()
+
+
 async def test_token_wait_stretches_when_timers_run_late_and_recovers() -> None:
-    """Under load a flush timer fires late; the next wait grows (fewer, larger frames when
-    CPU is scarce) and returns to the configured interval once timers are on time."""
+    """Under load the clock fires late; the next waits grow (fewer, larger frames when CPU
+    is scarce) and return to the configured interval once it is on time."""
     emitter = Emitter(interval=0.03)
     loop = asyncio.get_running_loop()
+    clock = flush_clock(loop, 0.03)
     emitter.token("s", "a")
-    emitter._due = loop.time() - 0.05   # as if the timer fired 50 ms late
-    emitter._on_timer()
-    assert 0.19 < emitter._delay <= 0.03 * STRETCH
+    _fire_late(clock, emitter, 0.05)
+    assert not emitter._tokens  # it flushed
+    assert 0.19 < clock.delay <= 0.03 * STRETCH
     emitter.token("s", "b")
-    emitter._due = loop.time() - 10      # very late: capped
-    emitter._on_timer()
-    assert emitter._delay == pytest.approx(0.03 * STRETCH)
+    assert emitter._due - loop.time() == pytest.approx(clock.delay, abs=0.01)
+    _fire_late(clock, emitter, 10)   # very late: capped
+    assert clock.delay == pytest.approx(0.03 * STRETCH)
     emitter.token("s", "c")
-    emitter._due = loop.time()           # on time again
-    emitter._on_timer()
-    assert emitter._delay == pytest.approx(0.03)
+    _fire_late(clock, emitter, 0)    # on time again
+    assert clock.delay == pytest.approx(0.03)
+    assert not emitter._tokens
     emitter.close()
