@@ -437,6 +437,21 @@ async def test_bad_arguments_rejected(layer: QueuedDataLayer) -> None:
     assert await layer.get_thread(tid) is None
 
 
+async def test_stored_json_is_the_validated_json(layer: QueuedDataLayer) -> None:
+    """A caller that changes a nested value after create_step returns (here: to something
+    that is not JSON) cannot change or break what the queue writes later."""
+    tid = new_id()
+    s = step(tid, metadata={"n": {"k": 1}}, generation={"model": {"name": "m"}})
+    await layer.create_step(s)
+    s["metadata"]["n"]["k"] = object()
+    cast(dict[str, Any], s["generation"])["model"]["name"] = {1, 2}
+    thread = await layer.get_thread(tid)
+    assert thread is not None
+    assert thread["steps"][0]["metadata"] == {"n": {"k": 1}}
+    assert thread["steps"][0]["generation"] == {"model": {"name": "m"}}
+    assert layer.queue.failed_writes == 0
+
+
 async def test_times_are_normalized(layer: QueuedDataLayer) -> None:
     tid = new_id()
     await layer.create_step(step(tid, createdAt="2024-05-01T12:00:00+02:00"))

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from nbchat.data.validation import ELEMENT_EXTRA_KEYS
+from nbchat.data.validation import ELEMENT_EXTRA_KEYS, NormalizedStep
 from nbchat.types import ElementDict, FeedbackDict, StepDict, ThreadDict
 
 STEP_COLUMNS = (
@@ -27,10 +27,14 @@ THREAD_COLUMNS = ("id", "created_at", "name", "user_id", "user_identifier", "tag
 FEEDBACK_COLUMNS = ("id", "for_id", "thread_id", "value", "comment")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # = json.dumps(...)
+_BOOL_JSON = {True: "true", False: "false"}
+
+
 def _dumps(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _loads(value: Any) -> Any:
@@ -38,10 +42,17 @@ def _loads(value: Any) -> Any:
 
 
 def step_params(s: StepDict) -> tuple[Any, ...]:
+    metadata: str | None
+    if isinstance(s, NormalizedStep):  # validated: its JSON is already encoded
+        metadata, generation = s.metadata_json, s.generation_json
+    else:
+        metadata, generation = _dumps(s["metadata"] or {}), _dumps(s["generation"])
+    show = s["showInput"]
     return (
         s["id"], s["threadId"], s["parentId"], s["name"], s["type"], s["input"], s["output"],
-        s["isError"], s["createdAt"], s["start"], s["end"], _dumps(s["metadata"] or {}),
-        _dumps(s["tags"]), s["language"], _dumps(s["generation"]), _dumps(s["showInput"]),
+        s["isError"], s["createdAt"], s["start"], s["end"], metadata,
+        _dumps(s["tags"]), s["language"], generation,
+        _BOOL_JSON[show] if show is True or show is False else _dumps(show),
         s["defaultOpen"], s["streaming"], s["waitForAnswer"], s.get("cancelled", False),
         s.get("command"),
     )

@@ -8,6 +8,7 @@ naming the field and the limit. What reaches the queue is a complete, normalized
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -89,6 +90,11 @@ def check_bool(value: object, field: str) -> bool:
     return value
 
 
+# json.dumps with these options builds a new JSONEncoder per call; one instance is the
+# same encoding (its encode() keeps no state between calls) for less.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def check_json(value: object, field: str, limits: Limits, *, optional: bool = True) -> str | None:
     """Encode a JSON-able dict; refuse non-dicts, non-JSON values and huge documents."""
     if value is None and optional:
@@ -96,7 +102,7 @@ def check_json(value: object, field: str, limits: Limits, *, optional: bool = Tr
     if not isinstance(value, Mapping):
         raise InvalidDataError(f"{field} must be a dict, got {type(value).__name__}")
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidDataError(f"{field} is not JSON-serializable: {exc}") from exc
     if "\\u0000" in text:
@@ -121,18 +127,32 @@ def check_tags(value: object, field: str, limits: Limits) -> list[str] | None:
 _NORMAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", re.ASCII)
 
 
+@functools.lru_cache(maxsize=4096)
+def _normal_time(value: str) -> bool | None:
+    """True: `value` is in utc_now's shape and a real date; False: that shape, but no such
+    date (2026-02-30); None: another shape (to be parsed). Cached, because the same times
+    come again and again: a streamed step is re-sent whole, createdAt and start unchanged,
+    on every update, and steps made within one millisecond share them."""
+    if not _NORMAL_TIME.fullmatch(value):
+        return None
+    try:
+        datetime.fromisoformat(value[:-1])
+    except ValueError:
+        return False
+    return True
+
+
 def check_time(value: object, field: str, *, optional: bool = True) -> str | None:
     """Normalize an ISO 8601 time to UTC `YYYY-MM-DDTHH:MM:SS.mmmZ`, so text order is time order."""
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise InvalidDataError(f"{field} must be an ISO 8601 string, got {type(value).__name__}")
-    if _NORMAL_TIME.fullmatch(value):  # the usual case (utc_now): only the date to check
-        try:
-            datetime.fromisoformat(value[:-1])
-        except ValueError as exc:
-            raise InvalidDataError(f"{field}={value[:40]!r} is not an ISO 8601 time") from exc
+    normal = _normal_time(value)
+    if normal:  # the usual case (utc_now's shape, a real date): stored as given
         return value
+    if normal is False:
+        raise InvalidDataError(f"{field}={value[:40]!r} is not an ISO 8601 time")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -171,15 +191,26 @@ STEP_KEYS = frozenset({"id", "name", "type", "threadId", "createdAt", *STEP_DEFA
 STEP_REQUIRED = STEP_KEYS - {"cancelled", "command"}
 
 
+class NormalizedStep(dict[str, Any]):
+    """What normalize_step returns: a plain step dict that also keeps the JSON text its
+    metadata and generation were checked as. The writer stores exactly that text (rows.
+    step_params) instead of encoding them a second time, so what is stored is what was
+    validated, even if the caller mutates a nested value after the call."""
+
+    __slots__ = ("generation_json", "metadata_json")
+    metadata_json: str
+    generation_json: str | None
+
+
 def normalize_step(step: Mapping[str, Any], limits: Limits) -> StepDict:
     """Validate a complete step (missing optional keys take defaults); return a fresh dict."""
     s = {**STEP_DEFAULTS, **step}
     show = s["showInput"]
     if not isinstance(show, bool):
         check_str(show, "step.showInput", 64)
-    check_json(s["metadata"] or {}, "step.metadata", limits)
-    check_json(s["generation"], "step.generation", limits)
-    out: dict[str, Any] = {
+    metadata_json = cast(str, check_json(s["metadata"] or {}, "step.metadata", limits))
+    generation_json = check_json(s["generation"], "step.generation", limits)
+    out = NormalizedStep({
         "id": check_id(s.get("id"), "step.id", limits),
         "threadId": check_id(s.get("threadId"), "step.threadId", limits),
         "parentId": opt_id(s["parentId"], "step.parentId", limits),
@@ -201,7 +232,9 @@ def normalize_step(step: Mapping[str, Any], limits: Limits) -> StepDict:
         "waitForAnswer": check_bool(s["waitForAnswer"], "step.waitForAnswer"),
         "cancelled": check_bool(s["cancelled"], "step.cancelled"),
         "command": check_str(s["command"], "step.command", limits.max_name, optional=True),
-    }
+    })
+    out.metadata_json = metadata_json
+    out.generation_json = generation_json
     return cast(StepDict, out)
 
 
