@@ -19,6 +19,16 @@ import pgdb
 from e2e import harness
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_jupyter_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Widgets in this process write upload tickets and store registrations under Jupyter's
+    runtime dir: a temporary one, not the user's."""
+    folder = tmp_path_factory.mktemp("jupyter-runtime")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def free_port() -> int:
     """An unused TCP port on 127.0.0.1."""

@@ -54,6 +54,8 @@ export interface ApiOptions {
   token?: string | null;
   /** Where cookies are read from (tests). */
   doc?: Document;
+  /** Sent with every call, e.g. the widget's `store` (its kernel's chat store). */
+  query?: Record<string, string>;
 }
 
 /** Value of a cookie, or null. */
@@ -85,7 +87,7 @@ export class ApiClient {
   }
 
   url(path: string, query: Record<string, string | number | null | undefined> = {}): string {
-    const params = Object.entries(query)
+    const params = Object.entries({ ...this.options.query, ...query })
       .filter(([, v]) => v !== null && v !== undefined && v !== "")
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
     return `${this.baseUrl}${path}${params.length ? `?${params.join("&")}` : ""}`;

@@ -141,7 +141,9 @@ function render({ model, el }: RenderProps): () => void {
   if (server) {
     void probeExtension(server.baseUrl).then((ok) => {
       if (!ok || disposed) return;
-      const api = new ApiClient({ baseUrl: `${server.baseUrl}nbchat/api`, token: server.token });
+      const store = model.get("history_store");
+      const api = new ApiClient({ baseUrl: `${server.baseUrl}nbchat/api`, token: server.token,
+        query: typeof store === "string" && store ? { store } : undefined });
       history = attachHistory(app, transport, api);
       app.setUploadApi(api); // big files go over HTTP, not through the kernel comm
     });

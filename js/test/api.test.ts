@@ -19,6 +19,18 @@ describe("API client", () => {
     expect(calls[0]?.headers["X-XSRFToken"]).toBeUndefined();
   });
 
+  it("sends its fixed query (the widget's store) with every call", async () => {
+    const { fetch, calls } = fakeFetch({
+      "GET /api/threads": () => json({ pageInfo: { hasNextPage: false, endCursor: null }, data: [] }),
+      "DELETE /api/threads/t1": () => json(null, 204),
+    });
+    const api = new ApiClient({ baseUrl: "/api", fetch, query: { store: "0123abcd" } });
+    await api.listThreads({ search: "x" });
+    await api.deleteThread("t1");
+    expect(calls.map((c) => c.url)).toEqual(["/api/threads?store=0123abcd&search=x", "/api/threads/t1?store=0123abcd"]);
+    expect(api.fileUrl("t1", "e1")).toBe("/api/threads/t1/files/e1?store=0123abcd");
+  });
+
   it("sends the _xsrf cookie as X-XSRFToken on calls that change something", async () => {
     const { fetch, calls } = fakeFetch({
       "PATCH /api/threads/t%201": () => json({ id: "t 1", name: "New", shared: true }),

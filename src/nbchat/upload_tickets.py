@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from nbchat.files import UploadRejected
+from nbchat.jupyter_runtime import private_folder, runtime_folder, write_private
 
 if TYPE_CHECKING:
     from nbchat.files import FileStore
@@ -161,17 +162,14 @@ class HostTickets:
 
 def staging_dir() -> Path:
     """`<Jupyter runtime dir>/nbchat-uploads`, the same folder for the Jupyter server and
-    the kernels it starts (they inherit its JUPYTER_RUNTIME_DIR)."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    return Path(jupyter_runtime_dir()) / STAGING_FOLDER
+    the kernels it starts (nbchat.jupyter_runtime)."""
+    return runtime_folder(STAGING_FOLDER)
 
 
 def _private_dir(path: Path) -> Path:
     """Make the staging folder (0700) and drop what crashed kernels or servers left there:
     anything older than twice a ticket's lifetime is of no use to anyone."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    private_folder(path)
     stale = time.time() - 2 * TICKET_LIFETIME_S
     for entry in path.iterdir():
         try:
@@ -190,12 +188,8 @@ class StagingTickets:
 
     def issue(self, store: FileStore, upload_id: str, limit: int, owner: User | None) -> str:
         ticket = new_ticket()
-        body = json.dumps({"limit": limit, "expires": time.time() + TICKET_LIFETIME_S})
-        temp = self.folder / f"{ticket}.new"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(body)
-        os.replace(temp, self.folder / f"{ticket}.json")  # the server never sees half a ticket
+        write_private(self.folder / f"{ticket}.json",
+                      json.dumps({"limit": limit, "expires": time.time() + TICKET_LIFETIME_S}))
         return ticket
 
     def collect(self, ticket: str) -> Path | None:

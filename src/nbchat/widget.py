@@ -21,6 +21,7 @@ import traitlets
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.kernel_stores import register
 from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession
 from nbchat.transports.comm import CommTransport
@@ -58,6 +59,19 @@ def _upload_tickets() -> StagingTickets | None:
     return _staging[0]
 
 
+def _history_store(config: Config) -> str:
+    """The id under which the extension finds this kernel's chats ("" if not stored, or
+    if the registration folder cannot be written: the History panel then shows the
+    server root's store)."""
+    if not config.data.enabled:
+        return ""
+    try:
+        return register(config.data.url, config.app_dir)
+    except OSError as exc:
+        log.warning("nbchat: the History panel cannot find this notebook's chats (%s)", exc)
+        return ""
+
+
 def _bundle() -> str:
     if not BUNDLE.is_file():
         raise FileNotFoundError(
@@ -77,12 +91,16 @@ class ChatWidget(anywidget.AnyWidget):
     files_url = traitlets.Unicode("").tag(sync=True)
     # Initial height of the chat in pixels (the user can resize it).
     height = traitlets.Int(560).tag(sync=True)
+    # The kernel's chat store as registered for the server extension (kernel_stores.py):
+    # the History panel sends it with every API call. Empty: the server root's store.
+    history_store = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, app: App | None = None, *, config: Config | None = None,
                  user: User | None = None, **kwargs: Any) -> None:
         super().__init__(_esm=_bundle(), **kwargs)
         self.transport = CommTransport(self)
         self.session = self._new_session(app or default_app, config or load(Path.cwd()), user)
+        self.history_store = _history_store(self.session.config)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.

@@ -14,7 +14,7 @@ from nbchat.server.base import ERROR_CODES, ApiHandler
 from nbchat.server.routes import check_auth_declared, implemented_methods, resource_handlers
 from seeding import seed
 
-OTHER_CODES = {"too_many_files", "unknown_ticket"}
+OTHER_CODES = {"too_many_files", "unknown_ticket", "unknown_store"}
 
 
 def assert_error_shape(r: HTTPResponse) -> dict[str, Any]:

@@ -26,6 +26,9 @@ from tornado.testing import bind_unused_port
 from conftest import BASE_URL, ROOT
 from nbchat.data import SQLiteDataLayer
 from nbchat.files import MB, FileStore, UploadLimits, UploadRejected
+from nbchat.jupyter_runtime import private_folder
+from nbchat.kernel_stores import FOLDER as STORES_FOLDER
+from nbchat.kernel_stores import register
 from nbchat.server import extension
 from nbchat.upload_tickets import STAGING_FOLDER, TICKET_LIFETIME_S, StagingTickets
 from seeding import seed
@@ -314,3 +317,33 @@ def test_the_staging_folder_is_private_and_sheds_stale_files(tmp_path: Path) -> 
     StagingTickets(folder)
     assert sorted(p.name for p in folder.iterdir()) == ["fresh.json"]
     assert desk.folder == folder
+
+
+async def test_a_kernels_registered_store_answers_for_its_notebook(
+        jupyter: Jupyter, client: AsyncHTTPClient) -> None:
+    """A notebook in a subfolder keeps its chats there; with ?store=<id> its History panel
+    lists them (and only the owner's), without it the root's store answers."""
+    sub = jupyter.root / "project"
+    layer = SQLiteDataLayer(sub / ".nbchat" / "nbchat.db", sub / ".nbchat" / "files")
+    try:
+        mine = await seed(layer, "local", "kept in the project folder")
+        await seed(layer, "someone-else", "not for the owner")
+    finally:
+        await layer.close()
+    store = register(None, sub, private_folder(
+        jupyter.root.parent / "home" / "runtime" / STORES_FOLDER))
+    r = await fetch(client, jupyter.url(f"{ROOT}/threads?store={store}"), headers=token_header())
+    assert r.code == 200, r.body
+    assert [t["id"] for t in json.loads(r.body)["data"]] == [mine.thread_id]
+    r = await fetch(client, jupyter.url(f"{ROOT}/threads/{mine.thread_id}/files/"
+                                        f"{mine.element_id}?store={store}"),
+                    headers=token_header())
+    assert r.code == 200
+    assert r.body == b"secret notes of local"
+    r = await fetch(client, jupyter.url(f"{ROOT}/threads"), headers=token_header())
+    assert mine.thread_id not in {t["id"] for t in json.loads(r.body)["data"]}
+    for bad in ("0" * 32, "../../etc/passwd", "x"):
+        r = await fetch(client, jupyter.url(f"{ROOT}/threads?store={bad}"),
+                        headers=token_header())
+        assert r.code == 404
+        assert assert_error_shape(r)["error"]["code"] == "unknown_store"

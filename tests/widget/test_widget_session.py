@@ -88,3 +88,24 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
     finally:
         widget.session.emitter.close()
         widget.close()
+
+
+async def test_a_widget_tells_the_history_panel_where_its_kernel_keeps_chats(
+        tmp_path: Path, private_jupyter_runtime: Path) -> None:
+    from nbchat.kernel_stores import FOLDER, KernelStores
+
+    folder = tmp_path / "sub folder"
+    folder.mkdir()
+    widget = ChatWidget(App("w"), config=Config(app_dir=folder))
+    try:
+        assert widget.history_store
+        stores = KernelStores(private_jupyter_runtime / FOLDER)
+        opened = stores.open(widget.history_store)
+        assert opened is not None
+        assert str(opened[0].path).startswith(str(folder))  # type: ignore[attr-defined]
+        await stores.close()
+        off = ChatWidget(App("w"), config=Config(data=DataConfig(enabled=False), app_dir=folder))
+        assert off.history_store == ""
+        off.close()
+    finally:
+        widget.close()

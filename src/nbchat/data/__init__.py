@@ -41,12 +41,19 @@ __all__ = [
     "QueuedDataLayer",
     "SQLiteDataLayer",
     "WriteFailedError",
+    "blob_storage",
     "is_shared",
     "make_data_layer",
 ]
 
 DB_FILE = Path(".nbchat") / "nbchat.db"
 FILES_DIR = Path(".nbchat") / "files"
+
+
+def blob_storage(layer: BaseDataLayer, app_dir: Path) -> BlobStorage:
+    """Where a host keeps the layer's blobs: its own storage, else `<app_dir>/.nbchat/files/`."""
+    storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
+    return storage or LocalStorage(Path(app_dir) / FILES_DIR)
 
 
 def make_data_layer(url: str | None, app_dir: Path) -> BaseDataLayer:

@@ -18,7 +18,14 @@ from typing import Any, ClassVar
 
 from tornado.web import HTTPError, RequestHandler
 
-from nbchat.data import DataLayerError, InvalidDataError, Limits, NotFoundError
+from nbchat.data import (
+    BaseDataLayer,
+    BlobStorage,
+    DataLayerError,
+    InvalidDataError,
+    Limits,
+    NotFoundError,
+)
 from nbchat.data.storage import BlobTooLargeError
 from nbchat.data.validation import check_id
 from nbchat.server.auth import Identity, declared_auth
@@ -82,11 +89,15 @@ class ApiHandler(RequestHandler):
     identity: Identity
     api_root: str
     user: User | None = None
+    # The store this request works on: the services' own, or `?store=<id>`'s.
+    data: BaseDataLayer
+    storage: BlobStorage
 
     def initialize(self, services: Services, api_root: str) -> None:
         self.services = services
         self.identity = services.identity
         self.api_root = api_root
+        self.data, self.storage = services.data, services.storage
 
     def set_default_headers(self) -> None:
         super().set_default_headers()
@@ -105,6 +116,13 @@ class ApiHandler(RequestHandler):
         self.user = await self.identity.current_user(self)
         if self.user is None:
             raise ApiError(401, "this request carries no user; sign in first")
+        store_id = self.get_query_argument("store", None)
+        if store_id is not None:
+            store = self.services.stores.open(store_id) if self.services.stores else None
+            if store is None:
+                raise ApiError(404, f"no history store {store_id[:40]!r}; reload the notebook's "
+                                    "chat so its kernel registers it", code="unknown_store")
+            self.data, self.storage = store
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -152,7 +170,7 @@ class ApiHandler(RequestHandler):
     async def readable_thread(self, thread_id: str) -> ThreadDict:
         """The thread, or 404 when it does not exist *or* this user may not read it."""
         thread_id = self.path_id(thread_id, "thread")
-        thread = await self.services.data.get_thread(thread_id)
+        thread = await self.data.get_thread(thread_id)
         if thread is None or not await self.services.identity.can_read(self.current, thread):
             raise ApiError(404, f"no thread {thread_id!r}")
         return thread
@@ -187,7 +205,7 @@ class ApiHandler(RequestHandler):
     async def thread_author(self, thread_id: str) -> str | None:
         """The identifier of the thread's user; None if no thread (or one without a user)."""
         try:
-            return await self.services.data.get_thread_author(thread_id)
+            return await self.data.get_thread_author(thread_id)
         except NotFoundError:
             return None
 

@@ -1,5 +1,9 @@
 """The Jupyter server extension: the history REST API under `<base_url>nbchat/api/…`.
 
+It serves the store of the server's root folder, and, for a request with `?store=<id>`,
+the store a kernel registered (nbchat.kernel_stores), so each widget's History panel
+shows the chats of its own notebook's store.
+
 Enabled on install by `jupyter-config/jupyter_server_config.d/nbchat.json` (installed to
 `etc/jupyter/…` by the wheel's shared-data), which names this module; jupyter_server
 calls `_jupyter_server_extension_points`, which names the `NbchatExtension` app.
@@ -92,6 +96,8 @@ class NbchatExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         if self.services is not None:
             await self.services.data.close()
+            if self.services.stores is not None:
+                await self.services.stores.close()
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -102,12 +108,14 @@ def services_for(root_dir: Path) -> Services:
     """Services for a Jupyter server rooted at `root_dir`: the data layer configured by
     `<root_dir>/nbchat.yaml` / NBCHAT_DATABASE_URL (default `.nbchat/nbchat.db` there)."""
     from nbchat.config import load
-    from nbchat.data import FILES_DIR, LocalStorage, QueuedDataLayer, make_data_layer
+    from nbchat.data import blob_storage, make_data_layer
+    from nbchat.jupyter_runtime import runtime_folder
+    from nbchat.kernel_stores import FOLDER, KernelStores
     from nbchat.upload_tickets import StagedUploads, staging_dir
 
     config = load(root_dir)
     layer = make_data_layer(config.data.url, root_dir)
-    storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
-    return Services(layer, storage or LocalStorage(root_dir / FILES_DIR), JupyterIdentity(),
+    return Services(layer, blob_storage(layer, root_dir), JupyterIdentity(),
                     UploadLimits.from_config(config.features.spontaneous_file_upload),
-                    live_uploads=StagedUploads(staging_dir()))
+                    live_uploads=StagedUploads(staging_dir()),
+                    stores=KernelStores(runtime_folder(FOLDER)))

@@ -105,13 +105,12 @@ def is_loopback(host: str) -> bool:
 
 
 def _services(config: Config, host: ChatHost, identity: Identity) -> Services | None:
-    from nbchat.data import FILES_DIR, LocalStorage, QueuedDataLayer
+    from nbchat.data import blob_storage
 
     layer = host.data_layer
     if layer is None:
         return None
-    storage = layer.storage if isinstance(layer, QueuedDataLayer) else None
-    return Services(layer, storage or LocalStorage(config.app_dir / FILES_DIR), identity,
+    return Services(layer, blob_storage(layer, config.app_dir), identity,
                     UploadLimits.from_config(config.features.spontaneous_file_upload),
                     live_uploads=host.upload_tickets)
 

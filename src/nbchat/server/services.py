@@ -13,6 +13,7 @@ from nbchat.data import BaseDataLayer, BlobStorage
 from nbchat.files import MB, UploadLimits
 
 if TYPE_CHECKING:
+    from nbchat.kernel_stores import KernelStores
     from nbchat.server.auth import Identity
     from nbchat.upload_tickets import UploadDesk
 
@@ -29,3 +30,5 @@ class Services:
     max_json_body: int = 1 * MB
     # Tickets of live chats' uploads sent over HTTP (`PUT uploads/{ticket}`), if any.
     live_uploads: UploadDesk | None = None
+    # Stores kernels registered, chosen per request by `?store=<id>` (Jupyter extension).
+    stores: KernelStores | None = None

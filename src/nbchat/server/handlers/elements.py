@@ -23,7 +23,7 @@ async def readable_element(handler: ApiHandler, thread_id: str, element_id: str)
     """The element, or 404 unless its thread is readable by the user and holds it."""
     thread_id = await handler.readable_thread_id(thread_id)
     element_id = handler.path_id(element_id, "element")
-    element = await handler.services.data.get_element(thread_id, element_id)
+    element = await handler.data.get_element(thread_id, element_id)
     if element is None:
         raise ApiError(404, f"no element {element_id!r} in thread {thread_id!r}")
     return element

@@ -42,7 +42,7 @@ class FeedbackHandler(ApiHandler):
         feedback: FeedbackDict = {"forId": step["id"], "value": value, "comment": comment,
                                   "threadId": step["threadId"],
                                   "id": existing.get("id") if existing else None}
-        feedback_id = await self.services.data.upsert_feedback(feedback)
+        feedback_id = await self.data.upsert_feedback(feedback)
         self.write_json({"id": feedback_id, "forId": step["id"], "threadId": step["threadId"],
                          "value": value, "comment": comment})
 
@@ -51,7 +51,7 @@ class FeedbackHandler(ApiHandler):
         step = await self._step(thread_id, step_id)
         existing = step.get("feedback")
         feedback_id = existing.get("id") if existing else None
-        if not feedback_id or not await self.services.data.delete_feedback(feedback_id):
+        if not feedback_id or not await self.data.delete_feedback(feedback_id):
             raise ApiError(404, f"step {step['id']!r} has no feedback")
         self.no_content()
 

@@ -65,7 +65,7 @@ class UploadHandler(ApiHandler):
         else:
             await self.writable_thread_id(thread_id)
         self.receiver = MultipartReceiver(self.request.headers.get("Content-Type", ""),
-                                          self.services.storage, limits)
+                                          self.storage, limits)
 
     async def data_received(self, chunk: bytes) -> None:
         receiver = self.receiver
@@ -108,10 +108,10 @@ class UploadHandler(ApiHandler):
     async def _missing(self, thread_id: str) -> bool:
         """No such thread; learnt without loading its steps (a thread with an author exists)."""
         return (await self.thread_author(thread_id) is None
-                and await self.services.data.get_thread(thread_id) is None)
+                and await self.data.get_thread(thread_id) is None)
 
     async def _record(self, thread_id: str, stored: list[StoredFile]) -> list[ElementDict]:
-        data = self.services.data
+        data = self.data
         if self._new_thread:
             if await self._missing(thread_id):
                 user: User = self.current
@@ -142,7 +142,7 @@ class DownloadHandler(ApiHandler):
     async def get(self, thread_id: str, element_id: str) -> None:
         element = await readable_element(self, thread_id, element_id)
         key = element.get("objectKey")
-        storage = self.services.storage
+        storage = self.storage
         try:
             if not key:
                 raise NotFoundError("no stored bytes")

@@ -27,12 +27,12 @@ class ThreadsHandler(ApiHandler):
         feedback = self._str_arg("feedback", 1)
         if feedback not in (None, "0", "1"):
             raise ApiError(400, "feedback must be 0 (thumbs down) or 1 (thumbs up)")
-        stored = await self.services.data.get_user(self.current.identifier)
+        stored = await self.data.get_user(self.current.identifier)
         if stored is None:  # never wrote anything: no threads
             empty = {"hasNextPage": False, "startCursor": None, "endCursor": None}
             self.write_json({"pageInfo": empty, "data": []})
             return
-        page = await self.services.data.list_threads(
+        page = await self.data.list_threads(
             Pagination(first, cursor),
             ThreadFilter(feedback=None if feedback is None else int(feedback),  # type: ignore[arg-type]
                          userId=stored.id, search=search or None),
@@ -70,7 +70,7 @@ class ThreadHandler(ApiHandler):
         if not body:
             raise ApiError(400, "give name (a string) and/or shared (true or false)")
         thread = await self.writable_thread(thread_id)
-        data = self.services.data
+        data = self.data
         name = body.get("name")
         if name is not None:
             name = str(check_str(name.strip(), "name", MAX_NAME))
@@ -88,7 +88,7 @@ class ThreadHandler(ApiHandler):
 
     @requires_user
     async def delete(self, thread_id: str) -> None:
-        await self.services.data.delete_thread(await self.writable_thread_id(thread_id))
+        await self.data.delete_thread(await self.writable_thread_id(thread_id))
         self.no_content()
 
 
