@@ -91,9 +91,11 @@ async def test_no_cors_headers_anywhere_on_the_served_app(start: Start) -> None:
 
 def test_the_default_bind_is_loopback() -> None:
     assert ServeOptions(Path("app.py")).host == "127.0.0.1"
+    # Only the command line's parsing is under test: the server neither loads nor runs.
     with mock.patch("nbchat.server.serve.serve", new=mock.Mock()) as serve, \
-            mock.patch("asyncio.run") as run:
+            mock.patch("nbchat.server.serve.run") as run:
         assert cli.main(["serve", "app.py"]) == 0
+        run.assert_called_once()
+        run.call_args.args[0]()  # the coroutine factory cli handed to run
     options = serve.call_args.args[0]
     assert options.host == "127.0.0.1"
-    run.assert_called_once()
