@@ -178,9 +178,18 @@ _REASONS = {400: "bad input (the message names the field and the limit)",
             413: "over a size limit", 415: "a content type that is not accepted"}
 
 
+# Jupyter extension only: the store a kernel registered (nbchat.kernel_stores).
+STORE_PARAM = _query("store", {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                     "In Jupyter: the chat store a notebook's kernel registered (the "
+                     "widget's history_store); 404 unknown_store if none did")
+
+
 def document(api_root: str, version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for (path, method), operation in OPERATIONS.items():
+        if operation.get("security") != [] and path != "/uploads/{ticket}":
+            operation = {**operation,
+                         "parameters": [*operation.get("parameters", []), STORE_PARAM]}
         paths.setdefault(path, {})[method] = operation
     return {
         "openapi": "3.1.0",
