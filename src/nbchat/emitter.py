@@ -50,7 +50,7 @@ class FlushClock:
     queued, so the queue stays in due order; an emitter flushed for another reason is
     skipped (its `_due` changed), not removed."""
 
-    __slots__ = ("delay", "interval", "loop", "queue", "timer", "when")
+    __slots__ = ("__weakref__", "delay", "interval", "loop", "queue", "timer", "when")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
         self.loop = loop
@@ -84,17 +84,18 @@ class FlushClock:
             self.timer = self.loop.call_at(self.when, self._fire)
 
 
-_clocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, FlushClock]] = (
-    weakref.WeakKeyDictionary())
+# Held weakly: a clock lives as long as an emitter uses it or its timer is armed, and is
+# gone with its loop. (While a clock lives it holds its loop, so the id is not reused.)
+_clocks: weakref.WeakValueDictionary[tuple[int, float], FlushClock] = (
+    weakref.WeakValueDictionary())
 
 
 def flush_clock(loop: asyncio.AbstractEventLoop, interval: float) -> FlushClock:
-    clocks = _clocks.get(loop)
-    if clocks is None:
-        _clocks[loop] = clocks = {}
-    clock = clocks.get(interval)
+    """The clock of `loop` for waits of `interval` seconds (made on first use)."""
+    key = (id(loop), interval)
+    clock = _clocks.get(key)
     if clock is None:
-        clocks[interval] = clock = FlushClock(loop, interval)
+        _clocks[key] = clock = FlushClock(loop, interval)
     return clock
 
 

@@ -4,11 +4,14 @@ other events, and two sessions streaming at once."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
 
 import nbchat as cl
+from nbchat import emitter as emitter_module
 from nbchat.app import registering_on
 from nbchat.emitter import STRETCH, Emitter, FlushClock, flush_clock
 from nbchat.transports.base import Transport
@@ -218,3 +221,24 @@ async def test_token_wait_stretches_when_timers_run_late_and_recovers() -> None:
     assert clock.delay == pytest.approx(0.03)
     assert not emitter._tokens
     emitter.close()
+
+
+def test_a_clock_goes_with_its_loop_and_emitters() -> None:
+    """Clocks are shared through a weak table: one run's loop, its emitters and its clock
+    are all freed once the run is over (no table entry keeps a closed loop alive)."""
+
+    async def stream() -> tuple[weakref.ref[asyncio.AbstractEventLoop], int]:
+        emitter = Emitter(interval=0.001)
+        transport = Recorder()
+        emitter.transport = transport
+        emitter.token("s", "a")
+        await asyncio.wait_for(transport.arrived.wait(), 2)  # the clock's timer fired
+        emitter.token("s", "b")  # and a wait still queued when the run ends
+        loop = asyncio.get_running_loop()
+        assert (id(loop), 0.001) in emitter_module._clocks
+        return weakref.ref(loop), id(loop)
+
+    loop, loop_id = asyncio.run(stream())
+    gc.collect()
+    assert loop() is None
+    assert (loop_id, 0.001) not in emitter_module._clocks
