@@ -77,7 +77,12 @@ class FlushClock:
         while queue and queue[0][0] <= now:
             due, emitter = queue.popleft()
             if emitter._due == due:  # still waiting for this very wait
-                emitter.flush()
+                try:
+                    emitter.flush()
+                except Exception as exc:  # one chat's failure must not stall the others
+                    self.loop.call_exception_handler({
+                        "message": "nbchat: flushing a chat's streamed tokens failed",
+                        "exception": exc})
         self.timer = None
         if queue:
             self.when = queue[0][0]

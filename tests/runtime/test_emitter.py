@@ -242,3 +242,23 @@ def test_a_clock_goes_with_its_loop_and_emitters() -> None:
     gc.collect()
     assert loop() is None
     assert (loop_id, 0.001) not in emitter_module._clocks
+
+
+class Broken(Transport):
+    def send(self, events: list[dict[str, Any]]) -> None:
+        raise RuntimeError("this transport is broken")
+
+
+async def test_a_failing_flush_does_not_stall_the_other_emitters(
+        caplog: pytest.LogCaptureFixture) -> None:
+    broken, fine = Emitter(interval=0.001), Emitter(interval=0.001)
+    broken.transport = Broken()
+    fine.transport = Recorder()
+    broken.token("s", "lost")
+    fine.token("s", "kept")   # queued on the same clock, after the broken one
+    await asyncio.wait_for(fine.transport.arrived.wait(), 2)
+    assert fine.transport.batches == [[{"type": "token", "id": "s", "delta": "kept", "seq": 1}]]
+    assert "flushing a chat's streamed tokens failed" in caplog.text
+    fine.transport.arrived.clear()
+    fine.token("s", "again")  # the clock still runs
+    await asyncio.wait_for(fine.transport.arrived.wait(), 2)
