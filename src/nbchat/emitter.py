@@ -36,7 +36,7 @@ from nbchat.transports.base import Transport
 _thread_id = threading.get_ident
 Event = dict[str, Any]
 Listener = Callable[[list[Event]], None]
-# Under load the token wait is LATE_FACTOR × the last flush's lateness, at most
+# Under load the token wait is LATE_FACTOR × how late the flush clock last fired, at most
 # STRETCH × interval (see the module docstring).
 LATE_FACTOR = 4
 STRETCH = 8
