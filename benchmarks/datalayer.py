@@ -110,17 +110,10 @@ async def workload(layer: QueuedDataLayer, label: str) -> float:
     runtime_s = time.perf_counter() - start
     t.add("create_step (runtime: 1,000 durable)", 10_000, runtime_s)
 
-    bulk_threads = [new_id() for _ in range(200)]
-    bulk = [make_step(tid, i) for tid in bulk_threads for i in range(50)]
-    start = time.perf_counter()
-    for s in bulk:
-        await layer.create_step(s)
-    queued = time.perf_counter()
-    await layer.flush()
-    bulk_s = time.perf_counter() - start
+    bulk_s, queued_s = await bulk_steps(layer)
     t.add("create_step (bulk, queued + flush)", 10_000, bulk_s)
-    print(f"    of which validating + queueing {queued - start:.3f} s, "
-          f"the flush (one transaction) {bulk_s - (queued - start):.3f} s")
+    print(f"    of which validating + queueing {queued_s:.3f} s, "
+          f"the flush (one transaction) {bulk_s - queued_s:.3f} s")
 
     # Streaming-style updates: the runtime sends the whole step dict each time.
     updates = [{**s, "output": text()} for s in rng.sample(steps, 2000)]
@@ -140,6 +133,35 @@ async def workload(layer: QueuedDataLayer, label: str) -> float:
     await t.each("get_thread (50 steps)", layer.get_thread, threads)
     await t.each("delete_thread", layer.delete_thread, threads[:50])
     return bulk_s
+
+
+async def bulk_steps(layer: QueuedDataLayer) -> tuple[float, float]:
+    """10,000 steps in 200 new threads, all queued, then one flush: (total s, queueing s)."""
+    bulk = [make_step(tid, i) for tid in [new_id() for _ in range(200)] for i in range(50)]
+    start = time.perf_counter()
+    for s in bulk:
+        await layer.create_step(s)
+    queued = time.perf_counter()
+    await layer.flush()
+    return time.perf_counter() - start, queued - start
+
+
+async def ratio_rounds(layer: QueuedDataLayer, raw: Callable[[], Awaitable[float]],
+                       rounds: int) -> None:
+    """--rounds: bulk and raw baseline again, alternating, into the same database; one
+    ratio is at the mercy of a busy core or a GIN pending-list merge, the median less so."""
+    if rounds < 1:
+        return
+    ratios = []
+    for r in range(rounds):
+        bulk_s, queued_s = await bulk_steps(layer)
+        raw_s = await raw()
+        ratios.append(bulk_s / raw_s)
+        print(f"  round {r + 1}: bulk {bulk_s:.3f} s (validating + queueing {queued_s:.3f} s),"
+              f" raw {raw_s:.3f} s, ratio {ratios[-1]:.2f}x", flush=True)
+    print(f"  ratio over {rounds} rounds: best {min(ratios):.2f}x, median "
+          f"{statistics.median(ratios):.2f}x, worst {max(ratios):.2f}x (budget 2x; load "
+          f"average {' '.join(Path('/proc/loadavg').read_text().split()[:3])})")
 
 
 async def _cursors(layer: QueuedDataLayer, user_id: str) -> list[str | None]:
@@ -172,7 +194,7 @@ def sqlite_raw(path: Path, rows: list[tuple[Any, ...]], threads: list[str]) -> f
 
 
 async def run_sqlite(scale: bool, workload_too: bool = True,
-                     scale_db: Path | None = None) -> None:
+                     scale_db: Path | None = None, rounds: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if scale:
             await scale_sqlite(scale_db or Path(tmp) / "scale.db")
@@ -180,7 +202,6 @@ async def run_sqlite(scale: bool, workload_too: bool = True,
             return
         layer = SQLiteDataLayer(Path(tmp) / "bench.db", Path(tmp) / "files")
         bulk_s = await workload(layer, "SQLite (aiosqlite, WAL)")
-        await layer.close()
         raw_path = Path(tmp) / "raw.db"
         init = SQLiteDataLayer(raw_path)
         await init.get_thread("x")  # create the same schema
@@ -189,6 +210,12 @@ async def run_sqlite(scale: bool, workload_too: bool = True,
         raw_s = sqlite_raw(raw_path, rows, threads)
         print(f"  raw sqlite3 executemany, same schema   10000 rows {10_000 / raw_s:>11,.0f} "
               f"rows/s\n  ratio bulk layer / raw: {bulk_s / raw_s:.2f}x (budget 2x)")
+
+        async def raw() -> float:
+            return sqlite_raw(raw_path, *_raw_rows())
+
+        await ratio_rounds(layer, raw, rounds)
+        await layer.close()
 
 
 def _raw_rows() -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -199,7 +226,7 @@ def _raw_rows() -> tuple[list[tuple[Any, ...]], list[str]]:
 
 
 async def run_postgres(scale: bool, workload_too: bool = True,
-                       scale_db: str | None = None) -> None:
+                       scale_db: str | None = None, rounds: int = 0) -> None:
     import asyncpg
 
     if scale and scale_db is not None:
@@ -219,16 +246,21 @@ async def run_postgres(scale: bool, workload_too: bool = True,
             await layer.close()
             return
         bulk_s = await workload(layer, "PostgreSQL (asyncpg pool)")
-        rows, threads = _raw_rows()
         conn = await asyncpg.connect(url)
-        now = utc_now()
-        await conn.executemany("INSERT INTO threads (id, created_at, updated_at) VALUES "
-                               "($1, $2, $2)", [(t, now) for t in threads])
-        start = time.perf_counter()
-        await conn.copy_records_to_table("steps", records=rows, columns=list(STEP_COLUMNS))
-        raw_s = time.perf_counter() - start
+
+        async def raw() -> float:
+            rows, threads = _raw_rows()
+            now = utc_now()
+            await conn.executemany("INSERT INTO threads (id, created_at, updated_at) VALUES "
+                                   "($1, $2, $2)", [(t, now) for t in threads])
+            start = time.perf_counter()
+            await conn.copy_records_to_table("steps", records=rows, columns=list(STEP_COLUMNS))
+            return time.perf_counter() - start
+
+        raw_s = await raw()
         print(f"  raw asyncpg copy, same schema          10000 rows {10_000 / raw_s:>11,.0f} "
-              f"rows/s\n  ratio bulk layer / raw: {bulk_s / raw_s:.2f}x")
+              f"rows/s\n  ratio bulk layer / raw: {bulk_s / raw_s:.2f}x (budget 2x)")
+        await ratio_rounds(layer, raw, rounds)
         await conn.close()
         if scale:
             await scale_postgres(layer, url)
@@ -366,14 +398,17 @@ def main() -> None:
     parser.add_argument("--pg-scale-db", default=None, metavar="NAME",
                         help="PostgreSQL: keep the scale data in database NAME (created on "
                              "127.0.0.1:5432 when missing, never dropped); reuse it later")
+    parser.add_argument("--rounds", type=int, default=0, metavar="N",
+                        help="after the workload, N more rounds of bulk steps and the raw "
+                             "baseline, alternating; prints best/median/worst ratio")
     args = parser.parse_args()
     scale = (args.scale or args.scale_only or args.scale_db is not None
              or args.pg_scale_db is not None)
     print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}")
     if args.backend in ("sqlite", "both"):
-        asyncio.run(run_sqlite(scale, not args.scale_only, args.scale_db))
+        asyncio.run(run_sqlite(scale, not args.scale_only, args.scale_db, args.rounds))
     if args.backend in ("postgres", "both"):
-        asyncio.run(run_postgres(scale, not args.scale_only, args.pg_scale_db))
+        asyncio.run(run_postgres(scale, not args.scale_only, args.pg_scale_db, args.rounds))
 
 
 if __name__ == "__main__":
