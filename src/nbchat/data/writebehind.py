@@ -3,7 +3,9 @@
 Why: a streamed reply updates its step many times a second and a tool-heavy run creates
 dozens of steps; one transaction per call would make the database the bottleneck (and, on
 SQLite, hold the single write lock most of the time). Instead, writes land in a `Batch`
-in memory and one writer commits the whole batch in one transaction with `executemany`:
+in memory and one writer commits the whole batch in one transaction, a few statements per
+table (each backend's `_write`: executemany on SQLite; unnest arrays, or COPY into a
+staging table for big step batches, on PostgreSQL):
 
 * a batch is committed `interval` seconds (default 20 ms) after its first write, or as
   soon as it holds `max_batch` operations, whichever is first;
