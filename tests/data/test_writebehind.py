@@ -163,3 +163,30 @@ async def test_close_flushes_then_refuses_writes() -> None:
     assert len(rec.steps) == 1
     with pytest.raises(WriteFailedError, match="closed"):
         q.put_step(step(2))
+
+
+async def test_durable_writes_made_together_share_one_commit() -> None:
+    """A burst of users' messages, each made durable while other chats keep streaming:
+    one commit for the burst, not one per message (every later caller finds its batch
+    committed, instead of committing the streamed text queued since)."""
+    q: WriteBehindQueue
+    streamed = iter(range(1000, 2000))
+
+    class Streaming(Recorder):
+        async def __call__(self, batch: Batch) -> None:
+            await asyncio.sleep(0)  # a commit takes time: the rest of the burst queues up
+            await super().__call__(batch)
+            # Another chat's checkpoint arrives while the burst waits for the lock.
+            asyncio.get_running_loop().call_soon(q.put_step, step(next(streamed)))
+
+    rec = Streaming()
+    q = WriteBehindQueue(rec, interval=3600)
+    batches = [(q.put_step(step(i)), ("step", f"s{i}")) for i in range(50)]
+    await asyncio.gather(*(q.durable(batch, key) for batch, key in batches))
+    assert len(rec.batches) == 1
+    assert {f"s{i}" for i in range(50)} <= set(rec.batches[0].steps)
+    # A durable write queued after that commit is committed, not skipped.
+    later = q.put_step(step(99))
+    await q.durable(later, ("step", "s99"))
+    assert "s99" in rec.batches[-1].steps
+    await q.close()

@@ -190,8 +190,17 @@ class WriteBehindQueue:
             ) from failures[0]
 
     async def durable(self, batch: Batch, key: Key) -> None:
-        """Return once the write `key` queued in `batch` is committed; raise if it failed."""
-        await self._shielded(self._drain)
+        """Return once the write `key` queued in `batch` is committed; raise if it failed.
+
+        Durable writes made together share commits (group commit): a caller whose batch
+        was committed by someone else while it waited for the lock returns at once, instead
+        of committing whatever other sessions queued since. (Under the lock nothing is in
+        flight: `batch` is either still pending or committed.)"""
+
+        async def commit() -> list[BaseException]:
+            return await self._drain() if batch is self.pending else []
+
+        await self._shielded(commit)
         if key in batch.errors:
             raise WriteFailedError(f"could not store {key[0]} {key[1]}") from batch.errors[key]
 
