@@ -80,6 +80,8 @@ class DataConfig:
     enabled: bool = True
     # None: SQLite at <app dir>/.nbchat/nbchat.db; or sqlite:///path, or postgresql://…
     url: str | None = None
+    # A streaming reply's text is saved at most this often (ms); its end, at once.
+    checkpoint_ms: int = 1000
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import nbchat as cl
 from nbchat.app import App, registering_on
+from nbchat.config import Config, DataConfig
+from nbchat.context import current_session
 from nbchat.data import BaseDataLayer, make_data_layer
 from nbchat.testing import ChatTestClient
 
@@ -154,6 +157,51 @@ async def test_streaming_reply_is_checkpointed_before_it_ends(tmp_path: Path) ->
             assert thread["steps"][-1]["output"] == "partial answer"
             finish.set()
             await sending
+    finally:
+        await data.close()
+
+
+async def test_a_streaming_reply_is_checkpointed_at_most_every_checkpoint_ms(
+        tmp_path: Path) -> None:
+    """Many flushes within one checkpoint interval: one write, then the newest text once
+    the interval is over (not a write per flush); the end of the stream at once."""
+    data = layer(f"sqlite:{tmp_path / 'chat.db'}", tmp_path)
+    written: list[str] = []
+    caught_up = asyncio.Event()
+    finish = asyncio.Event()
+    real_update = data.update_step
+
+    async def spy(step: Any, **kwargs: Any) -> None:
+        if step.get("type") == "assistant_message":
+            written.append(step["output"])
+            if step["output"] == "t0 t1 t2 t3 t4 ":
+                caught_up.set()
+        await real_update(step, **kwargs)
+
+    data.update_step = spy  # type: ignore[method-assign]
+    app = App("checkpoints")
+    with registering_on(app):
+
+        @cl.on_message
+        async def reply(_: cl.Message) -> None:
+            msg = cl.Message(content="")
+            session = current_session.get()
+            for i in range(5):
+                await msg.stream_token(f"t{i} ")
+                session.emitter.flush()  # a flush per token: five batches
+            await finish.wait()
+            await msg.send()
+
+    config = Config(data=DataConfig(checkpoint_ms=300))
+    try:
+        async with ChatTestClient(app, config=config, data_layer=data) as client:
+            sending = asyncio.create_task(client.send("go"))
+            await asyncio.wait_for(caught_up.wait(), 10)  # the held text, by the timer
+            assert written == ["t0 ", "t0 t1 t2 t3 t4 "]
+            finish.set()
+            await sending
+            assert written[-1] == "t0 t1 t2 t3 t4 "
+            assert len(written) == 3  # the end of the stream, at once
     finally:
         await data.close()
 
