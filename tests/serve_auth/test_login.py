@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import tornado.httpclient
 from tornado.httputil import HTTPServerRequest
 from tornado.web import RequestHandler
 
@@ -120,6 +121,21 @@ async def test_logout_needs_xsrf_calls_on_logout_and_clears_the_cookie(
     assert isinstance(request, HTTPServerRequest)
     assert isinstance(handler, RequestHandler)
     assert (await alice.fetch("GET", API + "/threads")).code == 401
+
+
+async def test_logout_revokes_the_session_for_every_copy_of_the_cookie(
+        served: Served, alice: Browser, browsers: Callable[[], Browser]) -> None:
+    copy = browsers()
+    copy.cookies[SESSION_COOKIE] = alice.cookies[SESSION_COOKIE]  # another tab, or stolen
+    assert (await copy.fetch("GET", API + "/threads")).code == 200
+    assert (await alice.fetch("POST", ROOT + "logout")).code == 303
+    assert (await copy.fetch("GET", API + "/threads")).code == 401
+    with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+        await copy.ws()  # the WebSocket asks the same identity
+    assert refused.value.code == 401
+    # A new login is a new session, untouched by the old one's revocation.
+    assert (await alice.login("alice")).code == 303
+    assert (await alice.fetch("GET", API + "/threads")).code == 200
 
 
 async def test_repeated_failures_are_slowed_down_per_ip_and_username(

@@ -9,14 +9,18 @@ The session cookie `nbchat_session` is a tornado signed value, version 2:
 
     2|1:0|10:<issued, unix s>|14:nbchat_session|<n>:<base64 JSON>|<HMAC-SHA256 hex>
 
-whose JSON is `{"v": 1, "sub": identifier, "name": display name, "md": metadata digest,
-"iat": issued}`. The signature covers the cookie name, the issue time and the JSON, and
-is compared in constant time; a token older than `max_age` is ignored (anonymous). The
-user's metadata is not in the cookie (it can be large and is nobody's business in the
-browser); the digest pins the metadata the login callback returned, which is looked up in
-the data layer (or the in-process cache filled at login). A later login that changed the
-user's metadata signs the older sessions out: metadata often carries roles, and a session
-must not keep a role the app has since taken away.
+whose JSON is `{"v": 2, "sub": identifier, "name": display name, "md": metadata digest,
+"iat": issued, "sid": random session id}`. The signature covers the cookie name, the
+issue time and the JSON, and is compared in constant time; a token older than `max_age`
+is ignored (anonymous). The user's metadata is not in the cookie (it can be large and is
+nobody's business in the browser); the digest pins the metadata the login callback
+returned, which is looked up in the data layer (or the in-process cache filled at login).
+A later login that changed the user's metadata signs the older sessions out: metadata
+often carries roles, and a session must not keep a role the app has since taken away.
+
+Logout revokes the session id, so a copy of the cookie (another tab, a stolen value) is
+anonymous from then on, until it would have expired anyway. The revocations live in the
+server process: several worker processes behind a proxy each know only their own.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ MIN_SECRET_LENGTH = 32
 SESSION_COOKIE = "nbchat_session"
 DEFAULT_MAX_AGE = 14 * 24 * 3600  # seconds
 AUTH_HOOKS = ("password_auth_callback", "header_auth_callback", "oauth_callback")
-TOKEN_VERSION = 1
+TOKEN_VERSION = 2  # 2 added "sid"; older cookies are anonymous (sign in again)
 _MAX_COOKIE = 4000  # bytes; browsers drop larger cookies
 _CACHE_SIZE = 4096
 _CACHE_TTL = 60.0  # seconds a looked-up user's metadata is trusted without the database
@@ -104,13 +108,15 @@ class SessionToken:
     display_name: str | None
     digest: str
     issued_at: int
+    session_id: str
 
 
 def encode_session(secret: str, user: User, clock: Callable[[], float] = time.time) -> str:
     """The signed cookie value for `user`, issued now (by `clock`)."""
     issued = int(clock())
     payload = {"v": TOKEN_VERSION, "sub": user.identifier, "name": user.display_name,
-               "md": metadata_digest(user.metadata), "iat": issued}
+               "md": metadata_digest(user.metadata), "iat": issued,
+               "sid": secrets.token_urlsafe(12)}
     value = create_signed_value(secret, SESSION_COOKIE,
                                 json.dumps(payload, separators=(",", ":")), clock=lambda: issued)
     return value.decode()
@@ -131,13 +137,13 @@ def decode_session(secret: str, value: str | None, max_age: float,
         return None
     if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
         return None
-    sub, name, md, iat = (payload.get(k) for k in ("sub", "name", "md", "iat"))
+    sub, name, md, iat, sid = (payload.get(k) for k in ("sub", "name", "md", "iat", "sid"))
     if not (isinstance(sub, str) and sub and isinstance(md, str) and isinstance(iat, int)
-            and (name is None or isinstance(name, str))):
+            and (name is None or isinstance(name, str)) and isinstance(sid, str) and sid):
         return None
     if iat > clock() + 300:  # signed, so not forged; a clock far off is still refused
         return None
-    return SessionToken(sub, name, md, iat)
+    return SessionToken(sub, name, md, iat, sid)
 
 
 class CookieIdentity(Identity):
@@ -164,6 +170,8 @@ class CookieIdentity(Identity):
         self.clock = clock
         # identifier → (metadata digest, metadata, trusted until [monotonic s])
         self._known: OrderedDict[str, tuple[str, dict[str, Any], float]] = OrderedDict()
+        # Session ids signed out here → when their cookie would expire anyway (clock s).
+        self._revoked: dict[str, float] = {}
 
     # -- the session cookie ---------------------------------------------------------------
 
@@ -191,13 +199,23 @@ class CookieIdentity(Identity):
                            secure=handler.request.protocol == "https", samesite="Lax")
 
     def sign_out(self, handler: RequestHandler) -> None:
+        """Clear the cookie and revoke its session, so copies of it stop working too."""
+        token = self.token(handler)
+        if token is not None:
+            now = self.clock()
+            self._revoked = {sid: end for sid, end in self._revoked.items() if end > now}
+            self._revoked[token.session_id] = token.issued_at + self.max_age
         handler.clear_cookie(SESSION_COOKIE, path=self.root,
                              httponly=True, secure=handler.request.protocol == "https",
                              samesite="Lax")
 
     def token(self, handler: RequestHandler) -> SessionToken | None:
-        return decode_session(self.secret, handler.get_cookie(SESSION_COOKIE), self.max_age,
-                              self.clock)
+        """The request's session, unless absent, forged, expired or signed out."""
+        token = decode_session(self.secret, handler.get_cookie(SESSION_COOKIE), self.max_age,
+                               self.clock)
+        if token is None or token.session_id in self._revoked:
+            return None
+        return token
 
     def remember(self, user: User) -> None:
         """Trust `user`'s metadata for sessions that carry its digest (filled at login)."""
