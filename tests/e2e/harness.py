@@ -240,7 +240,8 @@ class ConsoleLog:
 
 async def open_lab_notebook(page: Page, server: JupyterServer, path: str) -> None:
     """Open a notebook in JupyterLab and wait until its kernel is idle."""
-    await page.goto(f"{server.url}lab/tree/{path}")
+    # ?reset: a fresh workspace, so a notebook an earlier test left open is not restored
+    await page.goto(f"{server.url}lab/tree/{path}?reset")
     await expect(page.locator(".jp-Notebook").first).to_be_visible(timeout=WIDGET_SECONDS)
     await wait_kernel_idle(page)
 

@@ -116,6 +116,10 @@ class ApiHandler(RequestHandler):
         self.user = await self.identity.current_user(self)
         if self.user is None:
             raise ApiError(401, "this request carries no user; sign in first")
+        self.select_store()
+
+    def select_store(self) -> None:
+        """`?store=<id>`: work on the store a kernel registered (nbchat.kernel_stores)."""
         store_id = self.get_query_argument("store", None)
         if store_id is not None:
             store = self.services.stores.open(store_id) if self.services.stores else None

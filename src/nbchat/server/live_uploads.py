@@ -37,6 +37,9 @@ class LiveUploadHandler(ApiHandler):
         self.identity = identity
         self.api_root = api_root
 
+    def select_store(self) -> None:
+        """Uploads go to a live chat, not to a store: the widget's `?store=` is ignored."""
+
     async def prepare(self) -> None:
         await super().prepare()
         if self._finished or self.request.method != "PUT":
