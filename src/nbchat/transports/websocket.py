@@ -11,6 +11,7 @@ hands frames to `ChatSession.receive`.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -123,10 +124,14 @@ class WebSocketTransport(Transport):
             return
         size = len(frame)
         self.buffered += size
-        written.add_done_callback(lambda _: self._written(size))
+        written.add_done_callback(lambda done: self._written(size, done))
 
-    def _written(self, size: int) -> None:
+    def _written(self, size: int, done: asyncio.Future[None]) -> None:
         self.buffered -= size
+        if not done.cancelled():
+            # A stream closed with frames waiting fails their futures; the close callback
+            # handles the disconnect, and a retrieved error is not logged as unhandled.
+            done.exception()
 
     def close(self) -> None:
         self.handler.close()
