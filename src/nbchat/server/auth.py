@@ -13,6 +13,7 @@ exactly as an id that does not exist (BRIEF §4.2).
 
 from __future__ import annotations
 
+import ipaddress
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Literal, TypeVar
@@ -45,6 +46,17 @@ public = _declare("public")
 def declared_auth(method: object) -> AuthKind | None:
     kind = getattr(method, AUTH_ATTR, None)
     return kind if kind in ("user", "public") else None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine only: where serving without
+    login is safe, and where an OAuth endpoint may be plain http."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Identity(ABC):

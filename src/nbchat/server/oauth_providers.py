@@ -25,13 +25,13 @@ and host are used.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from nbchat.errors import ConfigError
+from nbchat.server.auth import is_loopback
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 PUBLIC_URL_ENV = "NBCHAT_PUBLIC_URL"
@@ -123,22 +123,12 @@ class OAuthConfig:
         return tuple(p.id for p in self.providers)
 
 
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_endpoint(url: str, what: str) -> str:
     """https only (plain http is allowed for loopback addresses, for local providers)."""
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and is_loopback_url(url):
+    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
         return url
     raise ConfigError(f"{what} must be an https URL, got {url!r}")
 

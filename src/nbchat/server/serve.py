@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import signal
 import sys
@@ -32,7 +31,7 @@ from nbchat.errors import ConfigError
 from nbchat.files import UploadLimits
 from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
-from nbchat.server.auth import Identity
+from nbchat.server.auth import Identity, is_loopback
 from nbchat.server.reload import AppReloader, run_hook
 from nbchat.server.services import Services
 from nbchat.server.standalone import auth_enabled, build_identity, make_app, normalize_root
@@ -93,15 +92,6 @@ def run(main: Callable[[], Coroutine[Any, Any, T]], loop: str = "auto") -> T:
     """Run `main()` on a new event loop of the kind `loop` names (see `loop_factory`)."""
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
         return runner.run(main())
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _services(config: Config, host: ChatHost, identity: Identity) -> Services | None:
