@@ -42,6 +42,7 @@ from nbchat.server.standalone import socket_identify
 from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import User
 from seeding import Seeded, seed  # noqa: F401 - re-exported for the tests here
+from wsclient import WsClient
 
 ROOT = "/a%40b/"
 API = ROOT + "nbchat/api"
@@ -224,32 +225,6 @@ class Browser:
             while await asyncio.wait_for(conn.read_message(), 10) is not None:
                 pass
         self.client.close()
-
-
-class WsClient:
-    def __init__(self, conn: tornado.websocket.WebSocketClientConnection) -> None:
-        self.conn = conn
-        self.events: list[dict[str, Any]] = []
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.conn.write_message(json.dumps(event))
-
-    async def until(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        for event in self.events:
-            if predicate(event):
-                return event
-        while True:
-            frame = await asyncio.wait_for(self.conn.read_message(), 10)
-            assert frame is not None, "the server closed the connection"
-            batch = json.loads(frame)
-            self.events.extend(batch)
-            for event in batch:
-                if predicate(event):
-                    return event
-
-    async def hello(self, **extra: Any) -> dict[str, Any]:
-        await self.send({"type": "hello", "protocolVersion": 1, **extra})
-        return await self.until(lambda e: e["type"] == "welcome")
 
 
 def is_final_reply(event: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from nbchat.config import Config, ProjectConfig, RuntimeConfig
 from nbchat.context import get_session
 from nbchat.hosting import ChatHost
 from nbchat.transports.websocket import ChatSocketHandler, WebSocketTransport
+from wsclient import WsClient
 
 
 @dataclass
@@ -103,49 +104,15 @@ async def server() -> AsyncIterator[Server]:
     await host.close()
 
 
-class Client:
-    def __init__(self, conn: tornado.websocket.WebSocketClientConnection) -> None:
-        self.conn = conn
-        self.events: list[dict[str, Any]] = []
-        self.frames = 0
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.conn.write_message(json.dumps(event))
-
-    async def until(self, predicate: Any) -> dict[str, Any]:
-        """Read frames until an event matches; return it."""
-        for event in self.events:
-            if predicate(event):
-                return event
-        while True:
-            frame = await asyncio.wait_for(self.conn.read_message(), 10)
-            assert frame is not None, "the server closed the connection"
-            self.frames += 1
-            batch = json.loads(frame)
-            self.events.extend(batch)
-            for event in batch:
-                if predicate(event):
-                    return event
-
-    def text(self, step_id: str) -> str:
-        out = ""
-        for e in self.events:
-            if e["type"] == "step" and e["step"]["id"] == step_id:
-                out = e["step"]["output"]
-            elif e["type"] == "token" and e["id"] == step_id:
-                out = e["delta"] if e.get("replace") else out + e["delta"]
-        return out
-
-
 async def connect(server: Server, user: str | None = None,
-                  origin: str | None = None) -> Client:
+                  origin: str | None = None) -> WsClient:
     headers = {"X-Test-User": user} if user else {}
     if origin:
         headers["Origin"] = origin
     request = tornado.httpclient.HTTPRequest(server.url, headers=headers)
     conn = await tornado.websocket.websocket_connect(request)
     server.connections.append(conn)
-    return Client(conn)
+    return WsClient(conn)
 
 
 def is_final_reply(event: dict[str, Any]) -> bool:
@@ -209,7 +176,7 @@ async def test_reconnect_mid_stream_gets_the_complete_reply_once(server: Server)
                        "sessionId": welcome["sessionId"], "lastSeq": last_seq})
     await second.until(is_final_reply)
     assert all(e["seq"] > last_seq for e in second.events)
-    combined = Client(first.conn)
+    combined = WsClient(first.conn)
     combined.events = first.events + second.events
     words = combined.text(started["step"]["id"]).split()
     assert words == [f"t{i}" for i in range(4000)]
@@ -455,10 +422,10 @@ async def test_a_client_that_does_not_read_is_dropped_and_its_session_kept(
     again.conn.close()
 
 
-async def connect_raw_ws(address: str) -> Client:
+async def connect_raw_ws(address: str) -> WsClient:
     conn = await tornado.websocket.websocket_connect(f"ws://{address}/ws",
                                                      max_message_size=1 << 30)
-    return Client(conn)
+    return WsClient(conn)
 
 
 class CompressingHandler(ChatSocketHandler):
@@ -478,7 +445,7 @@ async def test_a_compressed_connection_writes_through_tornado() -> None:
     try:
         conn = await tornado.websocket.websocket_connect(
             f"ws://127.0.0.1:{sockets[0].getsockname()[1]}/ws", compression_options={})
-        client = Client(conn)
+        client = WsClient(conn)
         await client.send({"type": "hello", "protocolVersion": 1})
         welcome = await client.until(lambda e: e["type"] == "welcome")
         session = host.sessions.get(welcome["sessionId"])
