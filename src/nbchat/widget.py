@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -44,19 +45,16 @@ def _data_layer(config: Config) -> BaseDataLayer:
     return _data_layers[key]
 
 
-_staging: list[StagingTickets | None] = []
-
-
+@functools.cache
 def _upload_tickets() -> StagingTickets | None:
     """The kernel's desk for uploads sent over HTTP through the Jupyter server extension
-    (nbchat.upload_tickets); None when its folder cannot be made (uploads go as events)."""
-    if not _staging:
-        try:
-            _staging.append(StagingTickets(staging_dir()))
-        except OSError as exc:
-            log.warning("nbchat: uploads go over the comm only (%s)", exc)
-            _staging.append(None)
-    return _staging[0]
+    (nbchat.upload_tickets), made once; None when its folder cannot be made (uploads go
+    as events)."""
+    try:
+        return StagingTickets(staging_dir())
+    except OSError as exc:
+        log.warning("nbchat: uploads go over the comm only (%s)", exc)
+        return None
 
 
 def _history_store(config: Config) -> str:
