@@ -85,47 +85,9 @@ print(json.dumps({"stats": STATS, "frames": [w.transport.frames for w in chats],
                   "md_tokens": len(MD)}))
 """
 
-# Press Send in the page and resolve with the ms until the last article shows `marker`,
-# is not streaming, and has `codeBlocks` highlighted code blocks.
-SEND_AND_WAIT = """
-async (root, [text, marker, codeBlocks]) => {
-  const list = root.querySelector('.nbc-list');
-  const box = root.querySelector('textarea[aria-label="Message"]');
-  const done = () => {
-    const articles = list.querySelectorAll(':scope > article');
-    const a = articles[articles.length - 1];
-    if (!a || a.classList.contains('nbc-streaming')) return false;
-    if (a.getAttribute('aria-label') === 'User') return false;
-    const body = a.querySelector('.nbc-msg-body');
-    if (!body || !body.textContent.trimEnd().endsWith(marker)) return false;
-    if (!codeBlocks) return true;
-    const codes = body.querySelectorAll('pre code');
-    return codes.length === codeBlocks
-      && [...codes].every(c => c.querySelector('span[class^="hljs-"]'));
-  };
-  return await new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const timer = setTimeout(() => {
-      const last = [...list.querySelectorAll(':scope > article')].pop();
-      reject(new Error(`no final "${marker}" within 120 s; last message: `
-        + (last ? last.className + ' ' + last.textContent.slice(-300) : 'none')));
-    }, 120000);
-    const obs = new MutationObserver(() => {
-      if (done()) { obs.disconnect(); clearTimeout(timer); resolve(performance.now() - t0); }
-    });
-    obs.observe(list, {subtree: true, childList: true, characterData: true, attributes: true,
-                       attributeFilter: ['class']});
-    box.value = text;
-    box.dispatchEvent(new Event('input', {bubbles: true}));
-    root.querySelector('button.nbc-send').click();
-  });
-}
-"""
-
-
 async def timed_reply(widget: Locator, text: str, marker: str, code_blocks: int = 0) -> float:
     root = await widget.element_handle()
-    ms = await root.evaluate(SEND_AND_WAIT, [text, marker, code_blocks])
+    ms = await root.evaluate(workloads.SEND_AND_WAIT, [text, marker, code_blocks, 0])
     return float(ms) / 1000
 
 

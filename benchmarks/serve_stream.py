@@ -94,45 +94,6 @@ window.WebSocket = class extends Native {
 };
 """
 
-# Press Send and resolve with the ms until the last message shows `marker`, is not
-# streaming, and has `codeBlocks` highlighted code blocks.
-SEND_AND_WAIT = """
-async (root, [text, marker, codeBlocks, minLength]) => {
-  const list = root.querySelector('.nbc-list');
-  const box = root.querySelector('textarea[aria-label="Message"]');
-  const done = () => {
-    const articles = list.querySelectorAll('article');
-    const a = articles[articles.length - 1];
-    if (!a || a.classList.contains('nbc-streaming')) return false;
-    if (a.dataset.type === 'user_message') return false;
-    const body = a.querySelector('.nbc-msg-body');
-    if (!body || !body.textContent.trimEnd().endsWith(marker)) return false;
-    if (body.textContent.length < minLength) return false;
-    if (!codeBlocks) return true;
-    const codes = body.querySelectorAll('pre code');
-    return codes.length === codeBlocks
-      && [...codes].every(c => c.querySelector('span[class^="hljs-"]'));
-  };
-  return await new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const timer = setTimeout(() => {
-      const last = [...list.querySelectorAll('article')].pop();
-      reject(new Error(`no final "${marker}" within 120 s; last message: `
-        + (last ? last.className + ' ' + last.textContent.slice(-300) : 'none')));
-    }, 120000);
-    const obs = new MutationObserver(() => {
-      if (done()) { obs.disconnect(); clearTimeout(timer); resolve(performance.now() - t0); }
-    });
-    obs.observe(list, {subtree: true, childList: true, characterData: true, attributes: true,
-                       attributeFilter: ['class']});
-    box.value = text;
-    box.dispatchEvent(new Event('input', {bubbles: true}));
-    root.querySelector('button.nbc-send').click();
-  });
-}
-"""
-
-
 async def timed_reply(page: Page, text: str, code_blocks: int = 0) -> tuple[float, int, int]:
     """Seconds to the final DOM text, and WebSocket frames received and sent meanwhile."""
     before = await page.evaluate("({...window.__nbcFrames})")
@@ -140,7 +101,7 @@ async def timed_reply(page: Page, text: str, code_blocks: int = 0) -> tuple[floa
     kind, _, count = text.partition(" ")
     # A plain reply is `count` times "tok " then the marker: all of it must be there.
     min_length = 4 * int(count.split()[0]) if kind == "plain" else 0
-    ms = await root.evaluate(SEND_AND_WAIT, [text, "END" + text, code_blocks, min_length])
+    ms = await root.evaluate(workloads.SEND_AND_WAIT, [text, "END" + text, code_blocks, min_length])
     # The closing events (task end) may trail the final text by a frame: let them land.
     await page.wait_for_timeout(200)
     after = await page.evaluate("({...window.__nbcFrames})")

@@ -1,7 +1,7 @@
-"""Reply workloads shared by the browser benchmarks.
+"""Reply workloads, and the page script that times them, shared by the browser benchmarks.
 
-The benchmark apps run in another process (a kernel, `nbchat serve`), so they embed this
-module's source (`inspect.getsource`) instead of importing it.
+The benchmark apps run in another process (a kernel, `nbchat serve`), so they embed
+`markdown_tokens`' source (`inspect.getsource`) instead of importing it.
 """
 
 import re
@@ -27,3 +27,43 @@ def markdown_tokens(target: int = 2000, sections: int = 10) -> list[str]:
         if len(tokens) >= target:
             return tokens
     return tokens
+
+
+# Evaluated on the chat's root element with [text, marker, codeBlocks, minLength]: press
+# Send and resolve with the ms until the last message shows `marker`, is not streaming, is
+# at least `minLength` characters long, and has `codeBlocks` highlighted code blocks.
+SEND_AND_WAIT = """
+async (root, [text, marker, codeBlocks, minLength]) => {
+  const list = root.querySelector('.nbc-list');
+  const box = root.querySelector('textarea[aria-label="Message"]');
+  const done = () => {
+    const articles = list.querySelectorAll(':scope > article');
+    const a = articles[articles.length - 1];
+    if (!a || a.classList.contains('nbc-streaming')) return false;
+    if (a.dataset.type === 'user_message') return false;
+    const body = a.querySelector('.nbc-msg-body');
+    if (!body || !body.textContent.trimEnd().endsWith(marker)) return false;
+    if (body.textContent.length < minLength) return false;
+    if (!codeBlocks) return true;
+    const codes = body.querySelectorAll('pre code');
+    return codes.length === codeBlocks
+      && [...codes].every(c => c.querySelector('span[class^="hljs-"]'));
+  };
+  return await new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const timer = setTimeout(() => {
+      const last = [...list.querySelectorAll(':scope > article')].pop();
+      reject(new Error(`no final "${marker}" within 120 s; last message: `
+        + (last ? last.className + ' ' + last.textContent.slice(-300) : 'none')));
+    }, 120000);
+    const obs = new MutationObserver(() => {
+      if (done()) { obs.disconnect(); clearTimeout(timer); resolve(performance.now() - t0); }
+    });
+    obs.observe(list, {subtree: true, childList: true, characterData: true, attributes: true,
+                       attributeFilter: ['class']});
+    box.value = text;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    root.querySelector('button.nbc-send').click();
+  });
+}
+"""
