@@ -308,3 +308,19 @@ async def run_code(page: Page, code: str) -> str:
     """Run `code` in a new last cell and return its printed output."""
     cell = await append_cell_and_run(page, code)
     return (await cell.locator(".jp-OutputArea").inner_text()).strip()
+
+
+REPLY_MS = 20_000  # how long a test waits for a reply to show
+
+
+def assistant(scope: Page | Locator, text: str | re.Pattern[str]) -> Locator:
+    """The assistant messages in `scope` (a page or a widget) that contain `text`."""
+    return scope.get_by_role("article", name="Assistant").filter(has_text=text)
+
+
+async def finished(article: Locator) -> Locator:
+    """Wait until a message is in the DOM and no longer streaming."""
+    await expect(article).to_have_count(1, timeout=REPLY_MS)
+    await expect(article).not_to_have_class(re.compile(r"\bnbc-streaming\b"), timeout=REPLY_MS)
+    return article
+

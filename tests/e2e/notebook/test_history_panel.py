@@ -8,11 +8,9 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 
 from e2e import harness
+from e2e.harness import REPLY_MS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-REPLY_MS = 20_000
-
 
 async def test_history_lists_and_reopens_a_subfolder_notebooks_chat(
         chromium: BrowserContext, jupyter_lab: harness.JupyterServer) -> None:

@@ -18,10 +18,10 @@ import pytest_asyncio
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from e2e import harness
+from e2e.harness import REPLY_MS, assistant, finished
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-REPLY_MS = 20_000
 
 # Feedback as the kernel holds it, for every chat widget alive in the kernel.
 KERNEL_FEEDBACK = """\
@@ -57,17 +57,6 @@ async def lab(chromium: BrowserContext, jupyter_lab: harness.JupyterServer) -> A
         "I am a fake model")
     yield Chat(page, widget, console)
     await page.close()
-
-
-def assistant(widget: Locator, text: str | re.Pattern[str]) -> Locator:
-    return widget.get_by_role("article", name="Assistant").filter(has_text=text)
-
-
-async def finished(article: Locator) -> Locator:
-    """Wait until a message is in the DOM and no longer streaming."""
-    await expect(article).to_have_count(1, timeout=REPLY_MS)
-    await expect(article).not_to_have_class(re.compile(r"\bnbc-streaming\b"), timeout=REPLY_MS)
-    return article
 
 
 async def test_streamed_reply_renders_markdown(lab: Chat) -> None:

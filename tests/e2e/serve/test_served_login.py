@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from e2e.harness import REPLY_MS
 from e2e.serve.conftest import ServedApp, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-REPLY_MS = 20_000
 APP = Path(__file__).with_name("login_app.py")
 SECRET = "e2e-secret-" + "x" * 40
 CONFIG = """\

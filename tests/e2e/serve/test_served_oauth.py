@@ -15,11 +15,11 @@ import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from e2e import harness
+from e2e.harness import REPLY_MS
 from e2e.serve.conftest import ServedApp, start_served
 from oauth.conftest import CLIENT_ID, CLIENT_SECRET, install_provider, run_provider
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-REPLY_MS = 20_000
 APP = Path(__file__).with_name("oauth_app.py")
 SECRET = "e2e-oauth-secret-" + "y" * 40
 

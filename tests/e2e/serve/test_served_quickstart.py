@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from e2e import harness
+from e2e.harness import REPLY_MS, assistant, finished
 from e2e.serve.conftest import ServedApp
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-REPLY_MS = 20_000
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -30,16 +30,6 @@ async def page(chromium: BrowserContext, quickstart: ServedApp) -> AsyncIterator
     yield page
     await page.close()
     assert not console.nbchat_errors(), console.errors
-
-
-def assistant(page: Page, text: str | re.Pattern[str]) -> Locator:
-    return page.get_by_role("article", name="Assistant").filter(has_text=text)
-
-
-async def finished(article: Locator) -> Locator:
-    await expect(article).to_have_count(1, timeout=REPLY_MS)
-    await expect(article).not_to_have_class(re.compile(r"\bnbc-streaming\b"), timeout=REPLY_MS)
-    return article
 
 
 async def send(page: Page, text: str) -> None:
