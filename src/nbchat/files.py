@@ -38,6 +38,13 @@ class UploadRejected(ValueError):
     """An upload broke a limit; the message says which."""
 
 
+def check_size(received: int, limit: int, name: str = "the file") -> None:
+    """The running size of an upload's bytes, against its limit (the declared size, or the
+    limits', whichever is smaller): every path that receives bytes checks it here."""
+    if received > limit:
+        raise UploadRejected(f"{name} is larger than declared or allowed ({limit} bytes)")
+
+
 def accepts(name: str, mime: str, accept: Accept | tuple[str, ...] | None) -> bool:
     """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}."""
     if not accept:
@@ -160,10 +167,11 @@ class FileStore:
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress; send upload_start first")
         upload.received += len(chunk)
-        if upload.received > upload.limit:
+        try:
+            check_size(upload.received, upload.limit, repr(upload.file.name))
+        except UploadRejected:
             self.abort(upload_id)
-            raise UploadRejected(f"{upload.file.name!r} is larger than declared or allowed "
-                                 f"({upload.limit} bytes)")
+            raise
         upload.handle.write(chunk)
 
     def finish(self, upload_id: str) -> UploadedFile:
@@ -187,9 +195,7 @@ class FileStore:
     def _adopt(self, upload: _Upload, staged: Path) -> None:
         """Make a file another process received (see upload_tickets) this upload's bytes."""
         size = staged.stat().st_size
-        if size > upload.limit:
-            raise UploadRejected(f"{upload.file.name!r} is larger than declared or allowed "
-                                 f"({upload.limit} bytes)")
+        check_size(size, upload.limit, repr(upload.file.name))
         upload.handle.close()
         shutil.move(staged, upload.file.path)  # a rename when both are on one file system
         upload.received = size

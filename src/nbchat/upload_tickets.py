@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from nbchat.files import UploadRejected
+from nbchat.files import UploadRejected, check_size
 from nbchat.jupyter_runtime import private_folder, runtime_folder, write_private
 
 if TYPE_CHECKING:
@@ -216,10 +216,11 @@ class _StagedSink:
 
     def write(self, chunk: bytes) -> None:
         self.received += len(chunk)
-        if self.received > self.limit:
+        try:
+            check_size(self.received, self.limit)
+        except UploadRejected:
             self.abort()
-            raise UploadRejected(f"the file is larger than declared or allowed "
-                                 f"({self.limit} bytes)")
+            raise
         self._handle.write(chunk)
 
     def complete(self) -> int:
