@@ -16,6 +16,7 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
+from nbchat import client_json
 from nbchat.errors import ProtocolError
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
@@ -188,11 +189,13 @@ class Snapshot(TypedDict):
 
 
 class StepEvent(TypedDict):
-    """Create or replace a step (messages are steps)."""
+    """Create or replace a step (messages are steps). A user message's step carries the
+    `clientId` its `user_message` gave, if any."""
 
     type: Literal["step"]
     seq: int
     step: StepDict
+    clientId: NotRequired[str]
 
 
 class StepDelete(TypedDict):
@@ -425,12 +428,12 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                 f"event of {len(frame)} bytes exceeds the limit of {max_bytes} bytes",
                 code="too_large",
             )
-        try:
-            frame = json.loads(frame)
-        except ValueError as exc:
-            raise ProtocolError(f"event is not valid JSON: {exc}", code="bad_json") from None
-    elif len(json.dumps(frame, separators=(",", ":"))) > max_bytes:
-        raise ProtocolError(f"event exceeds the limit of {max_bytes} bytes", code="too_large")
+        frame = client_json.parse(frame)
+    else:
+        client_json.check(frame)  # first: json.dumps of a too deep dict would recurse
+        if len(json.dumps(frame, separators=(",", ":"))) > max_bytes:
+            raise ProtocolError(f"event exceeds the limit of {max_bytes} bytes",
+                                code="too_large")
     if not isinstance(frame, dict):
         raise ProtocolError("event must be a JSON object with a 'type' field")
     kind = frame.get("type")

@@ -16,6 +16,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, cast
 
+from nbchat import client_json
 from nbchat.data.base import BaseDataLayer
 from nbchat.data.storage import BlobStorage, LocalStorage
 from nbchat.data.validation import (
@@ -58,7 +59,8 @@ def encode_cursor(updated_at: str, thread_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        # parse: a crafted cursor nested deep would raise RecursionError, not ValueError
+        value = client_json.parse(base64.urlsafe_b64decode(padded.encode()))
         if (isinstance(value, list) and len(value) == 2
                 and all(isinstance(v, str) for v in value)):
             return value[0], value[1]
