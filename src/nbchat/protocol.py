@@ -465,6 +465,21 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(events: list[dict[str, Any]]) -> str:
     """Serialize a batch of server events as one wire frame."""
     return _ENCODER.encode(events)
+
+
+def encode_utf8(events: list[dict[str, Any]]) -> bytes:
+    """`encode` as the UTF-8 bytes of a text frame.
+
+    Text with a lone surrogate has no UTF-8 form (clients' is refused, but an app can make
+    it); such a batch is written with \\u escapes instead, which every JSON parser reads, so
+    a frame never fails to encode and stays in the replay buffer cutting each reconnect."""
+    try:
+        return _ENCODER.encode(events).encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(events).encode()

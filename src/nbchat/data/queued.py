@@ -16,7 +16,6 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, cast
 
-from nbchat import client_json
 from nbchat.data.base import BaseDataLayer
 from nbchat.data.storage import BlobStorage, LocalStorage
 from nbchat.data.validation import (
@@ -59,8 +58,7 @@ def encode_cursor(updated_at: str, thread_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        # parse: a crafted cursor nested deep would raise RecursionError, not ValueError
-        value = client_json.parse(base64.urlsafe_b64decode(padded.encode()))
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if (isinstance(value, list) and len(value) == 2
                 and all(isinstance(v, str) for v in value)):
             return value[0], value[1]

@@ -26,7 +26,7 @@ import tornado.websocket
 from nbchat import client_json
 from nbchat.errors import ProtocolError
 from nbchat.hosting import ChatHost
-from nbchat.protocol import encode
+from nbchat.protocol import encode, encode_utf8
 from nbchat.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
@@ -96,14 +96,14 @@ class WebSocketTransport(Transport):
         stream, conn = self._stream, self._conn
         if stream is None or conn is None:
             try:
-                self.handler.write_message(encode(events))
+                self.handler.write_message(encode_utf8(events))  # bytes: a text frame
                 self.frames += 1
             except tornado.websocket.WebSocketClosedError:
                 pass  # the close callback detaches us; the replay buffer keeps the events
             return
         if conn.is_closing():
             return  # as above
-        data = encode(events).encode()
+        data = encode_utf8(events)
         frame = frame_header(len(data)) + data
         self.frames += 1
         if not stream.writing():
