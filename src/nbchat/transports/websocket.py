@@ -230,7 +230,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             try:
                 event = client_json.parse(frame)
             except ProtocolError as exc:
-                self._reject(exc.code, f"the first event must be hello, and it is {exc}")
+                self._reject(exc.code, f"the first event (a hello): {exc}")
                 return False
         if not isinstance(event, dict) or event.get("type") != "hello":
             self._reject("not_started", "the first event must be hello")
