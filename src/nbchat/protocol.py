@@ -38,6 +38,8 @@ class Hello(TypedDict):
 
 
 class UserMessage(TypedDict):
+    """A message from the user. A `clientId` comes back on the step event that shows it."""
+
     type: Literal["user_message"]
     content: str
     fileIds: NotRequired[list[str]]
