@@ -12,7 +12,7 @@ import {
 import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
-import { type ChatState, configValue, initialState } from "../store/state";
+import { type ChatState, configValue, initialState, isRunning } from "../store/state";
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
@@ -266,8 +266,8 @@ export class ChatApp {
         return this.renderAskState();
       case "task_start":
       case "task_end":
-        this.composer.setRunning(this.state.running);
-        this.root.classList.toggle("nbc-running", this.state.running);
+        this.composer.setRunning(isRunning(this.state));
+        this.root.classList.toggle("nbc-running", isRunning(this.state));
         return;
       case "settings": return this.applySettings();
       case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
@@ -340,8 +340,8 @@ export class ChatApp {
     for (const a of Object.values(this.state.actions)) this.upsertAction(a);
     this.renderAskState();
     this.applySettings();
-    this.composer.setRunning(this.state.running);
-    this.root.classList.toggle("nbc-running", this.state.running);
+    this.composer.setRunning(isRunning(this.state));
+    this.root.classList.toggle("nbc-running", isRunning(this.state));
     this.stick = true;
   }
 
