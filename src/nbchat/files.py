@@ -31,6 +31,7 @@ class UploadedFile:
     type: str
 
     def to_dict(self) -> dict[str, object]:
+        """The file as Chainlit's AskFileResponse dict (without the server path)."""
         return {"id": self.id, "name": self.name, "size": self.size, "type": self.type}
 
 
@@ -99,6 +100,7 @@ class UploadLimits:
 
     @property
     def max_size_mb(self) -> float:
+        """The per-file size limit in MiB."""
         return self.max_size / MB
 
     @property
@@ -107,6 +109,7 @@ class UploadLimits:
         return self.max_files * (self.max_size + 16 * 1024) + 64 * 1024
 
     def check_start(self, name: str, mime: str, declared_size: int) -> None:
+        """Refuse an upload whose name, type or declared size is not allowed (UploadRejected)."""
         if not accepts(name, mime, self.accept):
             raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted")
         if declared_size > self.max_size:
@@ -163,6 +166,7 @@ class FileStore:
         return upload.ticket
 
     def write(self, upload_id: str, chunk: bytes) -> None:
+        """Append a chunk to an open upload; refuses one past its declared size."""
         upload = self._open.get(upload_id)
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress; send upload_start first")
@@ -175,6 +179,7 @@ class FileStore:
         upload.handle.write(chunk)
 
     def finish(self, upload_id: str) -> UploadedFile:
+        """Close an upload and return the stored file."""
         upload = self._open.get(upload_id)
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress")
@@ -201,6 +206,7 @@ class FileStore:
         upload.received = size
 
     def abort(self, upload_id: str) -> None:
+        """Drop an upload in progress and its partial file."""
         upload = self._open.pop(upload_id, None)
         if upload is not None:
             upload.handle.close()
@@ -228,6 +234,7 @@ class FileStore:
         return files
 
     def close(self) -> None:
+        """Drop open uploads and every stored file of the session."""
         for upload_id in list(self._open):
             self.abort(upload_id)
         if self._dir is not None:
