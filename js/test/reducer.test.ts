@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ServerEvent } from "../src/protocol";
 import { reduce, reduceAll } from "../src/store/reducer";
 import { SeqTracker, filterBatch } from "../src/store/seq";
-import { initialState, isRunning } from "../src/store/state";
+import { initialState, anyTaskRunning } from "../src/store/state";
 import { numbered, step } from "./fixtures";
 import running from "./running-cases.json";
 
@@ -61,7 +61,7 @@ describe("reducer", () => {
     s = reduce(s, ev({ type: "snapshot", steps: [step("n1"), step("n2")], elements: [], actions: [],
       ask: null, settings: null, running: false }, 9));
     expect(s.order).toEqual(["n1", "n2"]);
-    expect(isRunning(s)).toBe(false);
+    expect(anyTaskRunning(s)).toBe(false);
     expect(s.welcome?.sessionId).toBe("s");
   });
 
@@ -77,7 +77,7 @@ describe("reducer", () => {
       { type: "notice", level: "info", message: "hi" },
     ]));
     expect(s.ask?.askId).toBe("q");
-    expect(isRunning(s)).toBe(true);
+    expect(anyTaskRunning(s)).toBe(true);
     expect(s.steps.a?.feedback?.value).toBe(1);
     expect(s.uploads).toEqual({ u: "f" });
     expect(Object.keys(s.actions)).toEqual(["x"]);
@@ -86,7 +86,7 @@ describe("reducer", () => {
     expect(s.ask?.askId).toBe("q");
     s = reduceAll(s, numbered([{ type: "ask_cancel", askId: "q" }, { type: "task_end" }, { type: "action_delete", id: "x" }], 21));
     expect(s.ask).toBeNull();
-    expect(isRunning(s)).toBe(false);
+    expect(anyTaskRunning(s)).toBe(false);
     expect(s.actions).toEqual({});
   });
 });
@@ -95,7 +95,7 @@ describe("running tasks", () => {
   // The same cases are replayed through state.py by tests/protocol/test_state_parity.py.
   it.each(running.cases)("$name", ({ events, running: expected }) => {
     let s = initialState();
-    const seen = numbered(events).map((event) => isRunning(s = reduce(s, event)));
+    const seen = numbered(events).map((event) => anyTaskRunning(s = reduce(s, event)));
     expect(seen).toEqual(expected);
   });
 });

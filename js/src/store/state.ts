@@ -17,7 +17,7 @@ export interface ChatState {
   commands: readonly Record<string, unknown>[];
   /** Callbacks in flight: `task_start` adds one, `task_end` takes one away (never below 0), as
    * SessionState.running does in state.py. A count, not a flag: the `task_end` of one callback
-   * must not hide Stop while an overlapping one still runs. Read it through `isRunning`. */
+   * must not hide Stop while an overlapping one still runs. Read it through `anyTaskRunning`. */
   runningTasks: number;
   /** uploadId → fileId, filled by `upload_done`. */
   uploads: Readonly<Record<string, string>>;
@@ -46,7 +46,7 @@ export function initialState(): ChatState {
 }
 
 /** True while any callback of the session runs (the composer shows Stop). */
-export function isRunning(state: ChatState): boolean {
+export function anyTaskRunning(state: ChatState): boolean {
   return state.runningTasks > 0;
 }
 

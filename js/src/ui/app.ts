@@ -10,7 +10,7 @@ import { type ClientEvent, type ServerEvent, isMessageStep } from "../protocol";
 import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
-import { type ChatState, configValue, initialState, isRunning } from "../store/state";
+import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
@@ -258,9 +258,7 @@ export class ChatApp {
         return this.renderAskState();
       case "task_start":
       case "task_end":
-        this.composer.setRunning(isRunning(this.state));
-        this.root.classList.toggle("nbc-running", isRunning(this.state));
-        return;
+        return this.showRunning();
       case "settings": return this.applySettings();
       case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
       case "feedback": {
@@ -319,9 +317,15 @@ export class ChatApp {
     this.side.hidden = true;
     this.renderAskState();
     this.applySettings();
-    this.composer.setRunning(isRunning(this.state));
-    this.root.classList.toggle("nbc-running", isRunning(this.state));
+    this.showRunning();
     this.stick = true;
+  }
+
+  /** Stop and the running style stay while any callback runs, not only the last started. */
+  private showRunning(): void {
+    const running = anyTaskRunning(this.state);
+    this.composer.setRunning(running);
+    this.root.classList.toggle("nbc-running", running);
   }
 
   private showElement(id: string, display: string): void {
