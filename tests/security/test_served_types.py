@@ -103,7 +103,8 @@ async def test_a_pdf_only_ask_refuses_html_declared_as_pdf_and_serves_pdfs_sandb
         error = await send_file(ws, "u1", "page.html", "application/pdf",
                                 b"<script>alert(1)</script>")
         assert (error["type"], error["code"]) == ("error", "upload_rejected")
-        assert "page.html" in error["message"] and "extension" in error["message"]
+        assert "page.html" in error["message"]
+        assert "extension" in error["message"]
         done = await send_file(ws, "u2", "report.pdf", "application/pdf", PDF)
         assert done["type"] == "upload_done", done
         await ws.send({"type": "ask_response", "askId": ask["askId"],

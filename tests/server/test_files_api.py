@@ -101,8 +101,8 @@ async def test_a_type_counts_only_with_a_single_type_and_an_agreeing_extension(
         api: Api) -> None:
     s = await seed(api.data, "alice")
     before = api.blobs()
-    for name, mime in [("page.html", "application/pdf"), ("report.pdf", "application/pdf, text/html"),
-                       ("report", "application/pdf")]:
+    for name, mime in [("page.html", "application/pdf"), ("report", "application/pdf"),
+                       ("report.pdf", "application/pdf, text/html")]:
         r = await upload(api, s.thread_id, [("file", name, mime, b"<script>alert(1)</script>")])
         assert (r.code, body(r)["error"]["code"]) == (415, "unsupported_media_type"), (name, mime)
         assert name in body(r)["error"]["message"]
