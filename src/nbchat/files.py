@@ -61,10 +61,10 @@ def check_mime(mime: str, name: str = "the file") -> str:
     or anything else is refused, so what is checked is what is later served."""
     if not mime:
         return UNKNOWN_TYPE
-    if not MIME_RE.fullmatch(mime):
+    if not MIME_RE.fullmatch(mime.lower()):
         raise UploadRejected(f"{name}: the type {mime[:100]!r} is not one media type; "
                              "give a single type/subtype such as application/pdf")
-    return mime
+    return mime.lower()
 
 
 def served_type(mime: str | None) -> str:

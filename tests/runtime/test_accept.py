@@ -38,6 +38,10 @@ def test_a_declared_type_must_be_one_type_subtype(mime: str) -> None:
         UploadLimits().check_start("report.pdf", mime, 10)
 
 
+def test_a_single_type_in_any_case_is_taken() -> None:
+    UploadLimits(accept=("application/pdf",)).check_start("R.PDF", "Application/PDF", 10)
+
+
 def test_the_refusal_says_what_is_accepted_and_why() -> None:
     with pytest.raises(UploadRejected) as refused:
         UploadLimits(accept=("application/pdf",)).check_start("page.html", "application/pdf", 1)
