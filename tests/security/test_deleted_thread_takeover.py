@@ -44,6 +44,9 @@ async def test_deleting_a_thread_ends_its_chats_and_nobody_can_recreate_it(
         await owner_tab.reply("my secret plans")
         thread_id = next(e for e in owner_tab.events if e["type"] == "thread")["id"]
         assert await data.get_thread_author(thread_id) == "alice"
+        other_tab = await connect(served, "alice")  # another chat of hers: not touched
+        await other_tab.hello()
+        await other_tab.reply("another thread")
 
         deleted = await api(served, "alice", "DELETE", f"/threads/{thread_id}")
         assert deleted.code == 204, deleted.body
@@ -60,6 +63,9 @@ async def test_deleting_a_thread_ends_its_chats_and_nobody_can_recreate_it(
         assert r.code == 404, r.body
         await data.flush()
         assert await data.get_thread(thread_id) is None
+
+        assert (await other_tab.reply("still on"))["step"]["output"] == "echo still on"
+        await other_tab.close()
 
         # The owner's tab reconnects: its session is gone and the thread with it.
         again = await connect(served, "alice")
