@@ -24,8 +24,6 @@ TREES = [SRC / "nbchat", ROOT / "tests", ROOT / "benchmarks", ROOT / "examples"]
 # dropped from here. The test fails when one is no longer imported that way, so this only
 # shrinks.
 KNOWN_PRIVATE_IMPORTS = {
-    # The mime syntax check of uploads, reused by the file handler's Content-Type.
-    "_MIME_RE",
     # The Postgres staging table's name: the batch test installs a trigger on it.
     "_STAGE",
 }

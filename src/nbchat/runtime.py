@@ -136,7 +136,8 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
         chosen = next((p for p in profiles if p.name == session.chat_profile), None)
         session.started = True
         session.emit(_welcome(session, profiles, await _starters(session, chosen)))
-        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"]):
+        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"],
+                                                       profiles):
             return
         session.spawn(run_callback(session, "on_chat_start"))
         return
@@ -152,8 +153,9 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
     session.emit(session.state.snapshot())
 
 
-async def _resume(session: ChatSession, thread_id: str) -> bool:
-    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot."""
+async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfile]) -> bool:
+    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot.
+    `profiles` are what the app offers this user now (see `_resumed_profile`)."""
     if session.recorder is None:
         session.error("no_persistence", "resuming a stored thread needs persistence, "
                       "which is turned off here (data.enabled)")
@@ -165,7 +167,7 @@ async def _resume(session: ChatSession, thread_id: str) -> bool:
     session.thread_id = thread["id"]
     metadata = thread.get("metadata") or {}
     session.chat_settings = dict(metadata.get("chat_settings") or {})
-    session.chat_profile = metadata.get("chat_profile") or session.chat_profile
+    session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
     for step in thread["steps"]:
         feedback = step.get("feedback")
         if feedback:
@@ -182,6 +184,20 @@ async def _resume(session: ChatSession, thread_id: str) -> bool:
     session.emit({"type": "thread", "id": thread["id"], "name": thread.get("name")})
     session.spawn(run_callback(session, "on_chat_resume", thread))
     return True
+
+
+def _resumed_profile(session: ChatSession, stored: Any, profiles: list[ChatProfile]) -> str | None:
+    """The thread's stored profile if the app still offers it to this user; else the
+    profile the session started with (the default), and the user is told."""
+    if not stored or stored == session.chat_profile:
+        return session.chat_profile
+    if stored in {p.name for p in profiles}:
+        return str(stored)
+    now = f"{session.chat_profile!r}" if session.chat_profile else "no profile"
+    session.emit({"type": "notice", "level": "warning",
+                  "message": f"this chat used the profile {str(stored)[:100]!r}, which is no "
+                             f"longer offered to you; it continues with {now}"})
+    return session.chat_profile
 
 
 def _author(user: User | None) -> str:
@@ -301,6 +317,8 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
         except ValueError as exc:
             raise ProtocolError(str(exc), code="bad_setting") from None
     session.chat_settings = values
+    if session.recorder is not None:
+        session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
 
 
