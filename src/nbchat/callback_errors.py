@@ -32,8 +32,9 @@ async def report(session: ChatSession, hook: str, exc: BaseException) -> None:
         await message.send()
         async with Step(name=TRACEBACK_STEP, type="undefined", parent_id=message.id,
                         language="text", show_input=False) as step:
+            # Not is_error: the UI opens error steps by itself, and the message above is
+            # already the error; this one stays collapsed until clicked.
             step.output = trace
-            step.is_error = True
     else:
         await ErrorMessage(
             content=f"An error occurred in {hook}. The details are in the server log.").send()
