@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from nbchat import callback_errors
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
 from nbchat.context import current_session
@@ -19,7 +19,7 @@ from nbchat.element import File
 from nbchat.errors import ProtocolError
 from nbchat.files import UploadedFile, UploadLimits, UploadRejected
 from nbchat.ids import new_id, utc_now
-from nbchat.message import ErrorMessage, Message
+from nbchat.message import Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
 from nbchat.session import ChatSession
 from nbchat.types import FeedbackDict, User
@@ -63,12 +63,7 @@ async def run_callback(session: ChatSession, hook: str, *args: Any,
         raise
     except Exception as exc:
         log.exception("nbchat: %s raised", hook)
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if session.config.runtime.debug:
-            text += "\n\n```text\n" + traceback.format_exc() + "```"
-        else:
-            text = f"An error occurred in {hook}. The details are in the server log."
-        await ErrorMessage(content=text).send()
+        await callback_errors.report(session, hook, exc)
         return None
     finally:
         session.emit({"type": "task_end"})

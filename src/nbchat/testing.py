@@ -253,7 +253,7 @@ class ChatTestClient:
         for action in self.actions:
             if action["name"] == name and (payload is None or action["payload"] == payload):
                 return await self.send_event({"type": "action", "id": action["id"]})
-        shown = [a["name"] for a in self.actions]
+        shown = list(dict.fromkeys(a["name"] for a in self.actions))  # once each, in order
         raise AssertionError(f"no action {name!r} is shown; shown: {shown}")
 
     async def stop(self) -> list[StepDict]:

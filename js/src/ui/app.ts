@@ -78,8 +78,8 @@ export class ChatApp {
       scheduler: this.scheduler,
       engineFor: (step) => (step.type === "user_message" ? this.safeEngine : this.authorEngine),
       send: (ev) => this.send(ev),
-      feedbackEnabled: () => !this.readOnly && configValue(this.state, "features.feedback") !== false &&
-        configValue(this.state, "ui.feedback") !== false,
+      // No config key turns feedback off: it is offered in every chat but a share view.
+      feedbackEnabled: () => !this.readOnly,
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
     };
