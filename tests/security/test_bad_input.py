@@ -127,8 +127,17 @@ async def test_a_lone_surrogate_is_refused_and_reconnect_and_reload_still_work(
                        "echo reconnected"]
     await chat(reload, "reloaded")
     await reload.close()
-    assert (await stored_outputs(served, welcome))[-2:] == [
-        "reloaded", "echo reloaded"]
+    stored = await stored_outputs(served, welcome)   # ends the session
+    assert stored == [*outputs, "reloaded", "echo reloaded"]
+
+    # Reopening the stored thread (a reload after the session ended) shows it all.
+    reopened = await connect(served, "alice")
+    await reopened.hello(resumeThreadId=welcome["threadId"])
+    await reopened.until(lambda e: e["type"] == "thread")
+    shown = [e["step"]["output"] for e in reopened.events if e["type"] == "step"]
+    assert shown == stored
+    await chat(reopened, "resumed")
+    await reopened.close()
 
 
 @pytest.mark.parametrize("bad", [chr(0), chr(0xDC00), chr(0xD83D)],
