@@ -25,11 +25,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nbchat.data.base import BaseDataLayer
+from nbchat.data.native import NativeDataLayer
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
-Export = Callable[[BaseDataLayer, str | None], Awaitable[Rows]]
+Export = Callable[[NativeDataLayer, str | None], Awaitable[Rows]]
 
 THREAD_COLUMNS = ["id", "name", "createdAt", "userId", "userIdentifier", "tags", "metadata"]
 STEP_COLUMNS = ["id", "threadId", "parentId", "type", "name", "createdAt", "start", "end",
@@ -42,7 +42,7 @@ class _NoSuchUser(Exception):
     pass
 
 
-async def _user_id(layer: BaseDataLayer, user: str | None) -> str | None:
+async def _user_id(layer: NativeDataLayer, user: str | None) -> str | None:
     """The stored id of user identifier `user` (None: everyone)."""
     if user is None:
         return None
@@ -52,7 +52,7 @@ async def _user_id(layer: BaseDataLayer, user: str | None) -> str | None:
     return persisted.id
 
 
-async def athreads(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def athreads(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Threads as rows (no steps), oldest first; `user` is a user identifier."""
     try:
         uid = await _user_id(layer, user)
@@ -61,7 +61,7 @@ async def athreads(layer: BaseDataLayer, user: str | None = None) -> Rows:
     return [{k: t.get(k) for k in THREAD_COLUMNS} for t in await layer.export_threads(uid)]
 
 
-async def asteps(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def asteps(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Every step (messages included) as rows, with its feedback flattened in."""
     try:
         uid = await _user_id(layer, user)
@@ -77,7 +77,7 @@ async def asteps(layer: BaseDataLayer, user: str | None = None) -> Rows:
     return rows
 
 
-async def afeedback(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def afeedback(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Feedback as rows: value 1 (thumbs up) or 0 (down), with the rated step's type."""
     try:
         uid = await _user_id(layer, user)

@@ -21,7 +21,7 @@ from typing import Any
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
@@ -47,7 +47,7 @@ class ChatTestClient:
         user: User | None = None,
         config: Config | None = None,
         chat_profile: str | None = None,
-        data_layer: BaseDataLayer | None = None,
+        data_layer: NativeDataLayer | None = None,
         resume_thread: str | None = None,
         timeout: float = 10.0,
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,

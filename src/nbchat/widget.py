@@ -21,7 +21,7 @@ import traitlets
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.data import NativeDataLayer, make_data_layer
 from nbchat.kernel_stores import register
 from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession
@@ -35,10 +35,10 @@ BUNDLE = STATIC / "widget.js"
 
 
 # One data layer per database for the whole kernel, shared by every widget.
-_data_layers: dict[tuple[str | None, Path], BaseDataLayer] = {}
+_data_layers: dict[tuple[str | None, Path], NativeDataLayer] = {}
 
 
-def _data_layer(config: Config) -> BaseDataLayer:
+def _data_layer(config: Config) -> NativeDataLayer:
     key = (config.data.url, config.app_dir)
     if key not in _data_layers:
         _data_layers[key] = make_data_layer(config.data.url, config.app_dir)

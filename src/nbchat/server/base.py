@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.data import (
-    BaseDataLayer,
     BlobStorage,
     DataLayerError,
     InvalidDataError,
     Limits,
+    NativeDataLayer,
     NotFoundError,
 )
 from nbchat.data.storage import BlobTooLargeError
@@ -90,7 +90,7 @@ class ApiHandler(RequestHandler):
     api_root: str
     user: User | None = None
     # The store this request works on: the services' own, or `?store=<id>`'s.
-    data: BaseDataLayer
+    data: NativeDataLayer
     storage: BlobStorage
 
     def initialize(self, services: Services, api_root: str) -> None:

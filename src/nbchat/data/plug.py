@@ -1,0 +1,83 @@
+"""Which data layer a host uses: one rule for the widget, the extension, serve, history, tests.
+
+    explicit argument  >  @cl.data_layer  >  nbchat.data._data_layer  >  data.url (default)
+
+`@cl.data_layer` is a function returning the layer; the host calls it once (per server,
+per kernel). A layer given by the app is used as is when it is one of nbchat's own
+(NativeDataLayer: SQLite, PostgreSQL), else, being a Chainlit-style BaseDataLayer, it is
+wrapped in AdaptedDataLayer (write-behind queue, retries, ownership checks). When the app
+brings its own layer no `.nbchat/nbchat.db` is made; element bytes still go to
+`<app_dir>/.nbchat/files/` (made on the first element).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbchat.data.adapter import AdaptedDataLayer
+from nbchat.data.base import BaseDataLayer
+from nbchat.data.native import NativeDataLayer
+from nbchat.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nbchat.app import App
+
+AnyLayer = BaseDataLayer | NativeDataLayer
+
+
+def native_layer(layer: AnyLayer, app_dir: Path) -> NativeDataLayer:
+    """The layer as hosts call it: nbchat's own as is, a Chainlit-style one adapted."""
+    if isinstance(layer, NativeDataLayer):
+        return layer
+    if isinstance(layer, BaseDataLayer):
+        from nbchat.data import FILES_DIR, LocalStorage
+
+        return AdaptedDataLayer(layer, LocalStorage(Path(app_dir) / FILES_DIR))
+    raise ConfigError(
+        f"the data layer is a {type(layer).__name__}; it must subclass "
+        "nbchat.data.BaseDataLayer (a class written for chainlit.data.BaseDataLayer works "
+        "once its imports say nbchat)")
+
+
+def app_data_layer(app: App | None) -> AnyLayer | None:
+    """The layer the app brings: `@cl.data_layer`'s result (calls it), else the global."""
+    import nbchat.data
+
+    factory = app.get("data_layer") if app is not None else None
+    if factory is not None:
+        layer = factory()
+        if layer is None:
+            raise ConfigError("the @cl.data_layer function returned None; return a data layer")
+        return layer  # type: ignore[no-any-return]
+    return nbchat.data._data_layer
+
+
+def app_brings_layer(app: App | None) -> bool:
+    """True when `@cl.data_layer` or `nbchat.data._data_layer` is set (no call made)."""
+    import nbchat.data
+
+    return (app is not None and app.get("data_layer") is not None) or (
+        nbchat.data._data_layer is not None)
+
+
+def resolve_data_layer(
+    app: App | None,
+    url: str | None,
+    app_dir: Path,
+    *,
+    explicit: AnyLayer | None = None,
+    enabled: bool = True,
+) -> NativeDataLayer | None:
+    """The host's layer (see the module doc); None when persistence is off (data.enabled
+    false) and no layer was given explicitly."""
+    from nbchat.data import make_data_layer
+
+    if explicit is not None:
+        return native_layer(explicit, app_dir)
+    if not enabled:
+        return None
+    brought = app_data_layer(app)
+    if brought is not None:
+        return native_layer(brought, app_dir)
+    return make_data_layer(url, app_dir)
