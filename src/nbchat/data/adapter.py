@@ -23,15 +23,16 @@ what went through this adapter and from threads read back (a resumed thread's st
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from nbchat.data.base import BaseDataLayer
 from nbchat.data.queued import QueuedDataLayer
 from nbchat.data.storage import BlobStorage
-from nbchat.data.validation import InvalidDataError, Limits, NotFoundError
+from nbchat.data.validation import InvalidDataError, Limits, NormalizedStep, NotFoundError
 from nbchat.data.writebehind import Batch, Key
 from nbchat.types import (
     ElementDict,
@@ -70,6 +71,17 @@ def element_object(element: ElementDict, content: bytes | None) -> Any:
     stored = dict(element)
     setattr(obj, "to_dict", lambda: dict(stored))  # noqa: B010 - an instance override
     return obj
+
+
+def validated_step(step: StepDict) -> StepDict:
+    """A fresh copy of the step as validated: metadata and generation decoded from the JSON
+    checked when it was queued (the caller may have mutated its dicts since)."""
+    out = cast(dict[str, Any], dict(step))
+    if isinstance(step, NormalizedStep):
+        out["metadata"] = json.loads(step.metadata_json)
+        gen = step.generation_json
+        out["generation"] = None if gen is None else json.loads(gen)
+    return cast(StepDict, out)
 
 
 def _steps(thread: ThreadDict | None) -> list[StepDict]:
@@ -151,11 +163,12 @@ class AdaptedDataLayer(QueuedDataLayer):
                                        metadata=metadata, tags=tags)
 
     async def _write_step(self, step: StepDict) -> None:
+        given = validated_step(step)
         if step["id"] in self._step_threads:
-            await self.layer.update_step(dict(step))  # type: ignore[arg-type]
+            await self.layer.update_step(given)
         else:
-            await self.layer.create_step(dict(step))  # type: ignore[arg-type]
-            self._step_threads[step["id"]] = step["threadId"]
+            await self.layer.create_step(given)
+        self._step_threads[step["id"]] = step["threadId"]  # (a step may move thread)
 
     async def _write_element(self, element: ElementDict) -> None:
         content = self._bytes.get(element["id"])
