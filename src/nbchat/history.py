@@ -105,18 +105,27 @@ def feedback(app_dir: str | Path = ".", *, url: str | None = None,
 
 async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
                       user: str | None) -> Rows:
-    from nbchat.data import make_data_layer
+    import nbchat.data
+    from nbchat.app import current_app
 
     folder = Path(app_dir)
-    if url is None:
+    layer: NativeDataLayer | None
+    if url is not None:
+        layer = nbchat.data.make_data_layer(url, folder)
+    else:
         from nbchat.config import load
 
-        url = load(folder).data.url  # nbchat.yaml `data.url` or NBCHAT_DATABASE_URL
-    layer = make_data_layer(url, folder)
+        # The app's own layer (@cl.data_layer, nbchat.data._data_layer), else nbchat.yaml
+        # `data.url` or NBCHAT_DATABASE_URL.
+        layer = nbchat.data.resolve_data_layer(current_app(), load(folder).data.url, folder)
+        assert layer is not None  # persistence switched off still has a store to read
     try:
         return await export(layer, user)
     finally:
-        await layer.close()
+        if layer is nbchat.data._data_layer:  # the app's shared layer stays open
+            await layer.flush()
+        else:
+            await layer.close()
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

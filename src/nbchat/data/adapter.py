@@ -99,6 +99,7 @@ class AdaptedDataLayer(QueuedDataLayer):
         limits: Limits | None = None,
         retries: int = 3,
         backoff: float = 0.05,
+        close_layer: bool = True,
         interval: float = 0.02,
         max_batch: int = 2000,
     ) -> None:
@@ -109,6 +110,7 @@ class AdaptedDataLayer(QueuedDataLayer):
         self.layer = layer
         self.retries = retries
         self.backoff = backoff
+        self.close_layer = close_layer  # False: the layer is shared (nbchat.data._data_layer)
         self._step_threads: dict[str, str] = {}  # step id → thread id, of steps the layer has
         self._user_ids: set[str] = set()
         self._bytes: dict[str, bytes] = {}  # element id → bytes not yet handed to the layer
@@ -278,7 +280,8 @@ class AdaptedDataLayer(QueuedDataLayer):
         return await self.layer.list_threads(pagination, filters)
 
     async def _db_close(self) -> None:
-        await self.layer.close()
+        if self.close_layer:
+            await self.layer.close()
 
     async def build_debug_url(self) -> str:
         """The layer's debugging link (Chainlit's method), '' when it has none."""

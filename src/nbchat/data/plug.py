@@ -26,22 +26,37 @@ if TYPE_CHECKING:
 AnyLayer = BaseDataLayer | NativeDataLayer
 
 
-def native_layer(layer: AnyLayer, app_dir: Path) -> NativeDataLayer:
-    """The layer as hosts call it: nbchat's own as is, a Chainlit-style one adapted."""
+def native_layer(layer: AnyLayer, app_dir: Path, *, close_layer: bool = True) -> NativeDataLayer:
+    """The layer as hosts call it: nbchat's own as is, a Chainlit-style one adapted
+    (`close_layer`: whether closing the adapter closes the wrapped layer too)."""
     if isinstance(layer, NativeDataLayer):
         return layer
     if isinstance(layer, BaseDataLayer):
         from nbchat.data import FILES_DIR, LocalStorage
 
-        return AdaptedDataLayer(layer, LocalStorage(Path(app_dir) / FILES_DIR))
+        return AdaptedDataLayer(layer, LocalStorage(Path(app_dir) / FILES_DIR),
+                                close_layer=close_layer)
     raise ConfigError(
         f"the data layer is a {type(layer).__name__}; it must subclass "
         "nbchat.data.BaseDataLayer (a class written for chainlit.data.BaseDataLayer works "
         "once its imports say nbchat)")
 
 
-def app_data_layer(app: App | None) -> AnyLayer | None:
-    """The layer the app brings: `@cl.data_layer`'s result (calls it), else the global."""
+def app_brings_layer(app: App | None) -> bool:
+    """True when `@cl.data_layer` or `nbchat.data._data_layer` is set (nothing is called)."""
+    import nbchat.data
+
+    return (app is not None and app.get("data_layer") is not None) or (
+        nbchat.data._data_layer is not None)
+
+
+def app_data_layer(app: App | None, app_dir: Path) -> NativeDataLayer | None:
+    """The layer the app brings, ready for one host, or None.
+
+    `@cl.data_layer` is called (once per host: call this once) and the host owns the
+    result (closing it closes the layer). `nbchat.data._data_layer` is shared by every
+    host of the process: a host gets its own adapter over it, whose close leaves it open.
+    """
     import nbchat.data
 
     factory = app.get("data_layer") if app is not None else None
@@ -49,16 +64,9 @@ def app_data_layer(app: App | None) -> AnyLayer | None:
         layer = factory()
         if layer is None:
             raise ConfigError("the @cl.data_layer function returned None; return a data layer")
-        return layer  # type: ignore[no-any-return]
-    return nbchat.data._data_layer
-
-
-def app_brings_layer(app: App | None) -> bool:
-    """True when `@cl.data_layer` or `nbchat.data._data_layer` is set (no call made)."""
-    import nbchat.data
-
-    return (app is not None and app.get("data_layer") is not None) or (
-        nbchat.data._data_layer is not None)
+        return native_layer(layer, app_dir)
+    shared = nbchat.data._data_layer
+    return None if shared is None else native_layer(shared, app_dir, close_layer=False)
 
 
 def resolve_data_layer(
@@ -77,7 +85,4 @@ def resolve_data_layer(
         return native_layer(explicit, app_dir)
     if not enabled:
         return None
-    brought = app_data_layer(app)
-    if brought is not None:
-        return native_layer(brought, app_dir)
-    return make_data_layer(url, app_dir)
+    return app_data_layer(app, app_dir) or make_data_layer(url, app_dir)
