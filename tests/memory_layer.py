@@ -36,6 +36,8 @@ from nbchat.types import (
 )
 
 _clock = itertools.count(1)
+# Layers an app file made with @cl.data_layer (tests/serve reads it back).
+MADE: list[MemoryDataLayer] = []
 
 
 @dataclass
