@@ -234,3 +234,24 @@ async def test_feedback_reaches_the_layer_as_a_feedback_dataclass(tmp_path: Path
     [fb] = seen
     assert fb == Feedback(forId=s["id"], value=1, threadId=s["threadId"], id=fid, comment="ok")
     await layer.close()
+
+
+async def test_the_documented_custom_layer_runs_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "persistence.md").read_text()
+    section = text.split("## Custom data layer", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "app.py").write_text(code, encoding="utf-8")
+    async with ChatTestClient(tmp_path / "app.py") as client:
+        await client.send("hi")
+        assert client.messages[-1]["output"] == "echo: hi"
+        adapted = client.session.recorder.data  # type: ignore[union-attr]
+        assert isinstance(adapted, AdaptedDataLayer)
+        await adapted.flush()
+        [thread] = adapted.layer.threads.values()  # type: ignore[attr-defined]
+        stored = await adapted.get_thread(thread["id"])
+        assert stored is not None
+        assert [s["output"] for s in stored["steps"]] == ["hi", "echo: hi"]
+        assert await adapted.get_thread_author(thread["id"]) == "local"
+    assert not (tmp_path / ".nbchat" / "nbchat.db").exists()
