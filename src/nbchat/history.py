@@ -107,25 +107,28 @@ async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
                       user: str | None) -> Rows:
     import nbchat.data
     from nbchat.app import current_app
+    from nbchat.data import AdaptedDataLayer
+    from nbchat.data.plug import app_data_layer
 
     folder = Path(app_dir)
-    layer: NativeDataLayer | None
-    if url is not None:
-        layer = nbchat.data.make_data_layer(url, folder)
+    # Without a URL: the app's own layer (@cl.data_layer, nbchat.data._data_layer), else
+    # nbchat.yaml `data.url` or NBCHAT_DATABASE_URL.
+    brought = None if url is not None else app_data_layer(current_app(), folder)
+    if brought is not None:
+        layer = brought
     else:
-        from nbchat.config import load
+        if url is None:
+            from nbchat.config import load
 
-        # The app's own layer (@cl.data_layer, nbchat.data._data_layer), else nbchat.yaml
-        # `data.url` or NBCHAT_DATABASE_URL.
-        layer = nbchat.data.resolve_data_layer(current_app(), load(folder).data.url, folder)
-        assert layer is not None  # persistence switched off still has a store to read
+            url = load(folder).data.url
+        layer = nbchat.data.make_data_layer(url, folder)
     try:
         return await export(layer, user)
     finally:
-        if layer is nbchat.data._data_layer:  # the app's shared layer stays open
-            await layer.flush()
+        if layer is brought and not isinstance(layer, AdaptedDataLayer):
+            await layer.flush()  # the app's own nbchat layer: it stays open
         else:
-            await layer.close()
+            await layer.close()  # ours (an adapter leaves the app's layer open)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

@@ -21,7 +21,7 @@ from typing import Any
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import BaseDataLayer, NativeDataLayer
+from nbchat.data import AdaptedDataLayer, BaseDataLayer, NativeDataLayer
 from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
@@ -114,9 +114,12 @@ class ChatTestClient:
         """End the chat (on_chat_end runs) and release what it holds."""
         if self._session is not None:
             await self._session.close()
-        if self._own_layer is not None:  # made for this client: flush it and let it go
+        if self._own_layer is not None:  # this client's adapter, or the app's nbchat layer
             layer, self._own_layer = self._own_layer, None
-            await layer.close()
+            if isinstance(layer, AdaptedDataLayer):
+                await layer.close()  # the adapter only: the app's layer stays open
+            else:
+                await layer.flush()
 
     @property
     def session(self) -> ChatSession:

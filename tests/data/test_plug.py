@@ -68,7 +68,7 @@ async def test_chat_test_client_stores_the_chat_in_the_apps_layer(
         reply = client.messages[-1]
         await client.feedback(reply["id"], 1, "good")
     [layer] = made  # the @cl.data_layer function: called once, for this host
-    assert layer.closed  # the client made it, so the client closed it (after flushing)
+    assert not layer.closed  # the app's layer: the client closed its adapter (flushed) only
     [thread] = layer.store.threads.values()
     assert thread["name"] == "hello"
     assert await layer.get_thread_author(thread["id"]) == "local"
@@ -246,7 +246,10 @@ async def test_the_documented_custom_layer_runs_as_written(
     async with ChatTestClient(tmp_path / "app.py") as client:
         await client.send("hi")
         assert client.messages[-1]["output"] == "echo: hi"
-        adapted = client.session.recorder.data  # type: ignore[union-attr]
+        recorder = client.session.recorder
+        assert recorder is not None
+        await recorder._queue.join()  # the reply's write reached the layer's queue
+        adapted = recorder.data
         assert isinstance(adapted, AdaptedDataLayer)
         await adapted.flush()
         [thread] = adapted.layer.threads.values()  # type: ignore[attr-defined]
@@ -255,3 +258,29 @@ async def test_the_documented_custom_layer_runs_as_written(
         assert [s["output"] for s in stored["steps"]] == ["hi", "echo: hi"]
         assert await adapted.get_thread_author(thread["id"]) == "local"
     assert not (tmp_path / ".nbchat" / "nbchat.db").exists()
+
+
+async def test_the_apps_function_is_called_once_for_all_its_hosts_in_a_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A notebook: the default app, its chats (here two test clients) and nbchat.history
+    # share the one layer the function returned (an in-memory layer would otherwise be
+    # empty for history).
+    from nbchat.app import default_app
+
+    monkeypatch.chdir(tmp_path)
+    made: list[MemoryDataLayer] = []
+
+    def layer() -> BaseDataLayer:
+        made.append(MemoryDataLayer())
+        return made[-1]
+
+    default_app.register("data_layer", layer)
+    try:
+        for text in ("one", "two"):
+            async with ChatTestClient(default_app, config=Config(app_dir=tmp_path)) as client:
+                await client.send(text)
+        assert sorted(history.threads(tmp_path)["name"].tolist()) == ["one", "two"]
+    finally:
+        default_app.hooks.pop("data_layer")
+    assert len(made) == 1
+    assert not made[0].closed

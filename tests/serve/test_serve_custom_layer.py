@@ -54,11 +54,16 @@ async def test_serve_stores_chats_and_answers_the_api_from_the_apps_layer(
         assert sorted(t["name"] for t in threads) == ["first chat", "second chat"]
         one = await fetch(server.url + f"nbchat/api/threads/{threads[0]['id']}")
         assert one.code == 200, one.body
+        # The user's message is durable before the reply; the reply's writes may still be
+        # on their way (write-behind), so they are checked after the shutdown flush.
         outputs = [s["output"] for s in json.loads(one.body)["steps"]]
-        assert outputs[-1].startswith("echo: ")
-        assert sorted(layer.store.bytes.values()) == [b"bytes!", b"bytes!"]
+        assert threads[0]["name"] in outputs
         assert [layer] == memory_layer.MADE  # the API did not make a layer of its own
     finally:
         await server.stop()
     assert layer.closed  # the server's own layer: closed (after flushing) at shutdown
+    replies = sorted(s["output"] for s in layer.store.steps.values()
+                     if s["type"] == "assistant_message")
+    assert replies == ["echo: first chat", "echo: second chat"]
+    assert sorted(layer.store.bytes.values()) == [b"bytes!", b"bytes!"]
     assert not (tmp_path / ".nbchat" / "nbchat.db").exists()

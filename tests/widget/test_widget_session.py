@@ -141,8 +141,10 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
             # open (which would make a .nbchat/nbchat.db).
             assert widget.history_store == ""
         [layer] = made  # one per app in the kernel, shared by its widgets
-        native = widgets[0].session.recorder.data  # type: ignore[union-attr]
-        await native.flush()
+        for widget in widgets:  # the recorders' writes reached the layer's queue…
+            assert widget.session.recorder is not None
+            await widget.session.recorder._queue.join()
+        await widgets[0].session.recorder.data.flush()  # …and the queue the layer
         outputs = sorted(s["output"] for s in layer.store.steps.values())
         assert outputs == ["echo: m0", "echo: m1", "m0", "m1"]
         assert len(layer.store.threads) == 2

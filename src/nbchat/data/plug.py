@@ -12,8 +12,10 @@ brings its own layer no `.nbchat/nbchat.db` is made; element bytes still go to
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nbchat.data.adapter import AdaptedDataLayer
 from nbchat.data.base import BaseDataLayer
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from nbchat.app import App
 
 AnyLayer = BaseDataLayer | NativeDataLayer
+# What each App's @cl.data_layer function returned (the function, its layer).
+_made: weakref.WeakKeyDictionary[App, tuple[Callable[..., Any], AnyLayer]] = (
+    weakref.WeakKeyDictionary())
 
 
 def native_layer(layer: AnyLayer, app_dir: Path, *, close_layer: bool = True) -> NativeDataLayer:
@@ -50,21 +55,28 @@ def app_brings_layer(app: App | None) -> bool:
         nbchat.data._data_layer is not None)
 
 
-def app_data_layer(app: App | None, app_dir: Path) -> NativeDataLayer | None:
-    """The layer the app brings, ready for one host, or None.
+def app_data_layer(app: App | None, app_dir: Path, *,
+                   owner: bool = False) -> NativeDataLayer | None:
+    """The layer the app brings, ready for one host (its own adapter), or None.
 
-    `@cl.data_layer` is called (once per host: call this once) and the host owns the
-    result (closing it closes the layer). `nbchat.data._data_layer` is shared by every
-    host of the process: a host gets its own adapter over it, whose close leaves it open.
+    `@cl.data_layer` is called once per App (and again only if another function is
+    registered): the hosts of a process that serve the same app (a kernel's widgets and
+    `nbchat.history`, a server's chats and REST API) share what it returned. Only an
+    `owner` (the server that loaded the app) closes that layer when it closes its adapter.
+    `nbchat.data._data_layer` is shared by every host and closed by none.
     """
     import nbchat.data
 
     factory = app.get("data_layer") if app is not None else None
-    if factory is not None:
-        layer = factory()
-        if layer is None:
-            raise ConfigError("the @cl.data_layer function returned None; return a data layer")
-        return native_layer(layer, app_dir)
+    if app is not None and factory is not None:
+        made = _made.get(app)
+        if made is None or made[0] is not factory:
+            layer = factory()
+            if layer is None:
+                raise ConfigError(
+                    "the @cl.data_layer function returned None; return a data layer")
+            made = _made[app] = (factory, layer)
+        return native_layer(made[1], app_dir, close_layer=owner)
     shared = nbchat.data._data_layer
     return None if shared is None else native_layer(shared, app_dir, close_layer=False)
 
@@ -76,13 +88,14 @@ def resolve_data_layer(
     *,
     explicit: AnyLayer | None = None,
     enabled: bool = True,
+    owner: bool = False,
 ) -> NativeDataLayer | None:
     """The host's layer (see the module doc); None when persistence is off (data.enabled
-    false) and no layer was given explicitly."""
+    false) and no layer was given explicitly. `owner`: see app_data_layer."""
     from nbchat.data import make_data_layer
 
     if explicit is not None:
         return native_layer(explicit, app_dir)
     if not enabled:
         return None
-    return app_data_layer(app, app_dir) or make_data_layer(url, app_dir)
+    return app_data_layer(app, app_dir, owner=owner) or make_data_layer(url, app_dir)

@@ -117,7 +117,7 @@ def services_for(root_dir: Path) -> Services:
     config = load(root_dir)
     # A layer the server process's app brings (@cl.data_layer or nbchat.data._data_layer,
     # e.g. set in jupyter_server_config.py) wins over data.url.
-    layer = resolve_data_layer(current_app(), config.data.url, root_dir)
+    layer = resolve_data_layer(current_app(), config.data.url, root_dir, owner=True)
     assert layer is not None  # enabled=True: always a layer
     return Services(layer, blob_storage(layer, root_dir), JupyterIdentity(),
                     UploadLimits.from_config(config.features.spontaneous_file_upload),
