@@ -1,7 +1,6 @@
 """Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL and a
 Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer.
 
-
 PostgreSQL is the real server on 127.0.0.1:5432 (user postgres, trust auth), through
 `tests/pgdb.py`: the run's database comes from the `pg_url` fixture of tests/conftest.py,
 and each test starts from empty tables. An unreachable server fails the run (never skips)

@@ -280,6 +280,7 @@ async def test_the_apps_function_is_called_once_for_all_its_hosts_in_a_process(
             async with ChatTestClient(default_app, config=Config(app_dir=tmp_path)) as client:
                 await client.send(text)
         assert sorted(history.threads(tmp_path)["name"].tolist()) == ["one", "two"]
+        assert cl_data.get_data_layer() is made[0]  # Chainlit's accessor: the same one
     finally:
         default_app.hooks.pop("data_layer")
     assert len(made) == 1

@@ -49,6 +49,7 @@ __all__ = [
     "SQLiteDataLayer",
     "WriteFailedError",
     "blob_storage",
+    "get_data_layer",
     "is_shared",
     "make_data_layer",
     "resolve_data_layer",
@@ -60,8 +61,11 @@ _data_layer: BaseDataLayer | NativeDataLayer | None = None
 
 
 def get_data_layer() -> BaseDataLayer | NativeDataLayer | None:
-    """The layer set with `nbchat.data._data_layer = layer` (Chainlit's accessor)."""
-    return _data_layer
+    """The current app's layer as the app made it (Chainlit's accessor): what its
+    `@cl.data_layer` function returned, else `nbchat.data._data_layer`, else None."""
+    from nbchat.app import current_app
+
+    return brought_layer(current_app())
 
 
 DB_FILE = Path(".nbchat") / "nbchat.db"
@@ -103,4 +107,4 @@ def make_data_layer(url: str | None, app_dir: Path) -> NativeDataLayer:
     return SQLiteDataLayer(path if path.is_absolute() else app_dir / path, storage)
 
 
-from nbchat.data.plug import resolve_data_layer  # noqa: E402 - it uses the names above
+from nbchat.data.plug import brought_layer, resolve_data_layer  # noqa: E402 - uses the above

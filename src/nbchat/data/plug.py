@@ -67,18 +67,28 @@ def app_data_layer(app: App | None, app_dir: Path, *,
     """
     import nbchat.data
 
+    layer = brought_layer(app)
+    if layer is None:
+        return None
+    shared = layer is nbchat.data._data_layer
+    return native_layer(layer, app_dir, close_layer=owner and not shared)
+
+
+def brought_layer(app: App | None) -> AnyLayer | None:
+    """The layer object the app brings, as the app made it (not adapted), or None:
+    what `@cl.data_layer` returned (calling it the first time), else the global."""
+    import nbchat.data
+
     factory = app.get("data_layer") if app is not None else None
-    if app is not None and factory is not None:
-        made = _made.get(app)
-        if made is None or made[0] is not factory:
-            layer = factory()
-            if layer is None:
-                raise ConfigError(
-                    "the @cl.data_layer function returned None; return a data layer")
-            made = _made[app] = (factory, layer)
-        return native_layer(made[1], app_dir, close_layer=owner)
-    shared = nbchat.data._data_layer
-    return None if shared is None else native_layer(shared, app_dir, close_layer=False)
+    if app is None or factory is None:
+        return nbchat.data._data_layer
+    made = _made.get(app)
+    if made is None or made[0] is not factory:
+        layer = factory()
+        if layer is None:
+            raise ConfigError("the @cl.data_layer function returned None; return a data layer")
+        made = _made[app] = (factory, layer)
+    return made[1]
 
 
 def resolve_data_layer(
