@@ -285,3 +285,17 @@ async def test_the_apps_function_is_called_once_for_all_its_hosts_in_a_process(
         default_app.hooks.pop("data_layer")
     assert len(made) == 1
     assert not made[0].closed
+
+
+async def test_an_outage_costs_one_backoff_per_batch_not_one_per_write(tmp_path: Path) -> None:
+    down = MemoryDataLayer(fail_writes=10_000)
+    layer = AdaptedDataLayer(down, LocalStorage(tmp_path), retries=2, backoff=0.001)
+    tid = new_id()
+    for i in range(50):
+        await layer.create_step(step(tid, f"m{i}"))
+    with pytest.raises(WriteFailedError, match="50 queued write"):
+        await layer.flush()
+    # The first write: 1 + 2 retries; the 49 others: one attempt each.
+    assert down.store.calls.count("create_step") == 3 + 49
+    down.fail_writes = 0
+    await layer.close()

@@ -118,14 +118,20 @@ class AdaptedDataLayer(QueuedDataLayer):
     # -- writes: the queue's batches, operation by operation ------------------------------
 
     async def _apply(self, batch: Batch) -> None:
+        retries = self.retries
         for key, write in self._writes(batch):
             try:
-                await self._retrying(key, write)
+                await self._retrying(key, write, retries)
             except Exception as exc:
                 if len(batch) == 1:
                     raise  # the queue records and logs it
                 batch.errors[key] = exc
                 self.queue._log_failure(key, exc)
+                # The layer is down: the rest of this batch gets one attempt each, so an
+                # outage costs one backoff per batch, not one per write (a 2000-write
+                # batch would otherwise hold the writer, and every durable write, for
+                # minutes).
+                retries = 0
 
     def _writes(self, batch: Batch) -> list[tuple[Key, Callable[[], Awaitable[Any]]]]:
         out: list[tuple[Key, Callable[[], Awaitable[Any]]]] = []
@@ -143,13 +149,14 @@ class AdaptedDataLayer(QueuedDataLayer):
                 id=fb.get("id"), comment=fb.get("comment")))))
         return out
 
-    async def _retrying(self, key: Key, write: Callable[[], Awaitable[Any]]) -> None:
-        for attempt in range(self.retries + 1):
+    async def _retrying(self, key: Key, write: Callable[[], Awaitable[Any]],
+                        retries: int) -> None:
+        for attempt in range(retries + 1):
             try:
                 await write()
                 return
             except Exception as exc:
-                if attempt == self.retries:
+                if attempt == retries:
                     raise
                 delay = self.backoff * 2 ** attempt
                 log.warning("nbchat: the data layer could not store %s %s (%s); retry in %.2fs",
