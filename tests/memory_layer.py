@@ -19,21 +19,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbchat.data import BaseDataLayer, InvalidDataError
-from nbchat.element import Element
+# Chainlit's import paths, with chainlit → nbchat.
+from nbchat.data import BaseDataLayer, InvalidDataError, queue_until_user_message
+from nbchat.element import Element, ElementDict
 from nbchat.ids import new_id, utc_now
+from nbchat.step import StepDict
 from nbchat.types import (
-    ElementDict,
     Feedback,
     PageInfo,
     PaginatedResponse,
     Pagination,
-    PersistedUser,
-    StepDict,
     ThreadDict,
     ThreadFilter,
-    User,
 )
+from nbchat.user import PersistedUser, User
 
 _clock = itertools.count(1)
 # Layers an app file made with @cl.data_layer (tests/serve reads it back).
@@ -187,6 +186,7 @@ class MemoryDataLayer(BaseDataLayer):
 
     # -- steps
 
+    @queue_until_user_message()
     async def create_step(self, step_dict: StepDict) -> None:
         await self._write("create_step")
         self._put_step(step_dict)
@@ -226,6 +226,7 @@ class MemoryDataLayer(BaseDataLayer):
 
     # -- elements
 
+    @queue_until_user_message()
     async def create_element(self, element: Element) -> None:
         await self._write("create_element")
         if isinstance(element.content, bytes):

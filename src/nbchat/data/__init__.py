@@ -23,6 +23,7 @@ from nbchat.data.postgres import PostgresDataLayer
 from nbchat.data.queued import QueuedDataLayer
 from nbchat.data.sqlite import SQLiteDataLayer
 from nbchat.data.storage import BlobStorage, BlobTooLargeError, LocalStorage
+from nbchat.data.utils import queue_until_user_message
 from nbchat.data.validation import (
     DataLayerError,
     InvalidDataError,
@@ -52,6 +53,7 @@ __all__ = [
     "get_data_layer",
     "is_shared",
     "make_data_layer",
+    "queue_until_user_message",
     "resolve_data_layer",
 ]
 
