@@ -93,8 +93,9 @@ class ChatTestClient:
         config = self.config or load(app_dir)
         self._session = ChatSession(app, config, user=self.user)
         layer: NativeDataLayer | None
-        if self.data_layer is None:  # the app's own layer; an explicit one wins
-            layer = self._own_layer = app_data_layer(app, config.app_dir)
+        if self.data_layer is None:  # the app's own layer (unless data.enabled is false)
+            layer = self._own_layer = (app_data_layer(app, config.app_dir)
+                                       if config.data.enabled else None)
         elif isinstance(self.data_layer, NativeDataLayer):
             layer = self.data_layer
         else:  # a Chainlit-style layer: the client's own adapter (the layer stays open)
