@@ -20,11 +20,11 @@ from tornado.web import HTTPError, RequestHandler
 
 from nbchat import client_json
 from nbchat.data import (
-    BaseDataLayer,
     BlobStorage,
     DataLayerError,
     InvalidDataError,
     Limits,
+    NativeDataLayer,
     NotFoundError,
 )
 from nbchat.data.storage import BlobTooLargeError
@@ -92,7 +92,7 @@ class ApiHandler(RequestHandler):
     api_root: str
     user: User | None = None
     # The store this request works on: the services' own, or `?store=<id>`'s.
-    data: BaseDataLayer
+    data: NativeDataLayer
     storage: BlobStorage
 
     def initialize(self, services: Services, api_root: str) -> None:
