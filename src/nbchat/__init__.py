@@ -16,7 +16,6 @@ from nbchat.app import (
     action_callback,
     author_rename,
     header_auth_callback,
-    make_async,
     oauth_callback,
     on_app_shutdown,
     on_app_startup,
@@ -33,6 +32,7 @@ from nbchat.app import (
     set_starters,
 )
 from nbchat.ask import AskActionMessage, AskElementMessage, AskFileMessage, AskUserMessage
+from nbchat.chainlit_compat import alias_chainlit
 from nbchat.chat_settings import ChatProfile, ChatSettings, Starter, set_commands
 from nbchat.context import context
 from nbchat.element import (
@@ -73,6 +73,7 @@ from nbchat.input_widget import (
 )
 from nbchat.message import ErrorMessage, Message
 from nbchat.step import Step, step
+from nbchat.sync import make_async
 from nbchat.types import PersistedUser, User
 from nbchat.user_session import user_session
 
@@ -150,6 +151,7 @@ __all__ = [
     "User",
     "Video",
     "action_callback",
+    "alias_chainlit",
     "author_rename",
     "chat",
     "context",
