@@ -190,13 +190,13 @@ def uninstall() -> None:
     """Remove the finder and every chainlit alias it made (tests; `off`)."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
+    _logged.clear()
     if not active():
         return
     for name in [n for n in sys.modules if n == "chainlit" or n.startswith("chainlit.")]:
         module = sys.modules.pop(name)
         if _is_nbchat_module(module):
             _unwrap_getattr(module)
-    _logged.clear()
 
 
 _IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
