@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
+import json
 import logging
 import sys
 import textwrap
@@ -45,7 +46,8 @@ async def test_a_chainlit_app_runs_unchanged_through_the_test_client(
     assert len(served) == 1  # said once, not per load
 
 
-def test_chainlit_names_are_nbchat_objects_and_nbchat_keeps_its_own() -> None:
+def test_chainlit_names_are_nbchat_objects_and_nbchat_keeps_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     assert alias_chainlit() is True
     import chainlit as cl
     import chainlit.context
@@ -70,11 +72,9 @@ def test_chainlit_names_are_nbchat_objects_and_nbchat_keeps_its_own() -> None:
     assert not isinstance(nbchat.step, type(sys))
     assert nbchat.config.load is load
     sentinel = object()
-    try:
-        cl_data._data_layer = sentinel  # Chainlit's way of plugging a data layer
-        assert nbchat.data._data_layer is sentinel  # type: ignore[attr-defined]
-    finally:
-        del cl_data._data_layer
+    # Chainlit's way of plugging a data layer (monkeypatch puts back what nbchat.data had).
+    monkeypatch.setattr(cl_data, "_data_layer", sentinel, raising=False)
+    assert nbchat.data._data_layer is sentinel  # type: ignore[attr-defined]
     assert config.ui.name == "Assistant"
     with pytest.raises(AttributeError, match="read only"):
         config.ui.name = "Other"
@@ -179,3 +179,16 @@ async def test_run_sync_on_the_event_loop_thread_says_to_await(tmp_path: Path) -
         await client.send("go")
         assert "`await` the coroutine" in client.messages[-1]["output"]
         assert all(m["output"] != "never" for m in client.messages)
+
+
+async def test_a_chainlit_notebook_loads_without_the_alias_line(tmp_path: Path) -> None:
+    notebook = {"cells": [
+        {"cell_type": "code", "metadata": {}, "source": "import chainlit as cl"},
+        {"cell_type": "code", "metadata": {}, "source": [
+            "@cl.on_chat_start\n", "async def start():\n",
+            "    await cl.Message(content='from the notebook').send()\n", "cl.chat()\n"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "app.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    async with ChatTestClient(path) as client:
+        assert client.messages[-1]["output"] == "from the notebook"
