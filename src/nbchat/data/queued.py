@@ -250,7 +250,11 @@ class QueuedDataLayer(BaseDataLayer):
         try:
             await self.queue.close()
         finally:
-            await self._db_close()
+            try:
+                await self._db_close()
+            finally:
+                if self.storage is not None:
+                    await self.storage.close()
 
     # -- reads -------------------------------------------------------------------------------
 

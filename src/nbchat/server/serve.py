@@ -152,7 +152,8 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     config = load(path.parent)
     app: App = (await load_app(path))[0]
     identity = build_identity(app, config)
-    layer = make_data_layer(config.data.url, config.app_dir) if config.data.enabled else None
+    layer = (make_data_layer(config.data.url, config.app_dir, config.data.storage_url)
+             if config.data.enabled else None)
     host = ChatHost(app, config, layer)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
