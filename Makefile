@@ -24,6 +24,8 @@ test: lint
 	# npm install, not npm ci: npm 11 records only this platform's optional rollup binary in the
 	# lock, which npm ci then calls out of sync. install keeps the lock as committed.
 	cd js && npm install --no-audit --no-fund && npm test
+	# Azurite (Azure Storage emulator) for tests/storage, in its own git-ignored node_modules.
+	cd tests/storage/azurite && npm ci --no-audit --no-fund
 	$(VENV)/bin/pytest
 
 serve: $(STAMP)

@@ -35,6 +35,16 @@ class S3StorageClient(ObjectStorageClient):
     """Element bytes in an S3 bucket; `kwargs` configure the aiobotocore S3 client."""
 
     def __init__(self, bucket: str, **kwargs: Any) -> None:
+        import inspect
+
+        from botocore.session import Session
+
+        # Refuse a misspelt keyword now, not at the first upload.
+        known = inspect.signature(Session.create_client).parameters  # aiobotocore's is *args
+        unknown = sorted(set(kwargs) - set(known) - {"service_name"})
+        if unknown:
+            raise TypeError(f"unknown S3 client keyword(s) {unknown}; see aiobotocore's "
+                            "create_client (endpoint_url, region_name, aws_access_key_id, …)")
         self.bucket = bucket
         self.part_size = 5 * MIB  # S3's smallest part but the last
         self.client_kwargs = kwargs
