@@ -66,7 +66,7 @@ async def test_over_the_limit_keeps_nothing(storage: BlobStorage) -> None:
 
 
 async def test_big_file_streams_in_bounded_memory(storage: BlobStorage) -> None:
-    """64 MB in and out; the Python heap peak stays far under the file's size."""
+    """64 MB in and out; the Python heap peak is a few parts, far under the file's size."""
     size, piece = 64 * MB, 256 * 1024
 
     async def source() -> AsyncIterator[bytes]:
@@ -86,7 +86,10 @@ async def test_big_file_streams_in_bounded_memory(storage: BlobStorage) -> None:
     finally:
         tracemalloc.stop()
     assert total == size == await storage.size(key)
-    assert put_peak < 24 * MB, f"put held {put_peak / MB:.1f} MB"
+    # A write holds a few parts (the one in the air, the one being cut, the SDK's copy),
+    # never the file: the bound is in parts, and under half the file.
+    part = storage.part_size if isinstance(storage, ObjectStorageClient) else 4 * MB
+    assert put_peak < min(6 * part, size // 2), f"put held {put_peak / MB:.1f} MB"
     assert read_peak < 24 * MB, f"open held {read_peak / MB:.1f} MB"
     assert await storage.delete(key)
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nbchat.data.storage_clients.base import (
+    InFlight,
     ObjectAlreadyExistsError,
     ObjectStorageClient,
     Parts,
@@ -71,12 +72,14 @@ class AzureBlobStorageClient(ObjectStorageClient):
                 await blob.upload_blob(whole, overwrite=overwrite, content_settings=settings)
                 return
             blocks: list[str] = []
-            async for part in parts:
-                block_id = base64.b64encode(f"{len(blocks):08d}".encode()).decode()
-                # A stream, not bytes: aiohttp warns that a big bytes body blocks the loop.
-                await blob.stage_block(block_id, io.BytesIO(part), length=len(part))
-                blocks.append(block_id)
-                del part
+            async with InFlight() as flight:
+                async for part in parts:
+                    block_id = base64.b64encode(f"{len(blocks):08d}".encode()).decode()
+                    # A stream, not bytes: aiohttp warns that a big bytes body blocks the loop.
+                    await flight.send(blob.stage_block(block_id, io.BytesIO(part),
+                                                       length=len(part)))
+                    blocks.append(block_id)
+                    del part
             # commit_block_list takes no "if missing" condition: ask first (a race remains).
             if not overwrite and await blob.exists():
                 raise ResourceExistsError(f"{name} exists")

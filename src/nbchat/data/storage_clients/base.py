@@ -10,9 +10,11 @@ a provider only implements five primitives over object names, and receives its d
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from typing import Any
 
 from nbchat.data.storage import BlobStorage, as_chunks, check_key
@@ -123,6 +125,40 @@ class Parts:
     @property
     def last(self) -> bool:
         return self._done and not self._carry
+
+
+class InFlight:
+    """One part's request runs while the next part is read from the client, in order.
+
+    `async with InFlight() as flight: await flight.send(request)`: send waits for the
+    previous request first (so parts arrive in order and at most one is in the air); the
+    block's end waits for the last one, and an error cancels the one still running.
+    """
+
+    def __init__(self) -> None:
+        self._task: asyncio.Future[None] | None = None
+
+    async def send(self, request: Awaitable[None]) -> None:
+        await self.wait()
+        self._task = asyncio.ensure_future(request)
+
+    async def wait(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+
+    async def __aenter__(self) -> InFlight:
+        return self
+
+    async def __aexit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            await self.wait()
+            return
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
 
 def check_object_key(object_key: object) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from nbchat.data.storage import CHUNK
 from nbchat.data.storage_clients.base import (
+    InFlight,
     ObjectAlreadyExistsError,
     ObjectStorageClient,
     Parts,
@@ -108,10 +109,12 @@ class GCSStorageClient(ObjectStorageClient):
                 await self._send(session, uri, auth, b"", 0, last=True, name=name)
                 return
             start = 0
-            async for part in parts:
-                await self._send(session, uri, auth, part, start, last=parts.last, name=name)
-                start += len(part)
-                del part
+            async with InFlight() as flight:
+                async for part in parts:
+                    await flight.send(self._send(session, uri, auth, part, start,
+                                                 last=parts.last, name=name))
+                    start += len(part)
+                    del part
         except BaseException:
             with contextlib.suppress(Exception):
                 async with session.delete(uri, headers=auth):

@@ -17,6 +17,7 @@ from typing import Any
 from nbchat.data.storage import CHUNK
 from nbchat.data.storage_clients.base import (
     MIB,
+    InFlight,
     ObjectAlreadyExistsError,
     ObjectStorageClient,
     Parts,
@@ -79,12 +80,18 @@ class S3StorageClient(ObjectStorageClient):
             upload_id = upload["UploadId"]
             try:
                 done: list[dict[str, Any]] = []
-                async for part in parts:
-                    number = len(done) + 1
+
+                async def send(part: bytes, number: int) -> None:
                     res = await s3.upload_part(Bucket=self.bucket, Key=name, Body=part,
                                                PartNumber=number, UploadId=upload_id)
                     done.append({"ETag": res["ETag"], "PartNumber": number})
-                    del part
+
+                async with InFlight() as flight:
+                    number = 0
+                    async for part in parts:
+                        number += 1
+                        await flight.send(send(part, number))
+                        del part
                 await s3.complete_multipart_upload(
                     Bucket=self.bucket, Key=name, UploadId=upload_id,
                     MultipartUpload={"Parts": done}, **cond)
