@@ -4,6 +4,7 @@ and deleting the thread deletes its objects. One run per emulator (see conftest.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,3 +117,38 @@ async def test_upload_download_owner_checks_and_thread_delete(served: Served) ->
     assert deleted.code in (200, 204), deleted.body
     assert await list_names(served.storage) == []
     assert (await served.fetch("GET", url, "alice")).code == 404
+
+
+async def test_nbchat_serve_keeps_uploads_in_the_bucket_of_nbchat_yaml(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """`nbchat serve` with data.storage_url in nbchat.yaml: the upload is an object in the
+    bucket (listed by the SDK), nothing in the app folder, and the file route streams it."""
+    from nbchat.server.serve import ServeOptions, start_server
+
+    url = storage_url("s3", request)
+    (tmp_path / "app.py").write_text("import nbchat as cl\n", encoding="utf-8")
+    (tmp_path / "nbchat.yaml").write_text(f"data:\n  storage_url: '{url}'\n", encoding="utf-8")
+    server = await start_server(ServeOptions(tmp_path / "app.py", port=0, headless=True),
+                                out=io.StringIO())
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        storage = blob_storage(server.host.data_layer, tmp_path)  # type: ignore[arg-type]
+        assert isinstance(storage, ObjectStorageClient)
+        data = b"bytes for the bucket " * 1000
+        body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"b.txt\"\r\nContent-Type: text/plain\r\n\r\n").encode() + data \
+            + f"\r\n--{BOUNDARY}--\r\n".encode()
+        base = f"http://127.0.0.1:{server.port}"
+        headers = {"X-XSRFToken": "t", "Cookie": "_xsrf=t",
+                   "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        r = await client.fetch(f"{base}{ROOT}/threads/{new_id()}/files", method="POST",
+                               body=body, raise_error=False, headers=headers)
+        assert r.code == 201, r.body
+        assert len(await list_names(storage)) == 1
+        assert not (tmp_path / ".nbchat" / "files").exists()
+        got = await client.fetch(base + json.loads(r.body)["files"][0]["url"], raise_error=False)
+        assert got.code == 200
+        assert got.body == data
+    finally:
+        client.close()
+        await server.stop()
