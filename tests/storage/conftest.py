@@ -5,7 +5,7 @@ tests/storage/azurite by `make test` / `npm ci --prefix tests/storage/azurite`) 
 gcp-storage-emulator (GCS, from PyPI), started by emulators.py once per session, ready when
 their port answers; one that cannot start fails the tests that need it, saying what is
 missing. `storage` gives each test a fresh client over one of them (or LocalStorage) with
-its own prefix, and `list_names` lists what is really in the bucket under that prefix.
+its own prefix (emulators.list_names lists what is really in the bucket under it).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from emulators import (
-    AZURITE_ACCOUNT,
-    AZURITE_KEY,
     BUCKET,
+    PROVIDERS,
     S3_KEYS,
     Emulator,
     EmulatorError,
@@ -31,8 +30,6 @@ from nbchat.data.storage_clients.azure_blob import AzureBlobStorageClient
 from nbchat.data.storage_clients.gcs import GCSStorageClient
 from nbchat.data.storage_clients.s3 import S3StorageClient
 from nbchat.ids import new_id
-
-__all__ = ["AZURITE_ACCOUNT", "AZURITE_KEY", "BUCKET", "S3_KEYS", "Emulator", "list_names"]
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +64,7 @@ def gcs_emulator(emulators: Emulators) -> Emulator:
     return _started(emulators.gcs)
 
 
-PROVIDERS = ["local", "s3", "azure_blob", "gcs"]
+
 
 
 def make_storage(provider: str, request: pytest.FixtureRequest, tmp_path: Path) -> BlobStorage:
@@ -103,19 +100,3 @@ async def bucket(request: pytest.FixtureRequest,
     assert isinstance(store, ObjectStorageClient)
     yield store
     await store.close()
-
-
-async def list_names(store: BlobStorage) -> list[str]:
-    """What the bucket (or folder) really holds under the store's prefix, by the store's SDK."""
-    if isinstance(store, LocalStorage):
-        return sorted(p.name for p in store.root.iterdir()) if store.root.exists() else []
-    if isinstance(store, S3StorageClient):
-        res = await (await store.client()).list_objects_v2(Bucket=BUCKET, Prefix=store.prefix)
-        return sorted(o["Key"][len(store.prefix):] for o in res.get("Contents", []))
-    if isinstance(store, AzureBlobStorageClient):
-        container = await store.container()
-        return sorted([n[len(store.prefix):] async for n in
-                       container.list_blob_names(name_starts_with=store.prefix)])
-    assert isinstance(store, GCSStorageClient)
-    res = await (await store.storage()).list_objects(BUCKET, params={"prefix": store.prefix})
-    return sorted(o["name"][len(store.prefix):] for o in res.get("items", []))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbchat.data import BlobStorage, LocalStorage
 from nbchat.data.storage_clients.azure_blob import AzureBlobStorageClient
 from nbchat.data.storage_clients.gcs import GCSStorageClient
 from nbchat.data.storage_clients.s3 import S3StorageClient
@@ -34,6 +35,7 @@ BUCKET = "nbchat-test"
 S3_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
            "region_name": "us-east-1"}
 STARTUP_SECONDS = 60.0
+PROVIDERS = ["local", "s3", "azure_blob", "gcs"]  # what the suite is parametrized over
 
 
 class EmulatorError(RuntimeError):
@@ -167,3 +169,19 @@ class Emulators:
         for emulator in self.started.values():
             _stop(emulator)
         self.started.clear()
+
+
+async def list_names(store: BlobStorage) -> list[str]:
+    """What the bucket (or folder) really holds under the store's prefix, by the store's SDK."""
+    if isinstance(store, LocalStorage):
+        return sorted(p.name for p in store.root.iterdir()) if store.root.exists() else []
+    if isinstance(store, S3StorageClient):
+        res = await (await store.client()).list_objects_v2(Bucket=BUCKET, Prefix=store.prefix)
+        return sorted(o["Key"][len(store.prefix):] for o in res.get("Contents", []))
+    if isinstance(store, AzureBlobStorageClient):
+        container = await store.container()
+        return sorted([n[len(store.prefix):] async for n in
+                       container.list_blob_names(name_starts_with=store.prefix)])
+    assert isinstance(store, GCSStorageClient)
+    res = await (await store.storage()).list_objects(BUCKET, params={"prefix": store.prefix})
+    return sorted(o["name"][len(store.prefix):] for o in res.get("items", []))

@@ -77,10 +77,15 @@ class QueuedDataLayer(BaseDataLayer):
         self,
         storage: BlobStorage | Path | None = None,
         *,
+        storage_provider: BlobStorage | None = None,
         limits: Limits | None = None,
         interval: float = 0.02,
         max_batch: int = 2000,
     ) -> None:
+        # `storage_provider=` is Chainlit's keyword for the same thing (any storage client).
+        if storage is not None and storage_provider is not None:
+            raise InvalidDataError("give storage or storage_provider, not both")
+        storage = storage if storage is not None else storage_provider
         self.limits = limits or Limits()
         self.storage: BlobStorage | None = (
             LocalStorage(storage) if isinstance(storage, Path) else storage

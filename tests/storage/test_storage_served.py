@@ -11,12 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPResponse
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
-from tornado.web import Application, RequestHandler
-
-from conftest import (
+from emulators import (
     AZURITE_ACCOUNT,
     AZURITE_KEY,
     BUCKET,
@@ -25,6 +20,11 @@ from conftest import (
     Emulator,
     list_names,
 )
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+from tornado.web import Application, RequestHandler
+
 from nbchat.data import QueuedDataLayer, blob_storage, make_data_layer
 from nbchat.data.storage_clients import ObjectStorageClient
 from nbchat.ids import new_id
@@ -152,3 +152,23 @@ async def test_nbchat_serve_keeps_uploads_in_the_bucket_of_nbchat_yaml(
     finally:
         client.close()
         await server.stop()
+
+
+async def test_storage_provider_keyword_puts_element_bytes_in_the_bucket(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Chainlit's `storage_provider=` on nbchat's own layer: create_element(content=) is an
+    object in the bucket, read back by the layer's storage and deleted with the element."""
+    from nbchat.data import SQLiteDataLayer
+    from nbchat.data.storage_clients import storage_from_url
+
+    bucket = storage_from_url(storage_url("s3", request))
+    layer = SQLiteDataLayer(tmp_path / "app.db", storage_provider=bucket)
+    try:
+        s = await seed(layer, "alice")
+        assert layer.storage is bucket
+        [key] = await list_names(bucket)
+        assert await bucket.get(key) == b"secret notes of alice"
+        await layer.delete_element(s.element_id, s.thread_id)
+        assert await list_names(bucket) == []
+    finally:
+        await layer.close()

@@ -7,8 +7,8 @@ import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
+from emulators import list_names
 
-from conftest import list_names
 from nbchat.data import BlobStorage, BlobTooLargeError, InvalidDataError, NotFoundError
 from nbchat.data.storage_clients import ObjectAlreadyExistsError, ObjectStorageClient
 
