@@ -105,27 +105,24 @@ class S3StorageClient(ObjectStorageClient):
                 raise ObjectAlreadyExistsError(f"{name!r} exists in {self.bucket}") from None
             raise
 
-    async def _read(self, name: str) -> AsyncIterator[bytes]:
+    async def _call(self, operation: str, name: str) -> Any:
+        """get_object / head_object of `name`; NotFoundError when there is no such object."""
         s3 = await self.client()
         try:
-            res = await s3.get_object(Bucket=self.bucket, Key=name)
+            return await getattr(s3, operation)(Bucket=self.bucket, Key=name)
         except Exception as exc:
             if _code(exc) in _MISSING:
                 raise NotFoundError(f"no object {name} in {self.bucket}") from None
             raise
+
+    async def _read(self, name: str) -> AsyncIterator[bytes]:
+        res = await self._call("get_object", name)
         async with res["Body"] as body:
             async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
 
     async def _size(self, name: str) -> int:
-        s3 = await self.client()
-        try:
-            res = await s3.head_object(Bucket=self.bucket, Key=name)
-        except Exception as exc:
-            if _code(exc) in _MISSING:
-                raise NotFoundError(f"no object {name} in {self.bucket}") from None
-            raise
-        return int(res["ContentLength"])
+        return int((await self._call("head_object", name))["ContentLength"])
 
     async def _delete(self, name: str) -> bool:
         # S3 deletes a missing key without complaint; the head says whether there was one.
