@@ -38,7 +38,12 @@ from nbchat.hosting import ChatHost
 from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
-from nbchat.server.cookies import CookieIdentity, identity_for
+from nbchat.server.cookies import (
+    SESSION_COOKIE,
+    CookieIdentity,
+    decode_session,
+    identity_for,
+)
 from nbchat.server.login import auth_handlers
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.oauth import oauth_handlers
@@ -110,10 +115,18 @@ class SessionSockets:
             weakref.WeakKeyDictionary())
         identity.signed_out.append(self.close_session)
 
-    def bind(self, handler: RequestHandler, user: User) -> None:
-        token = self.identity.token(handler)  # consults the revocations of this process
-        if token is not None and token.identifier == user.identifier:
-            self._session_of[handler] = token.session_id
+    def bind(self, handler: RequestHandler, user: User) -> bool:
+        """Bind a socket of `user` to its cookie session; False when that session was
+        signed out meanwhile (logout while `current_user` looked the user up)."""
+        identity = self.identity
+        token = decode_session(identity.secret, handler.get_cookie(SESSION_COOKIE),
+                               identity.max_age, identity.clock)
+        if token is None or token.identifier != user.identifier:
+            return True  # not a cookie session (header_auth_callback): nothing to end
+        if identity.revoked(token.session_id):
+            return False
+        self._session_of[handler] = token.session_id
+        return True
 
     def close_session(self, session_id: str) -> None:
         for handler, bound in list(self._session_of.items()):
@@ -129,8 +142,8 @@ def socket_identify(identity: Identity, sockets: SessionSockets | None = None) -
         user = await identity.current_user(handler)
         if user is None:
             raise HTTPError(401, "sign in first")
-        if sockets is not None:
-            sockets.bind(handler, user)
+        if sockets is not None and not sockets.bind(handler, user):
+            raise HTTPError(401, "signed out; sign in again")
         return user
 
     return identify
