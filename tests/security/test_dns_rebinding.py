@@ -59,8 +59,8 @@ async def test_a_rebound_name_gets_403_naming_the_config_key_and_no_websocket(
             assert (await history(running, good)).code == 200, good
         ws = await upgrade(running, "localhost")
         await ws.hello()
-        await ws.send({"type": "user_message", "content": "hi"})
-        await ws.until(lambda e: e["type"] == "step" and e["step"]["output"] == "echo hi")
+        await ws.send({"type": "user_message", "content": "hello"})
+        await ws.until(lambda e: e["type"] == "step" and e["step"]["output"] == "echo hello")
         ws.conn.close()
 
 

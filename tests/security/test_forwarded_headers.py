@@ -54,28 +54,32 @@ async def test_a_trusted_proxys_forwarded_address_is_the_client(
         assert any("(203.0.113.8)" in line for line in logged)
 
 
-def request_from(peer: str, headers: dict[str, str]) -> HTTPServerRequest:
+def seen_as(proxies: TrustedProxies, peer: str, headers: dict[str, str]) -> tuple[str, str]:
+    """(client address, scheme) of a request from `peer` with `headers`, after `apply`."""
     request = HTTPServerRequest(start_line=RequestStartLine("GET", "/", "HTTP/1.1"),
                                 headers=HTTPHeaders({"Host": "127.0.0.1", **headers}))
     request.remote_ip = peer
-    return request
+    proxies.apply(request)
+    return str(request.remote_ip), request.protocol
 
 
-def test_which_hop_is_the_client() -> None:
-    proxies = TrustedProxies.parse(["10.0.0.0/8", "192.168.1.1"])
-    chained = request_from("10.0.0.2", {"X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.0.0.9",
-                                        "X-Forwarded-Proto": "https"})
-    proxies.apply(chained)
-    assert (chained.remote_ip, chained.protocol) == ("203.0.113.7", "https")
-    junk = request_from("192.168.1.1", {"X-Forwarded-For": "203.0.113.7, not-an-ip"})
-    proxies.apply(junk)
-    assert junk.remote_ip == "192.168.1.1"  # an unreadable hop: the peer itself
-    untrusted = request_from("203.0.113.50", {"X-Forwarded-For": "1.2.3.4",
-                                              "X-Forwarded-Proto": "https"})
-    proxies.apply(untrusted)
-    assert (untrusted.remote_ip, untrusted.protocol) == ("203.0.113.50", "http")
-    real_ip = request_from("10.1.1.1", {"X-Real-Ip": "203.0.113.9"})
-    proxies.apply(real_ip)
-    assert real_ip.remote_ip == "203.0.113.9"
+@pytest.mark.parametrize(("peer", "headers", "expected"), [
+    # right to left past trusted hops; the client's own left-most claim is never read
+    ("10.0.0.2", {"X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.0.0.9",
+                  "X-Forwarded-Proto": "https"}, ("203.0.113.7", "https")),
+    # an unreadable hop: the peer itself
+    ("192.168.1.1", {"X-Forwarded-For": "203.0.113.7, not-an-ip"}, ("192.168.1.1", "http")),
+    # not a trusted peer: nothing it says is believed
+    ("203.0.113.50", {"X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https"},
+     ("203.0.113.50", "http")),
+    ("10.1.1.1", {"X-Real-Ip": "203.0.113.9"}, ("203.0.113.9", "http")),
+])
+def test_which_hop_is_the_client(peer: str, headers: dict[str, str],
+                                 expected: tuple[str, str]) -> None:
+    assert seen_as(TrustedProxies.parse(["10.0.0.0/8", "192.168.1.1"]), peer,
+                   headers) == expected
+
+
+def test_a_proxy_that_is_not_an_address_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"server\.trusted_proxies: 'proxy\.lan'"):
         TrustedProxies.parse(["proxy.lan"])
