@@ -5,7 +5,8 @@ for a reconnecting client of the *same* user (never another user's: Chainlit shi
 hijack), and closes sessions whose client stayed away longer than
 `project.session_timeout`, so per-session memory is freed deterministically.
 
-One user holds at most `server.max_sessions_per_user` live sessions (0: no cap): a new one
+One user holds at most `server.max_sessions_per_user` live sessions (0: no cap; sessions
+without a user, of hosts that identify nobody, are not counted): a new one
 past the cap closes that user's oldest session without a connected client (it only waited
 for a reconnect); when every one of them has a client, the new one is refused
 (`SessionLimitError`, sent to the client as a `too_many_sessions` error).
@@ -58,7 +59,7 @@ class ChatHost:
 
     def _make_room(self, user: User | None) -> None:
         cap = self.config.server.max_sessions_per_user
-        if cap <= 0:
+        if cap <= 0 or user is None:  # None: a host without identities (embedding, tests)
             return
         mine = [s for s in self.sessions.sessions.values()
                 if not s.closed and same_user(s.user, user)]
