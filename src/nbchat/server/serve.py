@@ -46,7 +46,8 @@ NO_AUTH_WARNING = """
 !!! WARNING: nbchat is listening on {host}, which other machines can reach, and this app
 !!! has no authentication: anyone who can connect chats as the one local user and sees
 !!! every conversation. Bind 127.0.0.1 (the default), or add a password_auth_callback,
-!!! header_auth_callback or oauth_callback to the app.
+!!! header_auth_callback or oauth_callback to the app. (Without login it answers only
+!!! localhost, IP addresses and the names in server.allowed_hosts: docs/serving.md.)
 """
 
 
