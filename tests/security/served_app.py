@@ -27,7 +27,9 @@ PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
 if LOGIN:
     @cl.password_auth_callback
     def check(username, password):
-        return cl.User(identifier=username) if PASSWORDS.get(username) == password else None
+        if PASSWORDS.get(username) != password:
+            return None
+        return cl.User(identifier=username, metadata={"role": "user"})
 
 @cl.on_message
 async def reply(message: cl.Message):

@@ -7,7 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import tornado.httpclient
 
+from nbchat.server.cookies import CookieIdentity
+from nbchat.types import PersistedUser
 from serve_auth.served import ROOT, Browser
 from wsclient import WsClient
 
@@ -45,6 +48,34 @@ async def test_logout_closes_that_sessions_sockets_and_no_other(
                           and e["step"]["output"] == "echo still here")
         await laptop.close()
         await phone.close()
+
+
+async def test_a_socket_signed_out_while_its_user_is_looked_up_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with served_app(tmp_path, monkeypatch, login=True) as running:
+        laptop = browser(running)
+        assert (await laptop.login("alice")).code == 303
+        identity = running.identity
+        assert isinstance(identity, CookieIdentity)
+        assert identity.data is not None
+        identity._known.clear()  # the upgrade's user lookup goes to the data layer…
+        looking, go_on = asyncio.Event(), asyncio.Event()
+        lookup = identity.data.get_user
+
+        async def held(identifier: str) -> PersistedUser | None:
+            looking.set()
+            await go_on.wait()  # …and is held there while the browser signs out
+            return await lookup(identifier)
+
+        monkeypatch.setattr(identity.data, "get_user", held)
+        upgrade = asyncio.ensure_future(laptop.ws())
+        await looking.wait()
+        assert (await laptop.fetch("POST", ROOT + "logout")).code == 303
+        go_on.set()
+        with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+            await upgrade
+        assert refused.value.code == 401
+        await laptop.close()
 
 
 async def test_a_users_sessions_are_capped_oldest_idle_one_closed_first(
