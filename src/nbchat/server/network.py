@@ -1,7 +1,9 @@
 """Who may reach `nbchat serve`, as seen from the network: the Host guard and trusted proxies.
 
-    application = GuardedApplication(handlers, hosts=HostGuard.for_server(config, "0.0.0.0"),
-                                     proxies=TrustedProxies.parse(config), **settings)
+    hosts = HostGuard.for_server(config, "0.0.0.0", login=False)   # None: no check
+    application = GuardedApplication(handlers, hosts=hosts, login=False,
+                                     proxies=TrustedProxies.parse(config.server.trusted_proxies),
+                                     **settings)
 
 DNS rebinding: a web page on `evil.example` whose name the attacker re-points at
 127.0.0.1 reaches a server on loopback with `Host: evil.example` and, being same-origin
