@@ -122,7 +122,7 @@ async def server_main(args: argparse.Namespace) -> None:
 
     import nbchat as cl
     from nbchat.app import App, registering_on
-    from nbchat.config import Config, DataConfig, ProjectConfig
+    from nbchat.config import Config, DataConfig, ProjectConfig, ServerConfig
     from nbchat.hosting import ChatHost
     from nbchat.server.serve import loop_name
     from nbchat.transports.websocket import ChatSocketHandler
@@ -141,8 +141,10 @@ async def server_main(args: argparse.Namespace) -> None:
             await msg.send()
 
     tmp = Path(args.workdir)
+    # Every client is the one user "bench": no per-user session cap.
     config = Config(project=ProjectConfig(session_timeout=3600),
-                    data=DataConfig(enabled=args.persist), app_dir=tmp)
+                    data=DataConfig(enabled=args.persist),
+                    server=ServerConfig(max_sessions_per_user=0), app_dir=tmp)
     layer = None
     if args.persist:
         from nbchat.data import make_data_layer

@@ -98,12 +98,33 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """`nbchat serve`'s network limits (docs/serving.md, "Network safety")."""
+
+    # Host names an app without login answers besides localhost, IP addresses and the
+    # address it listens on (a DNS-rebinding guard); "*" answers any.
+    allowed_hosts: tuple[str, ...] = ()
+    # Addresses or CIDR networks of reverse proxies whose X-Forwarded-For/-Proto are
+    # believed; from anyone else those headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # Largest request body in bytes; the upload routes raise it to their own limits.
+    max_body_bytes: int = 2_097_152
+    # ms a connection may take to send a request's headers, or stay idle between requests.
+    idle_timeout_ms: int = 60_000
+    # ms a request body may take; an upload's body may instead pause at most this long.
+    body_timeout_ms: int = 60_000
+    # Live chat sessions one user may hold (0: no cap); see docs/serving.md.
+    max_sessions_per_user: int = 20
+
+
+@dataclass(frozen=True)
 class Config:
     project: ProjectConfig = field(default_factory=ProjectConfig)
     ui: UIConfig = field(default_factory=UIConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     app_dir: Path = field(default_factory=Path.cwd)
 
     def to_client(self) -> dict[str, Any]:

@@ -4,15 +4,24 @@ It creates sessions (with persistence when it has a data layer), finds a session
 for a reconnecting client of the *same* user (never another user's: Chainlit shipped that
 hijack), and closes sessions whose client stayed away longer than
 `project.session_timeout`, so per-session memory is freed deterministically.
+
+One user holds at most `server.max_sessions_per_user` live sessions (0: no cap; sessions
+without a user, of hosts that identify nobody, are not counted): a new one
+past the cap closes that user's oldest session without a connected client (it only waited
+for a reconnect); when every one of them has a client, the new one is refused
+(`SessionLimitError`, sent to the client as a `too_many_sessions` error).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from nbchat.app import App
 from nbchat.config import Config
 from nbchat.data import NativeDataLayer
+from nbchat.errors import NbchatError
 from nbchat.recorder import ThreadRecorder
 from nbchat.session import ChatSession, SessionRegistry
 from nbchat.types import User
@@ -23,6 +32,10 @@ def same_user(a: User | None, b: User | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return a.identifier == b.identifier
+
+
+class SessionLimitError(NbchatError):
+    """The user already has as many connected sessions as `server.max_sessions_per_user`."""
 
 
 class ChatHost:
@@ -37,11 +50,30 @@ class ChatHost:
         self.upload_tickets = HostTickets()
 
     def new_session(self, user: User | None) -> ChatSession:
+        self._make_room(user)
         session = ChatSession(self.app, self.config, user=user)
         session.files.tickets = self.upload_tickets
         if self.data_layer is not None:
             ThreadRecorder.attach(session, self.data_layer)
         return self.sessions.add(session)
+
+    def _make_room(self, user: User | None) -> None:
+        cap = self.config.server.max_sessions_per_user
+        if cap <= 0 or user is None:  # None: a host without identities (embedding, tests)
+            return
+        mine = [s for s in self.sessions.sessions.values()
+                if not s.closed and same_user(s.user, user)]
+        if len(mine) < cap:
+            return
+        idle = [s for s in mine if s.emitter.transport is None]  # oldest first (dict order)
+        if not idle:
+            raise SessionLimitError(
+                f"you have {len(mine)} chats open, the most this server allows one user "
+                "(server.max_sessions_per_user); close one and reload")
+        oldest = idle[0]
+        self.connected(oldest)  # cancels its expiry timer
+        self.sessions.sessions.pop(oldest.id, None)  # gone now: not counted again
+        self._closing_soon(oldest.close())
 
     def find(self, session_id: str, user: User | None) -> ChatSession | None:
         """The live session `session_id` if it belongs to `user`; None otherwise."""
@@ -78,7 +110,10 @@ class ChatHost:
 
     def _expire(self, session_id: str) -> None:
         self._expiry.pop(session_id, None)
-        task = asyncio.get_running_loop().create_task(self.sessions.close(session_id))
+        self._closing_soon(self.sessions.close(session_id))
+
+    def _closing_soon(self, closing: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(closing)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 

@@ -19,8 +19,10 @@ A later login that changed the user's metadata signs the older sessions out: met
 often carries roles, and a session must not keep a role the app has since taken away.
 
 Logout revokes the session id, so a copy of the cookie (another tab, a stolen value) is
-anonymous from then on, until it would have expired anyway. The revocations live in the
-server process: several worker processes behind a proxy each know only their own.
+anonymous from then on, until it would have expired anyway, and the `signed_out`
+listeners hear of it (`nbchat serve` closes the chat sockets opened with that session).
+The revocations live in the server process: several worker processes behind a proxy each
+know only their own.
 """
 
 from __future__ import annotations
@@ -177,6 +179,8 @@ class CookieIdentity(Identity):
         self._known: OrderedDict[str, tuple[str, dict[str, Any], float]] = OrderedDict()
         # Session ids signed out here → when their cookie would expire anyway (clock s).
         self._revoked: dict[str, float] = {}
+        # Called with each session id signed out here (the server closes its sockets).
+        self.signed_out: list[Callable[[str], None]] = []
 
     # -- the session cookie ---------------------------------------------------------------
 
@@ -210,6 +214,8 @@ class CookieIdentity(Identity):
             now = self.clock()
             self._revoked = {sid: end for sid, end in self._revoked.items() if end > now}
             self._revoked[token.session_id] = token.issued_at + self.max_age
+            for listener in list(self.signed_out):
+                listener(token.session_id)
         handler.clear_cookie(SESSION_COOKIE, path=self.root,
                              httponly=True, secure=handler.request.protocol == "https",
                              samesite="Lax")
@@ -218,9 +224,13 @@ class CookieIdentity(Identity):
         """The request's session, unless absent, forged, expired or signed out."""
         token = decode_session(self.secret, handler.get_cookie(SESSION_COOKIE), self.max_age,
                                self.clock)
-        if token is None or token.session_id in self._revoked:
+        if token is None or self.revoked(token.session_id):
             return None
         return token
+
+    def revoked(self, session_id: str) -> bool:
+        """Whether that session was signed out in this process."""
+        return session_id in self._revoked
 
     def remember(self, user: User) -> None:
         """Trust `user`'s metadata for sessions that carry its digest (filled at login)."""

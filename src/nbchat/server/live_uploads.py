@@ -20,6 +20,7 @@ from tornado.web import stream_request_body
 from nbchat.files import UploadRejected
 from nbchat.server.auth import Identity, requires_user
 from nbchat.server.base import ApiError, ApiHandler
+from nbchat.server.bodies import StreamedBody
 from nbchat.upload_tickets import TICKET_RE, UploadDesk, UploadSink
 
 PATH = "/uploads/{ticket}"
@@ -27,7 +28,7 @@ SLACK = 1024 * 1024
 
 
 @stream_request_body
-class LiveUploadHandler(ApiHandler):
+class LiveUploadHandler(StreamedBody, ApiHandler):
     path: ClassVar[str] = PATH
     sink: UploadSink | None = None
 
@@ -56,15 +57,14 @@ class LiveUploadHandler(ApiHandler):
             sink.abort()
             raise ApiError(413, f"the file is {length} bytes; this upload takes at most "
                                 f"{sink.limit}")
-        set_max = getattr(self.request.connection, "set_max_body_size", None)
-        if set_max is not None:
-            # Room past the limit, so that `data_received` sees the excess and answers 413
-            # in JSON; tornado's own check (a bare 400) only stops a chunked body whose one
-            # chunk jumps far past it. Nothing is buffered: the body streams.
-            set_max(sink.limit + SLACK)
+        # Room past the limit, so that `data_received` sees the excess and answers 413
+        # in JSON; tornado's own check (a bare 400) only stops a chunked body whose one
+        # chunk jumps far past it. Nothing is buffered: the body streams.
+        self.expect_body(sink.limit + SLACK)
         self.sink = sink
 
     def data_received(self, chunk: bytes) -> None:
+        self.body_arrived()
         sink = self.sink
         if sink is None or self._finished:
             return  # refused already: the rest of the body goes with the connection
@@ -83,11 +83,12 @@ class LiveUploadHandler(ApiHandler):
     def on_connection_close(self) -> None:
         super().on_connection_close()
         sink, self.sink = self.sink, None
-        if sink is not None:  # the client left mid-body
+        if sink is not None:  # the client left mid-body, or stalled (StreamedBody)
             sink.abort()
 
     @requires_user
     async def put(self, ticket: str) -> None:
+        self.body_done()
         sink, self.sink = self.sink, None
         if sink is None:
             raise ApiError(400, "the upload was refused")

@@ -33,6 +33,7 @@ from nbchat.files import UploadLimits
 from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
 from nbchat.server.auth import Identity, is_loopback
+from nbchat.server.bodies import http_server_options
 from nbchat.server.reload import AppReloader, run_hook
 from nbchat.server.services import Services
 from nbchat.server.standalone import auth_enabled, build_identity, make_app, normalize_root
@@ -46,7 +47,8 @@ NO_AUTH_WARNING = """
 !!! WARNING: nbchat is listening on {host}, which other machines can reach, and this app
 !!! has no authentication: anyone who can connect chats as the one local user and sees
 !!! every conversation. Bind 127.0.0.1 (the default), or add a password_auth_callback,
-!!! header_auth_callback or oauth_callback to the app.
+!!! header_auth_callback or oauth_callback to the app. (Without login it answers only
+!!! localhost, IP addresses and the names in server.allowed_hosts: docs/serving.md.)
 """
 
 
@@ -163,9 +165,9 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     connections: set[ChatSocketHandler] = set()
     application = make_app(app, config, host=host, services=services, identity=identity,
                            root_path=options.root_path, headless=options.headless,
-                           connections=connections)
-    max_body = services.uploads.max_body if services is not None else None
-    http = tornado.httpserver.HTTPServer(application, xheaders=True, max_body_size=max_body)
+                           connections=connections, bind_host=options.host)
+    # No xheaders: the Application believes forwarded headers from trusted proxies only.
+    http = tornado.httpserver.HTTPServer(application, **http_server_options(config))
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     http.add_sockets(sockets)
     port = int(sockets[0].getsockname()[1])

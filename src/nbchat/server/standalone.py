@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -37,8 +38,15 @@ from nbchat.config import Config
 from nbchat.hosting import ChatHost
 from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.blobs import BlobHandler
-from nbchat.server.cookies import CookieIdentity, identity_for
+from nbchat.server.bodies import SETTINGS_KEY
+from nbchat.server.cookies import (
+    SESSION_COOKIE,
+    CookieIdentity,
+    decode_session,
+    identity_for,
+)
 from nbchat.server.login import auth_handlers
+from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.oauth import oauth_handlers
 from nbchat.server.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
@@ -50,6 +58,8 @@ from nbchat.types import User
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 AUTH_HOOKS = ("password_auth_callback", "header_auth_callback", "oauth_callback")
 LOCAL_USER = "local"
+# The close code and reason of a chat socket whose cookie session was signed out.
+SIGNED_OUT_CLOSE = (4401, "signed out")
 # Room in a WebSocket message beyond `runtime.max_event_bytes`: an upload chunk's bytes.
 UPLOAD_CHUNK_ROOM = 4 * 1024 * 1024 + 64 * 1024
 
@@ -95,13 +105,46 @@ class HealthHandler(RequestHandler):
         self.finish(json.dumps({"status": "ok", "app": self.host.app.name}))
 
 
-def socket_identify(identity: Identity) -> Any:
-    """The WebSocket handler's `identify`: the Identity's user, or 401 before the upgrade."""
+class SessionSockets:
+    """The chat WebSockets opened with each cookie session, so that logout ends them: a
+    socket outlives the request that opened it and would otherwise keep chatting as the
+    signed-out user. `identity.signed_out` calls `close_session`."""
+
+    def __init__(self, identity: CookieIdentity) -> None:
+        self.identity = identity
+        self._session_of: weakref.WeakKeyDictionary[RequestHandler, str] = (
+            weakref.WeakKeyDictionary())
+        identity.signed_out.append(self.close_session)
+
+    def bind(self, handler: RequestHandler, user: User) -> bool:
+        """Bind a socket of `user` to its cookie session; False when that session was
+        signed out meanwhile (logout while `current_user` looked the user up)."""
+        identity = self.identity
+        token = decode_session(identity.secret, handler.get_cookie(SESSION_COOKIE),
+                               identity.max_age, identity.clock)
+        if token is None or token.identifier != user.identifier:
+            return True  # not a cookie session (header_auth_callback): nothing to end
+        if identity.revoked(token.session_id):
+            return False
+        self._session_of[handler] = token.session_id
+        return True
+
+    def close_session(self, session_id: str) -> None:
+        for handler, bound in list(self._session_of.items()):
+            if bound == session_id and isinstance(handler, ChatSocketHandler):
+                handler.close(*SIGNED_OUT_CLOSE)
+
+
+def socket_identify(identity: Identity, sockets: SessionSockets | None = None) -> Any:
+    """The WebSocket handler's `identify`: the Identity's user, or 401 before the upgrade;
+    with `sockets`, the socket is bound to its cookie session (closed at logout)."""
 
     async def identify(handler: RequestHandler) -> User:
         user = await identity.current_user(handler)
         if user is None:
             raise HTTPError(401, "sign in first")
+        if sockets is not None and not sockets.bind(handler, user):
+            raise HTTPError(401, "signed out; sign in again")
         return user
 
     return identify
@@ -111,19 +154,22 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
              identity: Identity, root_path: str = "/", headless: bool = False,
              static_dir: Path = STATIC_DIR,
              connections: set[ChatSocketHandler] | None = None,
-             oauth: OAuthConfig | None = None) -> tornado.web.Application:
+             oauth: OAuthConfig | None = None,
+             bind_host: str = "127.0.0.1") -> tornado.web.Application:
     """The standalone server's Application (see the module docstring for the routes).
 
     `app` is the loaded App (the host serves `host.app`, which a reload may replace);
     `services` None (persistence off) leaves out the REST API;
     `connections`, when given, collects the open WebSocket handlers (for shutdown and
     reload notices); `oauth`, the OAuth providers (default: read from os.environ once, here;
-    ConfigError when half configured)."""
+    ConfigError when half configured); `bind_host`, the address the server listens on
+    (its name is answered by the Host guard, nbchat.server.network)."""
     root = normalize_root(root_path)
     r = re.escape(root)
     if services is not None:  # deleting a thread ends this host's live chats of it
         services = replace(services, end_live_thread=host.end_thread)
-    socket_args = {"host": host, "identify": socket_identify(identity),
+    sockets = SessionSockets(identity) if isinstance(identity, CookieIdentity) else None
+    socket_args = {"host": host, "identify": socket_identify(identity, sockets),
                    "connections": connections}
     handlers: list[Any] = [
         (rf"{r}health", HealthHandler, {"host": host}),
@@ -147,6 +193,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         "compress_response": True,
         "websocket_max_message_size": config.runtime.max_event_bytes + UPLOAD_CHUNK_ROOM,
         "websocket_ping_interval": 30,
+        SETTINGS_KEY: config.server,  # the upload routes' stall timeout (server.bodies)
     }
     if not headless:
         context = PageContext(root, config, identity, auth_enabled(identity))
@@ -162,4 +209,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     for spec in handlers:
         if spec[1] is not ChatSocketHandler:
             check_auth_declared(spec[1])
-    return tornado.web.Application(handlers, **settings)
+    login = auth_enabled(identity)
+    return GuardedApplication(
+        handlers, hosts=HostGuard.for_server(config, bind_host, login=login),
+        proxies=TrustedProxies.parse(config.server.trusted_proxies), login=login, **settings)

@@ -25,7 +25,7 @@ import tornado.websocket
 
 from nbchat import client_json
 from nbchat.errors import ProtocolError
-from nbchat.hosting import ChatHost
+from nbchat.hosting import ChatHost, SessionLimitError
 from nbchat.protocol import encode, encode_utf8
 from nbchat.session import ChatSession
 from nbchat.transports.base import Transport
@@ -243,7 +243,11 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
                 self._reject("unknown_session",
                              "that chat session is gone or not yours; a new one was started")
         if session is None:
-            session = self.host.new_session(self.user)
+            try:
+                session = self.host.new_session(self.user)
+            except SessionLimitError as exc:
+                self._reject("too_many_sessions", str(exc))
+                return False
         self.host.connected(session)
         session.attach(self.transport)
         self.session = session

@@ -21,6 +21,7 @@ from nbchat.files import served_type
 from nbchat.ids import new_id
 from nbchat.server.auth import requires_user
 from nbchat.server.base import ApiError, ApiHandler
+from nbchat.server.bodies import StreamedBody
 from nbchat.server.handlers.elements import readable_element
 from nbchat.server.handlers.views import file_url
 from nbchat.server.uploads import MultipartReceiver, StoredFile
@@ -40,7 +41,7 @@ def content_disposition(name: str) -> str:
 
 
 @stream_request_body
-class UploadHandler(ApiHandler):
+class UploadHandler(StreamedBody, ApiHandler):
     path: ClassVar[str] = "/threads/{thread_id}/files"
     receiver: MultipartReceiver | None = None
     _posting = False
@@ -52,9 +53,7 @@ class UploadHandler(ApiHandler):
         if self._finished or self.request.method != "POST":
             return
         limits = self.services.uploads
-        set_max = getattr(self.request.connection, "set_max_body_size", None)
-        if set_max is not None:  # our limit, so that tornado's own (plain-text 400) never hits
-            set_max(limits.max_body + 1)
+        self.expect_body(limits.max_body + 1)  # ours, so tornado's plain-text 400 never hits
         length = self.request.headers.get("Content-Length")
         if length is not None and (not length.isdigit() or int(length) > limits.max_body):
             raise ApiError(413, f"the upload is {length} bytes; at most {limits.max_files} "
@@ -67,6 +66,7 @@ class UploadHandler(ApiHandler):
                                           self.storage, limits)
 
     async def data_received(self, chunk: bytes) -> None:
+        self.body_arrived()
         receiver = self.receiver
         if receiver is None or self._finished:
             return  # refused already: the rest of the body is dropped with the connection
@@ -89,6 +89,7 @@ class UploadHandler(ApiHandler):
 
     @requires_user
     async def post(self, thread_id: str) -> None:
+        self.body_done()
         self._posting = True
         receiver = self.receiver
         if receiver is None:
