@@ -119,7 +119,7 @@ class ApiHandler(RequestHandler):
         self.select_store()
 
     def select_store(self) -> None:
-        """`?store=<id>`: work on the store a kernel registered (nbchat.kernel_stores)."""
+        """`?store=<id>`: work on the store a kernel registered (nbchat.jupyter.kernel_stores)."""
         store_id = self.get_query_argument("store", None)
         if store_id is not None:
             store = self.services.stores.open(store_id) if self.services.stores else None

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from tornado.web import HTTPError, RequestHandler
 
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server.auth import Identity, requires_user
 from nbchat.server.pages import security_headers
 

@@ -21,8 +21,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nbchat.data import BlobStorage
-from nbchat.files import UploadLimits, accepts
 from nbchat.server.base import ApiError
+from nbchat.uploads.files import UploadLimits, accepts
 
 _MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")

@@ -24,9 +24,9 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from nbchat.hosting import ChatHost
 from nbchat.protocol import encode
-from nbchat.session import ChatSession
+from nbchat.runtime.hosting import ChatHost
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.types import User
 

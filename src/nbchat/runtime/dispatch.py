@@ -14,15 +14,15 @@ from typing import Any
 
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
-from nbchat.context import current_session
 from nbchat.element import File
 from nbchat.errors import ProtocolError
-from nbchat.files import UploadedFile, UploadLimits, UploadRejected
 from nbchat.ids import new_id, utc_now
 from nbchat.message import ErrorMessage, Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
-from nbchat.session import ChatSession
+from nbchat.runtime.context import current_session
+from nbchat.runtime.session import ChatSession
 from nbchat.types import FeedbackDict, User
+from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
 
 log = logging.getLogger("nbchat")
 Handler = Callable[[ChatSession, Any, list[bytes]], Awaitable[None]]

@@ -22,15 +22,15 @@ import traitlets
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import BaseDataLayer, make_data_layer
-from nbchat.kernel_stores import register
-from nbchat.recorder import ThreadRecorder
-from nbchat.session import ChatSession
+from nbchat.jupyter.kernel_stores import register
+from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
-from nbchat.upload_tickets import StagingTickets, staging_dir
+from nbchat.uploads.tickets import StagingTickets, staging_dir
 
 log = logging.getLogger("nbchat")
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
 
 
@@ -48,7 +48,7 @@ def _data_layer(config: Config) -> BaseDataLayer:
 @functools.cache
 def _upload_tickets() -> StagingTickets | None:
     """The kernel's desk for uploads sent over HTTP through the Jupyter server extension
-    (nbchat.upload_tickets), made once; None when its folder cannot be made (uploads go
+    (nbchat.uploads.tickets), made once; None when its folder cannot be made (uploads go
     as events)."""
     try:
         return StagingTickets(staging_dir())
