@@ -10,7 +10,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
@@ -20,12 +20,15 @@ from nbchat.ids import new_id, utc_now
 from nbchat.message import ErrorMessage, Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
 from nbchat.runtime.context import current_session
-from nbchat.runtime.session import ChatSession
 from nbchat.types import FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
 
+if TYPE_CHECKING:
+    # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.runtime.session import ChatSession
+
 log = logging.getLogger("nbchat")
-Handler = Callable[[ChatSession, Any, list[bytes]], Awaitable[None]]
+Handler = Callable[["ChatSession", Any, list[bytes]], Awaitable[None]]
 
 
 async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],

@@ -15,6 +15,7 @@ from nbchat.app import App
 from nbchat.config import Config
 from nbchat.ids import new_id
 from nbchat.runtime.context import current_session
+from nbchat.runtime.dispatch import end_session, handle
 from nbchat.runtime.emitter import Emitter
 from nbchat.runtime.state import SessionState
 from nbchat.transports.base import Transport
@@ -193,16 +194,12 @@ class ChatSession:
     async def receive(self, frame: str | bytes | dict[str, Any],
                       buffers: list[bytes] | None = None) -> None:
         """Handle one client event (as sent on the wire) and its binary buffers."""
-        from nbchat.runtime.dispatch import handle
-
         await handle(self, frame, buffers or [])
 
     async def close(self) -> None:
         """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
         if self.closed:
             return
-        from nbchat.runtime.dispatch import end_session
-
         await end_session(self)
         if self.recorder is not None:
             self.emitter.flush()
