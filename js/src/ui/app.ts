@@ -22,8 +22,7 @@ import { type ElementContext, renderElement } from "./element";
 import { MessageView } from "./message";
 import { SettingsPanel } from "./settings";
 import { StepView } from "./step";
-import { Uploader } from "./upload";
-import { cotClass, profileOptions, starterButtons, uploadSpec } from "./welcome";
+import { type UploadSpec, Uploader } from "./upload";
 
 const RESYNC_RETRY_MS = 3000;
 const STICK_PX = 48;
@@ -156,7 +155,7 @@ export class ChatApp {
     this.state = initialState();
     this.title.textContent = "";
     this.rebuild();
-    this.starters.replaceChildren(); // the new session's welcome brings its own
+    this.renderStarters();
     this.updateEmpty();
     this.send(act.hello({ resumeThreadId }));
   }
@@ -296,20 +295,31 @@ export class ChatApp {
   }
 
   private applyWelcome(): void {
+    const cot = String(configValue(this.state, "ui.cot") ?? "full");
     this.root.classList.remove("nbc-cot-full", "nbc-cot-tool_call", "nbc-cot-hidden");
-    this.root.classList.add(cotClass(this.state));
+    this.root.classList.add(`nbc-cot-${["full", "tool_call", "hidden"].includes(cot) ? cot : "full"}`);
     const allowHtml = configValue(this.state, "ui.unsafe_allow_html") === true;
     if (allowHtml !== this.authorEngine.options.allowHtml) {
       this.authorEngine = allowHtml ? new MarkdownEngine({ allowHtml: true }) : this.safeEngine;
     }
     const name = configValue(this.state, "ui.name");
     if (typeof name === "string" && !this.state.threadName) this.title.textContent = name;
-    this.composer.setUpload(uploadSpec(this.state));
+    const up = configValue(this.state, "features.spontaneous_file_upload") as Record<string, unknown> | undefined;
+    this.composer.setUpload(up && up.enabled ? {
+      accept: (up.accept as UploadSpec["accept"]) ?? undefined,
+      maxFiles: typeof up.max_files === "number" ? up.max_files : undefined,
+      maxSizeMb: typeof up.max_size_mb === "number" ? up.max_size_mb : undefined,
+    } : null);
     this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
-    const profiles = profileOptions(this.state);
+    const welcome = this.state.welcome;
+    const profiles = welcome?.chatProfiles ?? [];
     this.profileSelect.hidden = profiles.length === 0;
-    this.profileSelect.replaceChildren(...profiles);
-    this.starters.replaceChildren(...starterButtons(this.state, (ev) => this.send(ev)));
+    this.profileSelect.replaceChildren(...profiles.map((p) => {
+      const pname = String(p.name ?? "");
+      return h("option", { value: pname, selected: pname === welcome?.chatProfile,
+        title: typeof p.markdown_description === "string" ? p.markdown_description : null }, pname);
+    }));
+    this.renderStarters();
   }
 
   private rebuild(): void {
@@ -434,6 +444,17 @@ export class ChatApp {
     const inputs = this.state.settings?.inputs ?? [];
     this.settings.setInputs(inputs);
     this.settingsBtn.hidden = inputs.length === 0;
+  }
+
+  private renderStarters(): void {
+    const starters = this.state.welcome?.starters ?? [];
+    this.starters.replaceChildren(...starters.map((s) => {
+      const label = String(s.label ?? s.message ?? "");
+      const btn = h("button", { type: "button", class: "nbc-starter", role: "listitem" }, label);
+      btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
+        { command: typeof s.command === "string" ? s.command : undefined })));
+      return btn;
+    }));
   }
 
   private updateEmpty(): void {
