@@ -1,13 +1,13 @@
 # The commands of the README: `make serve` (publish the quickstart notebook), `make chat` (try an
 # app in the terminal) and `make test` (everything CI runs). All create .venv on first use;
-# nothing is installed outside this folder except Debian packages the end-to-end tests need
-# (see scripts/system-deps.sh).
+# nothing is installed outside this folder except system packages (scripts/system-deps.sh):
+# Node.js/npm for every target (pip builds the front end), Chromium only for `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh build
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test,dev]"
@@ -21,9 +21,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
-	# npm install, not npm ci: npm 11 records only this platform's optional rollup binary in the
-	# lock, which npm ci then calls out of sync. install keeps the lock as committed.
-	cd js && npm install --no-audit --no-fund && npm test
+	bash scripts/system-deps.sh test
+	# npm ci installs exactly js/package-lock.json and fails if package.json disagrees with it.
+	# The lock holds every platform's optional binaries (rollup's), so `npm install` (which the
+	# pip build runs) leaves it as committed; tests/test_frontend_deps.py checks it.
+	cd js && npm ci --no-audit --no-fund && npm test
 	$(VENV)/bin/pytest
 
 serve: $(STAMP)

@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Debian packages the end-to-end tests need: Chromium (driven by Playwright through
-# executable_path=/usr/bin/chromium; no browser is ever downloaded) and Node.js/npm for
-# building the front end. Idempotent: installs only what is missing.
+# System packages nbchat needs, by what you run:
+#   build  Node.js/npm, to build the front end (every `pip install` of nbchat does).
+#   test   also Chromium, driven by Playwright through executable_path=/usr/bin/chromium for
+#          the end-to-end tests (no browser is ever downloaded). Serving needs no browser.
+# As root on Debian/Ubuntu the missing ones are installed with apt-get; otherwise it says what
+# to install and fails. Idempotent: installs only what is missing.
 set -euo pipefail
+what=${1:-test}
+case $what in build|test) ;; *) echo "usage: $0 build|test" >&2; exit 2 ;; esac
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "nbchat tests need these Debian packages: ${missing[*]}. Install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-  exit 1
+[ "$what" = build ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "nbchat ($what) needs these packages: ${missing[*]}. On Debian/Ubuntu:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    echo "(elsewhere: Node.js from https://nodejs.org/ or your package manager; Chromium" \
+         "at /usr/bin/chromium for the end-to-end tests)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# A Node.js older than js/package.json's engines.node says so here, not deep inside vite.
+node "$(dirname "$0")/../js/check-node.mjs"

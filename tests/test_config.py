@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -135,9 +137,24 @@ def test_wrong_env_value_is_an_error_naming_the_variable(tmp_path: Path, env: st
         load(tmp_path, environ={env: value})
 
 
-def test_unknown_env_variable_is_an_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown environment variable NBCHAT_UI_NAM;"):
+def test_a_typo_of_a_known_env_variable_is_an_error_naming_the_right_one(
+        tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape(
+            "unknown environment variable NBCHAT_UI_NAM; did you mean NBCHAT_UI_NAME?")):
         load(tmp_path, environ={"NBCHAT_UI_NAM": "x"})
+    with pytest.raises(ConfigError, match=re.escape("did you mean NBCHAT_RUNTIME_DEBUG?")):
+        load(tmp_path, environ={"NBCHAT_RUNTIME_DEBGU": "1"})
+
+
+def test_an_unknown_env_variable_is_ignored_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Another tool's NBCHAT_* variable (or a retired one) must not stop `nbchat serve`.
+    with caplog.at_level(logging.WARNING, logger="nbchat"):
+        config = load(tmp_path, environ={"NBCHAT_HOME": "/srv", "NBCHAT_UI_NAME": "Bot"})
+    assert config.ui.name == "Bot"
+    assert [r.getMessage() for r in caplog.records] == [
+        "nbchat: ignoring the environment variable NBCHAT_HOME: no config key has that name "
+        "(docs/config.md lists every variable)"]
 
 
 def test_every_key_has_an_env_name_and_a_default() -> None:

@@ -93,6 +93,19 @@ describe("chat app", () => {
     expect(transport.sent.at(-1)?.event).toEqual({ type: "stop" });
   });
 
+  it("keeps Stop while an overlapping callback still runs", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME]));
+    const stop = [...el.querySelectorAll("button")].find((b) => b.textContent === "Stop")!;
+    // on_message starts, an action callback starts and ends while on_message still runs.
+    transport.deliver(numbered([{ type: "task_start" }, { type: "task_start" }, { type: "task_end" }], 2));
+    expect(stop.hidden).toBe(false);
+    expect(el.querySelector(".nbc-root")?.classList.contains("nbc-running")).toBe(true);
+    transport.deliver(numbered([{ type: "task_end" }], 5));
+    expect(stop.hidden).toBe(true);
+    expect(el.querySelector(".nbc-root")?.classList.contains("nbc-running")).toBe(false);
+  });
+
   it("asks for a resync with lastSeq when a seq is missing", () => {
     const { transport } = setup();
     transport.deliver(numbered([WELCOME, { type: "task_start" }]));

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { ServerEvent } from "../src/protocol";
 import { reduce, reduceAll } from "../src/store/reducer";
 import { SeqTracker, filterBatch } from "../src/store/seq";
-import { initialState } from "../src/store/state";
+import { initialState, anyTaskRunning } from "../src/store/state";
 import { numbered, step } from "./fixtures";
+import running from "./running-cases.json";
 
 const ev = (e: Record<string, unknown>, seq = 1) => ({ ...e, seq }) as unknown as ServerEvent;
 
@@ -60,7 +61,7 @@ describe("reducer", () => {
     s = reduce(s, ev({ type: "snapshot", steps: [step("n1"), step("n2")], elements: [], actions: [],
       ask: null, settings: null, running: false }, 9));
     expect(s.order).toEqual(["n1", "n2"]);
-    expect(s.running).toBe(false);
+    expect(anyTaskRunning(s)).toBe(false);
     expect(s.welcome?.sessionId).toBe("s");
   });
 
@@ -76,7 +77,7 @@ describe("reducer", () => {
       { type: "notice", level: "info", message: "hi" },
     ]));
     expect(s.ask?.askId).toBe("q");
-    expect(s.running).toBe(true);
+    expect(anyTaskRunning(s)).toBe(true);
     expect(s.steps.a?.feedback?.value).toBe(1);
     expect(s.uploads).toEqual({ u: "f" });
     expect(Object.keys(s.actions)).toEqual(["x"]);
@@ -85,8 +86,17 @@ describe("reducer", () => {
     expect(s.ask?.askId).toBe("q");
     s = reduceAll(s, numbered([{ type: "ask_cancel", askId: "q" }, { type: "task_end" }, { type: "action_delete", id: "x" }], 21));
     expect(s.ask).toBeNull();
-    expect(s.running).toBe(false);
+    expect(anyTaskRunning(s)).toBe(false);
     expect(s.actions).toEqual({});
+  });
+});
+
+describe("running tasks", () => {
+  // The same cases are replayed through state.py by tests/protocol/test_state_parity.py.
+  it.each(running.cases)("$name", ({ events, running: expected }) => {
+    let s = initialState();
+    const seen = numbered(events).map((event) => anyTaskRunning(s = reduce(s, event)));
+    expect(seen).toEqual(expected);
   });
 });
 

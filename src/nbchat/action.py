@@ -11,6 +11,8 @@ from nbchat.runtime.context import get_session
 
 
 class Action:
+    """A button shown under a message (or globally); a click runs `@cl.action_callback(name)`."""
+
     def __init__(
         self,
         name: str,
@@ -33,11 +35,13 @@ class Action:
         self.sent = False
 
     def to_dict(self) -> ActionDict:
+        """The action as sent in the `action` event."""
         return {"id": self.id, "name": self.name, "forId": self.for_id,
                 "payload": self.payload, "label": self.label, "tooltip": self.tooltip,
                 "icon": self.icon}
 
     async def send(self, for_id: str | None = None) -> Action:
+        """Show the action (under step `for_id` when given); returns the action."""
         if for_id is not None:
             self.for_id = for_id
         session = get_session("Action.send")
@@ -47,6 +51,7 @@ class Action:
         return self
 
     async def remove(self) -> None:
+        """Take the action's button away."""
         session = get_session("Action.remove")
         if session.actions.pop(self.id, None) is not None:
             session.emitter.emit({"type": "action_delete", "id": self.id})

@@ -47,19 +47,23 @@ class App:
         self.actions: dict[str, Callable[..., Any]] = {}
 
     def register(self, hook: str, func: F) -> F:
+        """Set the callback of `hook` (one of HOOKS), replacing any earlier one."""
         if hook not in HOOKS:
             raise ValueError(f"unknown hook {hook!r}; expected one of: {', '.join(HOOKS)}")
         self.hooks[hook] = func
         return func
 
     def register_action(self, name: str, func: F) -> F:
+        """Set the callback run when an action named `name` is clicked."""
         self.actions[name] = func
         return func
 
     def get(self, hook: str) -> Callable[..., Any] | None:
+        """The callback registered for `hook`, or None."""
         return self.hooks.get(hook)
 
     def clear(self) -> None:
+        """Forget every callback and action callback."""
         self.hooks.clear()
         self.actions.clear()
 

@@ -25,6 +25,8 @@ AskKind = Literal["text", "action", "file", "element"]
 
 @dataclass
 class PendingAsk:
+    """An ask the session waits on: the future is resolved by the matching `ask_response`."""
+
     id: str
     kind: AskKind
     step_id: str
@@ -77,6 +79,7 @@ class AskUserMessage(_Ask):
     kind = "text"
 
     async def send(self) -> Any:
+        """Ask and wait: the user's reply as a step dict, or None on timeout."""
         return await self._ask()
 
 
@@ -103,6 +106,7 @@ class AskActionMessage(_Ask):
         return pending
 
     async def send(self) -> Any:
+        """Show the actions and wait: the chosen one as a dict, or None on timeout."""
         session = get_session("AskActionMessage.send")
         for action in self.ask_actions:
             session.actions[action.id] = action
@@ -136,6 +140,7 @@ class AskFileMessage(_Ask):
         return pending
 
     async def send(self) -> list[UploadedFile] | None:  # type: ignore[override]
+        """Ask for files and wait: the uploaded files, or None on timeout."""
         result: list[UploadedFile] | None = await self._ask()
         return result
 
@@ -154,6 +159,7 @@ class AskElementMessage(_Ask):
         return {"element": self.element.to_dict()}
 
     async def send(self) -> dict[str, Any] | None:  # type: ignore[override]
+        """Show the element and wait: the values submitted with it, or None on timeout."""
         self.element.for_id = self.id
         result: dict[str, Any] | None = await self._ask()
         return result

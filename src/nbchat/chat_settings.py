@@ -20,9 +20,11 @@ class ChatSettings:
         self.inputs = inputs
 
     def settings(self) -> dict[str, Any]:
+        """The initial value of every input, by input id."""
         return {i.id: i.initial for i in self.inputs}
 
     async def send(self) -> dict[str, Any]:
+        """Show the settings panel; returns the current values (initial ones, then the user's)."""
         session = get_session("ChatSettings.send")
         session.settings_inputs = {i.id: i for i in self.inputs}
         values = {**self.settings(), **{k: v for k, v in session.chat_settings.items()
@@ -43,6 +45,7 @@ class Starter:
     command: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The starter as sent in `welcome`."""
         return asdict(self)
 
 
@@ -57,6 +60,7 @@ class ChatProfile:
     starters: list[Starter] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The profile as sent in `welcome`, with its starters."""
         data = asdict(self)
         data["starters"] = [s.to_dict() for s in self.starters or []]
         return data

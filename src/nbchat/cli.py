@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import threading
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,6 +60,9 @@ class TerminalView:
         elif kind == "ask" and event["kind"] == "action":
             names = ", ".join(a["name"] for a in event["spec"]["actions"])
             self._line(f"  choose with /click NAME: {names}")
+        elif kind == "ask" and event["kind"] == "file":
+            self._line(f"  type the path of {file_limits(event['spec'])} and press Enter "
+                       "(several paths: separated by spaces)")
 
     def _step(self, step: dict[str, Any]) -> None:
         if step["type"] == "user_message":
@@ -86,13 +91,48 @@ class TerminalView:
             self._line(f"  {mark} {step['name']}: {step['output'][:200]}")
 
 
+def file_limits(spec: dict[str, Any]) -> str:
+    """'up to 3 files (image/*, .pdf; at most 2 MB each)' from a file ask's spec."""
+    count = spec.get("maxFiles", 1)
+    accept = spec.get("accept") or ["*/*"]
+    kinds = accept if isinstance(accept, list) else [t for ts in accept.values() for t in ts]
+    what = "a file" if count == 1 else f"up to {count} files"
+    shown = ", ".join(str(k) for k in kinds if k != "*/*")
+    size = f"at most {spec['maxSizeMb']} MB each" if "maxSizeMb" in spec else ""
+    detail = "; ".join(part for part in (shown, size) if part)
+    return f"{what} ({detail})" if detail else what
+
+
+class StdinLines:
+    """stdin's lines for the event loop, read by a daemon thread. (A thread of asyncio's
+    executor blocked in readline made Ctrl-C wait for Enter: asyncio.run joins it on exit.)"""
+
+    def __init__(self, stdin: TextIO) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+        threading.Thread(target=self._read, args=(stdin,), name="nbchat-stdin",
+                         daemon=True).start()
+
+    def _read(self, stdin: TextIO) -> None:
+        while True:
+            line = stdin.readline()
+            with contextlib.suppress(RuntimeError):  # the loop closed: the chat is over
+                self.loop.call_soon_threadsafe(self.lines.put_nowait, line)
+            if not line:
+                return
+
+    async def readline(self) -> str:
+        return await self.lines.get()
+
+
 async def chat(path: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
     view = TerminalView(stdout)
     client = ChatTestClient(path, timeout=3600, on_events=view)
     stdout.write(HELP + "\n")
+    lines = StdinLines(stdin)
     async with client:
         while True:
-            line = await asyncio.to_thread(stdin.readline)
+            line = await lines.readline()
             if not line or line.strip() == "/quit":
                 return
             text = line.rstrip("\n")
@@ -154,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nbchat: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("\nnbchat: interrupted (Ctrl-C), stopped", file=sys.stderr)
         return 130
     return 0
 

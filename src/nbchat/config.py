@@ -3,7 +3,9 @@
 `load(app_dir, environ)` reads both once and returns a frozen `Config` that is passed to
 whoever needs it; nothing here runs at import. Every key, its type and its default live
 in the dataclasses below, which are also the documentation source for docs/config.md.
-An unknown key or a wrong type raises ConfigError naming the key.
+An unknown key or a wrong type raises ConfigError naming the key. An unknown `NBCHAT_*`
+variable is only warned about (the environment is shared with other tools), unless it is
+close to a known name: a typo, an error with the suggestion.
 
 Environment names: `NBCHAT_<SECTION>_<KEY>` in upper case, nested keys joined with `_`
 (e.g. `NBCHAT_UI_COT=hidden`, `NBCHAT_FEATURES_SPONTANEOUS_FILE_UPLOAD_MAX_FILES=3`), plus
@@ -13,7 +15,9 @@ the short aliases in `ENV_ALIASES`.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import logging
 import os
 import types
 import typing
@@ -25,6 +29,8 @@ from typing import Any, Literal
 import yaml
 
 from nbchat.errors import ConfigError
+
+log = logging.getLogger("nbchat")
 
 CONFIG_FILE = "nbchat.yaml"
 
@@ -212,6 +218,25 @@ def _leaf_type(path: tuple[str, ...]) -> Any:
     return cls
 
 
+# How alike (difflib ratio) an unknown name must be to a known one to count as its typo.
+TYPO_SIMILARITY = 0.85
+
+
+def _env_key(env: str) -> tuple[str, ...] | None:
+    """The key an NBCHAT_* variable sets; None, with a warning, for an unknown one."""
+    key_path = ENV_NAMES.get(env)
+    if key_path is not None:
+        return key_path
+    close = difflib.get_close_matches(env, [*ENV_NAMES, *ENV_OTHER], n=3,
+                                      cutoff=TYPO_SIMILARITY)
+    if close:
+        raise ConfigError(f"unknown environment variable {env}; did you mean "
+                          + " or ".join(close) + "? (docs/config.md lists every variable)")
+    log.warning("nbchat: ignoring the environment variable %s: no config key has that name "
+                "(docs/config.md lists every variable)", env)
+    return None
+
+
 def load(app_dir: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read `<app_dir>/nbchat.yaml` (optional) and `NBCHAT_*` variables into a Config."""
     app_dir = Path(app_dir) if app_dir is not None else Path.cwd()
@@ -230,10 +255,9 @@ def load(app_dir: Path | str | None = None, environ: Mapping[str, str] | None = 
     for env, value in environ.items():
         if not env.startswith("NBCHAT_") or env in ENV_OTHER:
             continue
-        key_path = ENV_NAMES.get(env)
+        key_path = _env_key(env)
         if key_path is None:
-            raise ConfigError(f"unknown environment variable {env}; known: "
-                              + ", ".join(sorted([*ENV_NAMES, *ENV_OTHER])))
+            continue
         _set_path(tree, key_path, _coerce(value, _leaf_type(key_path), env, True))
     config: Config = _build(Config, tree, "")
     return dataclasses.replace(config, app_dir=app_dir)

@@ -29,6 +29,7 @@ _MAGIC = (
 
 
 def sniff_mime(data: bytes) -> str | None:
+    """The mime type the bytes start with (PNG, JPEG, GIF, WebP, PDF, …), or None."""
     for magic, mime in _MAGIC:
         if data.startswith(magic):
             return mime
@@ -107,6 +108,7 @@ class Element:
         return None
 
     def to_dict(self) -> ElementDict:
+        """The element as sent in the `element` event."""
         data: ElementDict = {
             "id": self.id, "threadId": self.thread_id, "type": self.type,
             "name": self.name, "display": self.display, "forId": self.for_id,
@@ -121,6 +123,7 @@ class Element:
         return data
 
     async def send(self, for_id: str | None = None) -> Element:
+        """Show the element (for step `for_id` when given); its bytes go to the file store."""
         session = get_session(f"{type(self).__name__}.send")
         if for_id is not None:
             self.for_id = for_id
@@ -142,6 +145,7 @@ class Element:
         return self
 
     async def remove(self) -> bool:
+        """Take the element away from the chat."""
         session = get_session(f"{type(self).__name__}.remove")
         if session.elements.pop(self.id, None) is not None:
             session.emitter.emit({"type": "element_delete", "id": self.id})
@@ -149,11 +153,14 @@ class Element:
 
 
 class Text(Element):
+    """Text shown in the chat (markdown or code in `language`)."""
+
     type = "text"
     default_display = "side"
     default_mime = "text/plain"
 
     def inline_content(self) -> str | None:
+        """The text itself: `content`, or the file's bytes decoded as UTF-8."""
         if isinstance(self.content, str):
             return self.content
         data = self.load_bytes()
@@ -161,6 +168,8 @@ class Text(Element):
 
 
 class Image(Element):
+    """An image; `size` is small, medium or large."""
+
     type = "image"
 
     def __init__(self, *args: Any, size: str = "medium", **kwargs: Any) -> None:
@@ -171,11 +180,15 @@ class Image(Element):
 
 
 class File(Element):
+    """A file the user can download."""
+
     type = "file"
     default_mime = "application/octet-stream"
 
 
 class Pdf(Element):
+    """A PDF shown in a viewer, opened at `page`."""
+
     type = "pdf"
     default_display = "side"
     default_mime = "application/pdf"
@@ -188,6 +201,8 @@ class Pdf(Element):
 
 
 class Audio(Element):
+    """An audio player; `auto_play` starts it at once."""
+
     type = "audio"
     extra_fields: ClassVar[dict[str, str]] = {"autoPlay": "auto_play"}
 
@@ -198,6 +213,8 @@ class Audio(Element):
 
 
 class Video(Element):
+    """A video player; `player_config` is passed to the player."""
+
     type = "video"
     extra_fields: ClassVar[dict[str, str]] = {"playerConfig": "player_config"}
 
@@ -219,6 +236,7 @@ class Plotly(Element):
         self.figure = figure
 
     def inline_content(self) -> str | None:
+        """The figure as Plotly JSON."""
         if self.figure is not None:
             return str(self.figure.to_json())
         return self.content if isinstance(self.content, str) else None
@@ -237,6 +255,7 @@ class Pyplot(Element):
         self.figure = figure
 
     def load_bytes(self) -> bytes:
+        """The figure as PNG bytes."""
         import io
 
         buffer = io.BytesIO()
@@ -255,6 +274,7 @@ class Dataframe(Element):
         self.data = data
 
     def inline_content(self) -> str | None:
+        """The data frame as JSON (pandas' split orientation), or `content` as given."""
         if self.data is None:
             return self.content if isinstance(self.content, str) else None
         if hasattr(self.data, "to_json"):
@@ -263,6 +283,8 @@ class Dataframe(Element):
 
 
 class TaskStatus(StrEnum):
+    """The state of a task in a TaskList."""
+
     READY = "ready"
     RUNNING = "running"
     FAILED = "failed"
@@ -270,6 +292,8 @@ class TaskStatus(StrEnum):
 
 
 class Task:
+    """One line of a TaskList."""
+
     def __init__(self, title: str, status: TaskStatus = TaskStatus.READY,
                  for_id: str | None = None) -> None:
         self.title = title
@@ -277,6 +301,7 @@ class Task:
         self.for_id = for_id
 
     def to_dict(self) -> dict[str, Any]:
+        """The task as shown in the list."""
         return {"title": self.title, "status": TaskStatus(self.status).value,
                 "forId": self.for_id}
 
@@ -294,9 +319,11 @@ class TaskList(Element):
         self.name = self.name or "tasklist"
 
     async def add_task(self, task: Task) -> None:
+        """Append a task; `await send()` shows the change."""
         self.tasks.append(task)
 
     def inline_content(self) -> str:
+        """The list's status and tasks as JSON."""
         return json.dumps({"status": self.status, "tasks": [t.to_dict() for t in self.tasks]})
 
 
@@ -311,5 +338,6 @@ class CustomElement(Element):
         self.props = props or {}
 
     def inline_content(self) -> str:
+        """The element's props as JSON."""
         return json.dumps(self.props, default=str)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 @dataclass
 class BaseGeneration:
+    """Metadata of an LLM call shared by chat and completion generations."""
+
     provider: str | None = None
     model: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -22,6 +24,7 @@ class BaseGeneration:
     tags: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The generation with Literal AI's camelCase keys, None values left out."""
         data = {k: v for k, v in asdict(self).items() if v is not None}
         # Literal AI's camelCase keys, so exported history reads the same as Chainlit's.
         renames = {
@@ -46,6 +49,8 @@ class ChatGeneration(BaseGeneration):
 
 @dataclass
 class CompletionGeneration(BaseGeneration):
+    """A completion model call: the `prompt` and the `completion` text."""
+
     prompt: str | None = None
     completion: str | None = None
     type: str = "COMPLETION"

@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 
 class InputWidget:
+    """Base class of the chat settings inputs; `initial` is the value before any change."""
+
     type: ClassVar[str] = ""
 
     def __init__(self, id: str, label: str, initial: Any = None, tooltip: str | None = None,
@@ -17,6 +19,7 @@ class InputWidget:
         self.description = description
 
     def to_dict(self) -> dict[str, Any]:
+        """The widget as sent in the `settings` event."""
         data = {k: v for k, v in vars(self).items() if v is not None}
         data["type"] = self.type
         return data
@@ -30,18 +33,23 @@ class InputWidget:
 
 
 class Switch(InputWidget):
+    """An on/off toggle."""
+
     type = "switch"
 
     def __init__(self, id: str, label: str, initial: bool = False, **kw: Any) -> None:
         super().__init__(id, label, initial, **kw)
 
     def validate(self, value: Any) -> bool:
+        """Accept only a boolean."""
         if not isinstance(value, bool):
             raise self._fail(value, "true or false")
         return value
 
 
 class Slider(InputWidget):
+    """A number picked on a range from `min` to `max` in steps of `step`."""
+
     type = "slider"
 
     def __init__(self, id: str, label: str, initial: float = 0, min: float = 0,
@@ -50,6 +58,7 @@ class Slider(InputWidget):
         self.min, self.max, self.step = min, max, step
 
     def validate(self, value: Any) -> float:
+        """Accept only a number within the range."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self._fail(value, "a number")
         if not self.min <= value <= self.max:
@@ -58,6 +67,8 @@ class Slider(InputWidget):
 
 
 class NumberInput(InputWidget):
+    """A free number field."""
+
     type = "numberinput"
 
     def __init__(self, id: str, label: str, initial: float | None = None,
@@ -66,6 +77,7 @@ class NumberInput(InputWidget):
         self.placeholder = placeholder
 
     def validate(self, value: Any) -> float | None:
+        """Accept a number or nothing."""
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -74,6 +86,8 @@ class NumberInput(InputWidget):
 
 
 class TextInput(InputWidget):
+    """A text field, one line or `multiline`."""
+
     type = "textinput"
 
     def __init__(self, id: str, label: str, initial: str | None = None,
@@ -83,6 +97,7 @@ class TextInput(InputWidget):
         self.multiline = multiline
 
     def validate(self, value: Any) -> str | None:
+        """Accept a string or nothing."""
         if value is not None and not isinstance(value, str):
             raise self._fail(value, "a string")
         return value
@@ -96,6 +111,8 @@ def _options(values: list[str] | None, items: dict[str, str] | None) -> dict[str
 
 
 class Select(InputWidget):
+    """A choice of one item: `values` (label = value) or `items` (label → value)."""
+
     type = "select"
 
     def __init__(self, id: str, label: str, values: list[str] | None = None,
@@ -111,12 +128,15 @@ class Select(InputWidget):
         self.items = options
 
     def validate(self, value: Any) -> str | None:
+        """Accept one of the item values or nothing."""
         if value is not None and value not in self.items.values():
             raise self._fail(value, "one of " + ", ".join(map(repr, self.items.values())))
         return value  # type: ignore[no-any-return]
 
 
 class MultiSelect(Select):
+    """A choice of several items."""
+
     type = "multiselect"
 
     def __init__(self, id: str, label: str, values: list[str] | None = None,
@@ -126,6 +146,7 @@ class MultiSelect(Select):
         self.initial = initial or []
 
     def validate(self, value: Any) -> list[str]:  # type: ignore[override]
+        """Accept a list of item values."""
         if not isinstance(value, list):
             raise self._fail(value, "a list")
         for v in value:
@@ -134,6 +155,8 @@ class MultiSelect(Select):
 
 
 class Tags(InputWidget):
+    """A list of free-form tags, suggested from `values`."""
+
     type = "tags"
 
     def __init__(self, id: str, label: str, initial: list[str] | None = None,
@@ -142,6 +165,7 @@ class Tags(InputWidget):
         self.values = values
 
     def validate(self, value: Any) -> list[str]:
+        """Accept a list of strings."""
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(value, "a list of strings")
         return value

@@ -44,6 +44,7 @@ class Message(StepBase):
 
     @property
     def author(self) -> str:
+        """Who wrote the message (Chainlit's name for the step's `name`)."""
         return self.name
 
     @author.setter
@@ -52,6 +53,7 @@ class Message(StepBase):
 
     @property
     def content(self) -> str:
+        """The message text (the step's `output`)."""
         return self.output
 
     @content.setter
@@ -62,6 +64,7 @@ class Message(StepBase):
         self._parts = [text] if text else []
 
     def to_dict(self) -> Any:
+        """The message as a step dict, with the slash command it was sent with."""
         data = super().to_dict()
         if self.command:
             data["command"] = self.command
@@ -97,6 +100,7 @@ class Message(StepBase):
         get_session("Message.stream_token").open_steps[self.id] = self
 
     async def update(self) -> bool:
+        """Show the changed message (and any new elements)."""
         self._emit()
         for element in self.elements:
             if not element.sent:
@@ -107,6 +111,7 @@ class Message(StepBase):
         return True
 
     async def remove(self) -> bool:
+        """Take the message and its actions away."""
         for action in self.actions:
             await action.remove()
         self._emit_delete()

@@ -87,6 +87,7 @@ class StepBase:
     # Text is kept as parts while streaming: joining once per read, not once per token.
     @property
     def output(self) -> str:
+        """The step's text so far, streamed tokens included."""
         if len(self._parts) > 1:
             self._parts = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
@@ -99,6 +100,7 @@ class StepBase:
         self._parts = [text] if text else []
 
     def to_dict(self) -> StepDict:
+        """The step as sent in the `step` event."""
         generation = self.generation
         if isinstance(generation, BaseGeneration):
             generation = generation.to_dict()
@@ -183,6 +185,7 @@ class Step(StepBase):
         self._ctx_token: Any = None
 
     async def send(self) -> Step:
+        """Show the step (started now unless `start` is set) and its elements."""
         if self.start is None:
             self.start = utc_now()
         self._emit()
@@ -192,10 +195,12 @@ class Step(StepBase):
         return self
 
     async def update(self) -> bool:
+        """Send the step's current state."""
         self._emit()
         return True
 
     async def remove(self) -> bool:
+        """Take the step away (its nested steps go with it in the browser)."""
         self._emit_delete()
         return True
 

@@ -78,6 +78,7 @@ class ChatTestClient:
         await self.close()
 
     async def open(self) -> None:
+        """Load the app and start its chat (what `async with` does)."""
         source = self._app_source
         app_dir = Path.cwd()
         if isinstance(source, str | Path):
@@ -98,11 +99,13 @@ class ChatTestClient:
         await self.send_event(hello)
 
     async def close(self) -> None:
+        """End the chat (on_chat_end runs) and release what it holds."""
         if self._session is not None:
             await self._session.close()
 
     @property
     def session(self) -> ChatSession:
+        """The live chat session; the client must be open."""
         if self._session is None:
             raise AssertionError("the client is not open: use `async with ChatTestClient(…)`")
         return self._session
@@ -126,6 +129,7 @@ class ChatTestClient:
 
     @property
     def messages(self) -> list[StepDict]:
+        """The message steps shown so far, in order."""
         return [s for s in self.steps if s["type"] in MESSAGE_STEP_TYPES]
 
     @property
@@ -135,18 +139,22 @@ class ChatTestClient:
 
     @property
     def actions(self) -> list[dict[str, Any]]:
+        """The actions shown now."""
         return list(self.state.actions.values())
 
     @property
     def elements(self) -> list[dict[str, Any]]:
+        """The elements shown now."""
         return list(self.state.elements.values())
 
     @property
     def errors(self) -> list[dict[str, Any]]:
+        """Every `error` event received."""
         return [e for e in self.events if e["type"] == "error"]
 
     @property
     def last_seq(self) -> int:
+        """The seq of the last event received (0 before any)."""
         return int(self.events[-1]["seq"]) if self.events else 0
 
     # ------------------------------------------------------------------ acting
@@ -178,6 +186,7 @@ class ChatTestClient:
 
     async def send(self, content: str, *, command: str | None = None,
                    files: list[str | Path] | None = None) -> list[StepDict]:
+        """Send a user message (`command`, `files` uploaded first); return the steps changed."""
         event: dict[str, Any] = {"type": "user_message", "content": content}
         if command is not None:
             event["command"] = command
@@ -244,23 +253,27 @@ class ChatTestClient:
         for action in self.actions:
             if action["name"] == name and (payload is None or action["payload"] == payload):
                 return await self.send_event({"type": "action", "id": action["id"]})
-        shown = [a["name"] for a in self.actions]
+        shown = list(dict.fromkeys(a["name"] for a in self.actions))  # once each, in order
         raise AssertionError(f"no action {name!r} is shown; shown: {shown}")
 
     async def stop(self) -> list[StepDict]:
+        """Press Stop; return the steps created or changed."""
         return await self.send_event({"type": "stop"})
 
     async def update_settings(self, **values: Any) -> list[StepDict]:
+        """Change chat settings as the panel would; return the steps created or changed."""
         return await self.send_event({"type": "settings_update", "settings": values})
 
     async def feedback(self, step_id: str, value: int,
                        comment: str | None = None) -> list[StepDict]:
+        """Rate a step (1 up, 0 down); return the steps created or changed."""
         event: dict[str, Any] = {"type": "feedback", "stepId": step_id, "value": value}
         if comment is not None:
             event["comment"] = comment
         return await self.send_event(event)
 
     async def edit(self, step_id: str, content: str) -> list[StepDict]:
+        """Edit a sent message (later steps go, on_message runs again); return the steps changed."""
         return await self.send_event({"type": "edit_message", "id": step_id,
                                       "content": content})
 

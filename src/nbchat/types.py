@@ -41,6 +41,8 @@ ElementType = Literal[
 
 
 class StepDict(TypedDict):
+    """A step (message, tool call, run, …) as sent to the browser and stored."""
+
     id: str
     name: str
     type: str
@@ -67,6 +69,8 @@ class StepDict(TypedDict):
 
 
 class ElementDict(TypedDict):
+    """An element as sent to the browser and stored; the bytes are at `url` or `objectKey`."""
+
     id: str
     threadId: str | None
     type: str
@@ -89,6 +93,8 @@ class ElementDict(TypedDict):
 
 
 class FeedbackDict(TypedDict):
+    """A rating of a step: `value` 1 (up) or 0 (down), with an optional comment."""
+
     forId: str
     id: NotRequired[str | None]
     value: Literal[0, 1]
@@ -97,6 +103,8 @@ class FeedbackDict(TypedDict):
 
 
 class ThreadDict(TypedDict):
+    """A stored conversation, with its steps and elements when read whole."""
+
     id: str
     createdAt: str
     name: str | None
@@ -117,6 +125,7 @@ class User:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The user as sent in `welcome` and stored."""
         return {
             "identifier": self.identifier,
             "display_name": self.display_name,
@@ -132,17 +141,22 @@ class PersistedUser(User):
     createdAt: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored user, with its id and creation time."""
         return {**super().to_dict(), "id": self.id, "createdAt": self.createdAt}
 
 
 @dataclass
 class Pagination:
+    """Which page of a list to read: `first` items after `cursor`."""
+
     first: int = 20
     cursor: str | None = None
 
 
 @dataclass
 class ThreadFilter:
+    """What threads to list: by feedback, user or a search in their text."""
+
     feedback: Literal[0, 1] | None = None
     userId: str | None = None
     search: str | None = None
@@ -150,11 +164,14 @@ class ThreadFilter:
 
 @dataclass
 class PageInfo:
+    """Where a page is in its list."""
+
     hasNextPage: bool
     startCursor: str | None
     endCursor: str | None
 
     def to_dict(self) -> dict[str, Any]:
+        """The page info in the REST API's camelCase shape."""
         return {
             "hasNextPage": self.hasNextPage,
             "startCursor": self.startCursor,
@@ -167,8 +184,11 @@ T = TypeVar("T")
 
 @dataclass
 class PaginatedResponse(Generic[T]):
+    """One page of a list and where it is."""
+
     pageInfo: PageInfo
     data: list[T]
 
     def to_dict(self) -> dict[str, Any]:
+        """The page as the REST API returns it."""
         return {"pageInfo": self.pageInfo.to_dict(), "data": self.data}

@@ -12,7 +12,10 @@ from nbchat.runtime.context import get_session
 
 
 class UserSession:
+    """Per-chat values: `cl.user_session.get(key)` / `.set(key, value)`."""
+
     def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key` in this chat (built-in keys first), or `default`."""
         session = get_session("user_session.get")
         builtin = session.builtin_values()
         if key in builtin:
@@ -20,9 +23,11 @@ class UserSession:
         return session.user_data.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
+        """Keep `value` under `key` for this chat."""
         get_session("user_session.set").user_data[key] = value
 
     def to_dict(self) -> dict[str, Any]:
+        """Every value of this chat, built-in keys included."""
         session = get_session("user_session.to_dict")
         return {**session.user_data, **session.builtin_values()}
 

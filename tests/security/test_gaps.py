@@ -26,7 +26,7 @@ from .conftest import Start, connect
 async def test_events_naming_another_users_step_change_nothing(start: Start) -> None:
     async with start() as served:
         alice = await connect(served, "alice")
-        await alice.hello()
+        alice_session = (await alice.hello())["sessionId"]
         reply = await alice.reply("rate me")
         step_id = reply["step"]["id"]
         await alice.send({"type": "feedback", "stepId": step_id, "value": 1})
@@ -45,7 +45,11 @@ async def test_events_naming_another_users_step_change_nothing(start: Start) -> 
             error = await eve.until(lambda e: e["type"] == "error")
             assert error["code"].startswith("unknown_"), (event, error)
         assert (await eve.reply("mine"))["step"]["type"] == "assistant_message"
-        await alice.close()   # ends alice's session: everything she did is written
+        await alice.close()
+        # A closed socket leaves the session waiting for a reconnect (session_timeout), and
+        # the "feedback" event reaches alice before the recorder's writer task stores it:
+        # only ending the session waits for its queued writes.
+        await served.host.sessions.close(alice_session)
         await served.host.data_layer.flush()
         stored = await served.host.data_layer.export_feedback()
         assert [(f["forId"], f["value"]) for f in stored] == [(step_id, 1)]

@@ -117,3 +117,22 @@ async def test_a_shared_thread_is_not_in_anothers_list(
     await seed(served.data, "bob")
     listed = body(await bob.fetch("GET", f"{API}/threads"))
     assert s.thread_id not in [t["id"] for t in listed["data"]]
+
+
+async def test_a_share_viewer_never_sees_the_owners_chat_settings(
+        served: Served, alice: Browser, bob: Browser) -> None:
+    # What the recorder stores with a thread: the profile and the settings as typed.
+    s = await seed(served.data, "alice", "shared words")
+    await served.data.update_thread(s.thread_id, metadata={
+        "chat_profile": "gpt", "chat_settings": {"api_key": "sk-alice-secret"}})
+    await served.data.flush()
+    await _share(served, alice, s)
+    seen = await bob.fetch("GET", f"{API}/threads/{s.thread_id}")
+    assert seen.code == 200
+    assert b"sk-alice-secret" not in seen.body
+    assert b"chat_settings" not in seen.body
+    assert body(seen)["metadata"] == {}
+    assert body(seen)["shared"] is True
+    assert next(st["output"] for st in body(seen)["steps"]) == "shared words"
+    own = body(await alice.fetch("GET", f"{API}/threads/{s.thread_id}"))
+    assert own["metadata"]["chat_settings"] == {"api_key": "sk-alice-secret"}

@@ -85,14 +85,45 @@ async def test_upload_stores_files_as_elements_and_downloads_them(api: Api) -> N
     assert files[1]["url"] == f"{ROOT}/threads/{s.thread_id}/files/{files[1]['id']}"
 
 
-async def test_upload_to_a_new_thread_creates_it_for_the_uploader(api: Api) -> None:
+async def test_upload_never_creates_a_thread_from_the_clients_id(api: Api) -> None:
+    # Thread ids come from the server: naming an unknown one (a deleted thread's, say)
+    # must not bring it into existence, owned by whoever uploads first.
     thread_id = new_id()
+    before = api.blobs()
     r = await upload(api, thread_id, [("file", "a.csv", "text/csv", b"x,y\n1,2\n")])
-    assert r.code == 201
-    assert await api.data.get_thread_author(thread_id) == "alice"
-    assert (await api.fetch("GET", f"/threads/{thread_id}", user="bob")).code == 404
-    r = await upload(api, thread_id, [("file", "b.csv", "text/csv", b"1")], user="bob")
-    assert r.code == 404
+    assert (r.code, body(r)["error"]["code"]) == (404, "not_found")
+    assert await api.data.get_thread(thread_id) is None
+    assert api.blobs() == before
+
+
+@pytest.mark.parametrize("upload_limits", [UploadLimits(accept=("application/pdf",))])
+async def test_a_type_counts_only_with_a_single_type_and_an_agreeing_extension(
+        api: Api) -> None:
+    s = await seed(api.data, "alice")
+    before = api.blobs()
+    for name, mime in [("page.html", "application/pdf"), ("report", "application/pdf"),
+                       ("report.pdf", "application/pdf, text/html")]:
+        r = await upload(api, s.thread_id, [("file", name, mime, b"<script>alert(1)</script>")])
+        assert (r.code, body(r)["error"]["code"]) == (415, "unsupported_media_type"), (name, mime)
+        assert name in body(r)["error"]["message"]
+    assert api.blobs() == before
+    r = await upload(api, s.thread_id, [("file", "report.pdf", "application/pdf", b"%PDF-1.7")])
+    assert r.code == 201, r.body
+
+
+async def test_a_script_is_never_served_with_a_script_type(api: Api) -> None:
+    # With a script type, `<script src=…>` of the download passes `script-src 'self'`.
+    s = await seed(api.data, "alice")
+    for name, mime in [("x.js", "text/javascript"), ("x.mjs", "application/javascript"),
+                       ("x.css", "text/css"), ("x.wasm", "application/wasm")]:
+        r = await upload(api, s.thread_id, [("file", name, mime, b"alert(1)")])
+        assert r.code == 201, r.body
+        url = body(r)["files"][0]["url"]
+        download = await api.client.fetch(f"http://127.0.0.1:{api.port}{url}",
+                                          headers={"X-Test-User": "alice"})
+        assert download.headers["Content-Type"] == "application/octet-stream", name
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+        assert download.headers["Content-Disposition"].startswith("attachment;")
 
 
 async def test_file_names_are_only_shown_never_used_as_paths(api: Api) -> None:

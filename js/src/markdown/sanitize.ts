@@ -39,10 +39,29 @@ export function fixLinks(root: ParentNode): void {
   }
 }
 
-/** True when a URL is safe to put in src/href of an element (no javascript:, data: only for media). */
-export function isSafeUrl(url: string, allowData = false): boolean {
-  const trimmed = url.trim().toLowerCase();
-  if (trimmed.startsWith("javascript:") || trimmed.startsWith("vbscript:")) return false;
-  if (trimmed.startsWith("data:")) return allowData && !trimmed.startsWith("data:text/html");
-  return true;
+/** Schemes an element's URL may have: fetched or shown, never run. */
+const ELEMENT_SCHEMES = new Set(["http:", "https:", "blob:"]);
+/** data: URLs only for media, and only with a type that renders without running code. */
+const DATA_TYPES = /^(image\/(png|jpeg|gif|webp|avif|bmp)|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+)$/;
+
+/**
+ * The URL an element's `src`/`href` may use, as the browser itself resolves it (against
+ * the page's base): tabs, newlines and control characters inside or before a scheme
+ * (`java\tscript:`, `\x01javascript:`) are what `new URL` strips too, so the checked
+ * protocol is the one that would run. http(s) and blob: only; data: only when `media`,
+ * with a safe image/audio/video type. The URL as given (the browser resolves it as
+ * checked here), or null when not allowed.
+ */
+export function safeElementUrl(url: string, media = false,
+  base: string = document.baseURI): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch {
+    return null;
+  }
+  if (ELEMENT_SCHEMES.has(parsed.protocol)) return url;
+  if (parsed.protocol !== "data:" || !media) return null;
+  const type = (parsed.pathname.split(/[;,]/, 1)[0] ?? "").trim().toLowerCase();
+  return DATA_TYPES.test(type) ? url : null;
 }

@@ -51,7 +51,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         actions,
         ask: event.ask,
         settings: event.settings,
-        running: event.running,
+        // A snapshot says only whether something runs: count it as one task, as state.py does.
+        runningTasks: event.running ? 1 : 0,
       };
     }
     case "step": {
@@ -91,9 +92,9 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     case "ask_cancel":
       return state.ask?.askId === event.askId ? { ...state, ask: null } : state;
     case "task_start":
-      return { ...state, running: true };
+      return { ...state, runningTasks: state.runningTasks + 1 };
     case "task_end":
-      return { ...state, running: false };
+      return { ...state, runningTasks: Math.max(0, state.runningTasks - 1) };
     case "settings":
       return { ...state, settings: event };
     case "commands":

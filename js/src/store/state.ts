@@ -15,7 +15,10 @@ export interface ChatState {
   ask: AskEvent | null;
   settings: SettingsEvent | null;
   commands: readonly Record<string, unknown>[];
-  running: boolean;
+  /** Callbacks in flight: `task_start` adds one, `task_end` takes one away (never below 0), as
+   * SessionState.running does in state.py. A count, not a flag: the `task_end` of one callback
+   * must not hide Stop while an overlapping one still runs. Read it through `anyTaskRunning`. */
+  runningTasks: number;
   /** uploadId → fileId, filled by `upload_done`. */
   uploads: Readonly<Record<string, string>>;
   /** Most recent notices and errors, newest last, capped. */
@@ -36,10 +39,15 @@ export function initialState(): ChatState {
     ask: null,
     settings: null,
     commands: [],
-    running: false,
+    runningTasks: 0,
     uploads: {},
     notices: [],
   };
+}
+
+/** True while any callback of the session runs (the composer shows Stop). */
+export function anyTaskRunning(state: ChatState): boolean {
+  return state.runningTasks > 0;
 }
 
 /** The `config` sub-object at a dotted path of welcome.config, or undefined. */

@@ -6,22 +6,19 @@
 import type { ApiClient } from "../api";
 import { FrameScheduler } from "../frame";
 import { MarkdownEngine } from "../markdown/render";
-import {
-  type ActionDict, type ClientEvent, type ElementDict, type ServerEvent, type StepDict, isMessageStep,
-} from "../protocol";
+import { type ClientEvent, type ServerEvent, isMessageStep } from "../protocol";
 import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
-import { type ChatState, configValue, initialState } from "../store/state";
+import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
-import { type NodeView, type ViewContext } from "./context";
+import type { ViewContext } from "./context";
+import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
 import { type ElementContext, renderElement } from "./element";
-import { MessageView } from "./message";
 import { SettingsPanel } from "./settings";
-import { StepView } from "./step";
 import { type UploadSpec, Uploader } from "./upload";
 
 const RESYNC_RETRY_MS = 3000;
@@ -44,13 +41,9 @@ export class ChatApp {
   state: ChatState = initialState();
   readonly seq = new SeqTracker();
   readonly scheduler: FrameScheduler;
-  private views = new Map<string, NodeView>();
-  private orphans = new Map<string, Set<string>>(); // parentId → child ids waiting for it
-  private elementViews = new Map<string, HTMLElement>();
-  private actionViews = new Map<string, HTMLElement>();
   private safeEngine = new MarkdownEngine({ allowHtml: false });
   private authorEngine = this.safeEngine;
-  private readonly list = h("div", { class: "nbc-list" });
+  private readonly conversation: Conversation;
   private readonly scroller: HTMLElement;
   private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
   private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
@@ -81,6 +74,26 @@ export class ChatApp {
     this.scheduler = options.scheduler ?? new FrameScheduler();
     this.resumeThreadId = options.resumeThreadId ?? null;
     this.readOnly = Boolean(options.readOnly);
+    this.viewCtx = {
+      scheduler: this.scheduler,
+      engineFor: (step) => (step.type === "user_message" ? this.safeEngine : this.authorEngine),
+      send: (ev) => this.send(ev),
+      // No config key turns feedback off: it is offered in every chat but a share view.
+      feedbackEnabled: () => !this.readOnly,
+      resolveFile: (key, el) => this.host.resolveFile(key, el),
+      openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
+    };
+    const app = this;
+    this.elementCtx = {
+      resolveFile: (key, el) => this.host.resolveFile(key, el),
+      get engine(): MarkdownEngine { return app.authorEngine; },
+      openImage: (src, alt) => this.viewCtx.openImage(src, alt),
+    };
+    this.conversation = new Conversation(this.viewCtx, this.elementCtx, this.globalActions, {
+      state: () => this.state,
+      send: (ev) => this.send(ev),
+      showElement: (id, display) => this.showElement(id, display),
+    });
     this.uploader = new Uploader((ev, buffers) => this.host.transport.send(ev, buffers));
     this.composer = new Composer({
       submit: (text, files, command) => void this.submit(text, files, command),
@@ -89,7 +102,7 @@ export class ChatApp {
     this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)));
     this.settingsBtn.addEventListener("click", () => this.settings.toggle());
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
-    this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.list);
+    this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.conversation.el);
     this.scroller.addEventListener("scroll", () => {
       const s = this.scroller;
       this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
@@ -109,21 +122,6 @@ export class ChatApp {
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); } });
     container.append(this.root);
 
-    this.viewCtx = {
-      scheduler: this.scheduler,
-      engineFor: (step) => (step.type === "user_message" ? this.safeEngine : this.authorEngine),
-      send: (ev) => this.send(ev),
-      feedbackEnabled: () => !this.readOnly && configValue(this.state, "features.feedback") !== false &&
-        configValue(this.state, "ui.feedback") !== false,
-      resolveFile: (key, el) => this.host.resolveFile(key, el),
-      openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
-    };
-    const app = this;
-    this.elementCtx = {
-      resolveFile: (key, el) => this.host.resolveFile(key, el),
-      get engine(): MarkdownEngine { return app.authorEngine; },
-      openImage: (src, alt) => this.viewCtx.openImage(src, alt),
-    };
 
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
     this.unsubscribe.push(host.transport.onStatus((status) => {
@@ -242,38 +240,30 @@ export class ChatApp {
       case "snapshot": return this.rebuild();
       case "step": {
         const step = this.state.steps[event.step.id];
-        if (step) this.upsertStep(step);
+        if (step) this.conversation.upsertStep(step);
         return;
       }
-      case "step_delete": return this.removeSteps(prev, event.id);
+      case "step_delete": return this.conversation.removeGone(prev, this.state);
       case "token": {
         const step = this.state.steps[event.id];
-        if (step) this.views.get(event.id)?.setOutput(step.output, true);
+        if (step) this.conversation.setOutput(step);
         return;
       }
-      case "element": return this.upsertElement(event.element);
-      case "element_delete":
-        this.elementViews.get(event.id)?.remove();
-        this.elementViews.delete(event.id);
-        return;
-      case "action": return this.upsertAction(event.action);
-      case "action_delete":
-        this.actionViews.get(event.id)?.remove();
-        this.actionViews.delete(event.id);
-        return;
+      case "element": return this.conversation.upsertElement(event.element);
+      case "element_delete": return this.conversation.removeElement(event.id);
+      case "action": return this.conversation.upsertAction(event.action);
+      case "action_delete": return this.conversation.removeAction(event.id);
       case "ask":
       case "ask_cancel":
         return this.renderAskState();
       case "task_start":
       case "task_end":
-        this.composer.setRunning(this.state.running);
-        this.root.classList.toggle("nbc-running", this.state.running);
-        return;
+        return this.showRunning();
       case "settings": return this.applySettings();
       case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
       case "feedback": {
         const step = this.state.steps[event.stepId];
-        if (step) this.views.get(step.id)?.update(step);
+        if (step) this.conversation.updateStep(step);
         return;
       }
       case "thread":
@@ -323,84 +313,19 @@ export class ChatApp {
   }
 
   private rebuild(): void {
-    for (const view of this.views.values()) view.destroy();
-    this.views.clear();
-    this.orphans.clear();
-    for (const el of this.elementViews.values()) el.remove();
-    this.elementViews.clear();
-    for (const el of this.actionViews.values()) el.remove();
-    this.actionViews.clear();
-    this.list.replaceChildren();
+    this.conversation.rebuild(this.state);
     this.side.hidden = true;
-    for (const id of this.state.order) {
-      const step = this.state.steps[id];
-      if (step) this.upsertStep(step);
-    }
-    for (const el of Object.values(this.state.elements)) this.upsertElement(el);
-    for (const a of Object.values(this.state.actions)) this.upsertAction(a);
     this.renderAskState();
     this.applySettings();
-    this.composer.setRunning(this.state.running);
-    this.root.classList.toggle("nbc-running", this.state.running);
+    this.showRunning();
     this.stick = true;
   }
 
-  private upsertStep(step: StepDict): void {
-    const existing = this.views.get(step.id);
-    if (existing) {
-      existing.update(step);
-      return;
-    }
-    const view = isMessageStep(step) ? new MessageView(step, this.viewCtx) : new StepView(step, this.viewCtx);
-    this.views.set(step.id, view);
-    const parent = step.parentId ? this.views.get(step.parentId) : undefined;
-    if (parent && !isMessageStep(step)) parent.childrenEl.append(view.el);
-    else {
-      this.list.append(view.el);
-      if (step.parentId && !parent && !isMessageStep(step)) {
-        const waiting = this.orphans.get(step.parentId) ?? new Set<string>();
-        waiting.add(step.id);
-        this.orphans.set(step.parentId, waiting);
-      }
-    }
-    // Children that arrived before this step move under it now.
-    const waiting = this.orphans.get(step.id);
-    if (waiting) {
-      for (const childId of waiting) {
-        const child = this.views.get(childId);
-        if (child) view.childrenEl.append(child.el);
-      }
-      this.orphans.delete(step.id);
-    }
-    for (const el of Object.values(this.state.elements)) if (el.forId === step.id) this.upsertElement(el);
-    for (const a of Object.values(this.state.actions)) if (a.forId === step.id) this.upsertAction(a);
-  }
-
-  private removeSteps(prev: ChatState, id: string): void {
-    for (const sid of Object.keys(prev.steps)) {
-      if (!(sid in this.state.steps)) {
-        this.views.get(sid)?.destroy();
-        this.views.delete(sid);
-      }
-    }
-    for (const [eid, el] of this.elementViews) if (!(eid in this.state.elements)) { el.remove(); this.elementViews.delete(eid); }
-    void id;
-  }
-
-  private upsertElement(el: ElementDict): void {
-    this.elementViews.get(el.id)?.remove();
-    let node: HTMLElement;
-    if (el.display === "side" || el.display === "page") {
-      node = h("button", { type: "button", class: "nbc-chip nbc-element-link", "data-element-id": el.id }, el.name);
-      node.addEventListener("click", () => this.showElement(el.id, el.display));
-    } else {
-      node = renderElement(el, this.elementCtx);
-    }
-    this.elementViews.set(el.id, node);
-    const target = el.forId ? this.views.get(el.forId) : undefined;
-    if (target) target.elementsEl.append(node);
-    else if (!el.forId) this.list.append(node);
-    // else: the step arrives later; upsertStep attaches it then.
+  /** Stop and the running style stay while any callback runs, not only the last started. */
+  private showRunning(): void {
+    const running = anyTaskRunning(this.state);
+    this.composer.setRunning(running);
+    this.root.classList.toggle("nbc-running", running);
   }
 
   private showElement(id: string, display: string): void {
@@ -417,17 +342,6 @@ export class ChatApp {
       this.side.replaceChildren(content);
       this.side.hidden = false;
     }
-  }
-
-  private upsertAction(action: ActionDict): void {
-    this.actionViews.get(action.id)?.remove();
-    const btn = h("button", { type: "button", class: "nbc-btn nbc-action", title: action.tooltip || null,
-      "data-action": action.name }, action.label || action.name);
-    btn.addEventListener("click", () => this.send(act.actionClick(action.id)));
-    this.actionViews.set(action.id, btn);
-    const target = action.forId ? this.views.get(action.forId) : undefined;
-    if (target) target.actionsEl.append(btn);
-    else if (!action.forId) this.globalActions.append(btn);
   }
 
   private renderAskState(): void {

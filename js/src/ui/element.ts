@@ -2,7 +2,7 @@
 import type { ElementDict } from "../protocol";
 import type { MarkdownEngine } from "../markdown/render";
 import { highlight } from "../markdown/highlight";
-import { isSafeUrl } from "../markdown/sanitize";
+import { safeElementUrl } from "../markdown/sanitize";
 import { h } from "./dom";
 
 export interface ElementContext {
@@ -11,9 +11,13 @@ export interface ElementContext {
   openImage(src: string, alt: string): void;
 }
 
-/** URL of an element's bytes: the author's URL, or the host's URL for server-held bytes. */
+/** Element types whose URL is shown as media (where a data: URL of a media type may be). */
+const MEDIA = new Set(["image", "pyplot", "audio", "video"]);
+
+/** URL of an element's bytes: the author's URL (if safe, see safeElementUrl), or the
+ * host's URL for server-held bytes. */
 export async function elementUrl(el: ElementDict, ctx: ElementContext): Promise<string | null> {
-  if (el.url) return isSafeUrl(el.url, true) ? el.url : null;
+  if (el.url) return safeElementUrl(el.url, MEDIA.has(el.type));
   if (el.objectKey) return ctx.resolveFile(el.objectKey, el);
   return null;
 }
@@ -147,8 +151,14 @@ export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement
         target: "_blank", rel: "noopener noreferrer" }, h("span", { "aria-hidden": "true" }, "⭳ "), el.name,
       el.size ? h("span", { class: "nbc-muted" }, ` ${el.size}`) : null));
     case "pdf":
-      return withUrl(el, ctx, box, (url) => h("iframe", { src: el.page ? `${url}#page=${el.page}` : url,
-        title: el.name, class: "nbc-pdf" }));
+      // Sandboxed without allow-scripts in every host: a PDF (or whatever is served at
+      // its URL) never runs script in this page's origin. The link is for viewers that
+      // refuse to render in a sandbox.
+      return withUrl(el, ctx, box, (url) => h("div", {},
+        h("iframe", { src: el.page ? `${url}#page=${el.page}` : url, title: el.name, class: "nbc-pdf",
+          sandbox: "" }),
+        h("a", { href: url, download: el.name, class: "nbc-file", target: "_blank", rel: "noopener noreferrer" },
+          h("span", { "aria-hidden": "true" }, "⭳ "), el.name)));
     case "audio":
       return withUrl(el, ctx, box, (url) => h("figure", {}, h("figcaption", {}, el.name),
         h("audio", { src: url, controls: true, autoplay: Boolean(el.autoPlay) })));

@@ -19,6 +19,7 @@ from typing import Any, cast
 from nbchat.data.base import BaseDataLayer
 from nbchat.data.storage import BlobStorage, LocalStorage
 from nbchat.data.validation import (
+    STEP_DROPPED_KEYS,
     STEP_KEYS,
     STEP_REQUIRED,
     InvalidDataError,
@@ -165,7 +166,7 @@ class QueuedDataLayer(BaseDataLayer):
 
     async def update_step(self, step_dict: StepDict, *, durable: bool = False) -> None:
         given = check_mapping(step_dict, "step")
-        unknown = set(given) - STEP_KEYS - {"feedback"}
+        unknown = set(given) - STEP_KEYS - STEP_DROPPED_KEYS
         if unknown:
             raise InvalidDataError(f"unknown step keys {sorted(unknown)}; see StepDict")
         step_id = check_id(given.get("id"), "step.id", self.limits)
@@ -175,7 +176,8 @@ class QueuedDataLayer(BaseDataLayer):
             if base is None and "threadId" not in given:
                 raise NotFoundError(f"no step {step_id!r} to update; give threadId to create it")
         merged: dict[str, Any] = {**cast(dict[str, Any], base or {}), **given}
-        merged.pop("feedback", None)
+        for dropped in STEP_DROPPED_KEYS:
+            merged.pop(dropped, None)
         await self._put_step(normalize_step(merged, self.limits), durable)
 
     async def _put_step(self, step: StepDict, durable: bool) -> None:

@@ -187,6 +187,10 @@ STEP_DEFAULTS: dict[str, Any] = {
     "command": None,
 }
 STEP_KEYS = frozenset({"id", "name", "type", "threadId", "createdAt", *STEP_DEFAULTS})
+# Keys of Chainlit's StepDict that nbchat does not store in the step row: feedback (its own
+# table), modes and indent. create_step and update_step both accept and drop them, so a
+# Chainlit-shaped step dict is never refused by one of them and taken by the other.
+STEP_DROPPED_KEYS = frozenset({"feedback", "modes", "indent"})
 # A dict with all of these is a whole step (StepDict's required keys): no read to merge.
 STEP_REQUIRED = STEP_KEYS - {"cancelled", "command"}
 

@@ -241,6 +241,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                        *, run_id: UUID, parent_run_id: UUID | None = None,
                        tags: list[str] | None = None, metadata: dict[str, Any] | None = None,
                        **kwargs: Any) -> None:
+        """Begin a chain (or agent) step."""
         kind = kwargs.get("run_type") or "chain"
         name = values.run_name(serialized, kwargs, "Chain")
         shown = None if kwargs.get("defers_inputs") else values.shown(inputs)
@@ -250,6 +251,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                             messages: list[list[BaseMessage]], *, run_id: UUID,
                             parent_run_id: UUID | None = None, tags: list[str] | None = None,
                             metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """Begin an llm step for a chat model call, with its messages as a ChatGeneration."""
         params = kwargs.get("invocation_params") or {}
         provider, model = values.provider_model(params, metadata)
         chat = [values.message_dict(m) for m in (messages[0] if messages else [])]
@@ -263,6 +265,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                      run_id: UUID, parent_run_id: UUID | None = None,
                      tags: list[str] | None = None, metadata: dict[str, Any] | None = None,
                      **kwargs: Any) -> None:
+        """Begin an llm step for a completion model call, with its prompt."""
         params = kwargs.get("invocation_params") or {}
         provider, model = values.provider_model(params, metadata)
         prompt = prompts[0] if prompts else ""
@@ -275,6 +278,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                       run_id: UUID, parent_run_id: UUID | None = None,
                       tags: list[str] | None = None, metadata: dict[str, Any] | None = None,
                       inputs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """Begin a tool step with its input."""
         name = values.run_name(serialized, kwargs, "Tool")
         self._begin(run_id, parent_run_id, "tool", name,
                     values.plain(inputs) if inputs is not None else input_str)
@@ -283,6 +287,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
                            run_id: UUID, parent_run_id: UUID | None = None,
                            tags: list[str] | None = None,
                            metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """Begin a retriever step with its query."""
         name = values.run_name(serialized, kwargs, "Retriever")
         self._begin(run_id, parent_run_id, "retriever", name, query)
 
@@ -291,6 +296,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
     def on_llm_new_token(self, token: str | list[str | dict[str, Any]], *,
                          chunk: Any = None, run_id: UUID, parent_run_id: UUID | None = None,
                          tags: list[str] | None = None, **kwargs: Any) -> None:
+        """Stream a model token into its step (and into the final answer when it is one)."""
         text = token if type(token) is str else values.content_text(token)
         self._relay.token(run_id, text, time.perf_counter())
 
@@ -303,6 +309,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
 
     def on_chain_end(self, outputs: dict[str, Any], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        """Finish a chain step with its outputs."""
         inputs = kwargs.get("inputs")  # streamed runs learn their input only at the end
         self._finish(run_id, values.shown(outputs),
                      values.shown(inputs) if inputs is not None else None)
@@ -310,6 +317,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
     def on_llm_end(self, response: LLMResult, *, run_id: UUID,
                    parent_run_id: UUID | None = None, tags: list[str] | None = None,
                    **kwargs: Any) -> None:
+        """Finish an llm step with the model's text and token counts."""
         first = response.generations[0][0] if response.generations and \
             response.generations[0] else None
         text = first.text if first is not None else ""
@@ -324,6 +332,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                     **kwargs: Any) -> None:
+        """Finish a tool step with its output."""
         if isinstance(output, BaseMessage):
             output = values.content_text(output.content) if isinstance(
                 output.content, str) else values.plain(output.content)
@@ -331,6 +340,7 @@ class LangchainCallbackHandler(BaseCallbackHandler):
 
     def on_retriever_end(self, documents: Sequence[Document], *, run_id: UUID,
                          parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        """Finish a retriever step with the documents it found."""
         self._finish(run_id, values.documents_shown(documents))
 
     def _failed(self, error: BaseException, run_id: UUID,
@@ -343,19 +353,23 @@ class LangchainCallbackHandler(BaseCallbackHandler):
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID,
                        parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        """Mark a chain step as failed."""
         self._failed(error, run_id)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID,
                      parent_run_id: UUID | None = None, tags: list[str] | None = None,
                      **kwargs: Any) -> None:
+        """Mark an llm step as failed, with the error in its generation."""
         self._failed(error, run_id, {"error": _error_text(error)})
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID,
                       parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        """Mark a tool step as failed."""
         self._failed(error, run_id)
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID,
                            parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        """Mark a retriever step as failed."""
         self._failed(error, run_id)
 
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from nbchat import callback_errors
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
 from nbchat.element import File
 from nbchat.errors import ProtocolError
 from nbchat.ids import new_id, utc_now
-from nbchat.message import ErrorMessage, Message
+from nbchat.message import Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
 from nbchat.runtime.context import current_session
 from nbchat.types import FeedbackDict, User
@@ -66,12 +66,7 @@ async def run_callback(session: ChatSession, hook: str, *args: Any,
         raise
     except Exception as exc:
         log.exception("nbchat: %s raised", hook)
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if session.config.runtime.debug:
-            text += "\n\n```text\n" + traceback.format_exc() + "```"
-        else:
-            text = f"An error occurred in {hook}. The details are in the server log."
-        await ErrorMessage(content=text).send()
+        await callback_errors.report(session, hook, exc)
         return None
     finally:
         session.emit({"type": "task_end"})
@@ -139,7 +134,8 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
         chosen = next((p for p in profiles if p.name == session.chat_profile), None)
         session.started = True
         session.emit(_welcome(session, profiles, await _starters(session, chosen)))
-        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"]):
+        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"],
+                                                       profiles):
             return
         session.spawn(run_callback(session, "on_chat_start"))
         return
@@ -155,8 +151,9 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
     session.emit(session.state.snapshot())
 
 
-async def _resume(session: ChatSession, thread_id: str) -> bool:
-    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot."""
+async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfile]) -> bool:
+    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot.
+    `profiles` are what the app offers this user now (see `_resumed_profile`)."""
     if session.recorder is None:
         session.error("no_persistence", "resuming a stored thread needs persistence, "
                       "which is turned off here (data.enabled)")
@@ -168,7 +165,7 @@ async def _resume(session: ChatSession, thread_id: str) -> bool:
     session.thread_id = thread["id"]
     metadata = thread.get("metadata") or {}
     session.chat_settings = dict(metadata.get("chat_settings") or {})
-    session.chat_profile = metadata.get("chat_profile") or session.chat_profile
+    session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
     for step in thread["steps"]:
         feedback = step.get("feedback")
         if feedback:
@@ -185,6 +182,20 @@ async def _resume(session: ChatSession, thread_id: str) -> bool:
     session.emit({"type": "thread", "id": thread["id"], "name": thread.get("name")})
     session.spawn(run_callback(session, "on_chat_resume", thread))
     return True
+
+
+def _resumed_profile(session: ChatSession, stored: Any, profiles: list[ChatProfile]) -> str | None:
+    """The thread's stored profile if the app still offers it to this user; else the
+    profile the session started with (the default), and the user is told."""
+    if not stored or stored == session.chat_profile:
+        return session.chat_profile
+    if stored in {p.name for p in profiles}:
+        return str(stored)
+    now = f"{session.chat_profile!r}" if session.chat_profile else "no profile"
+    session.emit({"type": "notice", "level": "warning",
+                  "message": f"this chat used the profile {str(stored)[:100]!r}, which is no "
+                             f"longer offered to you; it continues with {now}"})
+    return session.chat_profile
 
 
 def _author(user: User | None) -> str:
@@ -304,6 +315,8 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
         except ValueError as exc:
             raise ProtocolError(str(exc), code="bad_setting") from None
     session.chat_settings = values
+    if session.recorder is not None:
+        session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
 
 

@@ -50,6 +50,20 @@ class ChatHost:
             return None
         return session
 
+    async def end_thread(self, thread_id: str) -> None:
+        """End the live chats of a thread being deleted: each client is told (an error
+        `thread_deleted`), its connection closed, the session closed (a reconnect gets a
+        new chat), so none of them writes into that thread again."""
+        for session in [s for s in self.sessions.sessions.values() if s.thread_id == thread_id]:
+            session.error("thread_deleted", "this chat was deleted (maybe from another tab); "
+                          "it is closed and a new chat starts when you reconnect")
+            session.emitter.flush()
+            transport = session.emitter.transport
+            self.connected(session)  # no expiry timer left for it
+            await self.sessions.close(session.id)
+            if transport is not None:
+                transport.close()
+
     def connected(self, session: ChatSession) -> None:
         timer = self._expiry.pop(session.id, None)
         if timer is not None:

@@ -185,6 +185,13 @@ class ThreadRecorder:
     async def _store_metadata(self) -> None:
         await self.data.update_thread(self.session.thread_id, metadata=self._metadata())
 
+    def settings_changed(self) -> None:
+        """The user changed the chat settings (no event of ours says so): store them, in
+        order with the other writes, or with the thread when it is created."""
+        if self.thread_created:
+            self._enqueue(self._store_metadata)
+        # Before the thread exists, before_message writes the metadata as it is then.
+
     # ------------------------------------------------------------------ lifecycle
 
     async def before_message(self, step: StepDict) -> None:

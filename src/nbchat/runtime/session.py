@@ -78,6 +78,9 @@ class ChatSession:
         self.closed = False
         # Persistence, when the host has a data layer (see recorder.py).
         self.recorder: ThreadRecorder | None = None
+        # The one viewing this chat wrote the app (the notebook widget, not a served page):
+        # a failing callback shows its traceback in the chat (callback_errors.py).
+        self.viewer_is_author = False
 
     # ------------------------------------------------------------------ values
 

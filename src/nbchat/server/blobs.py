@@ -3,7 +3,10 @@
 Only the session's own user gets them (`ChatHost.find` checks the user); any other
 request, like an unknown session or key, gets 404. Keys are server-made ids looked up in
 the session's tables, never paths. Responses carry `nosniff` and a Content-Disposition:
-`inline` only for types a browser shows without running code, `attachment` otherwise.
+`inline` only for types a browser shows without running code, `attachment` otherwise,
+and every one a sandboxing CSP (PDFs included: a PDF viewer that runs the document's
+scripts runs them in a unique origin). They are never served as a script or style type
+(`files.served_type`), so a `<script src>` of an uploaded `.js` is refused by `nosniff`.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from tornado.web import HTTPError, RequestHandler
 from nbchat.runtime.hosting import ChatHost
 from nbchat.server.auth import Identity, requires_user
 from nbchat.server.pages import security_headers
+from nbchat.uploads.files import served_type
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
                 "image/bmp", "application/pdf", "text/plain", "audio/", "video/")
 
 
 def disposition(mime: str, name: str | None) -> str:
-    kind = "inline" if mime.lower().startswith(INLINE_TYPES) else "attachment"
+    """`mime` is one checked `type/subtype` (served_type), so a prefix test is exact."""
+    kind = "inline" if mime.startswith(INLINE_TYPES) else "attachment"
     if not name:
         return kind
     return f"{kind}; filename*=UTF-8''{quote(name, safe='')}"
@@ -48,16 +53,16 @@ class BlobHandler(RequestHandler):
         blob = None if session is None else await session.read_blob(key)
         if session is None or blob is None:
             raise HTTPError(404)
-        data, mime = blob
+        data, declared = blob
+        mime = served_type(declared)
         name = next((e.get("name") for e in session.state.elements.values()
                      if e.get("objectKey") == key), None)
         if name is None and key in session.files.files:
             name = session.files.files[key].name
-        self.set_header("Content-Type", mime or "application/octet-stream")
+        self.set_header("Content-Type", mime)
         self.set_header("Content-Disposition", disposition(mime, name))
-        if not mime.startswith("application/pdf"):
-            # Even if someone opens it directly, nothing in it runs as this origin.
-            self.set_header("Content-Security-Policy", "default-src 'none'; "
-                            "img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
-                            "sandbox")
+        # Even if someone opens it directly, nothing in it runs as this origin.
+        self.set_header("Content-Security-Policy", "default-src 'none'; "
+                        "img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+                        "sandbox")
         self.finish(data)

@@ -87,7 +87,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {"204": {"description": "deleted"}, **_errors(403, 404)},
     },
     ("/threads/{thread_id}/files", "post"): {
-        "summary": "Upload files into the thread (created if new); each becomes an element",
+        "summary": "Upload files into an existing thread of yours; each becomes an element",
         "description": "multipart/form-data, file parts only. Count, type and size limits "
                        "are enforced while the body streams in; a refused upload stores "
                        "nothing.",

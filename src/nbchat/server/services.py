@@ -6,6 +6,7 @@ and pass it to `make_handlers`; no handler reaches for a global.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,3 +33,5 @@ class Services:
     live_uploads: UploadDesk | None = None
     # Stores kernels registered, chosen per request by `?store=<id>` (Jupyter extension).
     stores: KernelStores | None = None
+    # Ends the live chats of a thread just deleted (`ChatHost.end_thread` in nbchat serve).
+    end_live_thread: Callable[[str], Awaitable[None]] | None = None

@@ -25,6 +25,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     ConfigError when half configured)."""
     root = normalize_root(root_path)
     r = re.escape(root)
+    if services is not None:  # deleting a thread ends this host's live chats of it
+        services = replace(services, end_live_thread=host.end_thread)
     socket_args = {"host": host, "identify": socket_identify(identity),
                    "connections": connections}
     handlers: list[Any] = [

@@ -22,9 +22,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nbchat.data import BlobStorage
 from nbchat.server.base import ApiError
-from nbchat.uploads.files import UploadLimits, accepts
+from nbchat.uploads.files import UploadLimits, UploadRejected, accepts, check_mime, describe_accept
 
-_MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 MAX_FILENAME = 255
 
@@ -182,12 +181,14 @@ class MultipartReceiver:
                                 "upload", code="too_many_files")
         name = clean_filename(disposition[b"filename"])
         raw_mime = parse_options_header(headers.get(b"content-type", b""))[0]
-        mime = raw_mime.decode("latin-1").lower()
-        if not _MIME_RE.fullmatch(mime):
-            mime = "application/octet-stream"
+        try:
+            mime = check_mime(raw_mime.decode("latin-1").lower(), repr(name))
+        except UploadRejected as exc:
+            raise ApiError(415, str(exc)) from None
         if not accepts(name, mime, self.limits.accept):
             raise ApiError(415, f"{name!r}: type {mime} is not accepted; accepted: "
-                                + ", ".join(self.limits.accept or ()))
+                                f"{describe_accept(self.limits.accept)} (a type counts only "
+                                "when the file name's extension agrees with it)")
         stream = _Stream()
         self._part = _Part(name, mime, stream, asyncio.ensure_future(
             self.storage.put(stream.chunks(), mime, max_size=self.limits.max_size)))

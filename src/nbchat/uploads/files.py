@@ -4,6 +4,7 @@ server-generated ids in the session's own folder, removed when the session close
 from __future__ import annotations
 
 import mimetypes
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class UploadedFile:
     type: str
 
     def to_dict(self) -> dict[str, object]:
+        """The file as Chainlit's AskFileResponse dict (without the server path)."""
         return {"id": self.id, "name": self.name, "size": self.size, "type": self.type}
 
 
@@ -45,28 +47,80 @@ def check_size(received: int, limit: int, name: str = "the file") -> None:
         raise UploadRejected(f"{name} is larger than declared or allowed ({limit} bytes)")
 
 
+# One media type, `type/subtype` in lower case: no list, no parameters, nothing to split.
+MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+UNKNOWN_TYPE = "application/octet-stream"
+# Types a browser runs as script (the HTML standard's JavaScript MIME types), compiles as
+# WebAssembly or applies as a style sheet: served from this origin under such a type, a
+# user's file would pass `script-src 'self'` in a `<script src>` or a Worker.
+_ACTIVE_TYPE = re.compile(r"(application|text)/(x-)?(java|ecma)script|text/javascript1\.[0-5]"
+                          r"|text/(jscript|livescript)|application/wasm|text/css")
+
+
+def check_mime(mime: str, name: str = "the file") -> str:
+    """A declared type as one `type/subtype` (empty: unknown); a list of types, parameters
+    or anything else is refused, so what is checked is what is later served."""
+    if not mime:
+        return UNKNOWN_TYPE
+    if not MIME_RE.fullmatch(mime.lower()):
+        raise UploadRejected(f"{name}: the type {mime[:100]!r} is not one media type; "
+                             "give a single type/subtype such as application/pdf")
+    return mime.lower()
+
+
+def served_type(mime: str | None) -> str:
+    """The Content-Type a user's or an author's bytes are served with: never a script or
+    style type (nor anything that is not a single valid type)."""
+    mime = (mime or "").lower()
+    if not MIME_RE.fullmatch(mime) or _ACTIVE_TYPE.fullmatch(mime):
+        return UNKNOWN_TYPE
+    return mime
+
+
 def accepts(name: str, mime: str, accept: Accept | tuple[str, ...] | None) -> bool:
-    """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}."""
+    """`accept` is a list of mime patterns / extensions, or {mime: [extensions]}.
+
+    A type pattern takes a file declared as that type only when its name agrees (the type
+    guessed from its extension, or an extension listed for the pattern; an exact type
+    demands it, `image/*` also takes names that imply no type). A file declared as
+    nothing is judged by its name; one declared as another type only by a listed
+    extension whose own type is the declared one (`{"text/plain": [".py"]}` and a
+    text/x-python file). So `page.html` declared application/pdf is no PDF."""
     if not accept:
         return True
-    patterns = list(accept) if isinstance(accept, dict) else accept
-    extensions = [e for exts in accept.values() for e in exts] if isinstance(accept, dict) else []
+    mime = mime.lower()
     suffix = Path(name).suffix.lower()
     guessed = mimetypes.guess_type(name)[0] or ""
-    for pattern in patterns:
-        pattern = pattern.lower()
+    listed = ({p.lower(): {e.lower() for e in exts} for p, exts in accept.items()}
+              if isinstance(accept, dict) else {p.lower(): set() for p in accept})
+    for pattern, extensions in listed.items():
         if pattern.startswith("."):
             if suffix == pattern:
                 return True
-        elif pattern in ("*", "*/*"):
+        elif pattern in ("*", "*/*") or _fits(pattern, extensions, mime, suffix, guessed):
             return True
-        elif pattern.endswith("/*"):
-            prefix = pattern[:-1]
-            if mime.lower().startswith(prefix) and (not guessed or guessed.startswith(prefix)):
-                return True
-        elif pattern in (mime.lower(), guessed):
-            return True
-    return suffix in {e.lower() for e in extensions}
+    return False
+
+
+def _fits(pattern: str, extensions: set[str], mime: str, suffix: str, guessed: str) -> bool:
+    wildcard = pattern.endswith("/*")
+
+    def matches(kind: str) -> bool:
+        return kind.startswith(pattern[:-1]) if wildcard else kind == pattern
+
+    named = suffix in extensions or matches(guessed)
+    if matches(mime):
+        return named or (wildcard and not guessed)
+    if mime in ("", UNKNOWN_TYPE):
+        return named
+    return suffix in extensions and mime == guessed
+
+
+def describe_accept(accept: Accept | tuple[str, ...] | None) -> str:
+    """The accepted types (and their extensions) as one line for an error message."""
+    if isinstance(accept, dict):
+        return ", ".join(f"{p} ({' '.join(e)})" if e else p for p, e in accept.items())
+    return ", ".join(accept or ("anything",))
 
 
 MB = 1024 * 1024
@@ -99,6 +153,7 @@ class UploadLimits:
 
     @property
     def max_size_mb(self) -> float:
+        """The per-file size limit in MiB."""
         return self.max_size / MB
 
     @property
@@ -107,8 +162,12 @@ class UploadLimits:
         return self.max_files * (self.max_size + 16 * 1024) + 64 * 1024
 
     def check_start(self, name: str, mime: str, declared_size: int) -> None:
+        """Refuse an upload whose name, type or declared size is not allowed (UploadRejected)."""
+        check_mime(mime, repr(name))
         if not accepts(name, mime, self.accept):
-            raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted")
+            raise UploadRejected(f"{name!r}: type {mime or 'unknown'} is not accepted here "
+                                 f"(accepted: {describe_accept(self.accept)}; a type counts "
+                                 "only when the file name's extension agrees with it)")
         if declared_size > self.max_size:
             raise UploadRejected(f"{name!r} is {declared_size} bytes; limit is "
                                  f"{self.max_size_mb:g} MB")
@@ -163,6 +222,7 @@ class FileStore:
         return upload.ticket
 
     def write(self, upload_id: str, chunk: bytes) -> None:
+        """Append a chunk to an open upload; refuses one past its declared size."""
         upload = self._open.get(upload_id)
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress; send upload_start first")
@@ -175,6 +235,7 @@ class FileStore:
         upload.handle.write(chunk)
 
     def finish(self, upload_id: str) -> UploadedFile:
+        """Close an upload and return the stored file."""
         upload = self._open.get(upload_id)
         if upload is None:
             raise UploadRejected(f"no upload {upload_id!r} in progress")
@@ -201,6 +262,7 @@ class FileStore:
         upload.received = size
 
     def abort(self, upload_id: str) -> None:
+        """Drop an upload in progress and its partial file."""
         upload = self._open.pop(upload_id, None)
         if upload is not None:
             upload.handle.close()
@@ -228,6 +290,7 @@ class FileStore:
         return files
 
     def close(self) -> None:
+        """Drop open uploads and every stored file of the session."""
         for upload_id in list(self._open):
             self.abort(upload_id)
         if self._dir is not None:

@@ -37,6 +37,12 @@ async def on_message(message: cl.Message):
     await cl.Message(content=f"v2 heard {message.content}").send()
 """
 
+FAILING_HANDLER = """\
+@cl.on_message
+async def on_message(message: cl.Message):
+    return {}[message.content]
+"""
+
 
 @dataclass
 class Chat:
@@ -194,6 +200,22 @@ async def test_rerunning_the_handler_cell_changes_replies(lab: Chat) -> None:
     await harness.send(lab.widget, "again")
     await expect(assistant(lab.widget, "v2 heard again")).to_be_visible(timeout=REPLY_MS)
     await expect(assistant(lab.widget, "You said again")).to_have_count(0)
+
+
+async def test_a_failing_callback_shows_its_traceback_collapsed(lab: Chat) -> None:
+    # Runs after the handler was re-registered: this replaces it once more.
+    await harness.append_cell_and_run(lab.page, FAILING_HANDLER)
+    await harness.send(lab.widget, "missing")
+    error = lab.widget.get_by_role("article", name="Error").filter(
+        has_text="KeyError: 'missing' (in on_message)")
+    await expect(error).to_be_visible(timeout=REPLY_MS)
+    toggle = error.get_by_role("button", name=re.compile("Traceback"))
+    await expect(toggle).to_have_attribute("aria-expanded", "false")
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    output = error.locator(".nbc-step-output")
+    await expect(output).to_contain_text("Traceback (most recent call last)")
+    await expect(output).to_contain_text("return {}[message.content]")
 
 
 async def test_no_nbchat_console_errors(lab: Chat) -> None:

@@ -22,8 +22,9 @@ from nbchat.server.auth import requires_user
 from nbchat.server.base import ApiError, ApiHandler
 from nbchat.server.handlers.elements import readable_element
 from nbchat.server.handlers.views import file_url
-from nbchat.server.uploads import _MIME_RE, MultipartReceiver, StoredFile
-from nbchat.types import ElementDict, User
+from nbchat.server.uploads import MultipartReceiver, StoredFile
+from nbchat.types import ElementDict
+from nbchat.uploads.files import served_type
 
 
 def element_type(mime: str) -> str:
@@ -42,7 +43,6 @@ def content_disposition(name: str) -> str:
 class UploadHandler(ApiHandler):
     path: ClassVar[str] = "/threads/{thread_id}/files"
     receiver: MultipartReceiver | None = None
-    _new_thread = False
     _posting = False
     # Clean-ups of uploads whose client went away mid-body (tests await them).
     cleanups: ClassVar[set[asyncio.Task[None]]] = set()
@@ -59,11 +59,10 @@ class UploadHandler(ApiHandler):
         if length is not None and (not length.isdigit() or int(length) > limits.max_body):
             raise ApiError(413, f"the upload is {length} bytes; at most {limits.max_files} "
                                 f"files of {limits.max_size} bytes each are accepted")
-        thread_id = self.path_id(self.path_kwargs.get("thread_id", ""), "thread")
-        if await self._missing(thread_id):
-            self._new_thread = True  # created, owned by this user, once the upload succeeds
-        else:
-            await self.writable_thread_id(thread_id)
+        # Thread ids come from the server: an upload goes into an existing thread the user
+        # may write, never one it names into existence (a deleted thread's id, re-created
+        # this way, took over the old share link and the owner's open tab wrote into it).
+        await self.writable_thread_id(self.path_kwargs.get("thread_id", ""))
         self.receiver = MultipartReceiver(self.request.headers.get("Content-Type", ""),
                                           self.storage, limits)
 
@@ -105,20 +104,9 @@ class UploadHandler(ApiHandler):
              "type": e["type"], "url": file_url(self.api_root, thread_id, e["id"])}
             for e in elements]}, status=201)
 
-    async def _missing(self, thread_id: str) -> bool:
-        """No such thread; learnt without loading its steps (a thread with an author exists)."""
-        return (await self.thread_author(thread_id) is None
-                and await self.data.get_thread(thread_id) is None)
-
     async def _record(self, thread_id: str, stored: list[StoredFile]) -> list[ElementDict]:
         data = self.data
-        if self._new_thread:
-            if await self._missing(thread_id):
-                user: User = self.current
-                persisted = await data.get_user(user.identifier) or await data.create_user(user)
-                await data.update_thread(thread_id, user_id=persisted.id)
-            else:  # someone created it meanwhile
-                await self.writable_thread_id(thread_id)
+        await self.writable_thread_id(thread_id)  # still there after the body streamed in
         elements: list[ElementDict] = []
         try:
             for f in stored:
@@ -149,9 +137,7 @@ class DownloadHandler(ApiHandler):
             size = await storage.size(key)
         except (NotFoundError, InvalidDataError):
             raise ApiError(404, f"element {element['id']!r} has no file") from None
-        mime = (element.get("mime") or "").lower()
-        self.set_header("Content-Type", mime if _MIME_RE.fullmatch(mime) else
-                        "application/octet-stream")
+        self.set_header("Content-Type", served_type(element.get("mime")))
         self.set_header("Content-Disposition", content_disposition(element["name"] or "file"))
         self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
         self.set_header("Content-Length", size)

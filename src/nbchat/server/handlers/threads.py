@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from nbchat.data.validation import check_str
-from nbchat.server.auth import requires_user
+from nbchat.server.auth import owns, requires_user
 from nbchat.server.base import ApiError, ApiHandler
 from nbchat.server.handlers.views import thread_view
 from nbchat.types import Pagination, ThreadFilter
@@ -61,7 +61,7 @@ class ThreadHandler(ApiHandler):
     @requires_user
     async def get(self, thread_id: str) -> None:
         thread = await self.readable_thread(thread_id)
-        self.write_json(thread_view(self.api_root, thread))
+        self.write_json(thread_view(self.api_root, thread, owner=owns(self.current, thread)))
 
     @requires_user
     async def patch(self, thread_id: str) -> None:
@@ -88,7 +88,12 @@ class ThreadHandler(ApiHandler):
 
     @requires_user
     async def delete(self, thread_id: str) -> None:
-        await self.data.delete_thread(await self.writable_thread_id(thread_id))
+        thread_id = await self.writable_thread_id(thread_id)
+        # Its open chats end first (their last writes land before the delete), so none
+        # writes into the thread afterwards: that re-created it under the same id.
+        if self.services.end_live_thread is not None:
+            await self.services.end_live_thread(thread_id)
+        await self.data.delete_thread(thread_id)
         self.no_content()
 
 

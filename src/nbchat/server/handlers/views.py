@@ -22,9 +22,13 @@ def element_view(api_root: str, element: ElementDict) -> dict[str, Any]:
     return out
 
 
-def thread_view(api_root: str, thread: ThreadDict) -> dict[str, Any]:
+def thread_view(api_root: str, thread: ThreadDict, *, owner: bool = True) -> dict[str, Any]:
+    """`owner` False (a share link's viewer): without the thread's metadata, which holds
+    the owner's chat profile and settings (an API key typed into settings, say)."""
     out: dict[str, Any] = dict(thread)
     out["shared"] = is_shared(thread)
+    if not owner:
+        out["metadata"] = {}
     if thread.get("elements") is not None:
         out["elements"] = [element_view(api_root, e) for e in thread["elements"] or []]
     return out

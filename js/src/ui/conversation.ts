@@ -1,0 +1,147 @@
+/**
+ * The conversation list: one view per step, nested under its parent step, with each
+ * element and action attached to the step it is for. The app tells it what changed; it
+ * patches only those nodes. Children, elements and actions that arrive before their step
+ * wait and move under it when it comes.
+ */
+import type { ActionDict, ClientEvent, ElementDict, StepDict } from "../protocol";
+import { isMessageStep } from "../protocol";
+import * as act from "../store/actions";
+import type { ChatState } from "../store/state";
+import type { NodeView, ViewContext } from "./context";
+import { h } from "./dom";
+import { type ElementContext, renderElement } from "./element";
+import { MessageView } from "./message";
+import { StepView } from "./step";
+
+export interface ConversationHooks {
+  /** The store's current state (elements and actions waiting for a step). */
+  state(): ChatState;
+  send(event: ClientEvent): void;
+  /** Open an element shown as a link (display "side" or "page"). */
+  showElement(id: string, display: string): void;
+}
+
+export class Conversation {
+  readonly el = h("div", { class: "nbc-list" });
+  private views = new Map<string, NodeView>();
+  private orphans = new Map<string, Set<string>>(); // parentId → child ids waiting for it
+  private elementViews = new Map<string, HTMLElement>();
+  private actionViews = new Map<string, HTMLElement>();
+
+  constructor(
+    private readonly viewCtx: ViewContext,
+    private readonly elementCtx: ElementContext,
+    /** Where actions for no step go (the bar above the composer). */
+    private readonly globalActions: HTMLElement,
+    private readonly hooks: ConversationHooks,
+  ) {}
+
+  /** Drop every view, then show the whole state again (snapshot, reset, profile switch). */
+  rebuild(state: ChatState): void {
+    for (const view of this.views.values()) view.destroy();
+    this.views.clear();
+    this.orphans.clear();
+    for (const el of this.elementViews.values()) el.remove();
+    this.elementViews.clear();
+    for (const el of this.actionViews.values()) el.remove();
+    this.actionViews.clear();
+    this.el.replaceChildren();
+    for (const id of state.order) {
+      const step = state.steps[id];
+      if (step) this.upsertStep(step);
+    }
+    for (const el of Object.values(state.elements)) this.upsertElement(el);
+    for (const a of Object.values(state.actions)) this.upsertAction(a);
+  }
+
+  upsertStep(step: StepDict): void {
+    const existing = this.views.get(step.id);
+    if (existing) {
+      existing.update(step);
+      return;
+    }
+    const view = isMessageStep(step) ? new MessageView(step, this.viewCtx) : new StepView(step, this.viewCtx);
+    this.views.set(step.id, view);
+    const parent = step.parentId ? this.views.get(step.parentId) : undefined;
+    if (parent && !isMessageStep(step)) parent.childrenEl.append(view.el);
+    else {
+      this.el.append(view.el);
+      if (step.parentId && !parent && !isMessageStep(step)) {
+        const waiting = this.orphans.get(step.parentId) ?? new Set<string>();
+        waiting.add(step.id);
+        this.orphans.set(step.parentId, waiting);
+      }
+    }
+    // Children that arrived before this step move under it now.
+    const waiting = this.orphans.get(step.id);
+    if (waiting) {
+      for (const childId of waiting) {
+        const child = this.views.get(childId);
+        if (child) view.childrenEl.append(child.el);
+      }
+      this.orphans.delete(step.id);
+    }
+    const state = this.hooks.state();
+    for (const el of Object.values(state.elements)) if (el.forId === step.id) this.upsertElement(el);
+    for (const a of Object.values(state.actions)) if (a.forId === step.id) this.upsertAction(a);
+  }
+
+  /** A streamed token changed the step's output. */
+  setOutput(step: StepDict): void {
+    this.views.get(step.id)?.setOutput(step.output, true);
+  }
+
+  /** A step changed in place (feedback). */
+  updateStep(step: StepDict): void {
+    this.views.get(step.id)?.update(step);
+  }
+
+  /** Remove the views of steps and elements that were in `prev` and are gone from `state`. */
+  removeGone(prev: ChatState, state: ChatState): void {
+    for (const sid of Object.keys(prev.steps)) {
+      if (!(sid in state.steps)) {
+        this.views.get(sid)?.destroy();
+        this.views.delete(sid);
+      }
+    }
+    for (const [eid, el] of this.elementViews) if (!(eid in state.elements)) { el.remove(); this.elementViews.delete(eid); }
+  }
+
+  upsertElement(el: ElementDict): void {
+    this.elementViews.get(el.id)?.remove();
+    let node: HTMLElement;
+    if (el.display === "side" || el.display === "page") {
+      node = h("button", { type: "button", class: "nbc-chip nbc-element-link", "data-element-id": el.id }, el.name);
+      node.addEventListener("click", () => this.hooks.showElement(el.id, el.display));
+    } else {
+      node = renderElement(el, this.elementCtx);
+    }
+    this.elementViews.set(el.id, node);
+    const target = el.forId ? this.views.get(el.forId) : undefined;
+    if (target) target.elementsEl.append(node);
+    else if (!el.forId) this.el.append(node);
+    // else: the step arrives later; upsertStep attaches it then.
+  }
+
+  removeElement(id: string): void {
+    this.elementViews.get(id)?.remove();
+    this.elementViews.delete(id);
+  }
+
+  upsertAction(action: ActionDict): void {
+    this.actionViews.get(action.id)?.remove();
+    const btn = h("button", { type: "button", class: "nbc-btn nbc-action", title: action.tooltip || null,
+      "data-action": action.name }, action.label || action.name);
+    btn.addEventListener("click", () => this.hooks.send(act.actionClick(action.id)));
+    this.actionViews.set(action.id, btn);
+    const target = action.forId ? this.views.get(action.forId) : undefined;
+    if (target) target.actionsEl.append(btn);
+    else if (!action.forId) this.globalActions.append(btn);
+  }
+
+  removeAction(id: string): void {
+    this.actionViews.get(id)?.remove();
+    this.actionViews.delete(id);
+  }
+}
