@@ -11,7 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from nbchat import callback_errors
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
 from nbchat.element import File
@@ -19,6 +18,7 @@ from nbchat.errors import ProtocolError
 from nbchat.ids import new_id, utc_now
 from nbchat.message import Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
+from nbchat.runtime import callback_errors
 from nbchat.runtime.context import current_session
 from nbchat.types import FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
