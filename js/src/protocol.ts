@@ -221,6 +221,8 @@ export interface StepEvent {
   type: "step";
   seq: number;
   step: StepDict;
+  // The clientId of the user_message this step echoes.
+  clientId?: string;
 }
 
 export interface StepDelete {

@@ -35,6 +35,7 @@ HOOKS = (
     "oauth_callback",
     "on_logout",
     "on_shared_thread_view",
+    "data_layer",
 )
 
 
@@ -161,6 +162,8 @@ header_auth_callback = _hook_decorator("header_auth_callback")
 oauth_callback = _hook_decorator("oauth_callback")
 on_logout = _hook_decorator("on_logout")
 on_shared_thread_view = _hook_decorator("on_shared_thread_view")
+# A function returning the app's data layer (a BaseDataLayer); every host calls it once.
+data_layer = _hook_decorator("data_layer")
 
 
 def action_callback(name: str) -> Callable[[F], F]:

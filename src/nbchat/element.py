@@ -79,6 +79,7 @@ class Element:
         self.id = id or new_id()
         self.thread_id = thread_id
         self.object_key: str | None = None
+        self.chainlit_key: str | None = None  # Chainlit's attribute; custom layers read it
         self.sent = False
 
     def _guess_mime(self, data: bytes | None) -> str | None:
@@ -341,3 +342,10 @@ class CustomElement(Element):
         """The element's props as JSON."""
         return json.dumps(self.props, default=str)
 
+
+def element_class(type_: str) -> type[Element]:
+    """The Element subclass of an ElementDict's `type` (File for an unknown one)."""
+    def subclasses(cls: type[Element]) -> list[type[Element]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    return next((c for c in subclasses(Element) if c.type == type_), File)

@@ -25,11 +25,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nbchat.data.base import BaseDataLayer
+from nbchat.data.native import NativeDataLayer
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
-Export = Callable[[BaseDataLayer, str | None], Awaitable[Rows]]
+Export = Callable[[NativeDataLayer, str | None], Awaitable[Rows]]
 
 THREAD_COLUMNS = ["id", "name", "createdAt", "userId", "userIdentifier", "tags", "metadata"]
 STEP_COLUMNS = ["id", "threadId", "parentId", "type", "name", "createdAt", "start", "end",
@@ -42,7 +42,7 @@ class _NoSuchUser(Exception):
     pass
 
 
-async def _user_id(layer: BaseDataLayer, user: str | None) -> str | None:
+async def _user_id(layer: NativeDataLayer, user: str | None) -> str | None:
     """The stored id of user identifier `user` (None: everyone)."""
     if user is None:
         return None
@@ -52,7 +52,7 @@ async def _user_id(layer: BaseDataLayer, user: str | None) -> str | None:
     return persisted.id
 
 
-async def athreads(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def athreads(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Threads as rows (no steps), oldest first; `user` is a user identifier."""
     try:
         uid = await _user_id(layer, user)
@@ -61,7 +61,7 @@ async def athreads(layer: BaseDataLayer, user: str | None = None) -> Rows:
     return [{k: t.get(k) for k in THREAD_COLUMNS} for t in await layer.export_threads(uid)]
 
 
-async def asteps(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def asteps(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Every step (messages included) as rows, with its feedback flattened in."""
     try:
         uid = await _user_id(layer, user)
@@ -77,7 +77,7 @@ async def asteps(layer: BaseDataLayer, user: str | None = None) -> Rows:
     return rows
 
 
-async def afeedback(layer: BaseDataLayer, user: str | None = None) -> Rows:
+async def afeedback(layer: NativeDataLayer, user: str | None = None) -> Rows:
     """Feedback as rows: value 1 (thumbs up) or 0 (down), with the rated step's type."""
     try:
         uid = await _user_id(layer, user)
@@ -105,18 +105,30 @@ def feedback(app_dir: str | Path = ".", *, url: str | None = None,
 
 async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
                       user: str | None) -> Rows:
-    from nbchat.data import make_data_layer
+    import nbchat.data
+    from nbchat.app import current_app
+    from nbchat.data import AdaptedDataLayer
+    from nbchat.data.plug import app_data_layer
 
     folder = Path(app_dir)
-    if url is None:
-        from nbchat.config import load
+    # Without a URL: the app's own layer (@cl.data_layer, nbchat.data._data_layer), else
+    # nbchat.yaml `data.url` or NBCHAT_DATABASE_URL.
+    brought = None if url is not None else app_data_layer(current_app(), folder)
+    if brought is not None:
+        layer = brought
+    else:
+        if url is None:
+            from nbchat.config import load
 
-        url = load(folder).data.url  # nbchat.yaml `data.url` or NBCHAT_DATABASE_URL
-    layer = make_data_layer(url, folder)
+            url = load(folder).data.url
+        layer = nbchat.data.make_data_layer(url, folder)
     try:
         return await export(layer, user)
     finally:
-        await layer.close()
+        if layer is brought and not isinstance(layer, AdaptedDataLayer):
+            await layer.flush()  # the app's own nbchat layer: it stays open
+        else:
+            await layer.close()  # ours (an adapter leaves the app's layer open)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

@@ -16,6 +16,7 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
+from nbchat import client_json
 from nbchat.errors import ProtocolError
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
@@ -37,6 +38,8 @@ class Hello(TypedDict):
 
 
 class UserMessage(TypedDict):
+    """A message from the user. A `clientId` comes back on the step event that shows it."""
+
     type: Literal["user_message"]
     content: str
     fileIds: NotRequired[list[str]]
@@ -188,11 +191,13 @@ class Snapshot(TypedDict):
 
 
 class StepEvent(TypedDict):
-    """Create or replace a step (messages are steps)."""
+    """Create or replace a step (messages are steps). A user message's step carries the
+    `clientId` its `user_message` gave, if any."""
 
     type: Literal["step"]
     seq: int
     step: StepDict
+    clientId: NotRequired[str]
 
 
 class StepDelete(TypedDict):
@@ -425,12 +430,12 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                 f"event of {len(frame)} bytes exceeds the limit of {max_bytes} bytes",
                 code="too_large",
             )
-        try:
-            frame = json.loads(frame)
-        except ValueError as exc:
-            raise ProtocolError(f"event is not valid JSON: {exc}", code="bad_json") from None
-    elif len(json.dumps(frame, separators=(",", ":"))) > max_bytes:
-        raise ProtocolError(f"event exceeds the limit of {max_bytes} bytes", code="too_large")
+        frame = client_json.parse(frame)
+    else:
+        client_json.check(frame)  # first: json.dumps of a too deep dict would recurse
+        if len(json.dumps(frame, separators=(",", ":"))) > max_bytes:
+            raise ProtocolError(f"event exceeds the limit of {max_bytes} bytes",
+                                code="too_large")
     if not isinstance(frame, dict):
         raise ProtocolError("event must be a JSON object with a 'type' field")
     kind = frame.get("type")
@@ -462,6 +467,21 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(events: list[dict[str, Any]]) -> str:
     """Serialize a batch of server events as one wire frame."""
     return _ENCODER.encode(events)
+
+
+def encode_utf8(events: list[dict[str, Any]]) -> bytes:
+    """`encode` as the UTF-8 bytes of a text frame.
+
+    Text with a lone surrogate has no UTF-8 form (clients' is refused, but an app can make
+    it); such a batch is written with \\u escapes instead, which every JSON parser reads, so
+    a frame never fails to encode and stays in the replay buffer cutting each reconnect."""
+    try:
+        return _ENCODER.encode(events).encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(events).encode()

@@ -79,6 +79,9 @@ class StepBase:
         self.streaming = False
         self.wait_for_answer = False
         self.thread_id: str | None = None
+        # A user message's `clientId`: its step events carry it back so the client that
+        # sent it can tell which of its messages this is. Not stored.
+        self.client_id: str | None = None
         self._sent = False
         # The session it was first shown in: streaming reuses it instead of looking the
         # context variable up once per token.

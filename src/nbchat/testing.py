@@ -21,7 +21,8 @@ from typing import Any
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import BaseDataLayer
+from nbchat.data import AdaptedDataLayer, BaseDataLayer, NativeDataLayer
+from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
@@ -36,8 +37,10 @@ CHUNK = 256 * 1024
 
 class ChatTestClient:
     """One chat session of an app. `app` is a path (.py/.ipynb), an App, or None for the
-    default app (the decorators of the current process). With `data_layer`, the chat is
-    persisted as in a real host; `resume_thread` opens a stored thread instead of a new one.
+    default app (the decorators of the current process). With `data_layer` (nbchat's or a
+    Chainlit-style BaseDataLayer), the chat is persisted as in a real host; without it, in
+    the app's own layer (`@cl.data_layer`, `nbchat.data._data_layer`) if it has one.
+    `resume_thread` opens a stored thread instead of a new one.
     """
 
     def __init__(
@@ -47,7 +50,7 @@ class ChatTestClient:
         user: User | None = None,
         config: Config | None = None,
         chat_profile: str | None = None,
-        data_layer: BaseDataLayer | None = None,
+        data_layer: NativeDataLayer | BaseDataLayer | None = None,
         resume_thread: str | None = None,
         timeout: float = 10.0,
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -65,6 +68,7 @@ class ChatTestClient:
         self.state = SessionState()
         self.namespace: dict[str, Any] = {}
         self._session: ChatSession | None = None
+        self._own_layer: NativeDataLayer | None = None
         self.transport: MemoryTransport | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,8 +92,17 @@ class ChatTestClient:
             app = source or default_app
         config = self.config or load(app_dir)
         self._session = ChatSession(app, config, user=self.user)
-        if self.data_layer is not None:
-            ThreadRecorder.attach(self._session, self.data_layer)
+        layer: NativeDataLayer | None
+        if self.data_layer is None:  # the app's own layer (unless data.enabled is false)
+            layer = self._own_layer = (app_data_layer(app, config.app_dir)
+                                       if config.data.enabled else None)
+        elif isinstance(self.data_layer, NativeDataLayer):
+            layer = self.data_layer
+        else:  # a Chainlit-style layer: the client's own adapter (the layer stays open)
+            layer = self._own_layer = native_layer(self.data_layer, config.app_dir,
+                                                   close_layer=False)
+        if layer is not None:
+            ThreadRecorder.attach(self._session, layer)
         self._connect()
         hello: dict[str, Any] = {"type": "hello", "protocolVersion": PROTOCOL_VERSION}
         if self.chat_profile is not None:
@@ -102,6 +115,12 @@ class ChatTestClient:
         """End the chat (on_chat_end runs) and release what it holds."""
         if self._session is not None:
             await self._session.close()
+        if self._own_layer is not None:  # this client's adapter, or the app's nbchat layer
+            layer, self._own_layer = self._own_layer, None
+            if isinstance(layer, AdaptedDataLayer):
+                await layer.close()  # the adapter only: the app's layer stays open
+            else:
+                await layer.flush()
 
     @property
     def session(self) -> ChatSession:

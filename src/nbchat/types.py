@@ -102,6 +102,17 @@ class FeedbackDict(TypedDict):
     threadId: NotRequired[str | None]
 
 
+@dataclass
+class Feedback:
+    """A rating as Chainlit's data layers receive it in `upsert_feedback` (chainlit.types)."""
+
+    forId: str
+    value: Literal[0, 1]
+    threadId: str | None = None
+    id: str | None = None
+    comment: str | None = None
+
+
 class ThreadDict(TypedDict):
     """A stored conversation, with its steps and elements when read whole."""
 

@@ -1,4 +1,5 @@
-"""Fixtures for the data layer suite: every contract test runs on SQLite and PostgreSQL.
+"""Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL and a
+Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer.
 
 PostgreSQL is the real server on 127.0.0.1:5432 (user postgres, trust auth), through
 `tests/pgdb.py`: the run's database comes from the `pg_url` fixture of tests/conftest.py,
@@ -15,7 +16,14 @@ from pathlib import Path
 import pytest
 
 import pgdb
-from nbchat.data import LocalStorage, PostgresDataLayer, QueuedDataLayer, SQLiteDataLayer
+from memory_layer import MemoryDataLayer, MemoryStore
+from nbchat.data import (
+    AdaptedDataLayer,
+    LocalStorage,
+    PostgresDataLayer,
+    QueuedDataLayer,
+    SQLiteDataLayer,
+)
 
 
 @pytest.fixture
@@ -26,18 +34,43 @@ def fresh_pg_url() -> Iterator[str]:
     asyncio.run(pgdb.drop(name))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """'sqlite:<path>' or the URL of the (emptied) test PostgreSQL database."""
+# The contract suite also runs on a Chainlit-style custom layer behind AdaptedDataLayer;
+# the other suites test what only nbchat's SQL layers do (migrations, durability, …).
+CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit"]
+SQL_BACKENDS = ["sqlite", "postgres"]
+_memory_stores: dict[str, MemoryStore] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        contract = metafunc.module.__name__.endswith("test_contract")
+        metafunc.parametrize("backend", CONTRACT_BACKENDS if contract else SQL_BACKENDS,
+                             indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """'sqlite:<path>', 'chainlit:<store name>' (an in-memory Chainlit-style layer whose
+    store outlives the layer, as a database would) or the emptied test PostgreSQL URL."""
     if request.param == "sqlite":
-        return f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
+        yield f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
+        return
+    if request.param == "chainlit":
+        name = f"chainlit:{tmp_path}"
+        _memory_stores[name] = MemoryStore()
+        yield name
+        del _memory_stores[name]
+        return
     url: str = request.getfixturevalue("pg_url")
     asyncio.run(pgdb.truncate(url))
-    return url
+    yield url
 
 
 def open_layer(backend: str, files: Path, **kwargs: object) -> QueuedDataLayer:
     storage = LocalStorage(files)
+    if backend.startswith("chainlit:"):
+        return AdaptedDataLayer(MemoryDataLayer(_memory_stores[backend]), storage,
+                                **kwargs)  # type: ignore[arg-type]
     if backend.startswith("sqlite:"):
         return SQLiteDataLayer(backend[len("sqlite:"):], storage, **kwargs)  # type: ignore[arg-type]
     return PostgresDataLayer(backend, storage, **kwargs)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ an `error` event that changes nothing, and the session stays alive."""
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 
@@ -18,6 +19,7 @@ from nbchat.protocol import (
     SERVER_EVENTS,
     decode_client,
     encode,
+    encode_utf8,
 )
 from nbchat.testing import ChatTestClient
 
@@ -72,10 +74,27 @@ def test_valid_events_decode_from_dicts_and_json(kind: str) -> None:
     ({"type": "settings_update", "settings": []}, "bad_event", "must be object"),
     ("[1, 2]", "bad_event", "JSON object"),
     ("{not json", "bad_json", "not valid JSON"),
+    # Text that could not be echoed (no UTF-8 form) or stored (NUL), however it came in.
+    ('{"type": "user_message", "content": "a\\ud800"}', "bad_text", "content contains a lone"),
+    ({"type": "user_message", "content": "a\udfff"}, "bad_text", "surrogate (\\udfff)"),
+    ('{"type": "user_message", "content": "a\\u0000b"}', "bad_text", "NUL character"),
+    ({"type": "settings_update", "settings": {"a": ["ok", "\x00"]}}, "bad_text",
+     "settings.a[1] contains a NUL"),
+    ({"type": "settings_update", "settings": {"\ud800": 1}}, "bad_text",
+     "settings: a field name contains"),
+    ('{"type": "settings_update", "settings": {"a": NaN}}', "bad_json", "NaN is not"),
+    ({"type": "settings_update", "settings": {"a": float("inf")}}, "bad_json",
+     "inf is not"),
+    # Deep nesting: json raises RecursionError (not ValueError) for the text; the dict
+    # (the comm's frames come parsed) would make json.dumps of the size check recurse.
+    ('{"type": "stop", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "bad_json",
+     "nested deeper than 64"),
+    ({"type": "settings_update", "settings": {"a": functools.reduce(
+        lambda inner, _: [inner], range(100_000), [])}}, "bad_json", "nested deeper"),
 ])
 def test_invalid_events_raise_a_protocol_error(frame, code: str, text: str) -> None:
     with pytest.raises(ProtocolError) as info:
-        decode_client(frame, 10_000)
+        decode_client(frame, 1_000_000)
     assert info.value.code == code
     assert text in str(info.value)
 
@@ -88,6 +107,15 @@ def test_oversized_events_are_refused(frame) -> None:
     with pytest.raises(ProtocolError, match="exceeds the limit of 100 bytes") as info:
         decode_client(frame, 100)
     assert info.value.code == "too_large"
+
+
+def test_encode_utf8_writes_what_has_no_utf8_form_as_escapes() -> None:
+    batch = [{"type": "token", "seq": 1, "id": "s", "delta": "héllo 😀"}]
+    assert encode_utf8(batch) == encode(batch).encode()   # the usual case: as encode
+    cut = [{"type": "token", "seq": 2, "id": "s", "delta": "héllo \ud83d"}]
+    frame = encode_utf8(cut)
+    assert b"\\ud83d" in frame
+    assert json.loads(frame) == cut
 
 
 def test_encode_is_compact_json_that_round_trips() -> None:
@@ -127,6 +155,9 @@ BAD_FRAMES = [
     ('{"type": "user_message", "content": "' + "x" * 600 + '"}', "too_large"),
     ("{oops", "bad_json"),
     (b"\xff\xfe", "bad_json"),
+    ('{"type": "user_message", "content": "\\ud83d"}', "bad_text"),
+    ({"type": "user_message", "content": "a\x00"}, "bad_text"),
+    ("[" * 200 + "]" * 200, "bad_json"),  # valid JSON, nested past 64 levels
 ]
 
 

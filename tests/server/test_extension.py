@@ -4,6 +4,7 @@ mounted under the base URL, behind Jupyter's token/cookie authentication and XSR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -75,6 +76,14 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
             await layer.close()
 
     thread_id, element_id = asyncio.run(seed_local())
+    with running_jupyter(folder, root) as (port, log):
+        yield Jupyter(port, root, log, thread_id, element_id)
+
+
+@contextlib.contextmanager
+def running_jupyter(folder: Path, root: Path) -> Iterator[tuple[int, list[str]]]:
+    """A real `jupyter server` on `root` with nbchat's extension (config and runtime under
+    `folder/home`); yields its port and its log lines."""
     sock, port = bind_unused_port()
     sock.close()
     proc = subprocess.Popen(
@@ -119,7 +128,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
                     pytest.fail("jupyter server did not listen:\n" + "".join(log),
                                 pytrace=False)
                 time.sleep(0.05)  # poll interval of a wait with a deadline
-        yield Jupyter(ports[0], root, log, thread_id, element_id)
+        yield ports[0], log
     finally:
         proc.terminate()
         proc.wait(30)

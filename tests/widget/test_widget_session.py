@@ -109,3 +109,47 @@ async def test_a_widget_tells_the_history_panel_where_its_kernel_keeps_chats(
         off.close()
     finally:
         widget.close()
+
+
+async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None:
+    from memory_layer import MemoryDataLayer
+
+    made: list[MemoryDataLayer] = []
+    app = App("plugged")
+    with registering_on(app):
+
+        @cl.data_layer
+        def layer() -> MemoryDataLayer:
+            made.append(MemoryDataLayer())
+            return made[-1]
+
+        @cl.on_message
+        async def echo(message: cl.Message) -> None:
+            await cl.Message(content="echo: " + message.content).send()
+
+    widgets = [ChatWidget(app, config=Config(app_dir=tmp_path)) for _ in range(2)]
+    try:
+        for i, widget in enumerate(widgets):
+            sent = SentLog()
+            widget.send = sent  # type: ignore[method-assign]
+            widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+            await sent.until(lambda e: e.get("type") == "welcome")
+            widget._dispatch({"type": "user_message", "content": f"m{i}"}, [])
+            await sent.until(lambda e, i=i: e.get("type") == "step"
+                             and e["step"]["output"] == f"echo: m{i}")
+            # The app's layer lives in this kernel only: no store for the extension to
+            # open (which would make a .nbchat/nbchat.db).
+            assert widget.history_store == ""
+        [layer] = made  # one per app in the kernel, shared by its widgets
+        for widget in widgets:  # the recorders' writes reached the layer's queue…
+            assert widget.session.recorder is not None
+            await widget.session.recorder._queue.join()
+        await widgets[0].session.recorder.data.flush()  # …and the queue the layer
+        outputs = sorted(s["output"] for s in layer.store.steps.values())
+        assert outputs == ["echo: m0", "echo: m1", "m0", "m1"]
+        assert len(layer.store.threads) == 2
+        assert not (tmp_path / ".nbchat" / "nbchat.db").exists()
+    finally:
+        for widget in widgets:
+            widget.session.emitter.close()
+            widget.close()

@@ -1,30 +1,28 @@
-"""The data layer contract: Chainlit's method names and shapes, plus search and flush.
+"""Chainlit's data layer contract, `nbchat.data.BaseDataLayer`: write a layer against it.
 
-A custom layer written for Chainlit ports over by renaming its base class. nbchat's own
-SQLite and PostgreSQL layers implement it on top of the write-behind queue.
+The abstract methods, their names and parameters are Chainlit 2.x's
+(`chainlit.data.base.BaseDataLayer`), so a layer written for Chainlit works by changing
+its imports from `chainlit` to `nbchat`. It receives what Chainlit gives it:
+`create_element(element)` an element object (`id`, `thread_id`, `for_id`, `name`, `type`,
+`mime`, `url`, bytes in `content` or a file at `path`, `to_dict()`), `create_step(step_dict)`
+and `update_step(step_dict)` a StepDict, `upsert_feedback(feedback)` a `Feedback` dataclass.
 
-Semantics every implementation follows (tests/data/test_contract.py checks them):
-
-* Unknown ids: `get_*` return None, `delete_*` do nothing (delete_feedback returns False),
-  `get_thread_author` and feedback for an unknown step raise NotFoundError.
-* Bad input raises InvalidDataError before anything is stored.
-* `update_thread` creates the thread when missing; `metadata` is merged key by key into
-  the stored metadata; other None arguments leave the stored value as is.
-* `create_step` of an existing id replaces it; `update_step` merges the given keys into
-  the stored step (an unknown id with a `threadId` is created, Chainlit's upsert).
-* Writes return once queued; `durable=True` or `flush()` waits for the commit. Reads see
-  every write made before them.
-* A thread is shared (read-only link) when `metadata["is_shared"]` is true, as in Chainlit.
+Hosts never call such a layer directly: `nbchat.data.adapter.AdaptedDataLayer` puts the
+write-behind queue in front of it (writes return at once, are ordered, retried with
+backoff, logged, and a failed durable write is reported to its caller), validates input,
+and checks ownership through `get_thread_author`. `build_debug_url`, `close` and
+`get_favorite_steps` have defaults here (abstract in some Chainlit releases), so nbchat
+requires no method that Chainlit does not.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbchat.types import (
     ElementDict,
-    FeedbackDict,
+    Feedback,
     PaginatedResponse,
     Pagination,
     PersistedUser,
@@ -34,46 +32,70 @@ from nbchat.types import (
     User,
 )
 
-SHARED_KEY = "is_shared"
-
-
-def is_shared(thread: ThreadDict) -> bool:
-    """True when the thread's owner turned its read-only share link on."""
-    return bool((thread.get("metadata") or {}).get(SHARED_KEY))
+if TYPE_CHECKING:
+    from nbchat.element import Element
 
 
 class BaseDataLayer(ABC):
-    """Abstract base of every data layer. All methods are coroutines."""
-
-    # -- users ---------------------------------------------------------------------------
+    """Base class for a custom data layer, as in Chainlit. All methods are coroutines."""
 
     @abstractmethod
-    async def get_user(self, identifier: str) -> PersistedUser | None: ...
+    async def get_user(self, identifier: str) -> PersistedUser | None:
+        """The stored user with this identifier, or None."""
 
     @abstractmethod
-    async def create_user(self, user: User) -> PersistedUser:
-        """Create the user, or update display name and metadata of an existing identifier."""
+    async def create_user(self, user: User) -> PersistedUser | None:
+        """Store the user (or update an existing identifier) and return it with its id."""
 
-    # -- threads -------------------------------------------------------------------------
+    @abstractmethod
+    async def delete_feedback(self, feedback_id: str) -> bool:
+        """Delete the feedback; False when there was none with this id."""
+
+    @abstractmethod
+    async def upsert_feedback(self, feedback: Feedback) -> str:
+        """Store the feedback of step `feedback.forId` (replacing `feedback.id`); its id."""
+
+    @abstractmethod
+    async def create_element(self, element: Element) -> Any:
+        """Store the element; its bytes are in `element.content` (or at `element.path`)."""
+
+    @abstractmethod
+    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+        """The stored element as an ElementDict, or None."""
+
+    @abstractmethod
+    async def delete_element(self, element_id: str, thread_id: str | None = None) -> Any:
+        """Delete the element (of that thread, when given)."""
+
+    @abstractmethod
+    async def create_step(self, step_dict: StepDict) -> Any:
+        """Store a new step (its thread may not exist yet: create it)."""
+
+    @abstractmethod
+    async def update_step(self, step_dict: StepDict) -> Any:
+        """Store the step's new version (a complete StepDict)."""
+
+    @abstractmethod
+    async def delete_step(self, step_id: str) -> Any:
+        """Delete the step and its feedback."""
 
     @abstractmethod
     async def get_thread_author(self, thread_id: str) -> str:
-        """The identifier of the thread's user; NotFoundError if no thread or no user."""
+        """The identifier of the user who owns the thread."""
+
+    @abstractmethod
+    async def delete_thread(self, thread_id: str) -> Any:
+        """Delete the thread with its steps, elements and feedback."""
 
     @abstractmethod
     async def list_threads(
         self, pagination: Pagination, filters: ThreadFilter
     ) -> PaginatedResponse[ThreadDict]:
-        """Threads, most recently active first, `pagination.first` at a time.
-
-        `filters.search` is full-text over thread names and step input/output. Items have
-        `steps == []` and `elements is None`; call get_thread for the content. The cursor
-        is `pageInfo.endCursor` of the previous page; pages stay stable under inserts.
-        """
+        """A page of threads, newest activity first, filtered (userId, search, feedback)."""
 
     @abstractmethod
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
-        """The thread with its steps (oldest first, each with `feedback`) and elements."""
+        """The thread with its steps and elements, or None."""
 
     @abstractmethod
     async def update_thread(
@@ -83,83 +105,24 @@ class BaseDataLayer(ABC):
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
-    ) -> None: ...
+    ) -> Any:
+        """Create or update the thread; None arguments leave the stored value as is."""
 
-    @abstractmethod
-    async def delete_thread(self, thread_id: str) -> None:
-        """Delete the thread with its steps, elements (and their blobs) and feedback."""
+    async def build_debug_url(self) -> str:
+        """A link to the layer's own debugging UI; '' when it has none."""
+        return ""
 
-    async def set_thread_shared(self, thread_id: str, shared: bool) -> None:
-        """Turn the thread's read-only share link on or off."""
-        await self.update_thread(thread_id, metadata={SHARED_KEY: shared})
+    async def close(self) -> None:  # noqa: B027 - a no-op default, as most layers need
+        """Release connections; the layer is not used afterwards."""
 
-    # -- steps ---------------------------------------------------------------------------
+    async def get_favorite_steps(self, user_id: str) -> list[StepDict]:
+        """The user's favorite steps (metadata.favorite); none unless the layer stores them."""
+        return []
 
-    @abstractmethod
-    async def create_step(self, step_dict: StepDict, *, durable: bool = False) -> None: ...
-
-    @abstractmethod
-    async def update_step(self, step_dict: StepDict, *, durable: bool = False) -> None: ...
-
-    @abstractmethod
-    async def delete_step(self, step_id: str) -> None: ...
-
-    # -- feedback ------------------------------------------------------------------------
-
-    @abstractmethod
-    async def upsert_feedback(self, feedback: FeedbackDict) -> str:
-        """Store the (one) feedback of step `forId`; return its id."""
-
-    @abstractmethod
-    async def delete_feedback(self, feedback_id: str) -> bool: ...
-
-    # -- elements ------------------------------------------------------------------------
-
-    @abstractmethod
-    async def create_element(
-        self, element_dict: ElementDict, content: bytes | None = None
-    ) -> ElementDict:
-        """Store the element; `content` goes to blob storage under a new `objectKey`."""
-
-    @abstractmethod
-    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None: ...
-
-    @abstractmethod
-    async def delete_element(self, element_id: str, thread_id: str | None = None) -> None: ...
-
-    # -- lifecycle -----------------------------------------------------------------------
-
-    async def flush(self) -> None:  # noqa: B027 - a no-op default for unbuffered layers
-        """Make every write made so far durable."""
-
-    @abstractmethod
-    async def close(self) -> None:
-        """Flush and release connections. The layer cannot be used afterwards."""
-
-    # -- history export (nbchat.history); generic, backends override with one query ------
-
-    async def export_threads(self, user_id: str | None = None) -> list[ThreadDict]:
-        out: list[ThreadDict] = []
-        cursor: str | None = None
-        while True:
-            page = await self.list_threads(Pagination(100, cursor), ThreadFilter(userId=user_id))
-            out += page.data
-            if not page.pageInfo.hasNextPage:
-                return out
-            cursor = page.pageInfo.endCursor
-
-    async def export_steps(self, user_id: str | None = None) -> list[StepDict]:
-        steps: list[StepDict] = []
-        for t in await self.export_threads(user_id):
-            full = await self.get_thread(t["id"])
-            steps += full["steps"] if full else []
-        return steps
-
-    async def export_feedback(self, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Feedback rows with the step they rate: forId, threadId, value, comment, …"""
-        return [
-            {**fb, "threadId": s["threadId"], "stepType": s["type"], "stepCreatedAt":
-             s["createdAt"], "createdAt": fb.get("createdAt", s["createdAt"])}
-            for s in await self.export_steps(user_id)
-            if (fb := s.get("feedback"))
-        ]
+    async def set_step_favorite(self, step_dict: StepDict, favorite: bool) -> StepDict:
+        """Mark the step as a favorite (metadata.favorite) and store it with update_step."""
+        metadata = step_dict.get("metadata") or {}
+        metadata["favorite"] = favorite
+        step_dict["metadata"] = metadata
+        await self.update_step(step_dict)
+        return step_dict

@@ -16,7 +16,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, cast
 
-from nbchat.data.base import BaseDataLayer
+from nbchat.data.native import NativeDataLayer
 from nbchat.data.storage import BlobStorage, LocalStorage
 from nbchat.data.validation import (
     STEP_DROPPED_KEYS,
@@ -39,6 +39,7 @@ from nbchat.ids import new_id
 from nbchat.types import (
     ElementDict,
     FeedbackDict,
+    PageInfo,
     PaginatedResponse,
     Pagination,
     PersistedUser,
@@ -73,7 +74,7 @@ def search_terms(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())[:16]
 
 
-class QueuedDataLayer(BaseDataLayer):
+class QueuedDataLayer(NativeDataLayer):
     def __init__(
         self,
         storage: BlobStorage | Path | None = None,
@@ -279,15 +280,13 @@ class QueuedDataLayer(BaseDataLayer):
         await self._seen()
         return await self._db_get_element(thread_id, element_id)
 
-    async def list_threads(
+    def _check_listing(
         self, pagination: Pagination, filters: ThreadFilter
-    ) -> PaginatedResponse[ThreadDict]:
-        from nbchat.types import PageInfo
-
+    ) -> tuple[int, str | None, list[str]] | None:
+        """Validated (first, userId, search terms); None when the search cannot match."""
         first = pagination.first
         if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
             raise InvalidDataError(f"pagination.first must be an int in 1..{MAX_PAGE}")
-        after = None if pagination.cursor is None else decode_cursor(pagination.cursor)
         user_id = None if filters.userId is None else check_id(
             filters.userId, "filters.userId", self.limits)
         if filters.feedback not in (None, 0, 1) or isinstance(filters.feedback, bool):
@@ -297,7 +296,17 @@ class QueuedDataLayer(BaseDataLayer):
             text = check_str(filters.search, "filters.search", self.limits.max_name)
             terms = search_terms(text or "")
             if not terms:  # only punctuation: nothing can match
-                return PaginatedResponse(PageInfo(False, None, None), [])
+                return None
+        return first, user_id, terms
+
+    async def list_threads(
+        self, pagination: Pagination, filters: ThreadFilter
+    ) -> PaginatedResponse[ThreadDict]:
+        checked = self._check_listing(pagination, filters)
+        after = None if pagination.cursor is None else decode_cursor(pagination.cursor)
+        if checked is None:
+            return PaginatedResponse(PageInfo(False, None, None), [])
+        first, user_id, terms = checked
         await self._seen()
         rows = await self._db_list_threads(first + 1, after, user_id, filters.feedback, terms)
         page = rows[:first]

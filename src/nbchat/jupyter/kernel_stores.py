@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from nbchat.data import BaseDataLayer, BlobStorage, blob_storage, make_data_layer
+from nbchat.data import BlobStorage, NativeDataLayer, blob_storage, make_data_layer
 from nbchat.errors import ConfigError
 from nbchat.jupyter.runtime_dir import runtime_folder, write_private
 
@@ -44,9 +44,9 @@ class KernelStores:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._open: dict[str, tuple[BaseDataLayer, BlobStorage]] = {}
+        self._open: dict[str, tuple[NativeDataLayer, BlobStorage]] = {}
 
-    def open(self, store_id: str) -> tuple[BaseDataLayer, BlobStorage] | None:
+    def open(self, store_id: str) -> tuple[NativeDataLayer, BlobStorage] | None:
         """The store's layer and storage; None for an id no kernel registered."""
         if store_id in self._open:
             return self._open[store_id]

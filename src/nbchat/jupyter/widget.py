@@ -21,7 +21,8 @@ import traitlets
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.data import NativeDataLayer, make_data_layer
+from nbchat.data.plug import app_brings_layer, app_data_layer
 from nbchat.jupyter.kernel_stores import register
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession
@@ -34,14 +35,17 @@ STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
 
 
-# One data layer per database for the whole kernel, shared by every widget.
-_data_layers: dict[tuple[str | None, Path], BaseDataLayer] = {}
+# One data layer per database for the whole kernel, shared by every widget; an app that
+# brings its own (@cl.data_layer, nbchat.data._data_layer) has one per app.
+_data_layers: dict[tuple[str | None, Path] | App, NativeDataLayer] = {}
 
 
-def _data_layer(config: Config) -> BaseDataLayer:
-    key = (config.data.url, config.app_dir)
+def _data_layer(app: App, config: Config) -> NativeDataLayer:
+    key: tuple[str | None, Path] | App = (
+        app if app_brings_layer(app) else (config.data.url, config.app_dir))
     if key not in _data_layers:
-        _data_layers[key] = make_data_layer(config.data.url, config.app_dir)
+        _data_layers[key] = (app_data_layer(app, config.app_dir)
+                             or make_data_layer(config.data.url, config.app_dir))
     return _data_layers[key]
 
 
@@ -98,7 +102,10 @@ class ChatWidget(anywidget.AnyWidget):
         super().__init__(_esm=_bundle(), **kwargs)
         self.transport = CommTransport(self)
         self.session = self._new_session(app or default_app, config or load(Path.cwd()), user)
-        self.history_store = _history_store(self.session.config)
+        # A layer the app brings lives in this kernel only: the extension cannot open it
+        # (and must not make a .nbchat/nbchat.db for it), so the panel shows the server's.
+        self.history_store = ("" if app_brings_layer(self.session.app)
+                              else _history_store(self.session.config))
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
@@ -116,7 +123,7 @@ class ChatWidget(anywidget.AnyWidget):
         session.viewer_is_author = True  # a notebook's chat is seen by who wrote its cells
         session.files.tickets = _upload_tickets()
         if config.data.enabled:
-            ThreadRecorder.attach(session, _data_layer(config))
+            ThreadRecorder.attach(session, _data_layer(app, config))
         session.attach(self.transport)
         return session
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
+from nbchat.data import InvalidDataError
 from nbchat.element import File
 from nbchat.errors import ProtocolError
 from nbchat.ids import new_id, utc_now
@@ -33,17 +34,26 @@ Handler = Callable[["ChatSession", Any, list[bytes]], Awaitable[None]]
 
 async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],
                  buffers: list[bytes]) -> None:
+    """Handle one client event. Whatever goes wrong becomes an `error` event for it: an
+    exception escaping here would make tornado drop the connection (and the next event
+    of a reconnect could do it again), so none does."""
     token = current_session.set(session)
+    kind = "event"
     try:
         try:
             event = decode_client(frame, session.config.runtime.max_event_bytes)
-            if event["type"] != "hello" and not session.started:
+            kind = event["type"]
+            if kind != "hello" and not session.started:
                 raise ProtocolError("send hello first", code="not_started")
-            await _HANDLERS[event["type"]](session, event, buffers)
+            await _HANDLERS[kind](session, event, buffers)
         except ProtocolError as exc:
             session.error(exc.code, str(exc))
         except UploadRejected as exc:
             session.error("upload_rejected", str(exc))
+        except Exception as exc:
+            log.exception("nbchat: handling a %s event failed", kind)
+            session.error("internal_error", f"the server failed to handle this {kind} "
+                          f"event ({type(exc).__name__}); the details are in the server log")
     finally:
         current_session.reset(token)
 
@@ -158,7 +168,10 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
         session.error("no_persistence", "resuming a stored thread needs persistence, "
                       "which is turned off here (data.enabled)")
         return False
-    thread = await session.recorder.load(thread_id)
+    try:
+        thread = await session.recorder.load(thread_id)
+    except InvalidDataError:  # not an id at all: as unknown as one that is not stored
+        thread = None
     if thread is None:
         session.error("unknown_thread", f"no thread {thread_id!r}; a new chat was started")
         return False
@@ -221,6 +234,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
                             code="ask_pending")
     msg = Message(content=event["content"], author=_author(session.user), type="user_message")
     msg.command = command
+    msg.client_id = event.get("clientId")
     msg.elements = [File(name=f.name, mime=f.type, id=f.id) for f in files]
     for element, file in zip(msg.elements, files, strict=True):
         element.object_key = file.id

@@ -12,7 +12,7 @@ import asyncio
 
 from nbchat.app import App
 from nbchat.config import Config
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.types import User
@@ -26,7 +26,7 @@ def same_user(a: User | None, b: User | None) -> bool:
 
 
 class ChatHost:
-    def __init__(self, app: App, config: Config, data_layer: BaseDataLayer | None = None) -> None:
+    def __init__(self, app: App, config: Config, data_layer: NativeDataLayer | None = None) -> None:
         self.app = app
         self.config = config
         self.data_layer = data_layer

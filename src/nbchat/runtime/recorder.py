@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.types import StepDict, ThreadDict, User
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def thread_name(text: str) -> str:
 
 
 class ThreadRecorder:
-    def __init__(self, session: ChatSession, data: BaseDataLayer) -> None:
+    def __init__(self, session: ChatSession, data: NativeDataLayer) -> None:
         self.session = session
         self.data = data
         self.thread_created = False
@@ -58,7 +58,7 @@ class ThreadRecorder:
         self._held_timer: asyncio.TimerHandle | None = None
 
     @classmethod
-    def attach(cls, session: ChatSession, data: BaseDataLayer) -> ThreadRecorder:
+    def attach(cls, session: ChatSession, data: NativeDataLayer) -> ThreadRecorder:
         recorder = cls(session, data)
         session.emitter.listeners.append(recorder.on_batch)
         session.recorder = recorder

@@ -107,7 +107,10 @@ class ChatSession:
         self.emitter.emit({"type": "error", "code": code, "message": message})
 
     def step_changed(self, step: StepBase) -> None:
-        self.emitter.emit({"type": "step", "step": step.to_dict()})
+        event: dict[str, Any] = {"type": "step", "step": step.to_dict()}
+        if step.client_id is not None:
+            event["clientId"] = step.client_id
+        self.emitter.emit(event)
 
     def step_removed(self, step: StepBase) -> None:
         self.open_steps.pop(step.id, None)

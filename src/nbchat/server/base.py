@@ -18,16 +18,18 @@ from typing import Any, ClassVar
 
 from tornado.web import HTTPError, RequestHandler
 
+from nbchat import client_json
 from nbchat.data import (
-    BaseDataLayer,
     BlobStorage,
     DataLayerError,
     InvalidDataError,
     Limits,
+    NativeDataLayer,
     NotFoundError,
 )
 from nbchat.data.storage import BlobTooLargeError
 from nbchat.data.validation import check_id
+from nbchat.errors import ProtocolError
 from nbchat.server.auth import Identity, declared_auth
 from nbchat.server.services import Services
 from nbchat.types import ThreadDict, User
@@ -90,7 +92,7 @@ class ApiHandler(RequestHandler):
     api_root: str
     user: User | None = None
     # The store this request works on: the services' own, or `?store=<id>`'s.
-    data: BaseDataLayer
+    data: NativeDataLayer
     storage: BlobStorage
 
     def initialize(self, services: Services, api_root: str) -> None:
@@ -220,9 +222,10 @@ class ApiHandler(RequestHandler):
             raise ApiError(413, f"the JSON body is {len(body)} bytes; the limit is "
                                 f"{self.services.max_json_body}")
         try:
-            value = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "the body is not valid JSON") from None
+            value = client_json.parse(body or b"null")
+        except ProtocolError as exc:
+            raise ApiError(400, f"the body is {exc}" if exc.code == "bad_json"
+                           else str(exc)) from None
         if not isinstance(value, dict):
             raise ApiError(400, f"the body must be a JSON object, got {type(value).__name__}")
         unknown = sorted(set(value) - set(fields))

@@ -107,14 +107,18 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 def services_for(root_dir: Path) -> Services:
     """Services for a Jupyter server rooted at `root_dir`: the data layer configured by
     `<root_dir>/nbchat.yaml` / NBCHAT_DATABASE_URL (default `.nbchat/nbchat.db` there)."""
+    from nbchat.app import current_app
     from nbchat.config import load
-    from nbchat.data import blob_storage, make_data_layer
+    from nbchat.data import blob_storage, resolve_data_layer
     from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
     from nbchat.jupyter.runtime_dir import runtime_folder
     from nbchat.uploads.tickets import StagedUploads, staging_dir
 
     config = load(root_dir)
-    layer = make_data_layer(config.data.url, root_dir)
+    # A layer the server process's app brings (@cl.data_layer or nbchat.data._data_layer,
+    # e.g. set in jupyter_server_config.py) wins over data.url.
+    layer = resolve_data_layer(current_app(), config.data.url, root_dir, owner=True)
+    assert layer is not None  # enabled=True: always a layer
     return Services(layer, blob_storage(layer, root_dir), JupyterIdentity(),
                     UploadLimits.from_config(config.features.spontaneous_file_upload),
                     live_uploads=StagedUploads(staging_dir()),

@@ -146,13 +146,16 @@ class RunningServer:
 
 async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> RunningServer:
     """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure."""
-    from nbchat.data import make_data_layer
+    from nbchat.data import resolve_data_layer
 
     path = options.path.resolve()
     config = load(path.parent)
     app: App = (await load_app(path))[0]
     identity = build_identity(app, config)
-    layer = make_data_layer(config.data.url, config.app_dir) if config.data.enabled else None
+    # One layer per server, shared by the chats and the REST API: the app's own (its
+    # @cl.data_layer function is called here, once) or data.url's.
+    layer = resolve_data_layer(app, config.data.url, config.app_dir,
+                               enabled=config.data.enabled, owner=True)
     host = ChatHost(app, config, layer)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nbchat.data import BaseDataLayer, BlobStorage
+from nbchat.data import BlobStorage, NativeDataLayer
 from nbchat.uploads.files import MB, UploadLimits
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class Services:
     """Everything the REST handlers use. One instance per mounted API."""
 
-    data: BaseDataLayer
+    data: NativeDataLayer
     storage: BlobStorage
     identity: Identity
     uploads: UploadLimits = field(default_factory=UploadLimits)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from nbchat.protocol import encode
+from nbchat.protocol import encode_utf8
 from nbchat.transports.base import Transport
 
 
@@ -24,9 +24,9 @@ class MemoryTransport(Transport):
     def send(self, events: list[dict[str, Any]]) -> None:
         if self.closed:
             return
-        frame = encode(events)
+        frame = encode_utf8(events)
         self.frames += 1
-        self.bytes += len(frame.encode())
+        self.bytes += len(frame)
         self.receiver(json.loads(frame))
 
     def close(self) -> None:

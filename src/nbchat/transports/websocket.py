@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import struct
 from collections.abc import Awaitable, Callable
@@ -24,10 +23,13 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from nbchat.protocol import encode
+from nbchat import client_json
+from nbchat.errors import ProtocolError
+from nbchat.protocol import encode, encode_utf8
 from nbchat.runtime.hosting import ChatHost
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
+from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User
 
 log = logging.getLogger("nbchat")
@@ -94,14 +96,14 @@ class WebSocketTransport(Transport):
         stream, conn = self._stream, self._conn
         if stream is None or conn is None:
             try:
-                self.handler.write_message(encode(events))
+                self.handler.write_message(encode_utf8(events))  # bytes: a text frame
                 self.frames += 1
             except tornado.websocket.WebSocketClosedError:
                 pass  # the close callback detaches us; the replay buffer keeps the events
             return
         if conn.is_closing():
             return  # as above
-        data = encode(events).encode()
+        data = encode_utf8(events)
         frame = frame_header(len(data)) + data
         self.frames += 1
         if not stream.writing():
@@ -138,14 +140,15 @@ class WebSocketTransport(Transport):
 
 
 def split_binary(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """The event and buffers of a binary frame; ProtocolError saying what is wrong."""
     if len(frame) < 4:
-        raise ValueError("binary frame shorter than its 4-byte header")
+        raise ProtocolError("binary frame shorter than its 4-byte header")
     size = int.from_bytes(frame[:4], "big")
     if size > len(frame) - 4:
-        raise ValueError("binary frame header announces more JSON than the frame holds")
-    event = json.loads(frame[4:4 + size])
+        raise ProtocolError("binary frame header announces more JSON than the frame holds")
+    event = client_json.parse(frame[4:4 + size])
     if not isinstance(event, dict):
-        raise ValueError("binary frame JSON must be an object")
+        raise ProtocolError("binary frame JSON must be an object")
     rest = frame[4 + size:]
     return event, [rest] if rest else []
 
@@ -162,6 +165,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.session: ChatSession | None = None
         self.transport = WebSocketTransport(self)
         self.user: User | None = None
+
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        """tornado's protocol, but failing bad frames with a close code and reason."""
+        protocol = super().get_websocket_protocol()
+        if type(protocol) is tornado.websocket.WebSocketProtocol13:
+            return FailingProtocol(self, False, protocol.params)
+        return protocol
 
     def check_origin(self, origin: str) -> bool:
         """Same host as the page, or a configured origin; never a wildcard."""
@@ -193,8 +203,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if isinstance(message, bytes):
             try:
                 frame, buffers = split_binary(message)
-            except ValueError as exc:
-                self._reject_or_error("bad_event", str(exc))
+            except ProtocolError as exc:
+                self._reject_or_error(exc.code, str(exc))
                 return
             if len(message) > limit + 4 * 1024 * 1024:
                 self._reject_or_error("too_large", "binary frame over the upload chunk limit")
@@ -218,9 +228,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
                 self._reject("too_large", f"event over the limit of {limit} bytes")
                 return False
             try:
-                event = json.loads(frame)
-            except ValueError:
-                event = None
+                event = client_json.parse(frame)
+            except ProtocolError as exc:
+                self._reject(exc.code, f"the first event (a hello): {exc}")
+                return False
         if not isinstance(event, dict) or event.get("type") != "hello":
             self._reject("not_started", "the first event must be hello")
             return False

@@ -38,7 +38,7 @@ from typing import Any
 from tornado.web import RequestHandler, create_signed_value, decode_signed_value
 
 from nbchat.app import App, call_user
-from nbchat.data import BaseDataLayer, is_shared
+from nbchat.data import NativeDataLayer, is_shared
 from nbchat.errors import ConfigError
 from nbchat.server.auth import Identity, owns
 from nbchat.types import ThreadDict, User
@@ -156,7 +156,7 @@ class CookieIdentity(Identity):
     owner only.
     """
 
-    def __init__(self, app: AppSource, secret: str, data: BaseDataLayer | None = None, *,
+    def __init__(self, app: AppSource, secret: str, data: NativeDataLayer | None = None, *,
                  root: str = "/", max_age: float = DEFAULT_MAX_AGE,
                  clock: Callable[[], float] = time.time) -> None:
         if len(secret) < MIN_SECRET_LENGTH:
@@ -180,7 +180,7 @@ class CookieIdentity(Identity):
         """The app whose callbacks decide (the current one, when the host reloads apps)."""
         return current(self.app_source)
 
-    def bind(self, root: str, data: BaseDataLayer | None) -> None:
+    def bind(self, root: str, data: NativeDataLayer | None) -> None:
         """Called by `auth_handlers`: the root the routes live under, and the data layer
         (when the identity was built before it)."""
         self.root = root
@@ -283,14 +283,14 @@ class CookieIdentity(Identity):
             return False
 
 
-def build_cookie_identity(app: AppSource, secret: str, data: BaseDataLayer | None = None, *,
+def build_cookie_identity(app: AppSource, secret: str, data: NativeDataLayer | None = None, *,
                           root: str = "/", max_age: float = DEFAULT_MAX_AGE,
                           clock: Callable[[], float] = time.time) -> CookieIdentity:
     """The identity of a served app with login (see `identity_for`)."""
     return CookieIdentity(app, secret, data, root=root, max_age=max_age, clock=clock)
 
 
-def identity_for(app: App, environ: Mapping[str, str], data: BaseDataLayer | None = None,
+def identity_for(app: App, environ: Mapping[str, str], data: NativeDataLayer | None = None,
                  root: str = "/") -> Identity:
     """The identity `nbchat serve` uses: one local user without login callbacks, signed
     cookies with them (ConfigError when NBCHAT_AUTH_SECRET is missing or weak)."""

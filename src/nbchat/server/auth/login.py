@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import call_user
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
 from nbchat.server.auth.cookies import (
     AppSource,
@@ -148,7 +148,7 @@ def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
 class AuthPageHandler(RequestHandler):
     """Common ground of the login and logout pages: security headers, HTML errors, XSRF."""
 
-    def initialize(self, app: AppSource, identity: CookieIdentity, data: BaseDataLayer | None,
+    def initialize(self, app: AppSource, identity: CookieIdentity, data: NativeDataLayer | None,
                    root: str, limiter: AttemptLimiter,
                    providers: tuple[str | tuple[str, str], ...]) -> None:
         self.app = current(app)  # per request: a reloaded app's callbacks apply at once

@@ -33,7 +33,7 @@ from urllib.parse import quote
 from tornado.web import HTTPError, RequestHandler, create_signed_value, decode_signed_value
 
 from nbchat.app import call_user
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
 from nbchat.server.auth.cookies import AppSource, CookieIdentity, current
 from nbchat.server.auth.login import CSP, render_page, safe_next
@@ -99,7 +99,7 @@ class OAuthFlows:
 
 
 class OAuthHandler(RequestHandler):
-    def initialize(self, app: AppSource, flows: OAuthFlows, data: BaseDataLayer | None,
+    def initialize(self, app: AppSource, flows: OAuthFlows, data: NativeDataLayer | None,
                    root: str) -> None:
         self.app = current(app)
         self.flows = flows
