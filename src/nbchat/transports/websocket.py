@@ -23,9 +23,8 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from nbchat import client_json
 from nbchat.errors import ProtocolError
-from nbchat.protocol import encode, encode_utf8
+from nbchat.protocol import client_json, encode, encode_utf8
 from nbchat.runtime.hosting import ChatHost
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
