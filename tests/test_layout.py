@@ -46,20 +46,28 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def _imports(tree: ast.AST, module: str, is_package: bool, known: set[str]) -> set[str]:
     """Modules of nbchat this one imports, at module level or inside functions (an import
-    in a method is a cycle postponed, not avoided), except under `if TYPE_CHECKING:`."""
-    found: set[str] = set()
+    in a method is a cycle postponed, not avoided), except under `if TYPE_CHECKING:`.
 
-    def visit(node: ast.AST) -> None:
+    One exception: inside a function, a module may look up its own package's namespace
+    (`import nbchat.data` in nbchat.data.plug, to read Chainlit's settable
+    `nbchat.data._data_layer` when called). The package is always imported before its
+    submodules, so that is no import-order hazard; submodules named there still count."""
+    found: set[str] = set()
+    ancestors = {module.rsplit(".", i)[0] for i in range(1, module.count(".") + 1)}
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        in_function = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _is_type_checking(child):
                 for other in child.orelse:
-                    visit_node(other)
+                    visit_node(other, in_function)
             else:
-                visit_node(child)
+                visit_node(child, in_function)
 
-    def visit_node(node: ast.AST) -> None:
+    def visit_node(node: ast.AST, in_function: bool) -> None:
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.update(alias.name for alias in node.names
+                         if not (in_function and alias.name in ancestors))
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = module.split(".") if is_package else module.split(".")[:-1]
@@ -67,12 +75,13 @@ def _imports(tree: ast.AST, module: str, is_package: bool, known: set[str]) -> s
                 target = ".".join([*base, *([node.module] if node.module else [])])
             else:
                 target = node.module or ""
-            found.add(target)
+            if not (in_function and target in ancestors):
+                found.add(target)
             # `from nbchat.runtime import session` imports the submodule too.
             found.update(f"{target}.{alias.name}" for alias in node.names)
-        visit(node)
+        visit(node, in_function)
 
-    visit(tree)
+    visit(tree, False)
     return {name for name in found if name in known and name != module}
 
 
@@ -125,9 +134,18 @@ def test_the_cycle_finder_sees_cycles_through_function_level_imports(tmp_path: P
     (package / "c.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from nbchat.a import f\n")
     (package / "d.py").write_text("from .c import x\n")
+    # A package whose __init__ imports a submodule that reads the package's namespace in a
+    # function is no cycle; the same import at module level is.
+    (package / "p").mkdir()
+    (package / "p" / "__init__.py").write_text("from nbchat.p.q import g\n")
+    (package / "p" / "q.py").write_text("def g():\n    import nbchat.p\n")
+    (package / "r").mkdir()
+    (package / "r" / "__init__.py").write_text("from nbchat.r.s import h\n")
+    (package / "r" / "s.py").write_text("import nbchat.r\n")
     graph = import_graph(package)
     assert graph["nbchat.d"] == {"nbchat.c"}
-    assert cycles(graph) == [["nbchat.a", "nbchat.b"]]
+    assert graph["nbchat.p.q"] == set()
+    assert cycles(graph) == [["nbchat.a", "nbchat.b"], ["nbchat.r", "nbchat.r.s"]]
 
 
 def test_no_import_cycle_outside_type_checking() -> None:
