@@ -111,7 +111,8 @@ def _docstring_scope() -> set[str]:
     match = re.fullmatch(r"!src/nbchat/\{([^}]*)\}\.py", pattern)
     assert match, f"unexpected D1 scope pattern {pattern!r}"
     names = match[1].split(",")
-    return {"nbchat" if n == "__init__" else f"nbchat.{n.replace('/', '.')}" for n in names}
+    modules = {n.removesuffix("__init__").rstrip("/") for n in names}
+    return {".".join(["nbchat", *m.split("/")]) if m else "nbchat" for m in modules}
 
 
 def test_docstrings_are_required_exactly_on_the_public_modules() -> None:

@@ -17,7 +17,6 @@ from nbchat.app import (
     author_rename,
     data_layer,
     header_auth_callback,
-    make_async,
     oauth_callback,
     on_app_shutdown,
     on_app_startup,
@@ -34,6 +33,7 @@ from nbchat.app import (
     set_starters,
 )
 from nbchat.ask import AskActionMessage, AskElementMessage, AskFileMessage, AskUserMessage
+from nbchat.chainlit_compat import alias_chainlit
 from nbchat.chat_settings import ChatProfile, ChatSettings, Starter, set_commands
 from nbchat.element import (
     Audio,
@@ -73,6 +73,7 @@ from nbchat.input_widget import (
 from nbchat.message import ErrorMessage, Message
 from nbchat.runtime.context import context
 from nbchat.step import Step, step
+from nbchat.sync import make_async
 from nbchat.types import PersistedUser, User
 from nbchat.uploads.files import UploadedFile
 from nbchat.user_session import user_session
@@ -151,6 +152,7 @@ __all__ = [
     "User",
     "Video",
     "action_callback",
+    "alias_chainlit",
     "author_rename",
     "chat",
     "context",

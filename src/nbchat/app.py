@@ -8,7 +8,6 @@ the handler up on every event, so they use the new one at once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
@@ -126,15 +125,6 @@ async def call_user(func: Callable[..., Any], *args: Any) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-def make_async(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a blocking function so awaiting it runs it in a worker thread."""
-
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(func, *args, **kwargs)
-
-    return wrapper
 
 
 def _hook_decorator(hook: str) -> Callable[[F], F]:

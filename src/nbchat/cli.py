@@ -3,6 +3,8 @@
     nbchat chat APP      talk to an app (.py or .ipynb) in the terminal
     nbchat serve APP     publish it as a web app (see docs/serving.md)
     nbchat create-secret print a value for NBCHAT_AUTH_SECRET (see docs/auth.md)
+    nbchat convert-chainlit-config [APP_DIR]
+                         write nbchat.yaml from .chainlit/config.toml and chainlit.md
 """
 
 from __future__ import annotations
@@ -152,6 +154,33 @@ async def chat(path: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdou
             stdout.flush()
 
 
+def convert_chainlit_config(app_dir: Path, force: bool = False) -> str:
+    """Write `<app_dir>/nbchat.yaml` from the Chainlit files; return what to tell the user."""
+    from nbchat.chainlit_compat import config_toml
+    from nbchat.config import CONFIG_FILE, load
+
+    target = app_dir / CONFIG_FILE
+    if not config_toml.has_chainlit_config(app_dir):
+        raise NbchatError(f"{app_dir} has neither {config_toml.TOML_FILE} nor "
+                          f"{config_toml.README_FILE}: nothing to convert")
+    if target.exists() and not force:
+        raise NbchatError(f"{target} exists; pass --force to replace it")
+    tree, unmapped = config_toml.read(app_dir)
+    text = config_toml.to_yaml(tree, unmapped)
+    previous = target.read_bytes() if target.exists() else None
+    target.write_text(text, encoding="utf-8")
+    try:
+        load(app_dir, environ={})  # what was written must load (a wrong value names its key)
+    except NbchatError:
+        if previous is None:
+            target.unlink()
+        else:
+            target.write_bytes(previous)
+        raise
+    skipped = f"; not carried over: {', '.join(unmapped)}" if unmapped else ""
+    return f"wrote {target}{skipped}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nbchat", description="nbchat command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,12 +201,21 @@ def main(argv: list[str] | None = None) -> int:
                            help="event loop: uvloop when installed (auto, the default), "
                                 "asyncio's own, or uvloop")
     sub.add_parser("create-secret", help="print a new value for NBCHAT_AUTH_SECRET")
+    convert_cmd = sub.add_parser(
+        "convert-chainlit-config",
+        help="write nbchat.yaml from a Chainlit app's .chainlit/config.toml and chainlit.md")
+    convert_cmd.add_argument("app_dir", type=Path, nargs="?", default=Path("."),
+                             help="the app folder (default: the current one)")
+    convert_cmd.add_argument("--force", action="store_true",
+                             help="replace an existing nbchat.yaml")
     args = parser.parse_args(argv)
     try:
         if args.command == "create-secret":
             from nbchat.server.auth.cookies import create_secret
 
             print(create_secret())
+        elif args.command == "convert-chainlit-config":
+            print(convert_chainlit_config(args.app_dir, force=args.force))
         elif args.command == "chat":
             asyncio.run(chat(args.app))
         elif args.command == "serve":

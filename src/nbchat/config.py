@@ -51,6 +51,8 @@ class UIConfig:
     # Raw HTML in messages is sanitized away unless this is on (security invariant 4).
     unsafe_allow_html: bool = False
     default_collapse_content: bool = True
+    # Markdown the UI offers as the app's readme (from chainlit.md when migrating).
+    readme: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class RuntimeConfig:
     max_event_bytes: int = 1_048_576
     # Show tracebacks of failing callbacks in the chat (otherwise only in the log).
     debug: bool = False
+    # `import chainlit` served by nbchat: when chainlit is not installed (auto), always, never.
+    chainlit_alias: Literal["auto", "on", "off"] = "auto"
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,10 @@ def _env_key(env: str) -> tuple[str, ...] | None:
 
 
 def load(app_dir: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read `<app_dir>/nbchat.yaml` (optional) and `NBCHAT_*` variables into a Config."""
+    """Read `<app_dir>/nbchat.yaml` (optional) and `NBCHAT_*` variables into a Config.
+
+    Without nbchat.yaml, a Chainlit app's `.chainlit/config.toml` and `chainlit.md` are
+    read instead (nbchat.chainlit_compat.config_toml)."""
     app_dir = Path(app_dir) if app_dir is not None else Path.cwd()
     environ = os.environ if environ is None else environ
     tree: dict[str, Any] = {}
@@ -252,6 +259,11 @@ def load(app_dir: Path | str | None = None, environ: Mapping[str, str] | None = 
             if not isinstance(loaded, dict):
                 raise ConfigError(f"{path}: expected a mapping of sections, got {loaded!r}")
             tree = loaded
+    else:
+        from nbchat.chainlit_compat import config_toml
+
+        if config_toml.has_chainlit_config(app_dir):
+            tree = config_toml.load_tree(app_dir)
     for env, value in environ.items():
         if not env.startswith("NBCHAT_") or env in ENV_OTHER:
             continue

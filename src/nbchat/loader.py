@@ -5,6 +5,9 @@ callbacks. Notebook code cells run in order with IPython's transformations (magi
 top-level `await`; cells tagged `nbchat-skip` are skipped; `cl.chat()` and IPython's
 `display` (and `clear_output`, `update_display`) do nothing while loading. A failing cell
 raises AppLoadError naming the cell and line.
+
+`import chainlit` in an app is served by nbchat (nbchat.chainlit_compat) per the
+config's `runtime.chainlit_alias`: by default when the chainlit package is not installed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from types import CodeType
 from typing import Any
 
 from nbchat.app import App, registering_on
+from nbchat.chainlit_compat import alias, config_view
+from nbchat.config import Config, load
 from nbchat.errors import AppLoadError
 
 SKIP_TAG = "nbchat-skip"
@@ -111,11 +116,18 @@ async def _run(code: CodeType, namespace: dict[str, Any]) -> None:
         await result
 
 
-async def load_app(path: str | Path) -> tuple[App, dict[str, Any]]:
-    """Run the app file or notebook at `path`; return its App and its namespace."""
+async def load_app(path: str | Path,
+                   config: Config | None = None) -> tuple[App, dict[str, Any]]:
+    """Run the app file or notebook at `path`; return its App and its namespace.
+
+    `config` is the app's (default: read from its folder); it decides whether chainlit
+    imports are served by nbchat and is what `chainlit.config` shows."""
     path = Path(path).resolve()
     if not path.is_file():
         raise AppLoadError(f"no app file at {path}")
+    config = config if config is not None else load(path.parent)
+    config_view.use(config)
+    alias.install(config.runtime.chainlit_alias)
     app = App(path.name)
     namespace: dict[str, Any] = {"__name__": "__nbchat_app__", "__file__": str(path)}
     is_notebook = path.suffix == ".ipynb"
@@ -142,7 +154,8 @@ async def load_app(path: str | Path) -> tuple[App, dict[str, Any]]:
                     line = next((f.lineno for f in reversed(tb) if f.filename == filename),
                                 getattr(exc, "lineno", None))
                     where = f"{path.name}, {label}" + (f", line {line}" if line else "")
-                    raise AppLoadError(f"{where}: {type(exc).__name__}: {exc}") from exc
+                    why = alias.explain_import_error(exc) or f"{type(exc).__name__}: {exc}"
+                    raise AppLoadError(f"{where}: {why}") from exc
     finally:
         loading.reset(token)
     return app, namespace

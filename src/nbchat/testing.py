@@ -86,11 +86,12 @@ class ChatTestClient:
         source = self._app_source
         app_dir = Path.cwd()
         if isinstance(source, str | Path):
-            app, self.namespace = await load_app(source)
             app_dir = Path(source).resolve().parent
+            config = self.config or load(app_dir)
+            app, self.namespace = await load_app(source, config)
         else:
             app = source or default_app
-        config = self.config or load(app_dir)
+            config = self.config or load(app_dir)
         self._session = ChatSession(app, config, user=self.user)
         layer: NativeDataLayer | None
         if self.data_layer is None:  # the app's own layer (unless data.enabled is false)

@@ -83,7 +83,7 @@ class AppReloader:
     async def reload(self) -> bool:
         """Load the file again and switch to it; False (old app kept) if it fails."""
         try:
-            app, _ = await load_app(self.path)
+            app, _ = await load_app(self.path, self.host.config)
         except AppLoadError as exc:
             log.error("nbchat: reload failed, still serving the previous version: %s", exc)
             notify(self.host, "error", f"reload failed, the previous version still runs: {exc}")

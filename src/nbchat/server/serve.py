@@ -26,6 +26,7 @@ import tornado.netutil
 import tornado.web
 
 from nbchat.app import App
+from nbchat.chainlit_compat import alias as chainlit_alias
 from nbchat.config import Config, load
 from nbchat.errors import ConfigError
 from nbchat.loader import load_app
@@ -150,7 +151,7 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
 
     path = options.path.resolve()
     config = load(path.parent)
-    app: App = (await load_app(path))[0]
+    app: App = (await load_app(path, config))[0]
     identity = build_identity(app, config)
     # One layer per server, shared by the chats and the REST API: the app's own (its
     # @cl.data_layer function is called here, once) or data.url's.
@@ -178,6 +179,8 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
         log.warning("nbchat: no authentication on non-loopback address %s", options.host)
     what = "API and WebSocket (headless)" if options.headless else "chat"
     out.write(f"nbchat: event loop {loop_name()}\n")
+    if chainlit_alias.active():
+        out.write(f"nbchat: {chainlit_alias.SERVED}\n")
     out.write(f"nbchat: serving {path.name} ({what}) at {server.url}\n")
     if options.watch:
         out.write(f"nbchat: watching {path.name} for changes\n")

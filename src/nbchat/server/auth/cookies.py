@@ -46,6 +46,9 @@ from nbchat.types import ThreadDict, User
 log = logging.getLogger("nbchat.server")
 
 SECRET_ENV = "NBCHAT_AUTH_SECRET"
+# Chainlit's name for the same secret, accepted so a Chainlit deployment's environment
+# works unchanged; NBCHAT_AUTH_SECRET wins when both are set.
+CHAINLIT_SECRET_ENV = "CHAINLIT_AUTH_SECRET"
 MIN_SECRET_LENGTH = 32
 SESSION_COOKIE = "nbchat_session"
 DEFAULT_MAX_AGE = 14 * 24 * 3600  # seconds
@@ -75,14 +78,16 @@ def check_auth(app: App, environ: Mapping[str, str]) -> str | None:
     if not auth_enabled(app):
         return None
     hooks = ", ".join(h for h in AUTH_HOOKS if app.get(h) is not None)
-    secret = environ.get(SECRET_ENV, "")
+    secret = environ.get(SECRET_ENV) or environ.get(CHAINLIT_SECRET_ENV, "")
+    name = SECRET_ENV if environ.get(SECRET_ENV) else CHAINLIT_SECRET_ENV
     if not secret:
         raise ConfigError(
             f"the app registers {hooks}, so sessions must be signed, and {SECRET_ENV} is not "
-            f"set: run `nbchat create-secret` and set {SECRET_ENV} to what it prints")
+            f"set (nor {CHAINLIT_SECRET_ENV}): run `nbchat create-secret` and set "
+            f"{SECRET_ENV} to what it prints")
     if len(secret) < MIN_SECRET_LENGTH:
         raise ConfigError(
-            f"{SECRET_ENV} is {len(secret)} characters long; it needs at least "
+            f"{name} is {len(secret)} characters long; it needs at least "
             f"{MIN_SECRET_LENGTH}: run `nbchat create-secret` for a strong one")
     return secret
 
