@@ -75,10 +75,13 @@ def _imports(tree: ast.AST, module: str, is_package: bool, known: set[str]) -> s
                 target = ".".join([*base, *([node.module] if node.module else [])])
             else:
                 target = node.module or ""
-            if not (in_function and target in ancestors):
+            # `from nbchat.runtime import session` imports the submodule (its package is
+            # imported first either way, as for `import nbchat.runtime.session`); the
+            # package's own namespace is used only when some name is not a submodule.
+            submodules = {f"{target}.{alias.name}" for alias in node.names} & known
+            found.update(submodules)
+            if len(submodules) < len(node.names) and not (in_function and target in ancestors):
                 found.add(target)
-            # `from nbchat.runtime import session` imports the submodule too.
-            found.update(f"{target}.{alias.name}" for alias in node.names)
         visit(node, in_function)
 
     visit(tree, False)
