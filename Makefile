@@ -26,6 +26,8 @@ test: lint
 	# The lock holds every platform's optional binaries (rollup's), so `npm install` (which the
 	# pip build runs) leaves it as committed; tests/test_frontend_deps.py checks it.
 	cd js && npm ci --no-audit --no-fund && npm test
+	# Azurite (Azure Storage emulator) for tests/storage, in its own git-ignored node_modules.
+	cd tests/storage/azurite && npm ci --no-audit --no-fund
 	$(VENV)/bin/pytest
 
 serve: $(STAMP)

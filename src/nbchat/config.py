@@ -90,6 +90,9 @@ class DataConfig:
     enabled: bool = True
     # None: SQLite at <app dir>/.nbchat/nbchat.db; or sqlite:///path, or postgresql://…
     url: str | None = None
+    # None: element bytes in <app dir>/.nbchat/files/; or a bucket: s3://…, gs://…,
+    # azure-blob://…, abfs://… (docs/persistence.md, "Element bytes in a bucket")
+    storage_url: str | None = None
     # A streaming reply's text is saved at most this often (ms); its end, at once.
     checkpoint_ms: int = 1000
 
@@ -116,7 +119,8 @@ class Config:
         }
 
 
-ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"), "NBCHAT_DEBUG": ("runtime", "debug")}
+ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"),
+               "NBCHAT_STORAGE_URL": ("data", "storage_url"), "NBCHAT_DEBUG": ("runtime", "debug")}
 # Variables read by other parts of nbchat (served mode, the test suite), not config keys.
 ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG"})
 

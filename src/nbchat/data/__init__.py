@@ -53,6 +53,7 @@ __all__ = [
     "get_data_layer",
     "is_shared",
     "make_data_layer",
+    "make_storage",
     "queue_until_user_message",
     "resolve_data_layer",
 ]
@@ -80,16 +81,27 @@ def blob_storage(layer: NativeDataLayer, app_dir: Path) -> BlobStorage:
     return storage or LocalStorage(Path(app_dir) / FILES_DIR)
 
 
-def make_data_layer(url: str | None, app_dir: Path) -> NativeDataLayer:
+def make_storage(storage_url: str | None, app_dir: Path) -> BlobStorage:
+    """The blob storage of nbchat.yaml `data.storage_url`: a bucket, else the app's folder."""
+    if storage_url and storage_url.strip():
+        from nbchat.data.storage_clients import storage_from_url
+
+        return storage_from_url(storage_url)
+    return LocalStorage(Path(app_dir) / FILES_DIR)
+
+
+def make_data_layer(url: str | None, app_dir: Path,
+                    storage_url: str | None = None) -> NativeDataLayer:
     """The data layer for a database URL (nbchat.yaml `data.url` or NBCHAT_DATABASE_URL).
 
     None → SQLite at `<app_dir>/.nbchat/nbchat.db`. `sqlite:///rel.db` (relative to the
     app folder), `sqlite:////abs/path.db` or a plain path → SQLite. `postgresql://…` or
-    `postgres://…` → PostgreSQL. Blobs go to `<app_dir>/.nbchat/files/` in every case.
+    `postgres://…` → PostgreSQL. Blobs go to the bucket of `storage_url`
+    (`data.storage_url`, see nbchat.data.storage_clients), else `<app_dir>/.nbchat/files/`.
     Nothing connects until the first call.
     """
     app_dir = Path(app_dir)
-    storage = LocalStorage(app_dir / FILES_DIR)
+    storage = make_storage(storage_url, app_dir)
     if url is None or not url.strip():
         return SQLiteDataLayer(app_dir / DB_FILE, storage)
     url = url.strip()

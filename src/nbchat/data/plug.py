@@ -99,6 +99,7 @@ def resolve_data_layer(
     explicit: AnyLayer | None = None,
     enabled: bool = True,
     owner: bool = False,
+    storage_url: str | None = None,
 ) -> NativeDataLayer | None:
     """The host's layer (see the module doc); None when persistence is off (data.enabled
     false) and no layer was given explicitly. `owner`: see app_data_layer."""
@@ -108,4 +109,5 @@ def resolve_data_layer(
         return native_layer(explicit, app_dir)
     if not enabled:
         return None
-    return app_data_layer(app, app_dir, owner=owner) or make_data_layer(url, app_dir)
+    return (app_data_layer(app, app_dir, owner=owner)
+            or make_data_layer(url, app_dir, storage_url))

@@ -79,10 +79,15 @@ class QueuedDataLayer(NativeDataLayer):
         self,
         storage: BlobStorage | Path | None = None,
         *,
+        storage_provider: BlobStorage | None = None,
         limits: Limits | None = None,
         interval: float = 0.02,
         max_batch: int = 2000,
     ) -> None:
+        # `storage_provider=` is Chainlit's keyword for the same thing (any storage client).
+        if storage is not None and storage_provider is not None:
+            raise InvalidDataError("give storage or storage_provider, not both")
+        storage = storage if storage is not None else storage_provider
         self.limits = limits or Limits()
         self.storage: BlobStorage | None = (
             LocalStorage(storage) if isinstance(storage, Path) else storage
@@ -253,7 +258,11 @@ class QueuedDataLayer(NativeDataLayer):
         try:
             await self.queue.close()
         finally:
-            await self._db_close()
+            try:
+                await self._db_close()
+            finally:
+                if self.storage is not None:
+                    await self.storage.close()
 
     # -- reads -------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def check_key(key: object) -> str:
 
 
 class BlobStorage(ABC):
-    """Where element bytes live. Implementations: LocalStorage (S3 can come later)."""
+    """Where element bytes live: LocalStorage, or a bucket (nbchat.data.storage_clients)."""
 
     @abstractmethod
     async def put(
@@ -59,6 +59,9 @@ class BlobStorage(ABC):
     @abstractmethod
     async def delete(self, key: str) -> bool:
         """Remove the blob; False if it did not exist."""
+
+    async def close(self) -> None:  # noqa: B027 (optional: only a client has connections)
+        """Release connections (a bucket client's; a folder has none). Used again, it reopens."""
 
 
 class LocalStorage(BlobStorage):
@@ -87,12 +90,7 @@ class LocalStorage(BlobStorage):
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         fh = await asyncio.to_thread(open, part, "xb")
         try:
-            total = 0
-            chunks = _as_chunks(data)
-            async for chunk in chunks:
-                total += len(chunk)
-                if max_size is not None and total > max_size:
-                    raise BlobTooLargeError(f"the data is over the limit of {max_size} bytes")
+            async for chunk in as_chunks(data, max_size):
                 await asyncio.to_thread(fh.write, chunk)
             await asyncio.to_thread(fh.flush)
             await asyncio.to_thread(os.fsync, fh.fileno())
@@ -131,13 +129,29 @@ class LocalStorage(BlobStorage):
         return True
 
 
-async def _as_chunks(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def as_chunks(
+    data: bytes | AsyncIterable[bytes], max_size: int | None = None,
+) -> AsyncIterator[bytes]:
+    """The data as byte chunks; BlobTooLargeError as soon as it passes `max_size`.
+
+    Every storage writes through this, so the limit is checked while the data streams in
+    and a backend's own clean-up (a removed .part file, an aborted multipart upload) runs.
+    """
+    total = 0
     if isinstance(data, bytes | bytearray | memoryview):
         view = memoryview(data)
-        for i in range(0, len(view), CHUNK):
-            yield bytes(view[i : i + CHUNK])
-        return
-    async for chunk in data:
+        source: AsyncIterable[bytes] = _slices(view)
+    else:
+        source = data
+    async for chunk in source:
         if not isinstance(chunk, bytes | bytearray):
             raise InvalidDataError(f"blob chunks must be bytes, got {type(chunk).__name__}")
+        total += len(chunk)
+        if max_size is not None and total > max_size:
+            raise BlobTooLargeError(f"the data is over the limit of {max_size} bytes")
         yield bytes(chunk)
+
+
+async def _slices(view: memoryview) -> AsyncIterator[bytes]:
+    for i in range(0, len(view), CHUNK):
+        yield bytes(view[i : i + CHUNK])

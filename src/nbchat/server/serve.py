@@ -156,7 +156,8 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     # One layer per server, shared by the chats and the REST API: the app's own (its
     # @cl.data_layer function is called here, once) or data.url's.
     layer = resolve_data_layer(app, config.data.url, config.app_dir,
-                               enabled=config.data.enabled, owner=True)
+                               enabled=config.data.enabled, owner=True,
+                               storage_url=config.data.storage_url)
     host = ChatHost(app, config, layer)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
