@@ -1,5 +1,5 @@
 /**
- * The wire protocol, mirrored from `src/nbchat/protocol.py` (the source of truth).
+ * The wire protocol, mirrored from `src/nbchat/protocol/__init__.py` (the source of truth).
  *
  * `tests/protocol/test_parity.py` parses the two marked sections below (one interface
  * per event, one field per line) and checks event names and field names against

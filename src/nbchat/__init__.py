@@ -35,7 +35,6 @@ from nbchat.app import (
 from nbchat.ask import AskActionMessage, AskElementMessage, AskFileMessage, AskUserMessage
 from nbchat.chainlit_compat import alias_chainlit
 from nbchat.chat_settings import ChatProfile, ChatSettings, Starter, set_commands
-from nbchat.context import context
 from nbchat.element import (
     Audio,
     CustomElement,
@@ -60,7 +59,6 @@ from nbchat.errors import (
     NbchatError,
     ProtocolError,
 )
-from nbchat.files import UploadedFile
 from nbchat.generation import ChatGeneration, CompletionGeneration
 from nbchat.input_widget import (
     InputWidget,
@@ -73,9 +71,11 @@ from nbchat.input_widget import (
     TextInput,
 )
 from nbchat.message import ErrorMessage, Message
+from nbchat.runtime.context import context
 from nbchat.step import Step, step
 from nbchat.sync import make_async
 from nbchat.types import PersistedUser, User
+from nbchat.uploads.files import UploadedFile
 from nbchat.user_session import user_session
 
 __version__ = "0.1.0"
@@ -85,8 +85,8 @@ _LAZY = {
     "LangchainCallbackHandler": "nbchat.integrations.langchain",
     "LangchainTracer": "nbchat.integrations.langchain",
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
-    "ChatWidget": "nbchat.widget",
-    "chat": "nbchat.widget",
+    "ChatWidget": "nbchat.jupyter.widget",
+    "chat": "nbchat.jupyter.widget",
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nbchat.context import get_session
 from nbchat.input_widget import InputWidget
+from nbchat.runtime.context import get_session
 
 
 class ChatSettings:

@@ -13,8 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nbchat.context import get_session
 from nbchat.ids import new_id
+from nbchat.runtime.context import get_session
 from nbchat.types import ElementDict
 
 _MAGIC = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
-from nbchat.context import get_session
 from nbchat.ids import utc_now
+from nbchat.runtime.context import get_session
 from nbchat.step import StepBase, to_text
 
 if TYPE_CHECKING:

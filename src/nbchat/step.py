@@ -15,13 +15,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
-from nbchat.context import current_step, get_session
 from nbchat.generation import BaseGeneration
 from nbchat.ids import new_id, utc_now
+from nbchat.runtime.context import current_step, get_session
 from nbchat.types import StepDict
 
 if TYPE_CHECKING:
-    from nbchat.session import ChatSession
+    from nbchat.runtime.session import ChatSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 

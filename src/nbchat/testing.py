@@ -26,9 +26,9 @@ from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
-from nbchat.recorder import ThreadRecorder
-from nbchat.session import ChatSession
-from nbchat.state import SessionState
+from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.session import ChatSession
+from nbchat.runtime.state import SessionState
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import MESSAGE_STEP_TYPES, StepDict, User
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbchat.context import get_session
+from nbchat.runtime.context import get_session
 
 
 class UserSession:

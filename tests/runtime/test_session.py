@@ -9,7 +9,7 @@ import pytest
 
 import nbchat as cl
 from nbchat.app import registering_on
-from nbchat.session import ChatSession, SessionRegistry
+from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.transports.memory import MemoryTransport
 
 

@@ -19,7 +19,7 @@ import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, UIConfig
 from nbchat.data import SQLiteDataLayer
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Identity, Services
 from nbchat.server.standalone import make_app
 from nbchat.types import User

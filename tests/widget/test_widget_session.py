@@ -10,7 +10,7 @@ from typing import Any
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
-from nbchat.widget import ChatWidget
+from nbchat.jupyter.widget import ChatWidget
 
 
 class SentLog:
@@ -92,7 +92,7 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
 
 async def test_a_widget_tells_the_history_panel_where_its_kernel_keeps_chats(
         tmp_path: Path, private_jupyter_runtime: Path) -> None:
-    from nbchat.kernel_stores import FOLDER, KernelStores
+    from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
 
     folder = tmp_path / "sub folder"
     folder.mkdir()

@@ -23,11 +23,10 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from nbchat import client_json
 from nbchat.errors import ProtocolError
-from nbchat.hosting import ChatHost, SessionLimitError
-from nbchat.protocol import encode, encode_utf8
-from nbchat.session import ChatSession
+from nbchat.protocol import client_json, encode, encode_utf8
+from nbchat.runtime.hosting import ChatHost, SessionLimitError
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User

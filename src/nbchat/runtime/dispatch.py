@@ -9,24 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbchat import callback_errors
 from nbchat.app import call_user
 from nbchat.chat_settings import ChatProfile, Starter
-from nbchat.context import current_session
 from nbchat.data import InvalidDataError
 from nbchat.element import File
 from nbchat.errors import ProtocolError
-from nbchat.files import UploadedFile, UploadLimits, UploadRejected
 from nbchat.ids import new_id, utc_now
 from nbchat.message import Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
-from nbchat.session import ChatSession
+from nbchat.runtime import callback_errors
+from nbchat.runtime.context import current_session
 from nbchat.types import FeedbackDict, User
+from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
+
+if TYPE_CHECKING:
+    # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
-Handler = Callable[[ChatSession, Any, list[bytes]], Awaitable[None]]
+Handler = Callable[["ChatSession", Any, list[bytes]], Awaitable[None]]
 
 
 async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],

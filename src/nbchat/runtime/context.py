@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from nbchat.errors import ContextError
 
 if TYPE_CHECKING:
-    from nbchat.session import ChatSession
+    from nbchat.runtime.session import ChatSession
     from nbchat.step import Step
 
 current_session: ContextVar[ChatSession | None] = ContextVar("nbchat_session", default=None)

@@ -13,20 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from nbchat.app import App
 from nbchat.config import Config
-from nbchat.context import current_session
-from nbchat.emitter import Emitter
-from nbchat.files import FileStore
 from nbchat.ids import new_id
-from nbchat.state import SessionState
+from nbchat.runtime.context import current_session
+from nbchat.runtime.dispatch import end_session, handle
+from nbchat.runtime.emitter import Emitter
+from nbchat.runtime.state import SessionState
 from nbchat.transports.base import Transport
 from nbchat.types import FeedbackDict, User
+from nbchat.uploads.files import FileStore
 
 if TYPE_CHECKING:
     from nbchat.action import Action
     from nbchat.ask import PendingAsk
     from nbchat.element import Element
     from nbchat.input_widget import InputWidget
-    from nbchat.recorder import ThreadRecorder
+    from nbchat.runtime.recorder import ThreadRecorder
     from nbchat.step import StepBase
 
 log = logging.getLogger("nbchat")
@@ -199,16 +200,12 @@ class ChatSession:
     async def receive(self, frame: str | bytes | dict[str, Any],
                       buffers: list[bytes] | None = None) -> None:
         """Handle one client event (as sent on the wire) and its binary buffers."""
-        from nbchat.runtime import handle
-
         await handle(self, frame, buffers or [])
 
     async def close(self) -> None:
         """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
         if self.closed:
             return
-        from nbchat.runtime import end_session
-
         await end_session(self)
         if self.recorder is not None:
             self.emitter.flush()

@@ -16,8 +16,8 @@ import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
-from nbchat import client_json
 from nbchat.errors import ProtocolError
+from nbchat.protocol import client_json
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
 PROTOCOL_VERSION = 1

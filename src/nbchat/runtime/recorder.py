@@ -24,7 +24,7 @@ from nbchat.data import NativeDataLayer
 from nbchat.types import StepDict, ThreadDict, User
 
 if TYPE_CHECKING:
-    from nbchat.session import ChatSession
+    from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
 Write = Callable[[], Coroutine[Any, Any, Any]]

@@ -10,10 +10,14 @@ traceback is shown there too: under the error message, in a collapsed "Traceback
 from __future__ import annotations
 
 import traceback
+from typing import TYPE_CHECKING
 
 from nbchat.message import ErrorMessage
-from nbchat.session import ChatSession
 from nbchat.step import Step
+
+if TYPE_CHECKING:
+    # dispatch (which the session imports) calls report: the session is only named here.
+    from nbchat.runtime.session import ChatSession
 
 TRACEBACK_STEP = "Traceback"
 
