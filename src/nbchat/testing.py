@@ -52,7 +52,7 @@ class ChatTestClient:
         chat_profile: str | None = None,
         data_layer: NativeDataLayer | BaseDataLayer | None = None,
         resume_thread: str | None = None,
-        timeout: float = 10.0,
+        timeout: float | None = 10.0,
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self._app_source = app
@@ -195,7 +195,13 @@ class ChatTestClient:
         return [self.state.steps[i] for i in touched if i in self.state.steps]
 
     async def settle(self) -> None:
-        """Wait until no callback runs (or one waits on an ask) and all events arrived."""
+        """Wait until no callback runs (or one waits on an ask) and all events arrived.
+
+        `timeout=None` waits without a timer: every timed wait leaves a cancelled timer in
+        the loop's heap until it would have fired, which memory measurements would count."""
+        if self.timeout is None:
+            await self.session.wait_quiet()
+            return
         try:
             await asyncio.wait_for(self.session.wait_quiet(), self.timeout)
         except TimeoutError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 
@@ -218,12 +219,16 @@ async def _growth(cycle, n: int) -> int:
 
     sys.getallocatedblocks() costs nothing per allocation, unlike tracemalloc (which made
     these tests take a minute): a session that kept even one object would add n blocks."""
-    await cycle(200)  # warm up caches, interned strings, free lists
-    gc.collect()
-    before = sys.getallocatedblocks()
-    await cycle(n)
-    gc.collect()
-    return sys.getallocatedblocks() - before
+    # One timer for the whole run: cycles use clients without timers (timeout=None), since
+    # each timed wait leaves a cancelled timer in the loop's heap for its full timeout, and
+    # how many are still there when counting depends on the machine's speed.
+    async with asyncio.timeout(600):
+        await cycle(200)  # warm up caches, interned strings, free lists
+        gc.collect()
+        before = sys.getallocatedblocks()
+        await cycle(n)
+        gc.collect()
+        return sys.getallocatedblocks() - before
 
 
 async def test_ten_thousand_sessions_leave_memory_flat(app, connect) -> None:
@@ -236,7 +241,7 @@ async def test_ten_thousand_sessions_leave_memory_flat(app, connect) -> None:
 
     async def cycle(n: int) -> None:
         for _ in range(n):
-            async with connect():
+            async with connect(timeout=None):
                 pass
 
     growth = await _growth(cycle, 10_000)
@@ -265,10 +270,12 @@ async def test_sessions_using_everything_release_it(app, connect) -> None:
 
     async def cycle(n: int) -> None:
         for _ in range(n):
-            async with connect() as client:
+            async with connect(timeout=None) as client:
                 await client.send("hi")
                 await client.feedback(client.messages[-1]["id"], 1)
                 await client.click("a")
 
-    growth = await _growth(cycle, 1_000)
-    assert growth < 300, f"{growth} blocks more after 1,000 sessions"
+    # Allocator noise (objects gc does not track: strings, bytes) moves the count by a few
+    # hundred blocks either way; a session keeping one object adds 2,000.
+    growth = await _growth(cycle, 2_000)
+    assert growth < 800, f"{growth} blocks more after 2,000 sessions"

@@ -25,6 +25,7 @@ the event loop it was first used on; a call from another thread (a sync `@cl.ste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
 from collections import deque
@@ -68,6 +69,12 @@ class FlushClock:
             self.when = due
             self.timer = self.loop.call_at(due, self._fire)
         return due
+
+    def forget(self, due: float, emitter: Emitter) -> None:
+        """Drop a closed emitter's queued wait, so a finished chat is freed at once instead of
+        when its wait comes due (a scan of the waiting chats; only done on close)."""
+        with contextlib.suppress(ValueError):
+            self.queue.remove((due, emitter))
 
     def _fire(self) -> None:
         now = self.loop.time()
@@ -224,7 +231,10 @@ class Emitter:
             self.transport.send(events)
 
     def close(self) -> None:
+        due = self._due
         self.flush()
+        if due and self._clock is not None:
+            self._clock.forget(due, self)
         self._closed = True
         self.transport = None
         self.listeners.clear()
