@@ -73,6 +73,11 @@ class RuntimeConfig:
     max_event_bytes: int = 1_048_576
     # Show tracebacks of failing callbacks in the chat (otherwise only in the log).
     debug: bool = False
+    # Seconds a callback may run (asks included) before it is stopped; None: no limit.
+    callback_timeout: int | None = None
+    # Log a warning naming the running callback when the event loop is blocked this long
+    # (ms); None: no watchdog.
+    stall_warning_ms: int | None = 1000
 
 
 @dataclass(frozen=True)
