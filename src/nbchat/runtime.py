@@ -246,7 +246,19 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
         return
     if session.recorder is not None:
         session.emitter.flush()
-        await session.recorder.before_message(msg.to_dict())
+        try:
+            await session.recorder.before_message(msg.to_dict())
+        except Exception as exc:  # not stored: say so, take the echo back, run nothing
+            log.error("nbchat: a user message was not stored: %s", exc)
+            session.recorder.muted = True  # nothing was stored, so nothing to delete
+            try:
+                session.emit({"type": "step_delete", "id": msg.id})
+                session.emitter.flush()
+            finally:
+                session.recorder.muted = False
+            session.error("store_unavailable", "Your message was not stored: the chat's "
+                          f"database is unavailable ({exc}). Send it again in a moment.")
+            return
     session.spawn(_serialized(session, "on_message", msg))
 
 

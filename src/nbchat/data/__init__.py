@@ -23,6 +23,7 @@ from nbchat.data.validation import (
     InvalidDataError,
     Limits,
     NotFoundError,
+    StoreUnavailableError,
     WriteFailedError,
 )
 from nbchat.errors import ConfigError
@@ -40,6 +41,7 @@ __all__ = [
     "PostgresDataLayer",
     "QueuedDataLayer",
     "SQLiteDataLayer",
+    "StoreUnavailableError",
     "WriteFailedError",
     "blob_storage",
     "is_shared",

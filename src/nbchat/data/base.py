@@ -43,7 +43,13 @@ def is_shared(thread: ThreadDict) -> bool:
 
 
 class BaseDataLayer(ABC):
-    """Abstract base of every data layer. All methods are coroutines."""
+    """Abstract base of every data layer. All methods are coroutines (but `available`)."""
+
+    @property
+    def available(self) -> bool:
+        """False while the database cannot be reached (an outage seen by a write); shown
+        by the served app's /health. A layer that cannot tell says True."""
+        return True
 
     # -- users ---------------------------------------------------------------------------
 
