@@ -106,6 +106,27 @@ describe("chat app", () => {
     expect(el.querySelector(".nbc-root")?.classList.contains("nbc-running")).toBe(false);
   });
 
+  it("gives the text back to the composer when the message was not stored", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME]));
+    const box = el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
+    box.value = "keep me";
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(box.value).toBe("");
+    transport.deliver(numbered([
+      { type: "step", step: step("u1", { type: "user_message", output: "keep me" }) },
+      { type: "step_delete", id: "u1" },
+      { type: "error", code: "store_unavailable", message: "Your message was not stored." }], 2));
+    flush();
+    expect(box.value).toBe("keep me");
+    expect(el.querySelector('[role="article"]')).toBeNull();
+    expect(el.textContent).toContain("Your message was not stored.");
+    // Another error does not bring back an old message.
+    box.value = "";
+    transport.deliver(numbered([{ type: "error", code: "store_unavailable", message: "again" }], 5));
+    expect(box.value).toBe("");
+  });
+
   it("asks for a resync with lastSeq when a seq is missing", () => {
     const { transport } = setup();
     transport.deliver(numbered([WELCOME, { type: "task_start" }]));

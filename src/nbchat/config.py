@@ -83,6 +83,11 @@ class RuntimeConfig:
     debug: bool = False
     # `import chainlit` served by nbchat: when chainlit is not installed (auto), always, never.
     chainlit_alias: Literal["auto", "on", "off"] = "auto"
+    # Seconds a callback may run (asks included) before it is stopped; None: no limit.
+    callback_timeout: int | None = None
+    # Log a warning naming the running callback when the event loop is blocked this long
+    # (ms); None: no watchdog.
+    stall_warning_ms: int | None = 1000
 
 
 @dataclass(frozen=True)

@@ -279,3 +279,25 @@ async def test_sessions_using_everything_release_it(app, connect) -> None:
     # hundred blocks either way; a session keeping one object adds 2,000.
     growth = await _growth(cycle, 2_000)
     assert growth < 800, f"{growth} blocks more after 2,000 sessions"
+
+
+async def test_replay_sends_each_missed_event_once_and_in_order(app, make_config) -> None:
+    # Events still pending when the client comes back belong to the replay: sent before it
+    # they arrived ahead of older events and then again inside it.
+    session = ChatSession(app, make_config())
+    first: list[dict] = []
+    session.attach(MemoryTransport(first.extend))
+    await session.receive({"type": "hello", "protocolVersion": 1})
+    session.emitter.flush()
+    last = first[-1]["seq"]
+    session.detach()
+    session.error("e1", "flushed while the client was away")
+    session.emitter.flush()
+    session.error("e2", "pending when the client comes back")
+    session.error("e3", "pending as well")
+    again: list[dict] = []
+    session.attach(MemoryTransport(again.extend))
+    await session.receive({"type": "hello", "protocolVersion": 1, "lastSeq": last})
+    assert [e["seq"] for e in again] == [last + 1, last + 2, last + 3]
+    assert [e["code"] for e in again] == ["e1", "e2", "e3"]
+    await session.close()

@@ -279,6 +279,7 @@ export class ChatApp {
       case "notice":
       case "error":
         if (event.type === "error" && event.code.startsWith("upload")) this.uploader.failAll(event.message);
+        if (event.type === "error" && event.code === "store_unavailable") this.composer.restoreLastSent();
         this.toast(event.type === "error" ? "error" : event.level, event.message);
         return;
     }

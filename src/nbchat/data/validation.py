@@ -36,6 +36,11 @@ class WriteFailedError(DataLayerError, RuntimeError):
     """A queued write could not be committed (the cause is chained); it was not stored."""
 
 
+class StoreUnavailableError(WriteFailedError):
+    """The database cannot be reached (an outage): this write was not stored. Writes
+    queued without waiting for them are kept and retried until it is back."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Size limits; over a limit, a write is refused with InvalidDataError."""

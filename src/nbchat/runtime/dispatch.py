@@ -17,10 +17,11 @@ from nbchat.data import InvalidDataError
 from nbchat.element import File
 from nbchat.errors import ProtocolError
 from nbchat.ids import new_id, utc_now
-from nbchat.message import Message
+from nbchat.message import ErrorMessage, Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
 from nbchat.runtime import callback_errors
 from nbchat.runtime.context import current_session
+from nbchat.runtime.watchdog import watch
 from nbchat.types import FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
 
@@ -63,32 +64,60 @@ async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],
 
 async def run_callback(session: ChatSession, hook: str, *args: Any,
                        func: Callable[..., Any] | None = None) -> Any:
-    """Run an app callback inside the session: errors become a chat message, and steps
-    left open by a stop are closed as cancelled. Cancellation is re-raised."""
+    """Run an app callback inside the session: errors become a chat message, a callback
+    over `runtime.callback_timeout` is stopped and the user told, and steps it left open
+    (an error, a stop, a timeout) are closed. Cancellation is re-raised."""
     func = func or session.app.get(hook)
     if func is None:
         return None
+    runtime = session.config.runtime
+    if runtime.stall_warning_ms is not None:
+        watch(asyncio.get_running_loop(), runtime.stall_warning_ms)
     session.emit({"type": "task_start"})
+    already_open = set(session.open_steps)
     try:
-        return await call_user(func, *args)
+        if runtime.callback_timeout is None:
+            return await call_user(func, *args)
+        deadline = asyncio.timeout(runtime.callback_timeout)
+        try:
+            async with deadline:
+                return await call_user(func, *args)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the callback's own TimeoutError: an error like any other
+        log.warning("nbchat: %s ran over runtime.callback_timeout (%d s) and was stopped",
+                    hook, runtime.callback_timeout)
+        _close_open_steps(session, already_open)
+        await ErrorMessage(content=f"{hook} did not finish within "
+                           f"{runtime.callback_timeout} s and was stopped.").send()
+        return None
     except asyncio.CancelledError:
         _close_open_steps(session)
         raise
     except Exception as exc:
         log.exception("nbchat: %s raised", hook)
+        _close_open_steps(session, already_open, error=True)
         await callback_errors.report(session, hook, exc)
         return None
     finally:
         session.emit({"type": "task_end"})
 
 
-def _close_open_steps(session: ChatSession) -> None:
-    for step in list(session.open_steps.values()):
-        step.cancelled = True
+def _close_open_steps(session: ChatSession, keep: set[str] | frozenset[str] = frozenset(),
+                      *, error: bool = False) -> None:
+    """End the open steps (but those in `keep`, open before the callback started: another
+    callback's): as failed when the callback raised, else as cancelled (stopped)."""
+    for step_id, step in list(session.open_steps.items()):
+        if step_id in keep:
+            continue
+        if error:
+            step.is_error = True
+        else:
+            step.cancelled = True
         step.streaming = False
         step.end = utc_now()
         session.step_changed(step)
-    session.open_steps.clear()
+        del session.open_steps[step_id]
 
 
 async def _serialized(session: ChatSession, hook: str, *args: Any) -> None:
@@ -245,7 +274,19 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
         return
     if session.recorder is not None:
         session.emitter.flush()
-        await session.recorder.before_message(msg.to_dict())
+        try:
+            await session.recorder.before_message(msg.to_dict())
+        except Exception as exc:  # not stored: say so, take the echo back, run nothing
+            log.error("nbchat: a user message was not stored: %s", exc)
+            session.recorder.muted = True  # nothing was stored, so nothing to delete
+            try:
+                session.emit({"type": "step_delete", "id": msg.id})
+                session.emitter.flush()
+            finally:
+                session.recorder.muted = False
+            session.error("store_unavailable", "Your message was not stored: the chat's "
+                          f"database is unavailable ({exc}). Send it again in a moment.")
+            return
     session.spawn(_serialized(session, "on_message", msg))
 
 

@@ -217,8 +217,16 @@ class Emitter:
             self.transport.send(batch)
 
     def missed_since(self, last_seq: int) -> list[Event] | None:
-        """Events after `last_seq` from the replay buffer; None if some fell out of it."""
-        self.flush()
+        """Events after `last_seq` from the replay buffer; None if some fell out of it.
+
+        What is still pending is numbered and buffered here but not sent: it is part of
+        the replay, and sending it first would put newer events ahead of the replay and
+        then repeat them in it."""
+        transport, self.transport = self.transport, None
+        try:
+            self.flush()
+        finally:
+            self.transport = transport
         if last_seq >= self.seq:
             return []
         if not self.replay or self.replay[0]["seq"] > last_seq + 1:

@@ -21,6 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from nbchat.data import NativeDataLayer
+from nbchat.ids import utc_now
 from nbchat.types import StepDict, ThreadDict, User
 
 if TYPE_CHECKING:
@@ -36,6 +37,12 @@ THREAD_NAME_LENGTH = 80
 def thread_name(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= THREAD_NAME_LENGTH else line[: THREAD_NAME_LENGTH - 1] + "…"
+
+
+def _left_open(step: StepDict) -> bool:
+    if step.get("streaming"):
+        return True
+    return bool(step.get("start")) and not step.get("end") and step["type"] != "user_message"
 
 
 class ThreadRecorder:
@@ -217,6 +224,9 @@ class ThreadRecorder:
         if thread is None or thread.get("userIdentifier") != self.user.identifier:
             return None
         self.thread_created = True
+        for step in thread["steps"]:
+            if _left_open(step):
+                self._mark_interrupted(step)
         self.stored_keys = {str(e["objectKey"]) for e in thread.get("elements") or []
                             if e.get("objectKey")}
         for step in thread["steps"]:
@@ -224,6 +234,16 @@ class ThreadRecorder:
             if feedback and feedback.get("id"):
                 self._feedback_ids[step["id"]] = str(feedback["id"])
         return thread
+
+    def _mark_interrupted(self, step: StepDict) -> None:
+        """A step stored open (streaming, or started and never ended) that no live callback
+        of this chat holds: a dead process (kill -9, a crash) left it. Shown and stored as
+        stopped, not as streaming forever."""
+        step["streaming"] = False
+        step["cancelled"] = True
+        step["end"] = step.get("end") or utc_now()
+        stored = {k: v for k, v in step.items() if k != "feedback"}
+        self._enqueue(partial(self.data.update_step, stored))  # type: ignore[arg-type]
 
     async def read_stored_blob(self, key: str) -> bytes | None:
         if key not in self.stored_keys:

@@ -96,9 +96,13 @@ class ChatSession:
             self.emitter.transport.close()
         self.emitter.transport = transport
 
-    def detach(self, transport: Transport | None = None) -> None:
+    def detach(self, transport: Transport | None = None) -> bool:
+        """Let go of `transport` (default: whichever is attached). False when another one
+        is attached by now (a reconnect took over): then the session is not left alone."""
         if transport is None or self.emitter.transport is transport:
             self.emitter.transport = None
+            return True
+        return False
 
     def emit(self, event: dict[str, Any]) -> None:
         self.emitter.emit(event)

@@ -90,7 +90,9 @@ def auth_enabled(identity: Identity) -> bool:
 
 
 class HealthHandler(RequestHandler):
-    """`{"status": "ok", "app": name}` for load balancers and start-up probes."""
+    """`{"status": "ok", "app": name, "store": "ok"}` for load balancers and start-up
+    probes; `"status": "degraded", "store": "down"` while the database is unavailable
+    (still 200: the process serves, and restarting it would not bring the store back)."""
 
     def initialize(self, host: ChatHost) -> None:
         self.host = host
@@ -102,7 +104,10 @@ class HealthHandler(RequestHandler):
     @public
     def get(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps({"status": "ok", "app": self.host.app.name}))
+        data = self.host.data_layer
+        store = "off" if data is None else "ok" if data.available else "down"
+        self.finish(json.dumps({"status": "degraded" if store == "down" else "ok",
+                                "app": self.host.app.name, "store": store}))
 
 
 class SessionSockets:

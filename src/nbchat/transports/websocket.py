@@ -255,6 +255,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         if self.connections is not None:
             self.connections.discard(self)
-        if self.session is not None:
-            self.session.detach(self.transport)
+        # An old connection (a dead link, a second tab) closing after a reconnect took the
+        # session over must neither detach the new one nor start the session's expiry.
+        if self.session is not None and self.session.detach(self.transport):
             self.host.disconnected(self.session)
