@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-import pgdb
 from chatkit.types import (
     Annotation,
     AssistantMessageContent,
@@ -32,6 +30,8 @@ from chatkit.types import (
     WidgetItem,
 )
 from chatkit.widgets import Card, Text
+
+import pgdb
 from nbchat import history
 from nbchat.app import App
 from nbchat.integrations.chatkit import NbchatStore, NotFoundError
@@ -95,7 +95,8 @@ async def test_thread_round_trip_and_update(store: NbchatStore) -> None:
     loaded = await store.load_thread(thread.id, ALICE)
     assert (loaded.title, loaded.metadata) == ("Renamed", {})
     stored = await store.layer.get_thread(thread.id)
-    assert stored is not None and stored["name"] == "Renamed"
+    assert stored is not None
+    assert stored["name"] == "Renamed"
     assert stored["userIdentifier"] == "alice"
 
 
@@ -139,10 +140,12 @@ async def test_threads_pages_in_both_orders(store: NbchatStore) -> None:
     await store.save_thread(thread_meta(store, title="bob's"), BOB)
     first = await store.load_threads(2, None, "desc", ALICE)
     assert [t.id for t in first.data] == made[:2:-1][:2] == [made[4], made[3]]
-    assert first.has_more and first.after == made[3]
+    assert first.has_more
+    assert first.after == made[3]
     rest = await store.load_threads(10, first.after, "desc", ALICE)
     assert [t.id for t in rest.data] == [made[2], made[1], made[0]]
-    assert not rest.has_more and rest.after is None
+    assert not rest.has_more
+    assert rest.after is None
     asc = await store.load_threads(3, None, "asc", ALICE)
     assert [t.id for t in asc.data] == made[:3]
     with pytest.raises(NotFoundError):
@@ -159,9 +162,11 @@ async def test_items_order_cursors_and_same_time_ties(store: NbchatStore) -> Non
         await store.add_thread_item(thread.id, item, ALICE)
     expected = [*(i.id for i in same), late.id]
     asc = await store.load_thread_items(thread.id, None, 2, "asc", ALICE)
-    assert [i.id for i in asc.data] == expected[:2] and asc.has_more
+    assert [i.id for i in asc.data] == expected[:2]
+    assert asc.has_more
     nxt = await store.load_thread_items(thread.id, asc.after, 2, "asc", ALICE)
-    assert [i.id for i in nxt.data] == expected[2:] and not nxt.has_more
+    assert [i.id for i in nxt.data] == expected[2:]
+    assert not nxt.has_more
     desc = await store.load_thread_items(thread.id, None, 10, "desc", ALICE)
     assert [i.id for i in desc.data] == expected[::-1]
     # save_item keeps the item's place (an update, not a new item at the end).
@@ -170,7 +175,8 @@ async def test_items_order_cursors_and_same_time_ties(store: NbchatStore) -> Non
     again = await store.load_thread_items(thread.id, None, 10, "asc", ALICE)
     assert [i.id for i in again.data] == expected
     first = again.data[0]
-    assert isinstance(first, UserMessageItem) and first.content[0].text == "edited"
+    assert isinstance(first, UserMessageItem)
+    assert first.content[0].text == "edited"
     with pytest.raises(ValueError, match="order"):
         await store.load_thread_items(thread.id, None, 10, "sideways", ALICE)
 
@@ -254,7 +260,8 @@ async def test_attachments_round_trip(store: NbchatStore) -> None:
     stored = await store.layer.get_thread(thread.id)
     assert stored is not None
     elements = {e["id"]: e for e in stored["elements"] or []}
-    assert elements[image.id]["type"] == "image" and elements[image.id]["forId"] == message.id
+    assert elements[image.id]["type"] == "image"
+    assert elements[image.id]["forId"] == message.id
     assert elements[pending.id]["mime"] == "application/pdf"
     await store.delete_attachment(image.id, ALICE)
     with pytest.raises(NotFoundError):

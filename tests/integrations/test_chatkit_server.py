@@ -1,0 +1,206 @@
+"""NbchatChatKitServer over real HTTP: ChatKit's request JSON in, server-sent events out,
+the turn answered by an nbchat app's on_message and stored in nbchat's history.
+
+The server is a real tornado HTTP server on a free loopback port. Who is signed in comes
+from an `X-Test-User` header (a test Identity): the cookie login of `nbchat serve` is
+tested in tests/serve_auth; here what matters is that the route takes the user from the
+host's Identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tornado.web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+from tornado.web import RequestHandler
+
+from nbchat.app import App
+from nbchat.config import load
+from nbchat.integrations.chatkit import NbchatStore
+from nbchat.integrations.chatkit_server import NbchatChatKitServer, chatkit_routes
+from nbchat.message import Message
+from nbchat.server.auth import Identity
+from nbchat.testing import ChatTestClient
+from nbchat.types import User
+
+
+class HeaderIdentity(Identity):
+    async def current_user(self, handler: RequestHandler) -> User | None:
+        name = handler.request.headers.get("X-Test-User")
+        return User(identifier=name) if name else None
+
+
+class Served:
+    def __init__(self, url: str, store: NbchatStore, release: asyncio.Event) -> None:
+        self.url, self.store, self.release = url, store, release
+        self.http = AsyncHTTPClient()
+
+    async def call(self, body: dict[str, Any], user: str = "alice") -> Any:
+        response = await self.http.fetch(HTTPRequest(
+            self.url, method="POST", body=json.dumps(body),
+            headers={"X-Test-User": user, "Content-Type": "application/json"}))
+        assert response.headers["Content-Type"].startswith("application/json")
+        return json.loads(response.body)
+
+    async def stream(self, body: dict[str, Any], user: str = "alice",
+                     on_event: Any = None) -> list[dict[str, Any]]:
+        """The SSE events of a streaming request, parsed as they arrive."""
+        events: list[dict[str, Any]] = []
+        buffer = b""
+
+        def chunk(data: bytes) -> None:
+            nonlocal buffer
+            buffer += data
+            while b"\n\n" in buffer:
+                frame, buffer = buffer.split(b"\n\n", 1)
+                assert frame.startswith(b"data: ")
+                events.append(json.loads(frame[len(b"data: "):]))
+                if on_event is not None:
+                    on_event(events[-1])
+
+        response = await self.http.fetch(HTTPRequest(
+            self.url, method="POST", body=json.dumps(body), streaming_callback=chunk,
+            headers={"X-Test-User": user, "Content-Type": "application/json"},
+            request_timeout=20))
+        assert response.headers["Content-Type"] == "text/event-stream"
+        assert buffer == b""
+        return events
+
+
+def user_input(text: str) -> dict[str, Any]:
+    return {"content": [{"type": "input_text", "text": text}], "attachments": [],
+            "inference_options": {}}
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    release = asyncio.Event()
+    app = App("chatkit-bridge")
+
+    async def answer(message: Message) -> None:
+        if message.content == "fail":
+            raise RuntimeError("the model is down")
+        reply = Message(content="")
+        await reply.stream_token("You said: ")
+        if message.content == "wait":  # holds the turn until the client saw a delta
+            await release.wait()
+        await reply.stream_token(message.content)
+        await reply.send()
+
+    app.register("on_message", answer)
+    store = NbchatStore(str(tmp_path / "chat.db"), tmp_path)
+    server = NbchatChatKitServer(app, store, config=load(tmp_path))
+    web = tornado.web.Application(chatkit_routes(server, HeaderIdentity()))
+    sock, port = bind_unused_port()
+    http = HTTPServer(web)
+    http.add_sockets([sock])
+    yield Served(f"http://127.0.0.1:{port}/chatkit", store, release)
+    http.stop()
+    await http.close_all_connections()
+    await store.close()
+
+
+async def test_threads_create_streams_the_apps_reply(served: Served) -> None:
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("update", {}).get("type") == "assistant_message.content_part.text_delta":
+            served.release.set()  # the first delta arrived before the reply was finished
+
+    events = await served.stream({"type": "threads.create",
+                                  "params": {"input": user_input("wait")}},
+                                 on_event=on_event)
+    types = [e["type"] for e in events]
+    assert types[0] == "thread.created"
+    assert types[1] == "thread.item.done"
+    assert events[1]["item"]["type"] == "user_message"
+    assert "thread.item.added" in types
+    assert types[-1] == "thread.item.done"
+    deltas = [e["update"]["delta"] for e in events if e["type"] == "thread.item.updated"
+              and e["update"]["type"] == "assistant_message.content_part.text_delta"]
+    assert len(deltas) >= 2
+    assert "".join(deltas) == "You said: wait"
+    final = events[-1]["item"]
+    assert final["type"] == "assistant_message"
+    assert final["content"][0] == {"type": "output_text", "text": "You said: wait",
+                                   "annotations": []}
+
+    # Stored: ChatKit lists and loads it, nbchat sees it as alice's thread with messages.
+    thread_id = events[0]["thread"]["id"]
+    listed = await served.call({"type": "threads.list", "params": {}})
+    assert [t["id"] for t in listed["data"]] == [thread_id]
+    items = await served.call({"type": "items.list",
+                               "params": {"thread_id": thread_id, "order": "asc"}})
+    assert [i["type"] for i in items["data"]] == ["user_message", "assistant_message"]
+    stored = await served.store.layer.get_thread(thread_id)
+    assert stored is not None
+    assert stored["userIdentifier"] == "alice"
+    assert [(s["type"], s["output"]) for s in stored["steps"]] == [
+        ("user_message", "wait"), ("assistant_message", "You said: wait")]
+
+
+async def test_a_second_message_and_an_nbchat_resume(served: Served) -> None:
+    served.release.set()
+    created = await served.stream({"type": "threads.create",
+                                   "params": {"input": user_input("one")}})
+    thread_id = created[0]["thread"]["id"]
+    more = await served.stream({"type": "threads.add_user_message",
+                                "params": {"thread_id": thread_id, "input": user_input("two")}})
+    assert more[-1]["item"]["content"][0]["text"] == "You said: two"
+    async with ChatTestClient(App("viewer"), user=User(identifier="alice"),
+                              data_layer=served.store.layer,
+                              resume_thread=thread_id) as client:
+        assert [m["output"] for m in client.messages] == [
+            "one", "You said: one", "two", "You said: two"]
+
+
+async def test_another_user_gets_404_and_nothing_changes(served: Served) -> None:
+    served.release.set()
+    created = await served.stream({"type": "threads.create",
+                                   "params": {"input": user_input("mine")}})
+    thread_id = created[0]["thread"]["id"]
+    for body in ({"type": "threads.get_by_id", "params": {"thread_id": thread_id}},
+                 {"type": "threads.add_user_message",
+                  "params": {"thread_id": thread_id, "input": user_input("x")}}):
+        with pytest.raises(HTTPClientError) as caught:
+            await served.call(body, user="bob")
+        assert caught.value.code == 404
+        assert caught.value.response is not None
+        assert json.loads(caught.value.response.body)["error"]["code"] == "not_found"
+    assert (await served.call({"type": "threads.list", "params": {}}, user="bob"))["data"] == []
+    items = await served.call({"type": "items.list", "params": {"thread_id": thread_id}})
+    assert len(items["data"]) == 2
+
+
+async def test_bad_requests_are_clear_errors(served: Served) -> None:
+    for body, user, status in ((b"{}", "alice", 400), (b'{"type": "threads.list"}', None, 401)):
+        headers = {"X-Test-User": user} if user else {}
+        with pytest.raises(HTTPClientError) as caught:
+            await served.http.fetch(HTTPRequest(served.url, method="POST", body=body,
+                                                headers=headers))
+        assert caught.value.code == status
+        assert caught.value.response is not None
+        assert json.loads(caught.value.response.body)["status"] == status
+
+
+async def test_a_failing_callback_is_an_error_event(served: Served) -> None:
+    events = await served.stream({"type": "threads.create",
+                                  "params": {"input": user_input("fail")}})
+    errors = [e for e in events if e["type"] == "error"]
+    assert errors == [{"type": "error", "code": "custom", "allow_retry": True,
+                       "message": "An error occurred in on_message. The details are in "
+                                  "the server log."}]
+    assert [e["item"]["type"] for e in events if e["type"] == "thread.item.done"] == [
+        "user_message"]
+    # The user's message is stored; the thread stays usable.
+    served.release.set()
+    thread_id = events[0]["thread"]["id"]
+    more = await served.stream({"type": "threads.add_user_message",
+                                "params": {"thread_id": thread_id, "input": user_input("ok")}})
+    assert more[-1]["item"]["content"][0]["text"] == "You said: ok"
