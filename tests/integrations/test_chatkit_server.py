@@ -204,3 +204,33 @@ async def test_a_failing_callback_is_an_error_event(served: Served) -> None:
     more = await served.stream({"type": "threads.add_user_message",
                                 "params": {"thread_id": thread_id, "input": user_input("ok")}})
     assert more[-1]["item"]["content"][0]["text"] == "You said: ok"
+
+
+async def test_the_example_serves_echo(tmp_path: Path) -> None:
+    """examples/chatkit_server.py, as documented in docs/chatkit.md, over real HTTP."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "chatkit_server.py"
+    spec = importlib.util.spec_from_file_location("chatkit_example", path)
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    store = NbchatStore(str(tmp_path / "chat.db"), tmp_path)
+    sock, port = bind_unused_port()
+    http = HTTPServer(example.make_application(store))
+    http.add_sockets([sock])
+    try:
+        client = Served(f"http://127.0.0.1:{port}/chatkit", store, asyncio.Event())
+        events = await client.stream({"type": "threads.create",
+                                      "params": {"input": user_input("hello there")}},
+                                     user="local")
+        assert events[-1]["item"]["content"][0]["text"] == "hello there "
+        alice = await store.layer.get_user("local")
+        assert alice is not None
+        assert [t["id"] for t in await store.layer.export_threads(alice.id)] == [
+            events[0]["thread"]["id"]]
+    finally:
+        http.stop()
+        await http.close_all_connections()
+        await store.close()

@@ -32,6 +32,7 @@ from chatkit.types import (
 from chatkit.widgets import Card, Text
 
 import pgdb
+from memory_layer import MemoryDataLayer, MemoryStore
 from nbchat import history
 from nbchat.app import App
 from nbchat.integrations.chatkit import NbchatStore, NotFoundError
@@ -44,10 +45,14 @@ BOB = {"user_id": "bob"}
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# As the data layer contract suite (tests/data/test_contract.py): nbchat's SQLite and
+# PostgreSQL layers, and a Chainlit-style custom layer (wrapped as every host wraps it).
+@pytest.fixture(params=["sqlite", "postgres", "chainlit"])
 def data_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'chat.db'}"  # sqlite:////abs/path
+    if request.param == "chainlit":
+        return "chainlit"
     url: str = request.getfixturevalue("pg_url")
     asyncio.run(pgdb.truncate(url))
     return url
@@ -55,7 +60,8 @@ def data_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def store(data_url: str, tmp_path: Path) -> AsyncIterator[NbchatStore]:
-    s = NbchatStore(data_url, tmp_path)
+    s = NbchatStore(MemoryDataLayer(MemoryStore()) if data_url == "chainlit" else data_url,
+                    tmp_path)
     yield s
     await s.close()
 
@@ -333,3 +339,18 @@ async def test_nbchat_chat_loads_in_the_store(store: NbchatStore) -> None:
         ("UserMessageItem", "two"), ("AssistantMessageItem", "echo two")]
     with pytest.raises(NotFoundError):
         await store.load_thread(thread_id, BOB)
+
+
+async def test_users_are_made_on_first_use_and_otherwise_left_alone(store: NbchatStore) -> None:
+    assert await store.layer.get_user("alice") is None
+    await store.save_thread(thread_meta(store), ALICE)
+    made = await store.layer.get_user("alice")
+    assert made is not None
+    assert made.identifier == "alice"
+    await store.layer.create_user(User(identifier="bob", display_name="Bob",
+                                       metadata={"role": "admin"}))
+    await store.save_thread(thread_meta(store), BOB)
+    await store.save_attachment(FileAttachment(id="f1", name="n", mime_type="text/plain"), BOB)
+    bob = await store.layer.get_user("bob")
+    assert bob is not None
+    assert (bob.display_name, bob.metadata["role"]) == ("Bob", "admin")
