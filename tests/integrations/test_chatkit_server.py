@@ -25,6 +25,7 @@ from tornado.web import RequestHandler
 from nbchat.app import App
 from nbchat.config import load
 from nbchat.integrations.chatkit import NbchatStore
+from nbchat.integrations.chatkit_attachments import NbchatAttachmentStore
 from nbchat.integrations.chatkit_server import NbchatChatKitServer, chatkit_routes
 from nbchat.message import Message
 from nbchat.server.auth import Identity
@@ -97,9 +98,11 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
 
     app.register("on_message", answer)
     store = NbchatStore(str(tmp_path / "chat.db"), tmp_path)
-    server = NbchatChatKitServer(app, store, config=load(tmp_path))
-    web = tornado.web.Application(chatkit_routes(server, HeaderIdentity()))
     sock, port = bind_unused_port()
+    uploads = NbchatAttachmentStore(f"http://127.0.0.1:{port}/chatkit/attachments")
+    server = NbchatChatKitServer(app, store, config=load(tmp_path), attachment_store=uploads)
+    web = tornado.web.Application(chatkit_routes(server, HeaderIdentity(),
+                                                 max_upload_bytes=1000))
     http = HTTPServer(web)
     http.add_sockets([sock])
     yield Served(f"http://127.0.0.1:{port}/chatkit", store, release)
@@ -234,3 +237,37 @@ async def test_the_example_serves_echo(tmp_path: Path) -> None:
         http.stop()
         await http.close_all_connections()
         await store.close()
+
+
+async def test_two_phase_upload_into_nbchat_files(served: Served) -> None:
+    served.release.set()
+    made = await served.call({"type": "attachments.create", "params": {
+        "name": "photo.png", "size": 5, "mime_type": "image/png"}})
+    assert made["type"] == "image"
+    upload = made["upload_descriptor"]
+    assert upload["method"] == "PUT"
+    assert made["preview_url"] == upload["url"]
+    put = await served.http.fetch(HTTPRequest(upload["url"], method="PUT", body=b"\x89PNG!",
+                                              headers={"X-Test-User": "alice"}))
+    assert put.code == 204
+    for user, body, status in (("bob", b"x", 404), ("alice", b"x" * 1001, 413)):
+        with pytest.raises(HTTPClientError) as caught:
+            await served.http.fetch(HTTPRequest(upload["url"], method="PUT", body=body,
+                                                headers={"X-Test-User": user}))
+        assert caught.value.code == status
+    with pytest.raises(HTTPClientError) as caught:
+        await served.http.fetch(HTTPRequest(upload["url"], headers={"X-Test-User": "bob"}))
+    assert caught.value.code == 404
+    events = await served.stream({"type": "threads.create", "params": {"input": {
+        **user_input("look"), "attachments": [made["id"]]}}})
+    sent = events[1]["item"]
+    assert [a["id"] for a in sent["attachments"]] == [made["id"]]
+    assert "upload_descriptor" not in sent["attachments"][0]  # cleared by the upload
+    got = await served.http.fetch(HTTPRequest(upload["url"], headers={"X-Test-User": "alice"}))
+    assert (got.body, got.headers["Content-Type"]) == (b"\x89PNG!", "image/png")
+    # In nbchat: an image element of the user's message, its bytes the uploaded ones.
+    thread = await served.store.layer.get_thread(events[0]["thread"]["id"])
+    assert thread is not None
+    [element] = thread["elements"] or []
+    assert (element["type"], element["forId"]) == ("image", sent["id"])
+    assert await served.store.storage.get(str(element["objectKey"])) == b"\x89PNG!"

@@ -35,6 +35,7 @@ import pgdb
 from memory_layer import MemoryDataLayer, MemoryStore
 from nbchat import history
 from nbchat.app import App
+from nbchat.data import NotFoundError as DataNotFoundError
 from nbchat.integrations.chatkit import NbchatStore, NotFoundError
 from nbchat.message import Message
 from nbchat.testing import ChatTestClient
@@ -354,3 +355,33 @@ async def test_users_are_made_on_first_use_and_otherwise_left_alone(store: Nbcha
     bob = await store.layer.get_user("bob")
     assert bob is not None
     assert (bob.display_name, bob.metadata["role"]) == ("Bob", "admin")
+
+
+async def test_attachment_bytes_become_the_elements_file(store: NbchatStore) -> None:
+    pending = FileAttachment(id=str(uuid.uuid4()), name="notes.txt", mime_type="text/plain")
+    await store.save_attachment(pending, ALICE)
+    with pytest.raises(NotFoundError):
+        await store.load_attachment_bytes(pending.id, ALICE)  # nothing uploaded yet
+    await store.save_attachment_bytes(pending.id, b"first", ALICE)
+    await store.save_attachment_bytes(pending.id, b"hello bytes", ALICE)  # again: replaced
+    assert await store.load_attachment_bytes(pending.id, ALICE) == b"hello bytes"
+    with pytest.raises(NotFoundError):
+        await store.load_attachment_bytes(pending.id, BOB)
+    with pytest.raises(NotFoundError):
+        await store.save_attachment_bytes(pending.id, b"bob's", BOB)
+    thread = thread_meta(store)
+    await store.save_thread(thread, ALICE)
+    sent = pending.model_copy(update={"thread_id": thread.id})
+    await store.save_attachment(sent, ALICE)
+    await store.add_thread_item(thread.id, user_item(thread.id, "file", T0, attachments=[sent]),
+                                ALICE)
+    assert await store.load_attachment_bytes(pending.id, ALICE) == b"hello bytes"
+    element = await store.layer.get_element(thread.id, pending.id)
+    assert element is not None
+    assert element["objectKey"] is not None
+    assert await store.storage.get(element["objectKey"]) == b"hello bytes"
+    assert element["size"] == str(len(b"hello bytes"))
+    await store.delete_attachment(pending.id, ALICE)
+    assert await store.layer.get_element(thread.id, pending.id) is None
+    with pytest.raises(DataNotFoundError):
+        await store.storage.get(element["objectKey"])  # the file went with it

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
+from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import (
     Attachment,
-    AttachmentCreateParams,
-    FileAttachment,
     ImageAttachment,
     Page,
     ThreadItem,
@@ -36,7 +34,16 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from nbchat.data import BaseDataLayer, NativeDataLayer, make_data_layer
+from nbchat.data import (
+    BaseDataLayer,
+    InvalidDataError,
+    NativeDataLayer,
+    blob_storage,
+    make_data_layer,
+)
+from nbchat.data import (
+    NotFoundError as DataNotFoundError,
+)
 from nbchat.data.plug import native_layer
 from nbchat.integrations.chatkit_items import (
     META_KEY,
@@ -47,7 +54,7 @@ from nbchat.integrations.chatkit_items import (
 )
 from nbchat.types import ElementDict, PersistedUser, ThreadDict, User
 
-__all__ = ["NbchatAttachmentStore", "NbchatStore", "NotFoundError"]
+__all__ = ["NbchatStore", "NotFoundError"]
 
 Context = Mapping[str, Any]
 T = TypeVar("T")
@@ -104,6 +111,7 @@ class NbchatStore(Store[Context]):
         else:
             self.layer = native_layer(given, folder, close_layer=False)
         self._owns_layer = self.layer is not given
+        self.storage = blob_storage(self.layer, folder)  # where nbchat's hosts find files
         self._user_ids: dict[str, str] = {}
         self._user_locks: dict[str, asyncio.Lock] = {}
 
@@ -273,15 +281,21 @@ class NbchatStore(Store[Context]):
                                 for_id: str | None) -> None:
         thread_id = cast(str, attachment.thread_id)
         await self._own_thread(thread_id, context)
-        if for_id is None:  # already a file of a message: keep it there
-            old = await self.layer.get_element(thread_id, attachment.id)
-            for_id = old.get("forId") if old else None
+        old = await self.layer.get_element(thread_id, attachment.id)
+        try:
+            pending = await self._where(attachment.id, context)
+        except NotFoundError:
+            pending = {}
         element: dict[str, Any] = {
-            "id": attachment.id, "threadId": thread_id, "forId": for_id,
+            "id": attachment.id, "threadId": thread_id,
+            "forId": for_id or (old.get("forId") if old else None),  # a message's file stays
             "type": "image" if isinstance(attachment, ImageAttachment) else "file",
             "name": attachment.name, "mime": attachment.mime_type, "display": "inline",
             "url": str(attachment.preview_url) if isinstance(attachment, ImageAttachment)
             else None,
+            # The uploaded bytes (save_attachment_bytes) become the element's file.
+            "objectKey": pending.get("objectKey") or (old.get("objectKey") if old else None),
+            "size": pending.get("size") or (old.get("size") if old else None),
             "props": {META_KEY: attachment.model_dump(mode="json")},
         }
         await self.layer.create_element(cast(ElementDict, element))
@@ -290,43 +304,74 @@ class NbchatStore(Store[Context]):
     async def save_attachment(self, attachment: Attachment, context: Context) -> None:
         if attachment.thread_id is not None:
             await self._store_attachment(attachment, context, None)
-        else:
-            await self._set_pending(context, attachment.id,
-                                    {"attachment": attachment.model_dump(mode="json")})
+            return
+        try:
+            kept = {k: v for k, v in (await self._where(attachment.id, context)).items()
+                    if k in ("objectKey", "size")}
+        except NotFoundError:
+            kept = {}
+        await self._set_pending(context, attachment.id,
+                                {**kept, "attachment": attachment.model_dump(mode="json")})
 
     async def load_attachment(self, attachment_id: str, context: Context) -> Attachment:
         where = await self._where(attachment_id, context)
         if "attachment" in where:
             return _ATTACHMENT.validate_python(where["attachment"])
-        thread_id = str(where.get("threadId"))
-        await self._own_thread(thread_id, context)
-        element = await self.layer.get_element(thread_id, attachment_id)
-        props: dict[str, Any] = dict(element.get("props") or {}) if element else {}
-        raw = props.get(META_KEY)
+        raw = ((await self._element(attachment_id, where, context)).get("props")
+                                 or {}).get(META_KEY)
         if not isinstance(raw, dict):
             raise NotFoundError(f"attachment {attachment_id!r} not found")
         return _ATTACHMENT.validate_python(raw)
+
+    async def _element(self, attachment_id: str, where: dict[str, Any],
+                       context: Context) -> dict[str, Any]:
+        thread_id = str(where.get("threadId"))
+        await self._own_thread(thread_id, context)
+        element = await self.layer.get_element(thread_id, attachment_id)
+        if element is None:
+            raise NotFoundError(f"attachment {attachment_id!r} not found")
+        return cast(dict[str, Any], element)
 
     async def delete_attachment(self, attachment_id: str, context: Context) -> None:
         try:
             where = await self._where(attachment_id, context)
         except NotFoundError:
             return
-        if "threadId" in where:
+        if "threadId" in where:  # the element, and its file with it
             await self.layer.delete_element(attachment_id, str(where["threadId"]))
+        elif where.get("objectKey"):
+            await self.storage.delete(str(where["objectKey"]))
         await self._set_pending(context, attachment_id, None)
 
+    # -- attachment bytes: nbchat's blob storage, the element's file once in a thread ----
 
-class NbchatAttachmentStore(AttachmentStore[Context]):
-    """ChatKit's AttachmentStore for direct uploads: `attachments.create` makes a
-    FileAttachment record (no upload URL; the bytes travel however the app chooses),
-    stored by the server through NbchatStore.save_attachment."""
+    async def save_attachment_bytes(self, attachment_id: str,
+                                    data: bytes | AsyncIterable[bytes], context: Context,
+                                    *, max_size: int | None = None) -> None:
+        """Store the uploaded bytes of an attachment not yet sent (ChatKit's two-phase
+        upload); the attachment's upload descriptor is cleared. BlobTooLargeError past
+        `max_size`, and then nothing is kept."""
+        where = await self._where(attachment_id, context)
+        if "attachment" not in where:
+            raise InvalidDataError(f"attachment {attachment_id!r} was already sent; "
+                                   "its file cannot change")
+        attachment = _ATTACHMENT.validate_python(where["attachment"])
+        key = await self.storage.put(data, attachment.mime_type, max_size=max_size)
+        size = await self.storage.size(key)
+        if where.get("objectKey"):
+            await self.storage.delete(str(where["objectKey"]))  # an upload made again
+        done = attachment.model_copy(update={"upload_descriptor": None})
+        await self._set_pending(context, attachment_id, {
+            "attachment": done.model_dump(mode="json"), "objectKey": key, "size": str(size)})
 
-    async def create_attachment(self, input: AttachmentCreateParams,
-                                context: Context) -> Attachment:
-        user_identifier(context)
-        return FileAttachment(id=str(uuid.uuid4()), name=input.name,
-                              mime_type=input.mime_type)
-
-    async def delete_attachment(self, attachment_id: str, context: Context) -> None:
-        """Nothing to delete here: the record goes with NbchatStore.delete_attachment."""
+    async def load_attachment_bytes(self, attachment_id: str, context: Context) -> bytes:
+        """The attachment's uploaded bytes (NotFoundError when none were uploaded)."""
+        where = await self._where(attachment_id, context)
+        key = where.get("objectKey") if "attachment" in where else (
+            await self._element(attachment_id, where, context)).get("objectKey")
+        if not key:
+            raise NotFoundError(f"attachment {attachment_id!r} has no uploaded file")
+        try:
+            return await self.storage.get(str(key))
+        except DataNotFoundError as exc:  # ChatKit's error, as for every missing thing
+            raise NotFoundError(f"attachment {attachment_id!r} has no uploaded file") from exc

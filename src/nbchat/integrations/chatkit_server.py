@@ -46,6 +46,7 @@ from tornado.web import RequestHandler
 from nbchat.app import App
 from nbchat.config import Config, load
 from nbchat.integrations.chatkit import Context, NbchatStore, user_identifier
+from nbchat.integrations.chatkit_attachments import DEFAULT_MAX_BYTES, AttachmentHandler
 from nbchat.integrations.chatkit_items import item_text
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
@@ -230,8 +231,18 @@ class ChatKitHandler(RequestHandler):
         self.finish()
 
 
-def chatkit_routes(server: NbchatChatKitServer, identity: Identity,
-                   root: str = "/") -> list[tuple[str, type[RequestHandler], dict[str, Any]]]:
-    """The tornado route `<root>chatkit` for `server`, behind `identity`'s auth."""
-    return [(f"{root.rstrip('/')}/chatkit", ChatKitHandler,
-             {"server": server, "identity": identity})]
+def chatkit_routes(server: NbchatChatKitServer, identity: Identity, root: str = "/", *,
+                   max_upload_bytes: int = DEFAULT_MAX_BYTES,
+                   ) -> list[tuple[str, type[RequestHandler], dict[str, Any]]]:
+    """The tornado routes for `server`, behind `identity`'s auth: `<root>chatkit` (ChatKit's
+    requests) and `<root>chatkit/attachments/<id>` (uploads of an NbchatAttachmentStore
+    made with `upload_url=<base URL>/chatkit/attachments`)."""
+    base = f"{root.rstrip('/')}/chatkit"
+    store = server.store
+    if not isinstance(store, NbchatStore):
+        raise TypeError("chatkit_routes needs a server on an NbchatStore")
+    return [
+        (base, ChatKitHandler, {"server": server, "identity": identity}),
+        (base + r"/attachments/([^/]+)", AttachmentHandler,
+         {"store": store, "identity": identity, "max_bytes": max_upload_bytes}),
+    ]
