@@ -42,6 +42,8 @@ class HeaderIdentity(Identity):
 class Served:
     def __init__(self, url: str, store: NbchatStore, release: asyncio.Event) -> None:
         self.url, self.store, self.release = url, store, release
+        self.ended = asyncio.Event()  # set by the app's on_chat_end
+        self.cancelled = asyncio.Event()
         self.http = AsyncHTTPClient()
 
     async def call(self, body: dict[str, Any], user: str = "alice") -> Any:
@@ -76,6 +78,19 @@ class Served:
         return events
 
 
+class CancelAware(NbchatChatKitServer):
+    """The bridge, telling the test when ChatKit's cancellation handling has finished."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cancelled = asyncio.Event()
+
+    async def handle_stream_cancelled(self, thread: Any, pending_items: Any,
+                                      context: Any) -> None:
+        await super().handle_stream_cancelled(thread, pending_items, context)
+        self.cancelled.set()
+
+
 def user_input(text: str) -> dict[str, Any]:
     return {"content": [{"type": "input_text", "text": text}], "attachments": [],
             "inference_options": {}}
@@ -97,15 +112,19 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         await reply.send()
 
     app.register("on_message", answer)
+    ended = asyncio.Event()
+    app.register("on_chat_end", ended.set)
     store = NbchatStore(str(tmp_path / "chat.db"), tmp_path)
     sock, port = bind_unused_port()
     uploads = NbchatAttachmentStore(f"http://127.0.0.1:{port}/chatkit/attachments")
-    server = NbchatChatKitServer(app, store, config=load(tmp_path), attachment_store=uploads)
+    server = CancelAware(app, store, config=load(tmp_path), attachment_store=uploads)
     web = tornado.web.Application(chatkit_routes(server, HeaderIdentity(),
                                                  max_upload_bytes=1000))
     http = HTTPServer(web)
     http.add_sockets([sock])
-    yield Served(f"http://127.0.0.1:{port}/chatkit", store, release)
+    served = Served(f"http://127.0.0.1:{port}/chatkit", store, release)
+    served.ended, served.cancelled = ended, server.cancelled
+    yield served
     http.stop()
     await http.close_all_connections()
     await store.close()
@@ -271,3 +290,32 @@ async def test_two_phase_upload_into_nbchat_files(served: Served) -> None:
     [element] = thread["elements"] or []
     assert (element["type"], element["forId"]) == ("image", sent["id"])
     assert await served.store.storage.get(str(element["objectKey"])) == b"\x89PNG!"
+
+
+async def test_a_closed_connection_cancels_the_turn(served: Served) -> None:
+    """The client goes away mid-reply: ChatKit's cancellation stores the partial reply and
+    the turn's chat session ends (on_chat_end), without waiting for the app."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(served.url)
+    body = json.dumps({"type": "threads.create", "params": {"input": user_input("wait")}})
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write((f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                  f"X-Test-User: alice\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+    await writer.drain()
+    seen = b""
+    while b"text_delta" not in seen:  # the reply has started streaming
+        chunk = await asyncio.wait_for(reader.read(65536), 10)
+        assert chunk, seen
+        seen += chunk
+    thread_id = json.loads(seen.split(b"data: ", 1)[1].split(b"\n\n", 1)[0])["thread"]["id"]
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.wait_for(served.ended.wait(), 10)  # release was never set
+    await asyncio.wait_for(served.cancelled.wait(), 10)
+    items = await served.store.load_thread_items(thread_id, None, 10, "asc",
+                                                 {"user_id": "alice"})
+    assert [i.type for i in items.data] == [
+        "user_message", "assistant_message", "sdk_hidden_context"]
+    assert items.data[1].content[0].text == "You said: "  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,21 @@ class ChatKitHandler(RequestHandler):
         else:
             await self._stream(result.json_events)
 
-    async def _stream(self, chunks: AsyncIterator[bytes]) -> None:
+    async def _stream(self, chunks: AsyncGenerator[bytes, None]) -> None:
+        # The events are pumped by a task of their own, which a closed connection cancels:
+        # ChatKit's cancellation then runs (the partial reply is stored, the turn's chat
+        # session ends with on_chat_end), as when its front end stops a response.
+        self._pump = asyncio.ensure_future(self._pump_events(chunks))
+        try:
+            await self._pump
+        except (asyncio.CancelledError, StreamClosedError):
+            if not self._pump.cancelled():
+                self._pump.cancel()
+            return
+        if not self._finished:  # (a 404 is already written)
+            self.finish()
+
+    async def _pump_events(self, chunks: AsyncGenerator[bytes, None]) -> None:
         started = False
         try:
             async for chunk in chunks:
@@ -225,10 +239,13 @@ class ChatKitHandler(RequestHandler):
             if started:
                 raise
             self._error(404, "not_found", str(exc) or "not found")
-            return
-        except StreamClosedError:
-            return  # the client went away; ChatKit's cancellation handling ran
-        self.finish()
+        finally:
+            await chunks.aclose()
+
+    def on_connection_close(self) -> None:
+        pump = getattr(self, "_pump", None)
+        if pump is not None and not pump.done():
+            pump.cancel()
 
 
 def chatkit_routes(server: NbchatChatKitServer, identity: Identity, root: str = "/", *,
