@@ -32,5 +32,6 @@ export const WELCOME = {
   type: "welcome", protocolVersion: 1, sessionId: "s1", threadId: "t1", user: null,
   config: { ui: { cot: "full" }, features: { spontaneous_file_upload: { enabled: true, max_files: 2 } } },
   chatProfiles: [], chatProfile: null, starters: [{ label: "Say hi", message: "hi" }], commands: [],
+  starterCategories: [], modes: [],
   httpUploads: false,
 };

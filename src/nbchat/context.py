@@ -8,11 +8,12 @@ started, never under a sibling's.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from nbchat.errors import ContextError
 
 if TYPE_CHECKING:
+    from nbchat.chat_settings import Mode
     from nbchat.session import ChatSession
     from nbchat.step import Step
 
@@ -33,8 +34,45 @@ def get_session(what: str = "this") -> ChatSession:
     return session
 
 
+ToastType = Literal["info", "success", "warning", "error"]
+
+
+class AuthorEmitter:
+    """`cl.context.emitter`: the Chainlit emitter calls apps make directly."""
+
+    async def send_toast(self, message: str, type: ToastType = "info") -> None:
+        """Show a short message over the chat (a toast) to this chat's user."""
+        if type not in ("info", "success", "warning", "error"):
+            raise ValueError(f"toast type must be info, success, warning or error, "
+                             f"got {type!r}")
+        get_session("context.emitter.send_toast").emit(
+            {"type": "notice", "level": type, "message": str(message)})
+
+    async def set_commands(self, commands: list[dict[str, Any]]) -> None:
+        """Same as `cl.set_commands`."""
+        from nbchat.chat_settings import set_commands
+
+        await set_commands(commands)
+
+    async def set_modes(self, modes: list[Mode]) -> None:
+        """Same as `cl.set_modes`."""
+        from nbchat.chat_settings import set_modes
+
+        await set_modes(modes)
+
+    async def task_start(self) -> None:
+        """Show the chat as busy (the Stop button), as while a callback runs."""
+        get_session("context.emitter.task_start").emit({"type": "task_start"})
+
+    async def task_end(self) -> None:
+        """Show the chat as idle again."""
+        get_session("context.emitter.task_end").emit({"type": "task_end"})
+
+
 class _Context:
-    """`cl.context`, as in Chainlit: the current session and step."""
+    """`cl.context`, as in Chainlit: the current session, step and emitter."""
+
+    emitter = AuthorEmitter()
 
     @property
     def session(self) -> ChatSession:

@@ -319,8 +319,13 @@ class TaskList(Element):
         self.name = self.name or "tasklist"
 
     async def add_task(self, task: Task) -> None:
-        """Append a task; `await send()` shows the change."""
+        """Append a task; `await send()` or `await update()` shows the change."""
         self.tasks.append(task)
+
+    async def update(self) -> TaskList:
+        """Show the list's current tasks and status (it replaces the one shown)."""
+        await self.send(for_id=self.for_id)
+        return self
 
     def inline_content(self) -> str:
         """The list's status and tasks as JSON."""
@@ -340,4 +345,9 @@ class CustomElement(Element):
     def inline_content(self) -> str:
         """The element's props as JSON."""
         return json.dumps(self.props, default=str)
+
+    async def update(self) -> CustomElement:
+        """Show the element's changed `props` (it replaces the one shown)."""
+        await self.send(for_id=self.for_id)
+        return self
 

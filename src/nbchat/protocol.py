@@ -34,6 +34,8 @@ class Hello(TypedDict):
     lastSeq: NotRequired[int]
     chatProfile: NotRequired[str]
     resumeThreadId: NotRequired[str]
+    # Values of the variables `project.user_env` names, given by the user.
+    env: NotRequired[dict[str, str]]
 
 
 class UserMessage(TypedDict):
@@ -41,6 +43,8 @@ class UserMessage(TypedDict):
     content: str
     fileIds: NotRequired[list[str]]
     command: NotRequired[str]
+    # The option chosen in each mode picker: {mode id: option id}.
+    modes: NotRequired[dict[str, str]]
     clientId: NotRequired[str]
 
 
@@ -75,6 +79,13 @@ class Stop(TypedDict):
 
 class SettingsUpdate(TypedDict):
     type: Literal["settings_update"]
+    settings: dict[str, Any]
+
+
+class SettingsEdit(TypedDict):
+    """The settings form as the user is editing it, before confirming (on_settings_edit)."""
+
+    type: Literal["settings_edit"]
     settings: dict[str, Any]
 
 
@@ -127,6 +138,7 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     AskResponse,
     Stop,
     SettingsUpdate,
+    SettingsEdit,
     Feedback,
     FeedbackDelete,
     UploadStart,
@@ -169,7 +181,10 @@ class Welcome(TypedDict):
     chatProfiles: list[dict[str, Any]]
     chatProfile: str | None
     starters: list[dict[str, Any]]
+    # Starters grouped under labels (`@cl.set_starter_categories`); empty when not grouped.
+    starterCategories: list[dict[str, Any]]
     commands: list[dict[str, Any]]
+    modes: list[dict[str, Any]]
     # The host takes upload bodies over HTTP (`upload_start` with `via: "http"`).
     httpUploads: bool
 
@@ -275,6 +290,14 @@ class CommandsEvent(TypedDict):
     commands: list[dict[str, Any]]
 
 
+class ModesEvent(TypedDict):
+    """The composer's mode pickers (`cl.context.emitter.set_modes`)."""
+
+    type: Literal["modes"]
+    seq: int
+    modes: list[dict[str, Any]]
+
+
 class FeedbackEvent(TypedDict):
     """Feedback stored for a step; `feedback` is None when it was deleted."""
 
@@ -344,6 +367,7 @@ ServerEvent = Union[  # noqa: UP007
     TaskEnd,
     SettingsEvent,
     CommandsEvent,
+    ModesEvent,
     FeedbackEvent,
     ThreadEvent,
     UploadTicket,

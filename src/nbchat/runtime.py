@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from typing import Any
 
 from nbchat import callback_errors
 from nbchat.app import call_user
-from nbchat.chat_settings import ChatProfile, Starter
+from nbchat.chat_settings import ChatProfile, Starter, StarterCategory, chosen_modes
+from nbchat.config import with_overrides
 from nbchat.context import current_session
 from nbchat.element import File
-from nbchat.errors import ProtocolError
+from nbchat.errors import ConfigError, ProtocolError
 from nbchat.files import UploadedFile, UploadLimits, UploadRejected
 from nbchat.ids import new_id, utc_now
 from nbchat.message import Message
@@ -100,15 +102,44 @@ async def _starters(session: ChatSession, profile: ChatProfile | None) -> list[S
     return list(starters or [])
 
 
-def _welcome(session: ChatSession, profiles: list[ChatProfile],
-             starters: list[Starter]) -> dict[str, Any]:
+async def _starter_categories(session: ChatSession) -> list[StarterCategory]:
+    func = session.app.get("set_starter_categories")
+    categories = await call_user(func, session.user) if func else None
+    return list(categories or [])
+
+
+def _apply_profile(session: ChatSession, profile: ChatProfile | None) -> None:
+    """The chat's config: the host's, with the chosen profile's `config_overrides`."""
+    overrides = profile.config_overrides if profile is not None else None
+    session.config = session.base_config
+    if overrides:
+        try:
+            session.config = with_overrides(session.base_config, overrides)
+        except ConfigError as exc:
+            session.error("bad_config_overrides", f"chat profile {profile.name!r}: {exc}"
+                          if profile is not None else str(exc))
+
+
+def _user_env(session: ChatSession, given: dict[str, Any]) -> None:
+    """Keep the `project.user_env` values the client gave; say which are missing."""
+    wanted = session.config.project.user_env
+    session.user_env = {k: str(given[k]) for k in wanted if isinstance(given.get(k), str)}
+    missing = [k for k in wanted if k not in session.user_env]
+    if missing:
+        session.error("missing_env", "this app needs values for: " + ", ".join(missing))
+
+
+async def _welcome(session: ChatSession, profiles: list[ChatProfile],
+                   starters: list[Starter]) -> dict[str, Any]:
     return {"type": "welcome", "protocolVersion": PROTOCOL_VERSION, "sessionId": session.id,
             "threadId": session.thread_id,
             "user": session.user.to_dict() if session.user else None,
             "config": session.config.to_client(),
             "chatProfiles": [p.to_dict() for p in profiles],
             "chatProfile": session.chat_profile,
-            "starters": [s.to_dict() for s in starters], "commands": session.commands,
+            "starters": [s.to_dict() for s in starters],
+            "starterCategories": [c.to_dict() for c in await _starter_categories(session)],
+            "commands": session.commands, "modes": [m.to_dict() for m in session.modes],
             "httpUploads": session.files.tickets is not None}
 
 
@@ -129,8 +160,10 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
         default = next((p.name for p in profiles if p.default), names[0] if names else None)
         session.chat_profile = wanted or default
         chosen = next((p for p in profiles if p.name == session.chat_profile), None)
+        _apply_profile(session, chosen)
         session.started = True
-        session.emit(_welcome(session, profiles, await _starters(session, chosen)))
+        session.emit(await _welcome(session, profiles, await _starters(session, chosen)))
+        _user_env(session, event.get("env") or {})
         if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"],
                                                        profiles):
             return
@@ -144,7 +177,7 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
             return
     profiles = await _profiles(session)
     chosen = next((p for p in profiles if p.name == session.chat_profile), None)
-    session.emit(_welcome(session, profiles, await _starters(session, chosen)))
+    session.emit(await _welcome(session, profiles, await _starters(session, chosen)))
     session.emit(session.state.snapshot())
 
 
@@ -163,6 +196,7 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
     metadata = thread.get("metadata") or {}
     session.chat_settings = dict(metadata.get("chat_settings") or {})
     session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
+    _apply_profile(session, next((p for p in profiles if p.name == session.chat_profile), None))
     for step in thread["steps"]:
         feedback = step.get("feedback")
         if feedback:
@@ -216,8 +250,12 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     if ask is None and session.asks:
         raise ProtocolError("the app is waiting for a choice or a file, not a message",
                             code="ask_pending")
-    msg = Message(content=event["content"], author=_author(session.user), type="user_message")
-    msg.command = command
+    try:
+        modes = chosen_modes(session, event.get("modes"))
+    except ValueError as exc:
+        raise ProtocolError(str(exc), code="unknown_mode") from None
+    msg = Message(content=event["content"], author=_author(session.user), type="user_message",
+                  command=command, modes=modes)
     msg.elements = [File(name=f.name, mime=f.type, id=f.id) for f in files]
     for element, file in zip(msg.elements, files, strict=True):
         element.object_key = file.id
@@ -301,9 +339,9 @@ async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
     session.spawn(run_callback(session, "on_stop"))
 
 
-async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+def _validated_settings(session: ChatSession, settings: dict[str, Any]) -> dict[str, Any]:
     values = dict(session.chat_settings)
-    for key, value in event["settings"].items():
+    for key, value in settings.items():
         widget = session.settings_inputs.get(key)
         if widget is None:
             raise ProtocolError(f"unknown setting {key!r}", code="unknown_setting")
@@ -311,10 +349,24 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
             values[key] = widget.validate(value)
         except ValueError as exc:
             raise ProtocolError(str(exc), code="bad_setting") from None
+    return values
+
+
+async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    values = _validated_settings(session, event["settings"])
     session.chat_settings = values
+    session.settings_draft = {}
     if session.recorder is not None:
         session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
+
+
+async def _settings_edit(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    # Chainlit's on_settings_edit: the form as being edited, before Confirm. Nothing is
+    # stored; ChatSettings.refresh() redraws the form keeping these values.
+    values = _validated_settings(session, event["settings"])
+    session.settings_draft = {k: values[k] for k in event["settings"]}
+    session.spawn(run_callback(session, "on_settings_edit", values))
 
 
 def _rated_step(session: ChatSession, step_id: str) -> None:
@@ -335,6 +387,20 @@ async def _feedback(session: ChatSession, event: Any, _: list[bytes]) -> None:
                               "comment": comment, "threadId": session.thread_id}
     session.feedback[event["stepId"]] = feedback
     session.emit({"type": "feedback", "stepId": event["stepId"], "feedback": feedback})
+    session.spawn(run_callback(session, "on_feedback", _feedback_arg(feedback)))
+
+
+def _feedback_arg(feedback: FeedbackDict) -> Any:
+    """What `@cl.on_feedback` gets: a `Feedback` with Chainlit's attribute names (forId,
+    value, comment, id, threadId)."""
+    import nbchat.types
+
+    # nbchat.types.Feedback (the dataclass) comes with the data layer plug-in work; until
+    # it lands, an object with the same attributes.
+    cls = getattr(nbchat.types, "Feedback", None)
+    if cls is not None:
+        return cls(**feedback)
+    return SimpleNamespace(**feedback)
 
 
 async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> None:
@@ -393,6 +459,7 @@ _HANDLERS: dict[str, Handler] = {
     "ask_response": _ask_response,
     "stop": _stop,
     "settings_update": _settings_update,
+    "settings_edit": _settings_edit,
     "feedback": _feedback,
     "feedback_delete": _feedback_delete,
     "upload_start": _upload_start,

@@ -14,6 +14,7 @@ import { type ChatState, anyTaskRunning, configValue, initialState } from "../st
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
+import { type ModeSpec, ModePicker } from "./modes";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
@@ -57,6 +58,7 @@ export class ChatApp {
     title: "Settings", hidden: true }, "⚙");
   private readonly settings: SettingsPanel;
   private readonly composer: Composer;
+  private readonly modes = new ModePicker();
   private readonly uploader: Uploader;
   private stick = true;
   private lastResync = -Infinity;
@@ -99,7 +101,8 @@ export class ChatApp {
       submit: (text, files, command) => void this.submit(text, files, command),
       stop: () => this.send(act.stop()),
     });
-    this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)));
+    this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)),
+      (values) => this.send(act.settingsEdit(values)));
     this.settingsBtn.addEventListener("click", () => this.settings.toggle());
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
     this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.conversation.el);
@@ -111,10 +114,10 @@ export class ChatApp {
     this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.composer.el, this.overlay);
+      this.settings.el, this.notices, this.globalActions, this.askEl, this.modes.el, this.composer.el, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
-      for (const el of [this.composer.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
+      for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
     }
     this.onEvent = options.onEvent;
     this.root.addEventListener("click", (e) => this.onRootClick(e));
@@ -261,6 +264,7 @@ export class ChatApp {
         return this.showRunning();
       case "settings": return this.applySettings();
       case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+      case "modes": return this.modes.set(this.state.modes as unknown as ModeSpec[]);
       case "feedback": {
         const step = this.state.steps[event.stepId];
         if (step) this.conversation.updateStep(step);
@@ -301,6 +305,7 @@ export class ChatApp {
       maxSizeMb: typeof up.max_size_mb === "number" ? up.max_size_mb : undefined,
     } : null);
     this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+    if (!this.readOnly) this.modes.set(this.state.modes as unknown as ModeSpec[]);
     const welcome = this.state.welcome;
     const profiles = welcome?.chatProfiles ?? [];
     this.profileSelect.hidden = profiles.length === 0;
@@ -391,7 +396,8 @@ export class ChatApp {
       if (!text.trim()) return;
     }
     this.stick = true;
-    this.send(act.userMessage(text, { fileIds, command, clientId: act.clientId("m") }));
+    this.send(act.userMessage(text, { fileIds, command, modes: this.modes.chosen(),
+      clientId: act.clientId("m") }));
   }
 
   private switchProfile(name: string): void {
