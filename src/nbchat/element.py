@@ -231,8 +231,10 @@ class Plotly(Element):
     type = "plotly"
     default_mime = "application/json"
 
-    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, figure: Any = None, size: str = "medium",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         self.figure = figure
 
     def inline_content(self) -> str | None:
@@ -248,8 +250,10 @@ class Pyplot(Element):
     type = "image"
     default_mime = "image/png"
 
-    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, figure: Any = None, size: str = "medium",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         if figure is None:
             raise ValueError("Pyplot needs figure=<a matplotlib Figure>")
         self.figure = figure
@@ -269,8 +273,10 @@ class Dataframe(Element):
     type = "dataframe"
     default_mime = "application/json"
 
-    def __init__(self, *args: Any, data: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, data: Any = None, size: str = "large",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         self.data = data
 
     def inline_content(self) -> str | None:
