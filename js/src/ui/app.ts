@@ -15,6 +15,7 @@ import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
+import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
@@ -366,6 +367,12 @@ export class ChatApp {
   }
 
   private renderStarters(): void {
+    const categories = (this.state.welcome?.starterCategories ?? []) as StarterCategorySpec[];
+    if (categories.length) {
+      this.starters.replaceChildren(...renderStarterCategories(categories, (message, command) =>
+        this.send(act.userMessage(message, { command }))));
+      return;
+    }
     const starters = this.state.welcome?.starters ?? [];
     this.starters.replaceChildren(...starters.map((s) => {
       const label = String(s.label ?? s.message ?? "");
