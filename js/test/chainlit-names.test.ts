@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FrameScheduler } from "../src/frame";
-import { ChatApp } from "../src/ui/app";
 import { ModePicker } from "../src/ui/modes";
 import { SettingsPanel, settingField } from "../src/ui/settings";
-import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
+import { WELCOME, mountApp, numbered, step } from "./fixtures";
 
-function setup() {
-  const transport = new FakeTransport();
-  const frames: (() => void)[] = [];
-  const scheduler = new FrameScheduler((cb) => frames.push(cb));
-  const el = document.createElement("div");
-  document.body.append(el);
-  new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
-  const flush = () => { while (frames.length) frames.shift()?.(); };
-  return { transport, el, flush };
-}
+const setup = mountApp;
 
 const MODEL = { id: "model", name: "Model", options: [
   { id: "fast", name: "Fast" }, { id: "smart", name: "Smart", default: true }] };
