@@ -85,6 +85,23 @@ async def test_chat_context_follows_remove_and_clear(app, connect) -> None:
         assert client.messages[-1]["output"] == "0"
 
 
+async def test_chat_context_restarts_at_an_edited_message(app, connect) -> None:
+    seen: list[list[dict[str, str]]] = []
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            await cl.Message(f"echo {message.content}").send()
+            seen.append(cl.chat_context.to_openai())
+
+    async with connect() as client:
+        await client.send("a")
+        await client.send("b")
+        second = client.messages[2]
+        await client.edit(second["id"], "c")
+    assert [(m["role"], m["content"]) for m in seen[-1]] == [
+        ("user", "a"), ("assistant", "echo a"), ("user", "c"), ("assistant", "echo c")]
+
+
 async def test_emitter_send_toast_shows_a_notice(app, connect, of_type) -> None:
     with registering_on(app):
         @cl.on_message
