@@ -28,7 +28,9 @@ class ChatSettings:
     async def send(self) -> dict[str, Any]:
         """Show the settings panel; returns the current values (initial ones, then the user's)."""
         session = get_session("ChatSettings.send")
-        values = self._show(session, session.chat_settings)
+        # Sent from @cl.on_settings_edit (Chainlit's example redraws the form this way), the
+        # values being edited win, as in refresh(); send() also makes them the settings.
+        values = self._show(session, {**session.chat_settings, **session.settings_draft})
         session.chat_settings = values
         return dict(values)
 

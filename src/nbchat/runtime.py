@@ -369,8 +369,19 @@ async def _settings_edit(session: ChatSession, event: Any, _: list[bytes]) -> No
     # Chainlit's on_settings_edit: the form as being edited, before Confirm. Nothing is
     # stored; ChatSettings.refresh() redraws the form keeping these values.
     values = _validated_settings(session, event["settings"])
-    session.settings_draft = {k: values[k] for k in event["settings"]}
-    session.spawn(run_callback(session, "on_settings_edit", values))
+    draft = {k: values[k] for k in event["settings"]}
+    session.spawn(_edited(session, draft, values))
+
+
+async def _edited(session: ChatSession, draft: dict[str, Any], values: dict[str, Any]) -> None:
+    # The draft lives while on_settings_edit runs: each edit event carries the whole form,
+    # and a form the user cancelled must not come back in a later send().
+    session.settings_draft = draft
+    try:
+        await run_callback(session, "on_settings_edit", values)
+    finally:
+        if session.settings_draft is draft:
+            session.settings_draft = {}
 
 
 def _rated_step(session: ChatSession, step_id: str) -> None:

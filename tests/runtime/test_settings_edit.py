@@ -88,6 +88,25 @@ async def test_settings_edit_runs_on_settings_edit_and_refresh_keeps_the_edit(
         assert client.errors[-1]["code"] == "bad_setting"
 
 
+async def test_send_from_on_settings_edit_keeps_the_edit(app, connect, of_type) -> None:
+    # Chainlit's own on_settings_edit example redraws the form with send().
+    with registering_on(app):
+        @cl.on_chat_start
+        async def start() -> None:
+            await _form("openai").send()
+
+        @cl.on_settings_edit
+        async def on_edit(values: dict) -> None:
+            await _form(values["provider"]).send()
+
+    async with connect() as client:
+        await client.edit_settings(provider="local")
+        form = of_type(client, "settings")[-1]["inputs"]
+        assert [i["initial"] for i in form[:2]] == ["local", "llama"]
+        assert client.session.chat_settings["model"] == "llama"
+        assert client.session.settings_draft == {}  # gone once the callback returned
+
+
 def test_date_picker_and_tab_reject_bad_definitions() -> None:
     with pytest.raises(ValueError, match="mode"):
         cl.DatePicker("d", "D", mode="week")  # type: ignore[arg-type]
