@@ -141,6 +141,11 @@ export interface SettingsUpdate {
   settings: Json;
 }
 
+export interface UserEnv {
+  type: "user_env";
+  env: Record<string, string>;
+}
+
 export interface SettingsEdit {
   type: "settings_edit";
   settings: Json;
@@ -193,6 +198,7 @@ export type ClientEvent =
   | Stop
   | SettingsUpdate
   | SettingsEdit
+  | UserEnv
   | Feedback
   | FeedbackDelete
   | UploadStart
@@ -398,7 +404,7 @@ export const SERVER_EVENT_TYPES = [
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
-  "settings_update", "settings_edit", "feedback", "feedback_delete", "upload_start", "upload_chunk",
+  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel",
 ] as const satisfies readonly ClientEventType[];
 

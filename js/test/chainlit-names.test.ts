@@ -108,3 +108,24 @@ describe("auto-collapsing steps", () => {
     expect(head.getAttribute("aria-expanded")).toBe("false");
   });
 });
+
+describe("user_env", () => {
+  const welcome = { ...WELCOME, config: { ...WELCOME.config, project: { user_env: ["API_KEY"] } } };
+  const missing = { type: "error", code: "missing_env", message: "this app needs values for: API_KEY" };
+
+  it("asks for missing values, stores them, and sends them without asking next time", () => {
+    localStorage.clear();
+    const first = setup();
+    first.transport.deliver(numbered([welcome, missing]));
+    const form = first.el.querySelector<HTMLFormElement>('form[aria-label="Your keys"]')!;
+    expect(form.hidden).toBe(false);
+    form.querySelector<HTMLInputElement>('input[aria-label="API_KEY"]')!.value = "sk-1";
+    form.requestSubmit();
+    expect(first.transport.sent.at(-1)?.event).toEqual({ type: "user_env", env: { API_KEY: "sk-1" } });
+    expect(form.hidden).toBe(true);
+    const second = setup();
+    second.transport.deliver(numbered([welcome, missing]));
+    expect(second.transport.sent.at(-1)?.event).toEqual({ type: "user_env", env: { API_KEY: "sk-1" } });
+    expect(second.el.querySelector<HTMLFormElement>('form[aria-label="Your keys"]')!.hidden).toBe(true);
+  });
+});

@@ -9,7 +9,7 @@ describe("protocol", () => {
   it("has version 1 and complete event type lists", () => {
     expect(PROTOCOL_VERSION).toBe(1);
     expect(SERVER_EVENT_TYPES).toHaveLength(22);
-    expect(CLIENT_EVENT_TYPES).toHaveLength(14);
+    expect(CLIENT_EVENT_TYPES).toHaveLength(15);
   });
 
   it("decodes JSON text, arrays and the comm envelope", () => {

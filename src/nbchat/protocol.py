@@ -82,6 +82,13 @@ class SettingsUpdate(TypedDict):
     settings: dict[str, Any]
 
 
+class UserEnv(TypedDict):
+    """The user's values of the variables `project.user_env` names, given after hello."""
+
+    type: Literal["user_env"]
+    env: dict[str, str]
+
+
 class SettingsEdit(TypedDict):
     """The settings form as the user is editing it, before confirming (on_settings_edit)."""
 
@@ -139,6 +146,7 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     Stop,
     SettingsUpdate,
     SettingsEdit,
+    UserEnv,
     Feedback,
     FeedbackDelete,
     UploadStart,

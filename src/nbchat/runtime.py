@@ -365,6 +365,10 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
 
 
+async def _user_env_event(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    _user_env(session, {**session.user_env, **event["env"]})
+
+
 async def _settings_edit(session: ChatSession, event: Any, _: list[bytes]) -> None:
     # Chainlit's on_settings_edit: the form as being edited, before Confirm. Nothing is
     # stored; ChatSettings.refresh() redraws the form keeping these values.
@@ -475,6 +479,7 @@ _HANDLERS: dict[str, Handler] = {
     "stop": _stop,
     "settings_update": _settings_update,
     "settings_edit": _settings_edit,
+    "user_env": _user_env_event,
     "feedback": _feedback,
     "feedback_delete": _feedback_delete,
     "upload_start": _upload_start,

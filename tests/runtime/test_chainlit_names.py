@@ -299,6 +299,11 @@ async def test_user_env_reaches_user_session_and_missing_ones_are_named(app,
         await c.send("x")
         assert c.messages[-1]["output"] == "{'OPENAI_API_KEY': 'sk-1'}"
         assert c.events[0]["config"]["project"]["user_env"] == ["OPENAI_API_KEY", "OTHER"]
+        # Given later (the page's form): kept, and nothing missing any more.
+        await c.send_event({"type": "user_env", "env": {"OTHER": "o", "NOT_ASKED": "x"}})
+        assert len(c.errors) == 1
+        await c.send("y")
+        assert c.messages[-1]["output"] == "{'OPENAI_API_KEY': 'sk-1', 'OTHER': 'o'}"
 
 
 @pytest.mark.parametrize("overrides", [{"features": {"edit_mesage": False}}, {"nope": {}}])

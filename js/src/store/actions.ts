@@ -3,7 +3,8 @@ import {
   type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
   type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
   type Stop,
-  type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
+  type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserEnv,
+  type UserMessage,
 } from "../protocol";
 
 export function hello(opts: { sessionId?: string | null; lastSeq?: number | null;
@@ -40,6 +41,8 @@ export const stop = (): Stop => ({ type: "stop" });
 
 export const settingsUpdate = (settings: Record<string, unknown>): SettingsUpdate =>
   ({ type: "settings_update", settings });
+
+export const userEnv = (env: Record<string, string>): UserEnv => ({ type: "user_env", env });
 
 export const settingsEdit = (settings: Record<string, unknown>): SettingsEdit =>
   ({ type: "settings_edit", settings });

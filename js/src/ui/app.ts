@@ -16,6 +16,7 @@ import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
 import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
+import { UserEnvForm } from "./user_env";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
@@ -60,6 +61,7 @@ export class ChatApp {
   private readonly settings: SettingsPanel;
   private readonly composer: Composer;
   private readonly modes = new ModePicker();
+  private readonly envForm = new UserEnvForm((env) => this.send(act.userEnv(env)));
   private readonly uploader: Uploader;
   private stick = true;
   private lastResync = -Infinity;
@@ -115,7 +117,7 @@ export class ChatApp {
     this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.modes.el, this.composer.el, this.overlay);
+      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.modes.el, this.composer.el, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
       for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
@@ -283,6 +285,10 @@ export class ChatApp {
         return;
       case "notice":
       case "error":
+        if (event.type === "error" && event.code === "missing_env") {
+          const names = configValue(this.state, "project.user_env");
+          return this.envForm.missing(Array.isArray(names) ? names.map(String) : []);
+        }
         if (event.type === "error" && event.code.startsWith("upload")) this.uploader.failAll(event.message);
         this.toast(event.type === "error" ? "error" : event.level, event.message);
         return;
