@@ -129,3 +129,13 @@ describe("user_env", () => {
     expect(second.el.querySelector<HTMLFormElement>('form[aria-label="Your keys"]')!.hidden).toBe(true);
   });
 });
+
+describe("chat profiles", () => {
+  it("show their display_name, and switch by name", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([{ ...WELCOME, chatProfile: "fast", chatProfiles: [
+      { name: "fast", display_name: "Fast model" }, { name: "smart", display_name: null }] }]));
+    const options = [...el.querySelectorAll<HTMLOptionElement>('select[aria-label="Chat profile"] option')];
+    expect(options.map((o) => [o.value, o.textContent])).toEqual([["fast", "Fast model"], ["smart", "smart"]]);
+  });
+});

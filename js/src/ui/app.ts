@@ -319,7 +319,8 @@ export class ChatApp {
     this.profileSelect.replaceChildren(...profiles.map((p) => {
       const pname = String(p.name ?? "");
       return h("option", { value: pname, selected: pname === welcome?.chatProfile,
-        title: typeof p.markdown_description === "string" ? p.markdown_description : null }, pname);
+        title: typeof p.markdown_description === "string" ? p.markdown_description : null },
+      typeof p.display_name === "string" && p.display_name ? p.display_name : pname);
     }));
     this.renderStarters();
   }
