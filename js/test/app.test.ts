@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FrameScheduler } from "../src/frame";
-import { ChatApp } from "../src/ui/app";
 import widget from "../src/widget";
 import type { CommModel } from "../src/transports/comm";
-import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
+import { WELCOME, mountApp, numbered, step } from "./fixtures";
 
-function setup() {
-  const transport = new FakeTransport();
-  const frames: (() => void)[] = [];
-  const scheduler = new FrameScheduler((cb) => frames.push(cb));
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
-  const flush = () => { while (frames.length) frames.shift()?.(); };
-  return { app, transport, el, flush };
-}
+const setup = mountApp;
 
 describe("widget entry", () => {
   it("sends hello on render and applies msg:custom batches", () => {

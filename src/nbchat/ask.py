@@ -16,7 +16,7 @@ from nbchat.element import CustomElement
 from nbchat.errors import AskTimeoutError
 from nbchat.ids import new_id
 from nbchat.message import Message
-from nbchat.protocol import AskSpec
+from nbchat.protocol.server_events import AskSpec
 from nbchat.runtime.context import get_session
 from nbchat.uploads.files import Accept, UploadedFile, UploadLimits
 

@@ -153,3 +153,24 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
         for widget in widgets:
             widget.session.emitter.close()
             widget.close()
+
+
+async def test_a_notebook_chat_has_client_type_notebook(tmp_path: Path) -> None:
+    app = App("kind")
+    with registering_on(app):
+
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message(content=cl.context.session.client_type).send()
+
+    widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
+    sent = SentLog()
+    widget.send = sent  # type: ignore[method-assign]
+    try:
+        widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+        shown = await sent.until(lambda e: e.get("type") == "step"
+                                 and e["step"]["output"] == "notebook")
+        assert shown["step"]["type"] == "assistant_message"
+    finally:
+        widget.session.emitter.close()
+        widget.close()

@@ -193,9 +193,10 @@ STEP_DEFAULTS: dict[str, Any] = {
 }
 STEP_KEYS = frozenset({"id", "name", "type", "threadId", "createdAt", *STEP_DEFAULTS})
 # Keys of Chainlit's StepDict that nbchat does not store in the step row: feedback (its own
-# table), modes and indent. create_step and update_step both accept and drop them, so a
-# Chainlit-shaped step dict is never refused by one of them and taken by the other.
-STEP_DROPPED_KEYS = frozenset({"feedback", "modes", "indent"})
+# table), modes, indent, icon and autoCollapse (shown live, not kept). create_step and
+# update_step both accept and drop them, so a Chainlit-shaped step dict is never refused by
+# one of them and taken by the other.
+STEP_DROPPED_KEYS = frozenset({"feedback", "modes", "indent", "icon", "autoCollapse"})
 # A dict with all of these is a whole step (StepDict's required keys): no read to merge.
 STEP_REQUIRED = STEP_KEYS - {"cancelled", "command"}
 

@@ -121,6 +121,7 @@ class ChatWidget(anywidget.AnyWidget):
     def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
         session = ChatSession(app, config, user=user)
         session.viewer_is_author = True  # a notebook's chat is seen by who wrote its cells
+        session.client_type = "notebook"
         session.files.tickets = _upload_tickets()
         if config.data.enabled:
             ThreadRecorder.attach(session, _data_layer(app, config))

@@ -1,4 +1,4 @@
-"""What the chat shows when an app callback raises (runtime.run_callback calls `report`).
+"""What the chat shows when an app callback raises (runtime.callbacks.run_callback calls `report`).
 
 Who may read the traceback decides how much is shown. A served page's users are not the
 app's author: they get one line, and the traceback goes to the server log only, unless

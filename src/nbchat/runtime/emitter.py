@@ -25,7 +25,6 @@ the event loop it was first used on; a call from another thread (a sync `@cl.ste
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import weakref
 from collections import deque
@@ -70,11 +69,15 @@ class FlushClock:
             self.timer = self.loop.call_at(due, self._fire)
         return due
 
-    def forget(self, due: float, emitter: Emitter) -> None:
-        """Drop a closed emitter's queued wait, so a finished chat is freed at once instead of
-        when its wait comes due (a scan of the waiting chats; only done on close)."""
-        with contextlib.suppress(ValueError):
-            self.queue.remove((due, emitter))
+    def forget(self, emitter: Emitter) -> None:
+        """Drop a closed emitter's queued waits (a pending one, and stale ones left by a
+        flush for another reason), so a finished chat is freed at once instead of when its
+        waits come due. A scan of the waiting chats, done only on close."""
+        if any(e is emitter for _, e in self.queue):
+            # In place: a flush in progress (`_fire`) holds this very deque.
+            kept = [entry for entry in self.queue if entry[1] is not emitter]
+            self.queue.clear()
+            self.queue.extend(kept)
 
     def _fire(self) -> None:
         now = self.loop.time()
@@ -239,10 +242,9 @@ class Emitter:
             self.transport.send(events)
 
     def close(self) -> None:
-        due = self._due
         self.flush()
-        if due and self._clock is not None:
-            self._clock.forget(due, self)
+        if self._clock is not None:
+            self._clock.forget(self)
         self._closed = True
         self.transport = None
         self.listeners.clear()

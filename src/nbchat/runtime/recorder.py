@@ -217,6 +217,15 @@ class ThreadRecorder:
         await self._queue.join()
         await self.data.create_step(step, durable=True)
 
+    async def persist_now(self, step: StepDict) -> None:
+        """Write `step` now, after the queued writes, raising what the data layer raises
+        (`ErrorMessage(fail_on_persist_error=True)`). Before the thread exists there is
+        nothing to attach it to: it goes with the thread's first writes, as usual."""
+        if not self.thread_created:
+            return
+        await self._queue.join()
+        await self.data.update_step(step)
+
     async def load(self, thread_id: str) -> ThreadDict | None:
         """The stored thread if this chat's user owns it, else None (as if it did not
         exist: a denied read looks like a missing one)."""

@@ -25,8 +25,10 @@ from nbchat.uploads.files import FileStore
 if TYPE_CHECKING:
     from nbchat.action import Action
     from nbchat.ask import PendingAsk
+    from nbchat.chat_settings import Mode
     from nbchat.element import Element
     from nbchat.input_widget import InputWidget
+    from nbchat.message import Message
     from nbchat.runtime.recorder import ThreadRecorder
     from nbchat.step import StepBase
 
@@ -45,6 +47,8 @@ class ChatSession:
     ) -> None:
         self.id = id or new_id()
         self.app = app
+        # The host's config; `config` is it with the chosen chat profile's overrides.
+        self.base_config = config
         self.config = config
         self.user = user
         self.thread_id = thread_id or new_id()
@@ -60,7 +64,17 @@ class ChatSession:
         self.chat_profile: str | None = None
         self.chat_settings: dict[str, Any] = {}
         self.settings_inputs: dict[str, InputWidget] = {}
+        # Values of the settings form the user is editing, not yet confirmed.
+        self.settings_draft: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
+        self.modes: list[Mode] = []
+        # The chat's messages in order, for `cl.chat_context` (what an LLM call is sent).
+        self.chat_context: list[Message] = []
+        # Values of `project.user_env` the user gave (`cl.user_session.get("env")`).
+        self.user_env: dict[str, str] = {}
+        # Who shows the chat, as Chainlit's `context.session.client_type`: "webapp" for a
+        # browser page (served, and what the test client imitates), "notebook" for the widget.
+        self.client_type = "webapp"
         self.actions: dict[str, Action] = {}
         self.elements: dict[str, Element] = {}
         self.open_steps: dict[str, StepBase] = {}
@@ -87,7 +101,7 @@ class ChatSession:
     def builtin_values(self) -> dict[str, Any]:
         return {"id": self.id, "user": self.user, "chat_profile": self.chat_profile,
                 "chat_settings": dict(self.chat_settings), "thread_id": self.thread_id,
-                "env": {}}
+                "env": dict(self.user_env), "client_type": self.client_type}
 
     # ------------------------------------------------------------------ outbound
 
@@ -225,6 +239,7 @@ class ChatSession:
         self.elements.clear()
         self.open_steps.clear()
         self.user_data.clear()
+        self.chat_context.clear()
         self.state = SessionState()
 
 

@@ -4,7 +4,7 @@ A callback that blocks the loop (a sync `time.sleep`, a blocking HTTP client) st
 chat of the process, and nothing else would say so. A daemon thread posts a beat to the
 loop every quarter of the threshold; once one waits longer than the threshold it logs a
 warning with the loop thread's stack and the callback that was running. The callback is
-found by walking that stack to `runtime.run_callback`'s frame, so nothing on the hot path
+found by walking that stack to `runtime.callbacks.run_callback`'s frame, so nothing on the hot path
 marks it. One warning per stall; one watchdog per loop, gone soon after its loop closes.
 """
 
@@ -80,7 +80,7 @@ def running_callback(frame: FrameType | None) -> str | None:
     while frame is not None:
         code = frame.f_code
         if (code.co_name == "run_callback"
-                and frame.f_globals.get("__name__") == "nbchat.runtime.dispatch"):
+                and frame.f_globals.get("__name__") == "nbchat.runtime.callbacks"):
             local = frame.f_locals
             session = getattr(local.get("session"), "id", "?")
             return f"{local.get('hook', 'a callback')} (session {session})"
