@@ -29,19 +29,16 @@ import base64
 import json
 import logging
 import re
-import ssl
-import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from nbchat.data.base import BaseDataLayer
+from nbchat.data.sql_alchemy_db import ChainlitDatabase
 from nbchat.data.sql_alchemy_schema import (
-    chainlit_tables,
     element_dict,
     element_row,
-    only_present,
     step_dict,
     step_row,
     tags_of,
@@ -86,135 +83,8 @@ class WriteBatch:
     feedback: list[Feedback] = field(default_factory=list)
 
 
-class SQLAlchemyDataLayer(BaseDataLayer):
+class SQLAlchemyDataLayer(ChainlitDatabase, BaseDataLayer):
     """Chainlit's SQLAlchemy data layer interface on its documented schema (module doc)."""
-
-    def __init__(
-        self,
-        conninfo: str,
-        connect_args: dict[str, Any] | None = None,
-        ssl_require: bool = False,
-        storage_provider: Any = None,
-        user_thread_limit: int | None = 1000,
-        show_logger: bool | None = False,
-    ) -> None:
-        self._conninfo = conninfo
-        self.connect_args = dict(connect_args or {})
-        if ssl_require:  # as Chainlit: TLS without certificate checks
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            self.connect_args["ssl"] = ctx
-        self.storage_provider = storage_provider
-        self.user_thread_limit = user_thread_limit
-        self.show_logger = bool(show_logger)
-        self._engine: Any = None
-        self._md: Any = None
-        self._clock = 0
-
-    # -- connection, schema --------------------------------------------------------------
-
-    @property
-    def dialect(self) -> str:
-        return self._conninfo.split(":", 1)[0].split("+", 1)[0]
-
-    def _make_engine(self) -> Any:
-        try:
-            from sqlalchemy.ext.asyncio import create_async_engine
-        except ImportError as exc:  # the optional extra
-            raise ImportError("SQLAlchemyDataLayer needs `pip install nbchat[sqlalchemy]` "
-                              "(sqlalchemy[asyncio], plus aiosqlite/asyncpg/aiomysql)") from exc
-        return create_async_engine(self._conninfo, connect_args=self.connect_args,
-                                   echo=self.show_logger)
-
-    async def create_schema(self) -> None:
-        """Create Chainlit's tables (the documented schema, with this engine's types) where
-        missing. Chainlit's layer never creates them; this is for new databases and tests."""
-        engine = self._engine or self._make_engine()
-        self._engine = engine
-        full = chainlit_tables(self.dialect)
-        async with engine.begin() as conn:
-            await conn.run_sync(full.create_all)
-        self._md = None  # reflect again
-
-    async def _tables(self) -> Any:
-        if self._md is not None:
-            return self._md
-        if self._engine is None:
-            self._engine = self._make_engine()
-        from sqlalchemy import inspect
-
-        full = chainlit_tables(self.dialect)
-        async with self._engine.begin() as conn:
-            def present(sync: Any) -> dict[str, set[str]]:
-                insp = inspect(sync)
-                names = set(insp.get_table_names())
-                return {t: {c["name"] for c in insp.get_columns(t)} for t in full.tables
-                        if t in names}
-            cols = await conn.run_sync(present)
-            missing = [t for t in ("users", "threads", "steps", "elements", "feedbacks")
-                       if t not in cols]
-            if missing:
-                raise RuntimeError(
-                    f"{self._conninfo.split('@')[-1]}: no table {', '.join(missing)}; create "
-                    "Chainlit's schema (nbchat/data/sql/chainlit_schema*.sql, or await "
-                    "layer.create_schema())")
-            if "nbchat_activity" not in cols:
-                await conn.run_sync(full.tables["nbchat_activity"].create)
-                await self._backfill_activity(conn, full)
-            self._md = only_present(full, cols)
-        return self._md
-
-    async def _backfill_activity(self, conn: Any, md: Any) -> None:
-        """Every existing thread gets an activity: its last step's time, else its own."""
-        from sqlalchemy import func, select
-
-        t, s = md.tables["threads"], md.tables["steps"]
-        last = (select(s.c.threadId, func.max(s.c.createdAt).label("at"))
-                .group_by(s.c.threadId).subquery())
-        rows = (await conn.execute(select(t.c.id, t.c.createdAt, last.c.at)
-                                   .outerjoin(last, last.c.threadId == t.c.id))).all()
-        ordered = sorted(rows, key=lambda r: (r[2] or r[1] or "", str(r[0])))
-        if ordered:
-            await conn.execute(md.tables["nbchat_activity"].insert(), [
-                {"threadId": r[0], "activity": i + 1} for i, r in enumerate(ordered)])
-
-    def _tick(self) -> int:
-        """A strictly increasing activity stamp (µs since the epoch)."""
-        self._clock = max(self._clock + 1, time.time_ns() // 1000)
-        return self._clock
-
-    def _upsert(self, table: Any, rows: Sequence[dict[str, Any]], *,
-                key: str = "id", update: Iterable[str] | None = None) -> Any:
-        """INSERT … ON CONFLICT/DUPLICATE KEY UPDATE of `update` columns (all but key when
-        None; none: insert if absent) for rows that share their keys."""
-        cols = list(rows[0])
-        upd = [c for c in (cols if update is None else update) if c != key]
-        if self.dialect in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import insert as my_insert
-
-            stmt = my_insert(table)
-            if not upd:
-                return stmt.prefix_with("IGNORE")
-            return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in upd})
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            ins: Any = pg_insert(table)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as lite_insert
-            ins = lite_insert(table)
-        if not upd:
-            return ins.on_conflict_do_nothing(index_elements=[key])
-        return ins.on_conflict_do_update(index_elements=[key],
-                                         set_={c: ins.excluded[c] for c in upd})
-
-    async def _run_upsert(self, conn: Any, table: Any, rows: list[dict[str, Any]],
-                          **kw: Any) -> None:
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(row), []).append(row)
-        for same in groups.values():
-            await conn.execute(self._upsert(table, same, **kw), same)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -257,32 +127,31 @@ class SQLAlchemyDataLayer(BaseDataLayer):
             await conn.execute(self._upsert(md.tables["threads"], rows, update=()), rows)
 
     async def _write_thread(self, conn: Any, md: Any, tw: ThreadWrite) -> None:
-        from sqlalchemy import select
+        from sqlalchemy import select, update
 
         t, u = md.tables["threads"], md.tables["users"]
-        row: dict[str, Any] = {"id": tw.id}
+        # The row exists first, then is locked, merged and updated: two writers of one
+        # thread's metadata each see the other's keys (Chainlit's read-then-upsert lost them).
+        await self._ensure_threads(conn, md, {tw.id})
+        values: dict[str, Any] = {}
         if tw.name is not None:
-            row["name"] = tw.name
+            values["name"] = tw.name
         if tw.tags is not None:
-            row["tags"] = list(tw.tags)
+            values["tags"] = list(tw.tags)
         if tw.user_id is not None:
-            row["userId"] = tw.user_id
+            values["userId"] = tw.user_id
             if "userIdentifier" in t.c:
-                row["userIdentifier"] = (await conn.execute(
+                values["userIdentifier"] = (await conn.execute(
                     select(u.c.identifier).where(u.c.id == tw.user_id))).scalar()
-        if tw.metadata is not None:  # merged in this transaction (FOR UPDATE where it exists)
+        if tw.metadata is not None:
             query = select(t.c.metadata).where(t.c.id == tw.id)
-            if self.dialect != "sqlite":
+            if self.dialect != "sqlite":  # (SQLite: BEGIN IMMEDIATE already serializes)
                 query = query.with_for_update()
             stored = (await conn.execute(query)).scalar()
-            base = stored if isinstance(stored, dict) else {}
-            merged = {**base, **tw.metadata}
-            row["metadata"] = {k: v for k, v in merged.items() if v is not None}
-        update = [c for c in row if c != "id"]
-        row.setdefault("createdAt", utc_now())
-        if "metadata" not in row:
-            row["metadata"] = {}  # only for a new thread (not in `update`)
-        await conn.execute(self._upsert(t, [row], update=update), [row])
+            merged = {**(stored if isinstance(stored, dict) else {}), **tw.metadata}
+            values["metadata"] = {k: v for k, v in merged.items() if v is not None}
+        if values:
+            await conn.execute(update(t).where(t.c.id == tw.id).values(**values))
         await self._touch(conn, md, [tw.id])
 
     async def _write_feedback(self, conn: Any, md: Any, fb: Feedback) -> str:
@@ -340,7 +209,7 @@ class SQLAlchemyDataLayer(BaseDataLayer):
 
         md = await self._tables()
         u = md.tables["users"]
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(select(u).where(u.c.identifier == identifier))).first()
         return None if row is None else self._user(row._mapping)
 
@@ -375,7 +244,7 @@ class SQLAlchemyDataLayer(BaseDataLayer):
 
         md = await self._tables()
         t, u = md.tables["threads"], md.tables["users"]
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(select(t.c.userId, u.c.identifier)
                                       .outerjoin(u, u.c.id == t.c.userId)
                                       .where(t.c.id == thread_id))).first()
@@ -389,7 +258,7 @@ class SQLAlchemyDataLayer(BaseDataLayer):
         md = await self._tables()
         t, u, s, f = (md.tables[n] for n in ("threads", "users", "steps", "feedbacks"))
         e = md.tables["elements"]
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(select(t, u.c.identifier.label("_ident"))
                                       .outerjoin(u, u.c.id == t.c.userId)
                                       .where(t.c.id == thread_id))).first()
@@ -445,7 +314,7 @@ class SQLAlchemyDataLayer(BaseDataLayer):
 
         md = await self._tables()
         e = md.tables["elements"]
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(select(e).where(
                 e.c.id == element_id, e.c.threadId == thread_id))).first()
         return None if row is None else await self._element(row._mapping)
@@ -483,7 +352,7 @@ class SQLAlchemyDataLayer(BaseDataLayer):
                                                f.c.value == filters.feedback))
         query = query.order_by(a.c.activity.desc(), a.c.threadId.desc()).limit(
             pagination.first + 1)
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows = (await conn.execute(query)).all()
         page = rows[:pagination.first]
         cursors = [base64.urlsafe_b64encode(json.dumps(
@@ -552,6 +421,9 @@ class SQLAlchemyDataLayer(BaseDataLayer):
         await self._delete_files(keys)
 
     async def close(self) -> None:
+        close = getattr(self.storage_provider, "close", None)
+        if close is not None:  # as Chainlit's layer does
+            await close()
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

@@ -1,0 +1,192 @@
+"""SQLAlchemyDataLayer beyond the contract suite: a database Chainlit's own layer wrote
+opens in nbchat (list, search, get_thread, resume), what Chainlit's layer got wrong is
+right here (lost metadata, autoCollapse and list tags on the documented schema, a props
+column that does not exist), the batch path, and the shipped schema files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+import nbchat as cl
+import sqladb
+from nbchat.app import App, registering_on
+from nbchat.data import AdaptedDataLayer, LocalStorage
+from nbchat.data.sql_alchemy import SQLAlchemyDataLayer, WriteBatch
+from nbchat.ids import new_id
+from nbchat.testing import ChatTestClient
+from nbchat.types import Pagination, StepDict, ThreadFilter
+
+FIXTURE = Path(__file__).parent / "fixtures" / "chainlit_written.sql"
+USER = "11111111-1111-4111-8111-111111111111"
+T1, T2, T3 = ("22222222-2222-4222-8222-00000000000" + str(i) for i in range(1, 4))
+
+
+class ReadUrls:
+    """Chainlit's BaseStorageClient interface (duck-typed), read URLs only."""
+
+    async def upload_file(self, object_key: str, data: bytes, mime: str = "",
+                          overwrite: bool = True) -> dict[str, str]:
+        return {"object_key": object_key, "url": f"https://files.test/{object_key}"}
+
+    async def delete_file(self, object_key: str) -> bool:
+        return True
+
+    async def get_read_url(self, object_key: str) -> str:
+        return f"https://signed.test/{object_key}"
+
+
+@pytest.fixture
+def chainlit_db(tmp_path: Path) -> str:
+    """A fresh SQLite file loaded from the dump of what Chainlit 2.12's layer wrote."""
+    path = tmp_path / "chainlit.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(FIXTURE.read_text())
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def chainlit_layer(chainlit_db: str, tmp_path: Path) -> AsyncIterator[AdaptedDataLayer]:
+    layer = AdaptedDataLayer(SQLAlchemyDataLayer(chainlit_db, storage_provider=ReadUrls()),
+                             LocalStorage(tmp_path / "files"))
+    yield layer
+    await layer.close()
+
+
+async def test_chainlit_written_threads_list_and_search(chainlit_layer: AdaptedDataLayer) -> None:
+    page = await chainlit_layer.list_threads(Pagination(first=2), ThreadFilter(userId=USER))
+    # Newest activity first: the backfill orders threads by their last step.
+    assert [t["id"] for t in page.data] == [T3, T2]
+    assert page.pageInfo.hasNextPage
+    rest = await chainlit_layer.list_threads(
+        Pagination(first=2, cursor=page.pageInfo.endCursor), ThreadFilter(userId=USER))
+    assert [t["id"] for t in rest.data] == [T1]
+    assert not rest.pageInfo.hasNextPage
+    assert page.data[0]["name"] == "Holiday plans"
+    assert page.data[0]["metadata"] == {"topic": 2}
+    assert page.data[0]["userIdentifier"] == "ann"
+    found = await chainlit_layer.list_threads(Pagination(20), ThreadFilter(search="walrus"))
+    assert [t["id"] for t in found.data] == [T2]
+    disliked = await chainlit_layer.list_threads(Pagination(20), ThreadFilter(feedback=0))
+    assert [t["id"] for t in disliked.data] == [T1]
+
+
+async def test_chainlit_written_thread_reads_back(chainlit_layer: AdaptedDataLayer) -> None:
+    thread = await chainlit_layer.get_thread(T1)
+    assert thread is not None
+    assert [(s["type"], s["output"]) for s in thread["steps"]] == [
+        ("user_message", "Tell me about quarterly invoice review"),
+        ("assistant_message", "Here is what I know about quarterly invoice review.")]
+    assert thread["steps"][0]["metadata"] == {"n": 1}
+    assert thread["steps"][0]["showInput"] == "json"
+    feedback = thread["steps"][1]["feedback"]
+    assert feedback is not None
+    assert feedback["value"] == 0
+    [element] = thread["elements"] or []
+    assert element["name"] == "notes.txt"
+    assert element["display"] == "side"
+    assert element["url"] == f"https://signed.test/{USER}/{element['id']}/notes.txt"
+    assert "props" not in element  # the documented schema has no such column: not selected
+    assert await chainlit_layer.get_thread_author(T1) == "ann"
+
+
+async def test_chainlit_written_thread_resumes(chainlit_db: str, tmp_path: Path) -> None:
+    seen: dict[str, Any] = {}
+    app = App("resumed")
+    with registering_on(app):
+
+        @cl.on_chat_resume
+        async def resume(thread: dict[str, Any]) -> None:
+            seen["resumed"] = thread["id"]
+
+        @cl.on_message
+        async def reply(message: cl.Message) -> None:
+            await cl.Message(content=f"again: {message.content}").send()
+
+    layer = SQLAlchemyDataLayer(chainlit_db)
+    try:
+        async with ChatTestClient(app, user=cl.User(identifier="ann"), data_layer=layer,
+                                  resume_thread=T2) as client:
+            assert seen["resumed"] == T2
+            assert [m["output"] for m in client.messages][:2] == [
+                "Tell me about walrus migration notes",
+                "Here is what I know about walrus migration notes."]
+            await client.send("more")
+        thread = await layer.get_thread(T2)
+        assert thread is not None
+        assert [s["output"] for s in thread["steps"]][-2:] == ["more", "again: more"]
+    finally:
+        await layer.close()
+
+
+async def test_documented_schema_takes_autocollapse_and_list_tags(tmp_path: Path) -> None:
+    """Chainlit's layer writes keys its documented schema has no column for (autoCollapse)
+    and passes list tags to SQLite; both failed. Here: stored, and read back."""
+    path = tmp_path / "doc.db"
+    with sqlite3.connect(path) as conn:  # the documented statements only, no additions
+        conn.executescript(sqladb.schema_sql("sqlite").split("-- Not in Chainlit's")[0])
+    layer = SQLAlchemyDataLayer(f"sqlite+aiosqlite:///{path}")
+    tid = new_id()
+    step = {"id": new_id(), "threadId": tid, "name": "a", "type": "assistant_message",
+            "output": "hi", "createdAt": "2026-01-01T00:00:00.000Z", "autoCollapse": True,
+            "tags": ["x", "y"], "metadata": {"k": 1}, "streaming": False}
+    try:
+        await layer.create_step(cast(StepDict, step))
+        await layer.update_thread(tid, tags=["red", "blue"])
+        thread = await layer.get_thread(tid)
+        assert thread is not None
+        assert thread["tags"] == ["red", "blue"]
+        [got] = thread["steps"]
+        assert got["autoCollapse"] is True  # type: ignore[typeddict-item]
+        assert got["tags"] == ["x", "y"]
+        assert got["metadata"] == {"k": 1}
+    finally:
+        await layer.close()
+
+
+async def test_concurrent_metadata_writes_all_kept(chainlit_db: str) -> None:
+    """Chainlit's update_thread read metadata and wrote it back in separate sessions, so
+    concurrent writers wiped each other's keys; here every key survives."""
+    layer = SQLAlchemyDataLayer(chainlit_db)
+    tid = new_id()
+    try:
+        await asyncio.gather(*(layer.update_thread(tid, metadata={f"k{i}": i})
+                               for i in range(20)))
+        thread = await layer.get_thread(tid)
+        assert thread is not None
+        assert thread["metadata"] == {f"k{i}": i for i in range(20)}
+    finally:
+        await layer.close()
+
+
+async def test_a_failed_batch_stores_nothing(chainlit_db: str) -> None:
+    """write_batch is one transaction: a step that the schema rejects (no name) undoes the
+    steps before it, and the adapter then stores the good ones one by one."""
+    layer = SQLAlchemyDataLayer(chainlit_db)
+    tid = new_id()
+    good = {"id": new_id(), "threadId": tid, "name": "a", "type": "run", "output": "ok",
+            "createdAt": "2026-01-01T00:00:00.000Z", "streaming": False}
+    bad = {**good, "id": new_id(), "name": None}
+    try:
+        with pytest.raises(Exception, match=r"(?i)not null|constraint"):
+            await layer.write_batch(WriteBatch(steps=[cast(StepDict, good),
+                                                      cast(StepDict, bad)]))
+        assert await layer.get_thread(tid) is None
+    finally:
+        await layer.close()
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mysql", "sqlite"])
+def test_shipped_schema_files_name_chainlit_tables(engine: str) -> None:
+    sql = sqladb.schema_sql(engine)
+    for table in ("users", "threads", "steps", "elements", "feedbacks"):
+        assert "CREATE TABLE" in sql
+        assert table in sql
+    if engine == "mysql":
+        assert "UUID" not in sql.split("-- Not in")[0].split("\n\n", 1)[1]
+        assert "JSONB" not in sql.split("\n\n", 1)[1]
