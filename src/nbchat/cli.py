@@ -132,12 +132,22 @@ def main(argv: list[str] | None = None) -> int:
                            help="event loop: uvloop when installed (auto, the default), "
                                 "asyncio's own, or uvloop")
     sub.add_parser("create-secret", help="print a new value for NBCHAT_AUTH_SECRET")
+    migrate_cmd = sub.add_parser(
+        "migrate-from-chainlit",
+        help="copy a database of Chainlit's SQLAlchemy schema into nbchat's own schema")
+    migrate_cmd.add_argument("src", help="SQLAlchemy URL, e.g. sqlite+aiosqlite:///chainlit.db")
+    migrate_cmd.add_argument("dst", help="nbchat data.url: a SQLite path or postgresql://…")
     args = parser.parse_args(argv)
     try:
         if args.command == "create-secret":
             from nbchat.server.cookies import create_secret
 
             print(create_secret())
+        elif args.command == "migrate-from-chainlit":
+            from nbchat.data.migrate_chainlit import migrate_from_chainlit
+
+            report = asyncio.run(migrate_from_chainlit(args.src, args.dst, Path.cwd()))
+            print(f"nbchat: copied {report}")
         elif args.command == "chat":
             asyncio.run(chat(args.app))
         elif args.command == "serve":

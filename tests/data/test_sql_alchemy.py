@@ -190,3 +190,42 @@ def test_shipped_schema_files_name_chainlit_tables(engine: str) -> None:
     if engine == "mysql":
         assert "UUID" not in sql.split("-- Not in")[0].split("\n\n", 1)[1]
         assert "JSONB" not in sql.split("\n\n", 1)[1]
+
+
+def test_migrate_from_chainlit_command(chainlit_db: str, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`nbchat migrate-from-chainlit SRC DST` copies the Chainlit-written database into
+    nbchat's own SQLite schema; a second run skips what is there."""
+    from nbchat.cli import main
+    from nbchat.data import SQLiteDataLayer
+
+    dst = tmp_path / "nbchat.db"
+    assert main(["migrate-from-chainlit", chainlit_db, str(dst)]) == 0
+    assert "1 users, 3 threads, 6 steps, 3 elements, 3 feedback" in capsys.readouterr().out
+
+    async def check() -> None:
+        layer = SQLiteDataLayer(dst, LocalStorage(tmp_path / "files"))
+        try:
+            user = await layer.get_user("ann")
+            assert user is not None
+            page = await layer.list_threads(Pagination(20), ThreadFilter(userId=user.id))
+            assert {t["id"] for t in page.data} == {T1, T2, T3}
+            thread = await layer.get_thread(T2)
+            assert thread is not None
+            assert [s["output"] for s in thread["steps"]] == [
+                "Tell me about walrus migration notes",
+                "Here is what I know about walrus migration notes."]
+            assert thread["metadata"] == {"topic": 1}
+            fb = thread["steps"][1].get("feedback")
+            assert fb is not None
+            assert (fb["value"], fb["comment"]) == (1, "thanks")
+            [element] = thread["elements"] or []
+            assert element["url"] == f"https://files.example/{USER}/{element['id']}/notes.txt"
+            found = await layer.list_threads(Pagination(20), ThreadFilter(search="walrus"))
+            assert [t["id"] for t in found.data] == [T2]
+        finally:
+            await layer.close()
+
+    asyncio.run(check())
+    assert main(["migrate-from-chainlit", chainlit_db, str(dst)]) == 0
+    assert "(3 threads already there)" in capsys.readouterr().out
