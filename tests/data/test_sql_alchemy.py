@@ -229,3 +229,30 @@ def test_migrate_from_chainlit_command(chainlit_db: str, tmp_path: Path,
     asyncio.run(check())
     assert main(["migrate-from-chainlit", chainlit_db, str(dst)]) == 0
     assert "(3 threads already there)" in capsys.readouterr().out
+
+
+async def test_the_documented_example_runs_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "persistence.md").read_text()
+    section = text.split("## Chainlit's SQLAlchemy layer", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "app.py").write_text(code, encoding="utf-8")
+    url = sqladb.sqlite_url(tmp_path / "chainlit.db")  # the tables, as the docs say
+    async with ChatTestClient(tmp_path / "app.py") as client:
+        await client.send("hi")
+        assert client.messages[-1]["output"] == "echo: hi"
+        recorder = client.session.recorder
+        assert recorder is not None
+        await recorder._queue.join()
+        assert isinstance(recorder.data, AdaptedDataLayer)
+        await recorder.data.flush()
+        thread_id = client.session.thread_id
+    layer = SQLAlchemyDataLayer(url)
+    try:
+        thread = await layer.get_thread(thread_id)
+        assert thread is not None
+        assert [s["output"] for s in thread["steps"]] == ["hi", "echo: hi"]
+    finally:
+        await layer.close()
+    assert not (tmp_path / ".nbchat" / "nbchat.db").exists()
