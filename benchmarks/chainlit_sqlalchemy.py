@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/chainlit_sqlalchemy.py [--chainlit-python /tmp/clenv/bin/python]
                                                        [--postgres]
 
-Both layers get Chainlit's documented schema (src/nbchat/data/sql/chainlit_schema_sqlite.sql)
+Both layers get Chainlit's documented schema (src/nbchat/data/sql/chainlit_schema.sql)
 in a fresh SQLite file. Chainlit's layer runs in a subprocess under the Chainlit venv (this
 same file with `--worker`, which imports only Chainlit and the standard library).
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "src" / "nbchat" / "data" / "sql" / "chainlit_schema_sqlite.sql"
+SCHEMA = ROOT / "src" / "nbchat" / "data" / "sql" / "chainlit_schema.sql"
 THREADS, PER_THREAD, SCALE = 200, 50, 10_000
 USER = "11111111-1111-4111-8111-111111111111"
 
@@ -97,6 +97,22 @@ def percentiles(lat: list[float]) -> dict[str, float]:
             "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000}
 
 
+async def time_pages(layer: Any, pagination: Any, thread_filter: Any,
+                     pages: int) -> dict[str, Any]:
+    """p50/p99 of list_threads(first=20 and 200) for user ann (either side's types)."""
+    out = {}
+    for first in (20, 200):
+        lat = []
+        for _ in range(pages):
+            t = time.perf_counter()
+            page = await layer.list_threads(pagination(first=first),
+                                            thread_filter(userId=USER))
+            lat.append(time.perf_counter() - t)
+        assert len(page.data) == first
+        out[f"page{first}"] = percentiles(lat)
+    return out
+
+
 # -- Chainlit's side (run under the Chainlit venv) --------------------------------------------
 
 async def chainlit_worker(folder: Path, pages: int) -> dict[str, Any]:
@@ -117,14 +133,7 @@ async def chainlit_worker(folder: Path, pages: int) -> dict[str, Any]:
     fill_threads(db)
     layer = SQLAlchemyDataLayer(f"sqlite+aiosqlite:///{db}", user_thread_limit=SCALE)
     out: dict[str, Any] = {"steps_s": writes, "stored": stored}
-    for first in (20, 200):
-        lat = []
-        for _ in range(pages):
-            t = time.perf_counter()
-            page = await layer.list_threads(Pagination(first=first), ThreadFilter(userId=USER))
-            lat.append(time.perf_counter() - t)
-        assert len(page.data) == first
-        out[f"page{first}"] = percentiles(lat)
+    out.update(await time_pages(layer, Pagination, ThreadFilter, pages))
     await layer.close()
     return out
 
@@ -164,14 +173,7 @@ async def nbchat_run(url: str, pages: int, fill: Path | None, label: str) -> dic
     t = time.perf_counter()
     await layer.list_threads(Pagination(first=1), ThreadFilter(userId=USER))
     out["backfill_s"] = time.perf_counter() - t
-    for first in (20, 200):
-        lat = []
-        for _ in range(pages):
-            t = time.perf_counter()
-            page = await layer.list_threads(Pagination(first=first), ThreadFilter(userId=USER))
-            lat.append(time.perf_counter() - t)
-        assert len(page.data) == first
-        out[f"page{first}"] = percentiles(lat)
+    out.update(await time_pages(layer, Pagination, ThreadFilter, pages))
     await layer.close()
     return out
 
@@ -212,7 +214,8 @@ def main() -> None:
         folder = Path(tmp)
         proc = subprocess.run([args.chainlit_python, __file__, "--worker", str(folder),
                                "--pages", str(max(5, args.pages // 5))],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, check=False,
+                              cwd=folder)  # (Chainlit writes .chainlit/ there)
         if proc.returncode != 0:
             sys.exit(f"Chainlit's side failed (is {args.chainlit_python} a venv with "
                      f"chainlit?):\n{proc.stderr[-2000:]}")

@@ -28,7 +28,7 @@ TABLES = ("feedbacks", "elements", "steps", "threads", "users", "nbchat_activity
 
 
 def schema_sql(engine: str) -> str:
-    name = {"postgresql": "chainlit_schema.sql", "sqlite": "chainlit_schema_sqlite.sql",
+    name = {"postgresql": "chainlit_schema.sql", "sqlite": "chainlit_schema.sql",
             "mysql": "chainlit_schema_mysql.sql"}[engine]
     return (files("nbchat.data") / "sql" / name).read_text()
 

@@ -248,6 +248,9 @@ async def test_the_documented_example_runs_as_written(
         assert isinstance(recorder.data, AdaptedDataLayer)
         await recorder.data.flush()
         thread_id = client.session.thread_id
+        app_layer = recorder.data.layer
+    assert isinstance(app_layer, SQLAlchemyDataLayer)
+    await app_layer.close()  # an app's own layer is closed by the server that loaded it
     layer = SQLAlchemyDataLayer(url)
     try:
         thread = await layer.get_thread(thread_id)

@@ -1,7 +1,10 @@
 -- Chainlit 2.x's SQLAlchemy data layer schema, as Chainlit's docs give it
--- (https://docs.chainlit.io/data-layers/sqlalchemy), for PostgreSQL; nbchat's
+-- (https://docs.chainlit.io/data-layers/sqlalchemy), for PostgreSQL and SQLite; nbchat's
 -- nbchat.data.sql_alchemy.SQLAlchemyDataLayer reads and writes these tables.
--- SQLite: chainlit_schema_sqlite.sql; MySQL/MariaDB: chainlit_schema_mysql.sql.
+-- SQLite runs it as is: it takes UUID, JSONB and TEXT[] as type names (text affinity);
+-- nbchat stores ids as text, JSON and tag lists as JSON text there. SQLite enforces the
+-- foreign keys only with PRAGMA foreign_keys=ON; nbchat deletes dependent rows itself.
+-- MySQL/MariaDB: chainlit_schema_mysql.sql.
 -- Optional columns newer than 2.0 (steps."modes", steps."autoCollapse", elements."props",
 -- "autoPlay", "playerConfig") may be added; nbchat uses a column only if it exists.
 -- nbchat adds one table of its own on first connect: nbchat_activity (see docs/persistence.md).
