@@ -259,3 +259,66 @@ async def test_the_documented_example_runs_as_written(
     finally:
         await layer.close()
     assert not (tmp_path / ".nbchat" / "nbchat.db").exists()
+
+
+class CountingLayer(SQLAlchemyDataLayer):
+    """Counts the adapter's calls; `fail_batches` makes that many write_batch calls raise."""
+
+    def __init__(self, url: str, fail_batches: int = 0) -> None:
+        super().__init__(url)
+        self.batches: list[int] = []
+        self.single_steps = 0
+        self.fail_batches = fail_batches
+
+    async def write_batch(self, batch: WriteBatch) -> None:
+        self.batches.append(len(batch.steps))
+        if self.fail_batches > 0:
+            self.fail_batches -= 1
+            raise ConnectionError("the database went away")
+        await super().write_batch(batch)
+
+    async def create_step(self, step_dict: StepDict) -> None:
+        self.single_steps += 1
+        await super().create_step(step_dict)
+
+
+def _steps(tid: str, n: int) -> list[StepDict]:
+    return [cast(StepDict, {
+        "id": new_id(), "threadId": tid, "parentId": None, "name": "a", "type": "run",
+        "input": "", "output": f"s{i}", "isError": False,
+        "createdAt": f"2026-01-01T00:00:{i:02d}.000Z", "start": None, "end": None,
+        "metadata": {}, "tags": None, "language": None, "generation": None,
+        "showInput": False, "defaultOpen": False, "streaming": False,
+        "waitForAnswer": False}) for i in range(n)]
+
+
+async def test_the_queue_hands_whole_batches_to_write_batch(chainlit_db: str,
+                                                            tmp_path: Path) -> None:
+    inner = CountingLayer(chainlit_db)
+    layer = AdaptedDataLayer(inner, LocalStorage(tmp_path / "files"))
+    tid = new_id()
+    for s in _steps(tid, 60):
+        await layer.create_step(s)
+    await layer.flush()
+    # (a batch of one write goes to create_step, as Chainlit's layer would get it)
+    assert sum(inner.batches) + inner.single_steps == 60
+    assert inner.batches
+    assert len(inner.batches) + inner.single_steps < 10  # batched, not a call per step
+    thread = await layer.get_thread(tid)
+    assert thread is not None
+    assert [s["output"] for s in thread["steps"]] == [f"s{i}" for i in range(60)]
+    await layer.close()
+
+
+async def test_a_failed_batch_is_stored_one_by_one(chainlit_db: str, tmp_path: Path) -> None:
+    inner = CountingLayer(chainlit_db, fail_batches=1)
+    layer = AdaptedDataLayer(inner, LocalStorage(tmp_path / "files"))
+    tid = new_id()
+    for s in _steps(tid, 30):
+        await layer.create_step(s)
+    await layer.flush()  # nothing reported: the one-by-one path stored everything
+    assert inner.single_steps > 0
+    thread = await layer.get_thread(tid)
+    assert thread is not None
+    assert len(thread["steps"]) == 30
+    await layer.close()
