@@ -208,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                              help="the app folder (default: the current one)")
     convert_cmd.add_argument("--force", action="store_true",
                              help="replace an existing nbchat.yaml")
+    migrate_cmd = sub.add_parser(
+        "migrate-from-chainlit",
+        help="copy a database of Chainlit's SQLAlchemy schema into nbchat's own schema")
+    migrate_cmd.add_argument("src", help="SQLAlchemy URL, e.g. sqlite+aiosqlite:///chainlit.db")
+    migrate_cmd.add_argument("dst", help="nbchat data.url: a SQLite path or postgresql://…")
     args = parser.parse_args(argv)
     try:
         if args.command == "create-secret":
@@ -216,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
             print(create_secret())
         elif args.command == "convert-chainlit-config":
             print(convert_chainlit_config(args.app_dir, force=args.force))
+        elif args.command == "migrate-from-chainlit":
+            from nbchat.data.migrate_chainlit import migrate_from_chainlit
+
+            report = asyncio.run(migrate_from_chainlit(args.src, args.dst, Path.cwd()))
+            print(f"nbchat: copied {report}")
         elif args.command == "chat":
             asyncio.run(chat(args.app))
         elif args.command == "serve":

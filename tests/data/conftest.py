@@ -1,5 +1,6 @@
-"""Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL and a
-Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer.
+"""Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL, a
+Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer, and
+SQLAlchemyDataLayer (Chainlit's schema, tests/sqladb.py) on SQLite, PostgreSQL and MariaDB.
 
 PostgreSQL is the real server on 127.0.0.1:5432 (user postgres, trust auth), through
 `tests/pgdb.py`: the run's database comes from the `pg_url` fixture of tests/conftest.py,
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import pgdb
+import sqladb
 from memory_layer import MemoryDataLayer, MemoryStore
 from nbchat.data import (
     AdaptedDataLayer,
@@ -24,6 +26,7 @@ from nbchat.data import (
     QueuedDataLayer,
     SQLiteDataLayer,
 )
+from nbchat.data.sql_alchemy import SQLAlchemyDataLayer
 
 
 @pytest.fixture
@@ -36,7 +39,8 @@ def fresh_pg_url() -> Iterator[str]:
 
 # The contract suite also runs on a Chainlit-style custom layer behind AdaptedDataLayer;
 # the other suites test what only nbchat's SQL layers do (migrations, durability, …).
-CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit"]
+CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit", "sqla-sqlite", "sqla-postgres",
+                     "sqla-mariadb"]
 SQL_BACKENDS = ["sqlite", "postgres"]
 _memory_stores: dict[str, MemoryStore] = {}
 
@@ -61,13 +65,45 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield name
         del _memory_stores[name]
         return
-    url: str = request.getfixturevalue("pg_url")
+    if request.param == "sqla-sqlite":
+        yield "sqla:" + sqladb.sqlite_url(tmp_path / "db" / "chainlit.db")
+        return
+    if request.param == "sqla-postgres":
+        url = request.getfixturevalue("sqla_pg_url")
+        sqladb.pg_truncate(url)
+        yield "sqla:" + url
+        return
+    if request.param == "sqla-mariadb":
+        url = request.getfixturevalue("sqla_mysql_url")
+        sqladb.mysql_truncate(url)
+        yield "sqla:" + url
+        return
+    url = request.getfixturevalue("pg_url")
     asyncio.run(pgdb.truncate(url))
     yield url
 
 
+@pytest.fixture(scope="session")
+def sqla_pg_url() -> Iterator[str]:
+    """A PostgreSQL database of the run with Chainlit's schema (tests empty it)."""
+    name, url = sqladb.pg_create()
+    yield url
+    asyncio.run(pgdb.drop(name))
+
+
+@pytest.fixture(scope="session")
+def sqla_mysql_url() -> Iterator[str]:
+    """A MariaDB database of the run with Chainlit's schema (tests empty it)."""
+    name, url = sqladb.mysql_create()
+    yield url
+    sqladb.mysql_drop(name)
+
+
 def open_layer(backend: str, files: Path, **kwargs: object) -> QueuedDataLayer:
     storage = LocalStorage(files)
+    if backend.startswith("sqla:"):
+        return AdaptedDataLayer(SQLAlchemyDataLayer(backend[len("sqla:"):]), storage,
+                                **kwargs)  # type: ignore[arg-type]
     if backend.startswith("chainlit:"):
         return AdaptedDataLayer(MemoryDataLayer(_memory_stores[backend]), storage,
                                 **kwargs)  # type: ignore[arg-type]

@@ -118,6 +118,22 @@ class AdaptedDataLayer(QueuedDataLayer):
     # -- writes: the queue's batches, operation by operation ------------------------------
 
     async def _apply(self, batch: Batch) -> None:
+        write_batch = getattr(self.layer, "write_batch", None)
+        if write_batch is not None and len(batch) > 1:
+            # The layer takes a whole batch in one transaction (SQLAlchemyDataLayer); if
+            # that fails, nothing was stored and the writes go one by one below, so each
+            # failure is retried and reported under its own key.
+            try:
+                await write_batch(self._layer_batch(batch))
+            except Exception as exc:
+                log.warning("nbchat: the data layer could not store a batch of %d writes "
+                            "(%s); storing them one by one", len(batch), exc)
+            else:
+                for sid, step in batch.steps.items():
+                    self._step_threads[sid] = step["threadId"]
+                for eid in batch.elements:
+                    self._bytes.pop(eid, None)
+                return
         retries = self.retries
         for key, write in self._writes(batch):
             try:
@@ -134,6 +150,19 @@ class AdaptedDataLayer(QueuedDataLayer):
                 # batch would otherwise hold the writer, and every durable write, for
                 # minutes).
                 retries = 0
+
+    def _layer_batch(self, batch: Batch) -> Any:
+        from nbchat.data.sql_alchemy import ThreadWrite, WriteBatch
+
+        return WriteBatch(
+            threads=[ThreadWrite(p.id, p.name, p.user_id, p.metadata, p.tags)
+                     for p in batch.threads.values()],
+            steps=[validated_step(s) for s in batch.steps.values()],
+            elements=[element_object(e, self._bytes.get(e["id"]))
+                      for e in batch.elements.values()],
+            feedback=[Feedback(forId=fb["forId"], value=fb["value"], threadId=fb.get("threadId"),
+                               id=fb.get("id"), comment=fb.get("comment"))
+                      for fb in batch.feedback.values()])
 
     def _writes(self, batch: Batch) -> list[tuple[Key, Callable[[], Awaitable[Any]]]]:
         out: list[tuple[Key, Callable[[], Awaitable[Any]]]] = []
