@@ -1,5 +1,7 @@
-"""Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL and a
-Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer.
+"""Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL, a
+Chainlit-style custom layer (tests/memory_layer.py) and DynamoDBDataLayer (moto's server
+on loopback, a fresh table per test; "dynamodb" through aiobotocore, "dynamodb-boto3"
+through a boto3 client run in threads), the last two behind AdaptedDataLayer.
 
 PostgreSQL is the real server on 127.0.0.1:5432 (user postgres, trust auth), through
 `tests/pgdb.py`: the run's database comes from the `pg_url` fixture of tests/conftest.py,
@@ -13,10 +15,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 import pgdb
 from memory_layer import MemoryDataLayer, MemoryStore
+from moto_server import CREDENTIALS, MotoServer, start_moto
 from nbchat.data import (
     AdaptedDataLayer,
     LocalStorage,
@@ -24,6 +28,8 @@ from nbchat.data import (
     QueuedDataLayer,
     SQLiteDataLayer,
 )
+from nbchat.data.dynamodb import DynamoDBDataLayer, table_definition
+from nbchat.ids import new_id
 
 
 @pytest.fixture
@@ -36,9 +42,43 @@ def fresh_pg_url() -> Iterator[str]:
 
 # The contract suite also runs on a Chainlit-style custom layer behind AdaptedDataLayer;
 # the other suites test what only nbchat's SQL layers do (migrations, durability, …).
-CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit"]
+CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit", "dynamodb", "dynamodb-boto3"]
 SQL_BACKENDS = ["sqlite", "postgres"]
 _memory_stores: dict[str, MemoryStore] = {}
+_moto: list[MotoServer] = []  # the session's server, once started
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode on a free loopback port, for the whole session."""
+    server = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    _moto.append(server)
+    yield server
+    _moto.remove(server)
+    server.stop()
+
+
+def boto3_client(server: MotoServer) -> object:
+    return boto3.client("dynamodb", endpoint_url=server.url, **CREDENTIALS)  # type: ignore[call-overload]
+
+
+def fresh_table(server: MotoServer) -> str:
+    """A new, empty table in Chainlit's layout (CreateTable with table_definition)."""
+    name = f"nbchat-{new_id()}"
+    client = boto3_client(server)
+    client.create_table(**table_definition(name))  # type: ignore[attr-defined]
+    client.close()  # type: ignore[attr-defined]
+    return name
+
+
+def dynamodb_layer(backend: str) -> DynamoDBDataLayer:
+    """A DynamoDBDataLayer on 'dynamodb:<table>' (aiobotocore, by endpoint) or
+    'dynamodb-boto3:<table>' (a boto3 client, run in threads)."""
+    kind, table = backend.split(":", 1)
+    [server] = _moto
+    if kind == "dynamodb-boto3":
+        return DynamoDBDataLayer(table, client=boto3_client(server))
+    return DynamoDBDataLayer(table, endpoint_url=server.url, **CREDENTIALS)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -55,6 +95,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
         return
+    if request.param.startswith("dynamodb"):
+        server: MotoServer = request.getfixturevalue("moto_server")
+        yield f"{request.param}:{fresh_table(server)}"
+        return
     if request.param == "chainlit":
         name = f"chainlit:{tmp_path}"
         _memory_stores[name] = MemoryStore()
@@ -68,6 +112,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def open_layer(backend: str, files: Path, **kwargs: object) -> QueuedDataLayer:
     storage = LocalStorage(files)
+    if backend.startswith("dynamodb"):
+        return AdaptedDataLayer(dynamodb_layer(backend), storage, **kwargs)  # type: ignore[arg-type]
     if backend.startswith("chainlit:"):
         return AdaptedDataLayer(MemoryDataLayer(_memory_stores[backend]), storage,
                                 **kwargs)  # type: ignore[arg-type]
