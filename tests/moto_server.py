@@ -12,6 +12,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import boto3
+
+from nbchat.data.dynamodb import table_definition
+from nbchat.ids import new_id
 
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
                "region_name": "us-east-1"}
@@ -64,3 +70,17 @@ def start_moto(log: Path) -> MotoServer:
     server.stop()
     raise RuntimeError(f"moto did not start on port {port} (pip install 'moto[server]'):\n"
                        f"{log.read_text(errors='replace')[-2000:]}")
+
+
+def boto3_client(server: MotoServer) -> Any:
+    """A blocking boto3 DynamoDB client of the server (Chainlit's kind of client)."""
+    return boto3.client("dynamodb", endpoint_url=server.url, **CREDENTIALS)
+
+
+def fresh_table(server: MotoServer) -> str:
+    """A new, empty table in Chainlit's layout (CreateTable with table_definition)."""
+    name = f"nbchat-{new_id()}"
+    client = boto3_client(server)
+    client.create_table(**table_definition(name))
+    client.close()
+    return name

@@ -15,12 +15,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 import pgdb
 from memory_layer import MemoryDataLayer, MemoryStore
-from moto_server import CREDENTIALS, MotoServer, start_moto
+from moto_server import CREDENTIALS, MotoServer, boto3_client, fresh_table, start_moto
 from nbchat.data import (
     AdaptedDataLayer,
     LocalStorage,
@@ -28,8 +27,7 @@ from nbchat.data import (
     QueuedDataLayer,
     SQLiteDataLayer,
 )
-from nbchat.data.dynamodb import DynamoDBDataLayer, table_definition
-from nbchat.ids import new_id
+from nbchat.data.dynamodb import DynamoDBDataLayer
 
 
 @pytest.fixture
@@ -56,19 +54,6 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
     yield server
     _moto.remove(server)
     server.stop()
-
-
-def boto3_client(server: MotoServer) -> object:
-    return boto3.client("dynamodb", endpoint_url=server.url, **CREDENTIALS)  # type: ignore[call-overload]
-
-
-def fresh_table(server: MotoServer) -> str:
-    """A new, empty table in Chainlit's layout (CreateTable with table_definition)."""
-    name = f"nbchat-{new_id()}"
-    client = boto3_client(server)
-    client.create_table(**table_definition(name))  # type: ignore[attr-defined]
-    client.close()  # type: ignore[attr-defined]
-    return name
 
 
 def dynamodb_layer(backend: str) -> DynamoDBDataLayer:

@@ -43,10 +43,13 @@ from nbchat.data.dynamodb_client import (
     to_item,
 )
 from nbchat.data.dynamodb_reads import (
+    CHAINLIT_FEEDBACK_ID,
     INDEX,
     KEYS,
     DynamoReads,
     child_key,
+    feedback_id_in,
+    feedback_id_out,
     ref_key,
     thread_key,
 )
@@ -63,7 +66,6 @@ if TYPE_CHECKING:
     from nbchat.element import Element
 
 _ID_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-_FEEDBACK_ID = re.compile(r"THREAD#(.+)::STEP#(.+)")  # Chainlit's own feedback ids
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -220,7 +222,7 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
             if sk.startswith("STEP#"):
                 keys.append(ref_key("STEPREF", sk.removeprefix("STEP#")))
                 fid = item.get("feedback", {}).get("M", {}).get("id", {}).get("S")
-                if fid and not _FEEDBACK_ID.fullmatch(fid):
+                if fid and not CHAINLIT_FEEDBACK_ID.fullmatch(fid):
                     keys.append(ref_key("FEEDBACKREF", fid))
         await self.dynamo.batch_write(self.table_name,
                                       [{"DeleteRequest": {"Key": k}} for k in keys])
@@ -300,12 +302,12 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
         """Store the feedback as the `feedback` attribute of step `forId`; its id (the one
-        given, else Chainlit's THREAD#<thread>::STEP#<step>)."""
+        given, else Chainlit's THREAD#<thread>::STEP#<step>, handed out with ':' for '#')."""
         ref = await self._get(ref_key("STEPREF", feedback.forId))
         thread_id = from_item(ref)["threadId"] if ref else feedback.threadId
         if not thread_id:
             raise NotFoundError(f"no step {feedback.forId!r} to attach feedback to")
-        fid = feedback.id or f"THREAD#{thread_id}::STEP#{feedback.forId}"
+        fid = feedback_id_in(feedback.id or f"THREAD#{thread_id}::STEP#{feedback.forId}")
         value = {"id": fid, "forId": feedback.forId, "threadId": thread_id,
                  "value": feedback.value, "comment": feedback.comment}
         actions: list[dict[str, Any]] = [{"Update": {
@@ -313,7 +315,7 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
             "UpdateExpression": "SET #fb = :fb", "ConditionExpression": "attribute_exists(PK)",
             "ExpressionAttributeNames": {"#fb": "feedback"},
             "ExpressionAttributeValues": {":fb": to_attr(value)}}}]
-        if not _FEEDBACK_ID.fullmatch(fid):
+        if not CHAINLIT_FEEDBACK_ID.fullmatch(fid):
             actions.append({"Put": {"TableName": self.table_name, "Item": {
                 **ref_key("FEEDBACKREF", fid), "forId": {"S": feedback.forId}}}})
         try:
@@ -322,11 +324,12 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
             if is_conditional_failure(exc):
                 raise NotFoundError(f"no step {feedback.forId!r} to attach feedback to") from exc
             raise
-        return fid
+        return feedback_id_out(fid)
 
     async def delete_feedback(self, feedback_id: str) -> bool:
         """Remove the feedback from its step; False when no step has this feedback."""
-        chainlit_id = _FEEDBACK_ID.fullmatch(feedback_id)
+        feedback_id = feedback_id_in(feedback_id)
+        chainlit_id = CHAINLIT_FEEDBACK_ID.fullmatch(feedback_id)
         if chainlit_id:
             thread_id, step_id = chainlit_id.group(1), chainlit_id.group(2)
         else:

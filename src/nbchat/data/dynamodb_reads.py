@@ -33,6 +33,9 @@ INDEX = "UserThread"
 # Attributes of the table's items that are keys or nbchat's bookkeeping, not the dict's.
 KEYS = ("PK", "SK", "UserThreadPK", "UserThreadSK", "nbchatOrder")
 _READ_CONCURRENCY = 8  # threads read at once by search and the feedback filter
+# Chainlit's feedback ids, THREAD#<thread>::STEP#<step>; nbchat shows them with ':' for
+# '#' (its ids are URL- and path-safe: A-Z a-z 0-9 _ . : -) and stores them as Chainlit.
+CHAINLIT_FEEDBACK_ID = re.compile(r"THREAD[#:](.+?)::STEP[#:](.+)")
 
 
 def thread_key(thread_id: str) -> Item:
@@ -45,6 +48,18 @@ def child_key(thread_id: str, kind: str, child_id: str) -> Item:
 
 def ref_key(kind: str, ref_id: str) -> Item:
     return {"PK": {"S": f"{kind}#{ref_id}"}, "SK": {"S": kind}}
+
+
+def feedback_id_out(stored: str) -> str:
+    """A stored feedback id as nbchat hands it out (Chainlit's form with ':' for '#')."""
+    m = CHAINLIT_FEEDBACK_ID.fullmatch(stored)
+    return f"THREAD:{m.group(1)}::STEP:{m.group(2)}" if m else stored
+
+
+def feedback_id_in(given: str) -> str:
+    """A feedback id as stored (Chainlit's own form for Chainlit's kind of id)."""
+    m = CHAINLIT_FEEDBACK_ID.fullmatch(given)
+    return f"THREAD#{m.group(1)}::STEP#{m.group(2)}" if m else given
 
 
 def plain(item: Item) -> dict[str, Any]:
@@ -98,7 +113,10 @@ class DynamoReads:
                 thread = self._thread(item)
             elif sk.startswith("STEP#"):
                 step = plain(item)
-                step["feedback"] = step.get("feedback") or None
+                feedback = step.get("feedback") or None
+                if feedback and isinstance(feedback.get("id"), str):
+                    feedback["id"] = feedback_id_out(feedback["id"])
+                step["feedback"] = feedback
                 order = item.get("nbchatOrder", {}).get("S", "")
                 steps.append((str(step.get("createdAt") or ""), order, step))
             elif sk.startswith("ELEMENT#"):
