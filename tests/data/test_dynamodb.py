@@ -18,7 +18,7 @@ from moto_server import CREDENTIALS, MotoServer, boto3_client, fresh_table
 from nbchat.app import App, registering_on
 from nbchat.config import Config
 from nbchat.data import AdaptedDataLayer, InvalidDataError, LocalStorage
-from nbchat.data.dynamodb import DynamoDBDataLayer
+from nbchat.data.dynamodb import DynamoDBDataLayer, table_definition
 from nbchat.ids import new_id, utc_now
 from nbchat.testing import ChatTestClient
 from nbchat.types import Pagination, StepDict, ThreadFilter, User
@@ -274,3 +274,46 @@ async def test_an_email_identifier_gets_an_id_nbchat_accepts(dynamo: DynamoDBDat
     again = await dynamo.get_user("ada@example.com")
     assert again is not None
     assert again.id == user.id
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "persistence.md"
+
+
+def test_the_documented_table_is_table_definition() -> None:
+    section = DOC.read_text().split("## DynamoDB (Chainlit's table)", 1)[1].split("\n## ", 1)[0]
+    documented = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    assert documented == table_definition("nbchat")
+
+
+async def test_the_documented_app_runs_as_written(
+        moto_server: MotoServer, table: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    section = DOC.read_text().split("## DynamoDB (Chainlit's table)", 1)[1]
+    (tmp_path / "app.py").write_text(section.split("```python\n", 1)[1].split("```", 1)[0])
+    monkeypatch.chdir(tmp_path)
+    # The standard AWS settings the example relies on, pointing at moto.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("DYNAMODB_TABLE", table)
+    async with ChatTestClient(tmp_path / "app.py") as client:
+        await client.send("hi")
+        assert client.messages[-1]["output"] == "echo: hi"
+        recorder = client.session.recorder
+        assert recorder is not None
+        await recorder._queue.join()  # the reply's write reached the layer's queue
+        adapted = recorder.data
+        assert isinstance(adapted, AdaptedDataLayer)
+        await adapted.flush()
+        layer = adapted.layer
+        assert isinstance(layer, DynamoDBDataLayer)
+        stored = await layer.get_thread(client.session.thread_id)
+        assert stored is not None
+        assert [s["output"] for s in stored["steps"]] == ["hi", "echo: hi"]
+    await layer.close()
+    raw = boto3_client(moto_server)
+    count = raw.scan(TableName=table, Select="COUNT", FilterExpression="SK = :sk",
+                     ExpressionAttributeValues={":sk": S("THREAD")})["Count"]
+    raw.close()
+    assert count == 1
