@@ -231,7 +231,21 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
 
     async def create_step(self, step_dict: StepDict) -> None:
         """Store the step (replacing one of the same id) and touch its thread."""
-        await self._write_step(step_dict)
+        sid, tid = step_dict["id"], step_dict["threadId"]
+        item = {k: to_attr(v) for k, v in step_dict.items() if k != "feedback"}
+        item.update(child_key(tid, "STEP", sid))
+        item["nbchatOrder"] = {"S": self._activity()}
+        new = "attribute_not_exists(PK)"
+        try:  # the common case, one round trip: a step id never stored before
+            await self._transact(
+                {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": new}},
+                {"Put": {"TableName": self.table_name, "ConditionExpression": new, "Item": {
+                    **ref_key("STEPREF", sid), "threadId": {"S": tid}}}},
+                {"Update": self._touch(tid)})
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+            await self._write_step(step_dict)  # a replacement, or a step that moves
 
     async def update_step(self, step_dict: StepDict) -> None:
         """Store the step's new version (complete, as the adapter hands it)."""
