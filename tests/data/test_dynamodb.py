@@ -317,3 +317,29 @@ async def test_the_documented_app_runs_as_written(
                      ExpressionAttributeValues={":sk": S("THREAD")})["Count"]
     raw.close()
     assert count == 1
+
+
+async def test_delete_thread_removes_every_item_in_batches(
+        moto_server: MotoServer, table: str, dynamo: DynamoDBDataLayer) -> None:
+    layer = AdaptedDataLayer(dynamo, LocalStorage(Path("/nonexistent")), close_layer=False)
+    tid, other = new_id(), new_id()
+    steps = [StepDict(id=new_id(), threadId=tid, name="u", type="user_message",  # type: ignore[typeddict-item]
+                      output=f"m{i}", createdAt=utc_now()) for i in range(30)]
+    for s in steps:
+        await layer.create_step(s)
+    await layer.create_step(StepDict(id=new_id(), threadId=other, name="u",  # type: ignore[typeddict-item]
+                                     type="user_message", output="kept", createdAt=utc_now()))
+    for s in steps[:3]:
+        await layer.upsert_feedback({"forId": s["id"], "value": 1})
+    await layer.flush()
+    raw = boto3_client(moto_server)
+    before = raw.scan(TableName=table)["Items"]
+    # 31 steps, 31 step references, 3 feedback references, 2 threads.
+    assert len(before) == 67
+    await layer.delete_thread(tid)  # 30 steps + 30 refs + 3 refs + 1 thread: 3 batches
+    left = raw.scan(TableName=table)["Items"]
+    raw.close()
+    assert sorted(i["PK"]["S"].split("#")[0] for i in left) == ["STEPREF", "THREAD", "THREAD"]
+    assert {i["PK"]["S"] for i in left if i["PK"]["S"].startswith("THREAD#")} == {
+        f"THREAD#{other}"}
+    await layer.close()
