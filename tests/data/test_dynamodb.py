@@ -343,3 +343,59 @@ async def test_delete_thread_removes_every_item_in_batches(
     assert {i["PK"]["S"] for i in left if i["PK"]["S"].startswith("THREAD#")} == {
         f"THREAD#{other}"}
     await layer.close()
+
+
+class S3Provider:
+    """Chainlit's storage client methods (upload_file, get_read_url, close) on moto's S3,
+    a stand-in for nbchat's own S3 client (data/storage_clients, built on another branch)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.context: Any = None
+        self.client: Any = None
+
+    async def open(self) -> None:
+        from aiobotocore.session import get_session
+
+        self.context = get_session().create_client("s3", endpoint_url=self.url, **CREDENTIALS)
+        self.client = await self.context.__aenter__()
+        await self.client.create_bucket(Bucket="elements")
+
+    async def upload_file(self, object_key: str, data: bytes | str, mime: str,
+                          overwrite: bool = True) -> dict[str, Any]:
+        await self.client.put_object(Bucket="elements", Key=object_key, Body=data,
+                                     ContentType=mime)
+        return {"object_key": object_key, "url": await self.get_read_url(object_key)}
+
+    async def get_read_url(self, object_key: str) -> str:
+        url: str = await self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": "elements", "Key": object_key})
+        return url
+
+    async def close(self) -> None:
+        await self.context.__aexit__(None, None, None)
+
+
+async def test_element_bytes_go_to_the_storage_provider_as_in_chainlit(
+        moto_server: MotoServer, table: str, tmp_path: Path) -> None:
+    provider = S3Provider(moto_server.url)
+    await provider.open()
+    dynamo = DynamoDBDataLayer(table, endpoint_url=moto_server.url, storage_provider=provider,
+                               **CREDENTIALS)
+    layer = AdaptedDataLayer(dynamo, LocalStorage(tmp_path))
+    tid = new_id()
+    ann = await layer.create_user(User("ann"))
+    await layer.update_thread(tid, user_id=ann.id)
+    el = await layer.create_element({"id": new_id(), "threadId": tid, "type": "file",  # type: ignore[typeddict-item]
+                                     "name": "a.txt", "display": "inline",
+                                     "mime": "text/plain"}, b"abc")
+    await layer.flush()
+    key = f"ann/{tid}/{el['id']}"  # Chainlit's key: <user id>/<thread>/<element>
+    stored = await provider.client.get_object(Bucket="elements", Key=key)
+    async with stored["Body"] as body:
+        assert await body.read() == b"abc"
+    got = await dynamo.get_element(tid, el["id"])
+    assert got is not None
+    assert got["objectKey"] == key
+    assert got["url"].startswith(f"{moto_server.url}/elements/{key}")
+    await layer.close()  # closes the layer, and the layer its provider

@@ -377,7 +377,11 @@ class DynamoDBDataLayer(DynamoReads, BaseDataLayer):
         if content is None and element.path is not None:
             content = await asyncio.to_thread(element.path.read_bytes)
         if self.storage_provider is not None and content is not None and element.thread_id:
-            key = f"{stored.get('userId') or 'unknown'}/{element.thread_id}/{element.id}"
+            # Chainlit's key, <user id>/<thread>/<element> (its user from the request context,
+            # here the thread's owner).
+            owner = await self._get(thread_key(element.thread_id), ProjectionExpression="userId")
+            user_id = from_item(owner).get("userId") if owner else None
+            key = f"{user_id or 'unknown'}/{element.thread_id}/{element.id}"
             uploaded = await self.storage_provider.upload_file(
                 object_key=key, data=content, mime=element.mime or "application/octet-stream",
                 overwrite=True)
