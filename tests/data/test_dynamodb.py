@@ -399,3 +399,18 @@ async def test_element_bytes_go_to_the_storage_provider_as_in_chainlit(
     assert got["objectKey"] == key
     assert got["url"].startswith(f"{moto_server.url}/elements/{key}")
     await layer.close()  # closes the layer, and the layer its provider
+
+
+async def test_an_aiobotocore_client_can_be_passed_as_client(
+        moto_server: MotoServer, table: str) -> None:
+    from aiobotocore.session import get_session
+
+    async with get_session().create_client("dynamodb", endpoint_url=moto_server.url,
+                                           **CREDENTIALS) as client:
+        layer = DynamoDBDataLayer(table, client=client)
+        assert not layer.dynamo.threaded  # awaited on the loop, not sent to a thread
+        tid = new_id()
+        await layer.update_thread(tid, name="async client")
+        thread = await layer.get_thread(tid)
+        assert thread is not None
+        assert thread["name"] == "async client"

@@ -133,6 +133,14 @@ def is_conditional_failure(exc: BaseException) -> bool:
             and "ConditionalCheckFailed" in reasons)
 
 
+def _is_async_client(client: Any) -> bool:
+    """An aiobotocore (or aioboto3) client: its methods return awaitables, though they are
+    not coroutine functions themselves."""
+    return (any(c.__module__.startswith(("aiobotocore", "aioboto3"))
+                for c in type(client).__mro__)
+            or inspect.iscoroutinefunction(getattr(client, "get_item", None)))
+
+
 class DynamoClient:
     """One DynamoDB client, sync (boto3, run in threads) or async (aiobotocore)."""
 
@@ -141,8 +149,7 @@ class DynamoClient:
                  aws_secret_access_key: str | None = None,
                  aws_session_token: str | None = None) -> None:
         self._given = client
-        self._is_async = client is not None and inspect.iscoroutinefunction(
-            getattr(client, "get_item", None))
+        self._is_async = client is not None and _is_async_client(client)
         self._options = {
             "endpoint_url": endpoint_url,
             "region_name": region_name or os.environ.get("AWS_REGION", "us-east-1"),
