@@ -76,7 +76,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """'sqlite:<path>', 'chainlit:<store name>' (an in-memory Chainlit-style layer whose
-    store outlives the layer, as a database would) or the emptied test PostgreSQL URL."""
+    store outlives the layer, as a database would), 'dynamodb[-boto3]:<fresh table>' or
+    the emptied test PostgreSQL URL."""
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
         return
