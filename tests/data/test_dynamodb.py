@@ -9,7 +9,7 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -123,6 +123,14 @@ async def test_a_table_chainlit_filled_reads_back(
     assert item["feedback"]["M"]["value"] == {"N": "0"}
     assert await layer.delete_feedback(feedback["id"]) is True
     assert await layer.delete_feedback(feedback["id"]) is False
+    # Chainlit's steps change and go through nbchat (found without nbchat's references).
+    await layer.update_step(cast(StepDict, {"id": ids["reply"], "output": "moved to archive"}))
+    await layer.delete_step(ids["user_step"])
+    thread = await layer.get_thread(tid)
+    assert thread is not None
+    assert [(s["id"], s["output"]) for s in thread["steps"]] == [
+        (ids["reply"], "moved to archive")]
+    assert thread["steps"][0]["metadata"] == {"temperature": 0.7, "tokens": 12}
     await layer.close()
 
 
