@@ -1,6 +1,8 @@
 """Fixtures for the data layer suite: the contract tests run on SQLite, PostgreSQL, a
-Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer, and
-SQLAlchemyDataLayer (Chainlit's schema, tests/sqladb.py) on SQLite, PostgreSQL and MariaDB.
+Chainlit-style custom layer (tests/memory_layer.py) behind AdaptedDataLayer,
+SQLAlchemyDataLayer (Chainlit's schema, tests/sqladb.py) on SQLite, PostgreSQL and MariaDB,
+and DynamoDBDataLayer (moto's server on loopback, a fresh table per test; "dynamodb" through
+aiobotocore, "dynamodb-boto3" through a boto3 client run in threads).
 
 PostgreSQL is the real server on 127.0.0.1:5432 (user postgres, trust auth), through
 `tests/pgdb.py`: the run's database comes from the `pg_url` fixture of tests/conftest.py,
@@ -19,6 +21,7 @@ import pytest
 import pgdb
 import sqladb
 from memory_layer import MemoryDataLayer, MemoryStore
+from moto_server import CREDENTIALS, MotoServer, boto3_client, fresh_table, start_moto
 from nbchat.data import (
     AdaptedDataLayer,
     LocalStorage,
@@ -26,6 +29,7 @@ from nbchat.data import (
     QueuedDataLayer,
     SQLiteDataLayer,
 )
+from nbchat.data.dynamodb import DynamoDBDataLayer
 from nbchat.data.sql_alchemy import SQLAlchemyDataLayer
 
 
@@ -40,9 +44,30 @@ def fresh_pg_url() -> Iterator[str]:
 # The contract suite also runs on a Chainlit-style custom layer behind AdaptedDataLayer;
 # the other suites test what only nbchat's SQL layers do (migrations, durability, …).
 CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit", "sqla-sqlite", "sqla-postgres",
-                     "sqla-mariadb"]
+                     "sqla-mariadb", "dynamodb", "dynamodb-boto3"]
 SQL_BACKENDS = ["sqlite", "postgres"]
 _memory_stores: dict[str, MemoryStore] = {}
+_moto: list[MotoServer] = []  # the session's server, once started
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode on a free loopback port, for the whole session."""
+    server = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    _moto.append(server)
+    yield server
+    _moto.remove(server)
+    server.stop()
+
+
+def dynamodb_layer(backend: str) -> DynamoDBDataLayer:
+    """A DynamoDBDataLayer on 'dynamodb:<table>' (aiobotocore, by endpoint) or
+    'dynamodb-boto3:<table>' (a boto3 client, run in threads)."""
+    kind, table = backend.split(":", 1)
+    [server] = _moto
+    if kind == "dynamodb-boto3":
+        return DynamoDBDataLayer(table, client=boto3_client(server))
+    return DynamoDBDataLayer(table, endpoint_url=server.url, **CREDENTIALS)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -55,9 +80,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """'sqlite:<path>', 'chainlit:<store name>' (an in-memory Chainlit-style layer whose
-    store outlives the layer, as a database would) or the emptied test PostgreSQL URL."""
+    store outlives the layer, as a database would), 'dynamodb[-boto3]:<fresh table>' or
+    the emptied test PostgreSQL URL."""
     if request.param == "sqlite":
         yield f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
+        return
+    if request.param.startswith("dynamodb"):
+        server: MotoServer = request.getfixturevalue("moto_server")
+        yield f"{request.param}:{fresh_table(server)}"
         return
     if request.param == "chainlit":
         name = f"chainlit:{tmp_path}"
@@ -104,6 +134,8 @@ def open_layer(backend: str, files: Path, **kwargs: object) -> QueuedDataLayer:
     if backend.startswith("sqla:"):
         return AdaptedDataLayer(SQLAlchemyDataLayer(backend[len("sqla:"):]), storage,
                                 **kwargs)  # type: ignore[arg-type]
+    if backend.startswith("dynamodb"):
+        return AdaptedDataLayer(dynamodb_layer(backend), storage, **kwargs)  # type: ignore[arg-type]
     if backend.startswith("chainlit:"):
         return AdaptedDataLayer(MemoryDataLayer(_memory_stores[backend]), storage,
                                 **kwargs)  # type: ignore[arg-type]
