@@ -4,6 +4,7 @@ import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
 import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+import { asMarkdown, asText } from "./jsontext";
 import { copyIcon, thumbDownIcon, thumbUpIcon } from "./icons";
 
 export class MessageView implements NodeView {
@@ -23,7 +24,7 @@ export class MessageView implements NodeView {
     this.step = step;
     this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
     const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, copyIcon());
-    copy.addEventListener("click", () => { void copyText(this.step.output).then((ok) => flashCopied(copy, ok)); });
+    copy.addEventListener("click", () => { void copyText(asText(this.step.output as unknown).text).then((ok) => flashCopied(copy, ok)); });
     this.foot.append(copy);
     this.el = h("article", { class: "nbc-msg", role: "article" },
       this.avatar,
@@ -61,7 +62,7 @@ export class MessageView implements NodeView {
   setOutput(text: string, streaming: boolean): void {
     this.step = { ...this.step, output: text };
     this.streamingShown = streaming;
-    this.md.set(text, streaming);
+    this.md.set(asMarkdown(text as unknown), streaming);
   }
 
   private renderFeedback(current: FeedbackDict | null): void {
