@@ -166,6 +166,9 @@ export class ChatPage {
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
+    // `?prompt=…` (as in Chainlit) fills the composer of the first chat; nothing is sent.
+    const prompt = new URLSearchParams(location.search).get("prompt");
+    if (prompt) this.app?.prefill(prompt);
     void this.history.reload();
   }
 

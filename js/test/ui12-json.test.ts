@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FrameScheduler } from "../src/frame";
-import { ChatApp } from "../src/ui/app";
-import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
-
-export function setupApp() {
-  const transport = new FakeTransport();
-  const frames: (() => void)[] = [];
-  const scheduler = new FrameScheduler((cb) => frames.push(cb));
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
-  const flush = () => { while (frames.length) frames.shift()?.(); };
-  return { app, transport, el, flush };
-}
+import { WELCOME, numbered, step } from "./fixtures";
+import { setupApp } from "./ui12-setup";
 
 describe("non-string step input/output (old stored threads)", () => {
   it("renders a dict input and output as JSON, the body is not blank", () => {

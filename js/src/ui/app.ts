@@ -181,6 +181,12 @@ export class ChatApp {
     this.title.textContent = name;
   }
 
+  /** Prefill the composer (the served page's `?prompt=`). */
+  prefill(text: string): void {
+    this.composer.setText(text);
+    this.composer.focus();
+  }
+
   /** A transient notice in the chat (level: info, success, warning or error). */
   notify(level: string, message: string): void {
     this.toast(level, message);
@@ -364,10 +370,11 @@ export class ChatApp {
     const starters = this.state.welcome?.starters ?? [];
     this.starters.replaceChildren(...starters.map((s) => {
       const label = String(s.label ?? s.message ?? "");
-      const btn = h("button", { type: "button", class: "nbc-starter", role: "listitem" }, label);
+      // A real <button> inside the list item: role "button", named by the label.
+      const btn = h("button", { type: "button", class: "nbc-starter" }, label);
       btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
         { command: typeof s.command === "string" ? s.command : undefined })));
-      return btn;
+      return h("div", { role: "listitem", class: "nbc-starter-item" }, btn);
     }));
   }
 

@@ -99,6 +99,12 @@ export class Composer {
     this.textarea.focus();
   }
 
+  /** Put text in the textbox without sending it (`?prompt=` on the served page). */
+  setText(text: string): void {
+    this.textarea.value = text;
+    this.autosize();
+  }
+
   private get canSend(): boolean {
     return !this.disabledReason && (!this.running || this.textAsk);
   }
