@@ -19,6 +19,8 @@ import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
 import { type ElementContext, renderElement } from "./element";
 import { SettingsPanel } from "./settings";
+import { SidePanel } from "./sidepanel";
+import { TaskListPanel } from "./tasklist";
 import { type UploadSpec, Uploader } from "./upload";
 
 const RESYNC_RETRY_MS = 3000;
@@ -48,7 +50,8 @@ export class ChatApp {
   private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
   private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
   private readonly askEl = h("div", { class: "nbc-askbar" });
-  private readonly side = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
+  private readonly side = new SidePanel();
+  private readonly tasks = new TaskListPanel((id) => this.goToStep(id));
   private readonly overlay = h("div", { class: "nbc-overlay", hidden: true, role: "dialog", "aria-modal": "true" });
   private readonly notices = h("div", { class: "nbc-notices", role: "status", "aria-live": "polite" });
   private readonly title = h("span", { class: "nbc-title" });
@@ -92,7 +95,9 @@ export class ChatApp {
     this.conversation = new Conversation(this.viewCtx, this.elementCtx, this.globalActions, {
       state: () => this.state,
       send: (ev) => this.send(ev),
-      showElement: (id, display) => this.showElement(id, display),
+      showElement: (id, display, opener) => this.showElement(id, display, opener),
+      showTaskList: (el) => this.tasks.show(el),
+      elementRemoved: (id) => { this.side.remove(id); this.tasks.remove(id); },
     });
     this.uploader = new Uploader((ev, buffers) => this.host.transport.send(ev, buffers));
     this.composer = new Composer({
@@ -108,7 +113,7 @@ export class ChatApp {
       this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
     }, { passive: true });
     this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn);
-    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
+    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
       this.settings.el, this.notices, this.globalActions, this.askEl, this.composer.el, this.overlay);
@@ -119,7 +124,7 @@ export class ChatApp {
     this.onEvent = options.onEvent;
     this.root.addEventListener("click", (e) => this.onRootClick(e));
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
-    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); } });
+    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
 
 
@@ -319,8 +324,9 @@ export class ChatApp {
   }
 
   private rebuild(): void {
+    this.side.close();
+    this.tasks.clear();
     this.conversation.rebuild(this.state);
-    this.side.hidden = true;
     this.renderAskState();
     this.applySettings();
     this.showRunning();
@@ -334,20 +340,29 @@ export class ChatApp {
     this.root.classList.toggle("nbc-running", running);
   }
 
-  private showElement(id: string, display: string): void {
+  private showElement(id: string, display: string, opener?: HTMLElement): void {
     const el = this.state.elements[id];
     if (!el) return;
-    const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
-    const content = h("div", { class: "nbc-panel" }, h("div", { class: "nbc-row nbc-panel-head" },
-      h("strong", {}, el.name), close), renderElement(el, this.elementCtx));
     if (display === "page") {
+      // Chainlit opens a page element in a view of its own; here: a full-size overlay.
+      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
       close.addEventListener("click", () => this.closeOverlay());
-      this.openOverlay(content);
+      this.openOverlay(h("div", { class: "nbc-panel nbc-page-view" }, h("div", { class: "nbc-row nbc-panel-head" },
+        h("strong", {}, el.name), close), renderElement(el, this.elementCtx)));
+      this.overlay.setAttribute("aria-label", el.name);
+      close.focus();
     } else {
-      close.addEventListener("click", () => { this.side.hidden = true; this.side.replaceChildren(); });
-      this.side.replaceChildren(content);
-      this.side.hidden = false;
+      this.side.open(el, renderElement(el, this.elementCtx), opener ?? null);
     }
+  }
+
+  /** A task's link: scroll its message into view and mark it briefly. */
+  private goToStep(id: string): void {
+    const target = [...this.conversation.el.querySelectorAll<HTMLElement>("[data-id]")].find((n) => n.dataset.id === id);
+    if (!target) return;
+    target.scrollIntoView?.({ block: "center" });
+    target.classList.add("nbc-highlight");
+    setTimeout(() => target.classList.remove("nbc-highlight"), 1500);
   }
 
   private renderAskState(): void {

@@ -21,6 +21,8 @@ export interface NodeView {
   readonly elementsEl: HTMLElement;
   readonly actionsEl: HTMLElement;
   update(step: StepDict): void;
+  /** Side/page elements for this message: their names in the text become links. */
+  setElementLinks?(links: readonly import("./elementlinks").ElementLink[]): void;
   setOutput(text: string, streaming: boolean): void;
   destroy(): void;
 }

@@ -4,6 +4,7 @@ import type { MarkdownEngine } from "../markdown/render";
 import { highlight } from "../markdown/highlight";
 import { safeElementUrl } from "../markdown/sanitize";
 import { h } from "./dom";
+import { renderTaskList } from "./tasklist";
 
 export interface ElementContext {
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
@@ -97,20 +98,6 @@ function plotly(el: ElementDict, ctx: ElementContext): HTMLElement {
   return box;
 }
 
-interface Task { title?: string; status?: string; forId?: string | null }
-
-function taskList(el: ElementDict): HTMLElement {
-  const data = parseJson(el.content) as { status?: string; tasks?: Task[] } | null;
-  const tasks = data?.tasks ?? [];
-  const icon: Record<string, string> = { ready: "○", running: "◐", done: "●", failed: "✕" };
-  return h("div", { class: "nbc-tasklist" },
-    h("div", { class: "nbc-tasklist-status" }, data?.status ?? el.name),
-    h("ol", {}, ...tasks.map((t) => h("li", { "data-status": t.status ?? "ready" },
-      h("span", { class: "nbc-task-icon", "aria-hidden": "true" }, icon[t.status ?? "ready"] ?? "○"),
-      h("span", {}, t.title ?? ""),
-      h("span", { class: "nbc-offscreen" }, ` (${t.status ?? "ready"})`)))));
-}
-
 /** Custom elements: their props as a read-only, text-only view (no author JS runs). */
 export function propsView(props: Record<string, unknown> | undefined): HTMLElement {
   const dl = h("dl", { class: "nbc-props" });
@@ -172,7 +159,7 @@ export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement
       box.append(plotly(el, ctx));
       return box;
     case "tasklist":
-      box.append(taskList(el));
+      box.append(renderTaskList(el, () => undefined)); // no message list to link into here
       return box;
     case "custom":
     default:

@@ -4,6 +4,7 @@ import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
 import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+import { type ElementLink, linkifyNames } from "./elementlinks";
 import { asMarkdown, asText } from "./jsontext";
 import { copyIcon, thumbDownIcon, thumbUpIcon } from "./icons";
 
@@ -23,6 +24,7 @@ export class MessageView implements NodeView {
   constructor(step: StepDict, private readonly ctx: ViewContext) {
     this.step = step;
     this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
+    this.md.afterRender = (root) => this.linkify(root);
     const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, copyIcon());
     copy.addEventListener("click", () => { void copyText(asText(this.step.output as unknown).text).then((ok) => flashCopied(copy, ok)); });
     this.foot.append(copy);
@@ -58,6 +60,24 @@ export class MessageView implements NodeView {
   }
 
   private streamingShown = false;
+  private links: readonly ElementLink[] = [];
+
+  setElementLinks(links: readonly ElementLink[]): void {
+    this.links = links;
+    this.linkify(this.md.el);
+  }
+
+  /** Names in the text become links; the fallback link under the message hides when its
+   * name occurs (only messages with side/page elements pay for the walk). */
+  private linkify(root: HTMLElement): void {
+    if (!this.links.length) return;
+    const found = linkifyNames(root, this.links);
+    for (const link of this.links) {
+      const fallback = [...this.elementsEl.querySelectorAll<HTMLElement>(".nbc-element-link")]
+        .find((b) => b.dataset.elementId === link.id);
+      if (fallback) fallback.hidden = found.has(link.id);
+    }
+  }
 
   setOutput(text: string, streaming: boolean): void {
     this.step = { ...this.step, output: text };
