@@ -17,6 +17,7 @@ import { type CommandSpec, Composer } from "./composer";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
+import { retryMessage, retryableReply } from "./edit";
 import { type ElementContext, renderElement } from "./element";
 import { SettingsPanel } from "./settings";
 import { SidePanel } from "./sidepanel";
@@ -85,6 +86,8 @@ export class ChatApp {
       feedbackEnabled: () => !this.readOnly,
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
+      editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
+      retry: (id) => this.retry(id),
     };
     const app = this;
     this.elementCtx = {
@@ -228,6 +231,7 @@ export class ChatApp {
       this.sendHello();
     }
     this.updateEmpty();
+    if (apply.some((e) => e.type !== "token")) this.markLastReply();
     if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
   }
 
@@ -354,6 +358,21 @@ export class ChatApp {
     } else {
       this.side.open(el, renderElement(el, this.elementCtx), opener ?? null);
     }
+  }
+
+  /** Retry shows on the last finished reply only (edit.ts). */
+  private markLastReply(): void {
+    const last = retryableReply(this.state, this.viewCtx.editEnabled?.() === true);
+    for (const btn of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
+      btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== last;
+    }
+  }
+
+  private retry(replyId: string): void {
+    const user = retryMessage(this.state, replyId);
+    if (!user) return;
+    this.stick = true;
+    this.send(act.editMessage(user.id, user.content));
   }
 
   /** A task's link: scroll its message into view and mark it briefly. */

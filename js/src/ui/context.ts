@@ -11,6 +11,10 @@ export interface ViewContext {
   feedbackEnabled(): boolean;
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   openImage(src: string, alt: string): void;
+  /** `features.edit_message` is on and the view is not read-only. */
+  editEnabled?(): boolean;
+  /** Re-run the reply `stepId` (see edit.ts). */
+  retry?(stepId: string): void;
 }
 
 /** Both message and step views expose the same slots to the app. */

@@ -6,6 +6,7 @@
  */
 import type { ElementDict } from "../protocol";
 import { h } from "./dom";
+import { type Shape, icon } from "./icons";
 
 export type TaskStatus = "ready" | "running" | "done" | "failed";
 export interface Task { title: string; status: TaskStatus; forId: string | null }
@@ -34,23 +35,14 @@ export function parseTaskList(el: ElementDict): TaskListData {
   };
 }
 
-const NS = "http://www.w3.org/2000/svg";
-
 /** A drawn status icon (glyphs depend on fonts; SVG always draws). */
 function statusIcon(status: TaskStatus): Element {
   if (status === "running") return h("span", { class: "nbc-spinner nbc-task-icon", "aria-hidden": "true" });
-  const svg = document.createElementNS(NS, "svg");
-  for (const [k, v] of Object.entries({ viewBox: "0 0 16 16", width: "16", height: "16", fill: "none",
-    stroke: "currentColor", "stroke-width": "1.6", "stroke-linecap": "round", "aria-hidden": "true",
-    class: "nbc-task-icon" })) svg.setAttribute(k, v);
-  const add = (tag: string, attrs: Record<string, string>): void => {
-    const el = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    svg.append(el);
-  };
-  add("circle", { cx: "8", cy: "8", r: "6.5" });
-  if (status === "done") add("path", { d: "M5 8.2l2 2 4-4.4" });
-  if (status === "failed") add("path", { d: "M5.8 5.8l4.4 4.4M10.2 5.8l-4.4 4.4" });
+  const ring: Shape = ["path", "M8 1.5a6.5 6.5 0 1 1 0 13a6.5 6.5 0 1 1 0-13"];
+  const mark: Shape[] = status === "done" ? [["path", "M5 8.2l2 2 4-4.4"]]
+    : status === "failed" ? [["path", "M5.8 5.8l4.4 4.4M10.2 5.8l-4.4 4.4"]] : [];
+  const svg = icon([ring, ...mark]);
+  svg.classList.add("nbc-task-icon");
   return svg;
 }
 
