@@ -37,6 +37,7 @@ from nbchat.app import App
 from nbchat.config import Config
 from nbchat.hosting import ChatHost
 from nbchat.server.auth import Identity, SingleUserIdentity, public
+from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.cookies import (
@@ -201,6 +202,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
             (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
+            avatar_spec(r, config.app_dir, config.ui.name),
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)
