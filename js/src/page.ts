@@ -205,6 +205,7 @@ export class ChatPage {
         const sessionId = app?.state.welcome?.sessionId ?? "";
         return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
       },
+      avatarUrl: (author) => `${this.config.rootPath}avatars/${encodeURIComponent(author)}`,
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;

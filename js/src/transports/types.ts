@@ -24,6 +24,8 @@ export interface Host {
    */
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   releaseFile?(url: string): void;
+  /** The avatar image URL for a message author (none: initials are shown). */
+  avatarUrl?(author: string): string | null;
 }
 
 /** Bytes per `upload_chunk` buffer. */

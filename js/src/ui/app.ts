@@ -88,6 +88,7 @@ export class ChatApp {
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
       editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
       retry: (id) => this.retry(id),
+      avatarUrl: (author) => this.host.avatarUrl?.(author) ?? null,
     };
     const app = this;
     this.elementCtx = {

@@ -3,7 +3,8 @@ import { editMessage, feedback, feedbackDelete } from "../store/actions";
 import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
-import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+import { showAvatar } from "./avatar";
+import { copyText, flashCopied, formatTime, h, parseTime } from "./dom";
 import { inlineEditor, pencilIcon, retryIcon } from "./edit";
 import { type ElementLink, linkifyNames } from "./elementlinks";
 import { asMarkdown, asText } from "./jsontext";
@@ -58,7 +59,8 @@ export class MessageView implements NodeView {
     this.el.dataset.id = step.id;
     this.el.classList.toggle("nbc-error", step.isError);
     this.el.classList.toggle("nbc-streaming", step.streaming);
-    this.avatar.textContent = initials(author);
+    // Like Chainlit: the avatar image for authors other than the user.
+    showAvatar(this.avatar, author, step.type === "user_message" ? null : this.ctx.avatarUrl?.(author) ?? null);
     this.author.textContent = author;
     const when = parseTime(step.createdAt);
     this.time.textContent = formatTime(step.createdAt);
