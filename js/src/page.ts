@@ -38,6 +38,11 @@ export function start(el: HTMLElement, options: PageOptions): ChatApp {
   }, { height: options.height, resumeThreadId: options.resumeThreadId });
 }
 
+/** A bundle built next to page.js (static/plotly.js), resolved against page.js's own URL. */
+export function siblingUrl(name: string, base: string = import.meta.url): string {
+  return new URL(`./${name}`, base).href;
+}
+
 export interface PageUser {
   identifier: string;
   display_name?: string | null;
@@ -206,6 +211,7 @@ export class ChatPage {
         return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
       },
       avatarUrl: (author) => `${this.config.rootPath}avatars/${encodeURIComponent(author)}`,
+      scriptUrl: async (name) => siblingUrl(name),
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;

@@ -95,6 +95,7 @@ export class ChatApp {
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       get engine(): MarkdownEngine { return app.authorEngine; },
       openImage: (src, alt) => this.viewCtx.openImage(src, alt),
+      scriptUrl: host.scriptUrl ? (name) => host.scriptUrl!(name) : undefined,
     };
     this.conversation = new Conversation(this.viewCtx, this.elementCtx, this.globalActions, {
       state: () => this.state,
