@@ -73,7 +73,8 @@ def message(page: Page, author: str, text: str | re.Pattern[str]) -> Page:
     return page.get_by_role("article", name=author).filter(has_text=text)  # type: ignore[return-value]
 
 
-async def test_starter_button_sends_and_the_task_list_renders(page: Page, served: ServedApp) -> None:
+async def test_starter_button_sends_and_the_task_list_renders(page: Page,
+                                                              served: ServedApp) -> None:
     await open_chat(page, served)
     starters = page.get_by_role("list", name="Starters")
     await starters.get_by_role("button", name="Plan the work").click()
@@ -149,7 +150,8 @@ async def test_edit_and_retry_run_on_message_again(page: Page, served: ServedApp
     await expect(page.get_by_role("article", name="Tool Bot")).to_have_count(1)
 
 
-async def test_a_plotly_figure_draws_with_the_separate_bundle(page: Page, served: ServedApp) -> None:
+async def test_a_plotly_figure_draws_with_the_separate_bundle(page: Page,
+                                                             served: ServedApp) -> None:
     loaded: list[str] = []
     page.on("request", lambda r: loaded.append(r.url))
     await open_chat(page, served)
