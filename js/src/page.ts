@@ -18,6 +18,8 @@ import { WebSocketTransport } from "./transports/websocket";
 import type { ChatApp } from "./ui/app";
 import { h, initials } from "./ui/dom";
 import { HistoryList } from "./ui/history";
+import { siblingUrl } from "./ui/plotly";
+import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
 
 export interface PageOptions {
@@ -36,11 +38,6 @@ export function start(el: HTMLElement, options: PageOptions): ChatApp {
     transport,
     resolveFile: async (objectKey) => `${options.filesUrl}${encodeURIComponent(objectKey)}`,
   }, { height: options.height, resumeThreadId: options.resumeThreadId });
-}
-
-/** A bundle built next to page.js (static/plotly.js), resolved against page.js's own URL. */
-export function siblingUrl(name: string, base: string = import.meta.url): string {
-  return new URL(`./${name}`, base).href;
 }
 
 export interface PageUser {
@@ -210,7 +207,7 @@ export class ChatPage {
         const sessionId = app?.state.welcome?.sessionId ?? "";
         return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
       },
-      avatarUrl: (author) => `${this.config.rootPath}avatars/${encodeURIComponent(author)}`,
+      avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FrameScheduler } from "../src/frame";
-import { siblingUrl } from "../src/page";
 import { ChatApp } from "../src/ui/app";
-import { resetPlotly } from "../src/ui/plotly";
+import { resetPlotly, siblingUrl } from "../src/ui/plotly";
 import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
 
 /** A stand-in for static/plotly.js (the real one needs a layout engine jsdom lacks; the

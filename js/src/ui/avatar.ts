@@ -7,6 +7,11 @@
  */
 import { initials } from "./dom";
 
+/** The served route of an author's avatar (`nbchat.server.avatars`). */
+export function servedAvatarUrl(rootPath: string, author: string): string {
+  return `${rootPath}avatars/${encodeURIComponent(author)}`;
+}
+
 /** URLs that failed once: later messages by the same author go straight to initials. */
 const failed = new Set<string>();
 

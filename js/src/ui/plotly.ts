@@ -15,6 +15,11 @@ export type ScriptUrl = (name: "plotly.js") => Promise<string>;
 
 let loading: Promise<PlotlyLike> | null = null;
 
+/** A bundle built next to this module's file (page.js → static/plotly.js). */
+export function siblingUrl(name: string, base: string = import.meta.url): string {
+  return new URL(`./${name}`, base).href;
+}
+
 /** plotly.js, imported once per page (a failure is retried by the next figure). */
 export function loadPlotly(scriptUrl: ScriptUrl | undefined): Promise<PlotlyLike> {
   const existing = (globalThis as { Plotly?: PlotlyLike }).Plotly;
