@@ -160,4 +160,5 @@ async def test_a_plotly_figure_draws_with_the_separate_bundle(page: Page,
     figure = page.locator(".nbc-plotly .main-svg").first
     await expect(figure).to_be_visible(timeout=REPLY_MS)
     await expect(page.locator(".nbc-plotly .gtitle")).to_have_text("Sales")
+    await shot(page, "plotly.png")
     assert [u for u in loaded if re.search(r"/static/plotly\.js$", u)]
