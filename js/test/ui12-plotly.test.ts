@@ -81,3 +81,37 @@ describe("the widget's bundle channel", () => {
     expect(blob.size).toBe(bytes.byteLength); // jsdom Blobs cannot be read back as text
   });
 });
+
+describe("plotly in the widget", () => {
+  it("asks the kernel for the bundle only when a figure arrives, then draws with it", async () => {
+    const widget = (await import("../src/widget")).default;
+    const sent: Record<string, unknown>[] = [];
+    let handler: ((msg: unknown, buffers: DataView[]) => void) | null = null;
+    const model = {
+      send: (content: unknown) => sent.push(content as Record<string, unknown>),
+      on: (_n: string, cb: (msg: unknown, buffers: DataView[]) => void) => { handler = cb; },
+      off: () => { handler = null; },
+      get: () => undefined,
+    };
+    // jsdom has no blob: URLs to import from: the bundle's blob URL becomes a data: URL of the same module.
+    const code = decodeURIComponent(fakeBundle().slice("data:text/javascript,".length));
+    const created = vi.fn((_blob: Blob) => fakeBundle());
+    const original = URL.createObjectURL;
+    URL.createObjectURL = created; // jsdom has none
+    const el = document.createElement("div");
+    document.body.append(el);
+    const cleanup = widget.render({ model, el });
+    handler!({ events: numbered([WELCOME, { type: "step", step: step("a1", { output: "plot" }) }]) }, []);
+    expect(sent.some((m) => m.host === "asset_request")).toBe(false);
+    handler!({ events: numbered([figure], 3) }, []);
+    const request = await vi.waitFor(() => sent.find((m) => m.host === "asset_request") ?? Promise.reject(new Error("no request")));
+    expect(request.name).toBe("plotly.js");
+    const bytes = new TextEncoder().encode(code);
+    handler!({ host: "file_response", requestId: request.requestId, mime: "text/javascript" }, [new DataView(bytes.buffer)]);
+    await vi.waitFor(() => el.querySelector(".nbc-plotly .main-svg") ?? Promise.reject(new Error("not drawn")));
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(created.mock.calls[0]?.[0].type).toBe("text/javascript");
+    URL.createObjectURL = original;
+    cleanup();
+  });
+});
