@@ -1,5 +1,6 @@
 // Builds src/nbchat/static/widget.js (anywidget ESM, CSS inside) and widget.css, plus
-// page.js for served mode. Everything is bundled: no CDN, no fetch at run time.
+// page.js for served mode, and plotly.js (loaded on demand, see src/ui/plotly.ts).
+// Everything is bundled: no CDN; nothing is fetched from elsewhere at run time.
 import * as esbuild from "esbuild";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -84,7 +85,14 @@ async function main() {
     return;
   }
   await esbuild.build(options);
-  for (const name of ["widget.js", "page.js", "widget.css"]) {
+  // plotly.js on its own: imported by ui/plotly.ts only when a figure arrives, so the
+  // first load of the page and the widget stays the same size. Already minified upstream.
+  await esbuild.build({
+    entryPoints: { plotly: join(here, "src", "plotly-entry.ts") },
+    bundle: true, format: "esm", target: "es2020", minify: true, legalComments: "eof",
+    outdir, logLevel: "warning",
+  });
+  for (const name of ["widget.js", "page.js", "widget.css", "plotly.js"]) {
     const bytes = (await import("node:fs")).readFileSync(join(outdir, name));
     console.log(`${name}: ${(bytes.length / 1024).toFixed(1)} KiB, gzip ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB`);
   }

@@ -18,6 +18,8 @@ import { WebSocketTransport } from "./transports/websocket";
 import type { ChatApp } from "./ui/app";
 import { h, initials } from "./ui/dom";
 import { HistoryList } from "./ui/history";
+import { siblingUrl } from "./ui/plotly";
+import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
 
 export interface PageOptions {
@@ -166,6 +168,9 @@ export class ChatPage {
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
+    // `?prompt=…` (as in Chainlit) fills the composer of the first chat; nothing is sent.
+    const prompt = new URLSearchParams(location.search).get("prompt");
+    if (prompt) this.app?.prefill(prompt);
     void this.history.reload();
   }
 
@@ -202,6 +207,8 @@ export class ChatPage {
         const sessionId = app?.state.welcome?.sessionId ?? "";
         return `${blobUrl}${encodeURIComponent(sessionId)}/${encodeURIComponent(objectKey)}`;
       },
+      avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
+      scriptUrl: async (name) => siblingUrl(name),
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;

@@ -43,6 +43,11 @@ function makeHost(model: CommModel, transport: CommTransport): Host {
       blobUrls.add(url);
       return url;
     },
+    // anywidget's module has no URL of its own (it is loaded from a string), so a sibling
+    // file cannot be imported by path: the kernel sends the bytes over the comm instead.
+    async scriptUrl(name) {
+      return URL.createObjectURL(new Blob([await transport.fetchAsset(name)], { type: "text/javascript" }));
+    },
     releaseFile(url) {
       if (blobUrls.delete(url)) URL.revokeObjectURL(url);
     },

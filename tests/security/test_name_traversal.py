@@ -104,9 +104,14 @@ async def test_websocket_upload_names_never_become_paths(start: Start, tmp_path:
         assert not (tmp_path.parent.parent / "ws.txt").exists()
 
 
-async def test_there_is_no_avatar_route(start: Start) -> None:
+async def test_the_avatar_route_answers_only_files_of_public_avatars(start: Start) -> None:
+    # (The route itself: tests/serve/test_serve_avatars.py.) A traversal is refused before
+    # any lookup, an author without a file and other paths are 404, never another file.
     async with start() as served:
-        for path in ("avatars/..%2F..%2Fetc%2Fpasswd", "avatars/assistant",
-                     "public/avatars/x.png", "nbchat/api/avatars/x"):
+        r = await fetch(served.base + "avatars/..%2F..%2Fetc%2Fpasswd",
+                        headers={"X-Test-User": "alice"})
+        assert r.code in (400, 404)
+        assert b"root:" not in r.body
+        for path in ("avatars/assistant", "public/avatars/x.png", "nbchat/api/avatars/x"):
             r = await fetch(served.base + path, headers={"X-Test-User": "alice"})
             assert r.code == 404, path

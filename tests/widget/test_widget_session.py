@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
@@ -173,4 +175,36 @@ async def test_a_notebook_chat_has_client_type_notebook(tmp_path: Path) -> None:
         assert shown["step"]["type"] == "assistant_message"
     finally:
         widget.session.emitter.close()
+        widget.close()
+
+
+async def test_asset_requests_answer_the_plotly_bundle_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    static = tmp_path / "static"  # stands in for the built nbchat/static/
+    static.mkdir()
+    (static / "plotly.js").write_bytes(b"export default {};")
+    (tmp_path / "secret.txt").write_text("outside")
+    monkeypatch.setattr("nbchat.jupyter.widget.STATIC", static)
+    widget = ChatWidget(App("w"), config=Config(data=DataConfig(enabled=False),
+                                                app_dir=tmp_path))
+    answers: dict[str, tuple[dict[str, Any], list[bytes] | None]] = {}
+    got = asyncio.Event()
+
+    def record(content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        if "requestId" in content:
+            answers[content["requestId"]] = (content, buffers)
+            got.set()
+
+    widget.send = record  # type: ignore[method-assign]
+    try:
+        widget._dispatch({"host": "asset_request", "requestId": "a1", "name": "plotly.js"}, [])
+        widget._dispatch({"host": "asset_request", "requestId": "a2", "name": "../secret.txt"}, [])
+        while len(answers) < 2:
+            got.clear()
+            await asyncio.wait_for(got.wait(), 10)
+        ok, buffers = answers["a1"]
+        assert ok["mime"] == "text/javascript"
+        assert buffers == [b"export default {};"]
+        assert "no bundle" in answers["a2"][0]["error"]
+    finally:
         widget.close()

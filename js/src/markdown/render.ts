@@ -113,6 +113,8 @@ export class IncrementalMarkdown implements Flushable {
   private streaming = false;
   private rendered = true;
   private notBefore = 0;
+  /** Runs after each render (element-name links in messages). */
+  afterRender: ((root: HTMLElement) => void) | null = null;
 
   constructor(
     private readonly engine: MarkdownEngine,
@@ -167,6 +169,7 @@ export class IncrementalMarkdown implements Flushable {
     this.tailEl.replaceChildren(tail.length ? this.engine.toFragment(tail, !this.streaming) : "");
     this.stats.tailRenders += 1;
     this.rendered = true;
+    this.afterRender?.(this.el);
     const took = performance.now() - started;
     this.notBefore = took > 12 ? performance.now() + took * 2 : 0;
   }

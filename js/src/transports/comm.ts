@@ -52,18 +52,27 @@ export class CommTransport extends TransportBase {
 
   /** Fetch an objectKey's bytes over the comm (no HTTP route needed). */
   fetchFile(objectKey: string, timeoutMs = 60_000): Promise<Blob> {
+    return this.request({ host: "file_request", objectKey }, `file ${objectKey}`, timeoutMs);
+  }
+
+  /** A bundle built next to widget.js (`plotly.js`), sent by the kernel over the comm. */
+  fetchAsset(name: string, timeoutMs = 120_000): Promise<Blob> {
+    return this.request({ host: "asset_request", name }, name, timeoutMs);
+  }
+
+  private request(message: { host: string } & Record<string, unknown>, what: string, timeoutMs: number): Promise<Blob> {
     this.nextRequest += 1;
     const requestId = `f${this.nextRequest}`;
     return new Promise<Blob>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new Error(`nbchat: no answer for file ${objectKey} within ${timeoutMs} ms`));
+        reject(new Error(`nbchat: no answer for ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(requestId, {
         resolve: (b) => { clearTimeout(timer); resolve(b); },
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
-      this.model.send({ host: "file_request", requestId, objectKey });
+      this.model.send({ ...message, requestId });
     });
   }
 

@@ -24,6 +24,10 @@ export interface Host {
    */
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   releaseFile?(url: string): void;
+  /** A URL to `import()` a separately built bundle from (`plotly.js`). */
+  scriptUrl?(name: "plotly.js"): Promise<string>;
+  /** The avatar image URL for a message author (none: initials are shown). */
+  avatarUrl?(author: string): string | null;
 }
 
 /** Bytes per `upload_chunk` buffer. */

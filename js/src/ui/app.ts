@@ -20,8 +20,11 @@ import { UserEnvForm } from "./user_env";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
+import { retryMessage, retryableReply } from "./edit";
 import { type ElementContext, renderElement } from "./element";
 import { SettingsPanel } from "./settings";
+import { SidePanel } from "./sidepanel";
+import { TaskListPanel } from "./tasklist";
 import { type UploadSpec, Uploader } from "./upload";
 
 const RESYNC_RETRY_MS = 3000;
@@ -51,7 +54,8 @@ export class ChatApp {
   private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
   private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
   private readonly askEl = h("div", { class: "nbc-askbar" });
-  private readonly side = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
+  private readonly side = new SidePanel();
+  private readonly tasks = new TaskListPanel((id) => this.goToStep(id));
   private readonly overlay = h("div", { class: "nbc-overlay", hidden: true, role: "dialog", "aria-modal": "true" });
   private readonly notices = h("div", { class: "nbc-notices", role: "status", "aria-live": "polite" });
   private readonly title = h("span", { class: "nbc-title" });
@@ -87,17 +91,23 @@ export class ChatApp {
       feedbackEnabled: () => !this.readOnly,
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
+      editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
+      retry: (id) => this.retry(id),
+      avatarUrl: (author) => this.host.avatarUrl?.(author) ?? null,
     };
     const app = this;
     this.elementCtx = {
       resolveFile: (key, el) => this.host.resolveFile(key, el),
       get engine(): MarkdownEngine { return app.authorEngine; },
       openImage: (src, alt) => this.viewCtx.openImage(src, alt),
+      scriptUrl: host.scriptUrl ? (name) => host.scriptUrl!(name) : undefined,
     };
     this.conversation = new Conversation(this.viewCtx, this.elementCtx, this.globalActions, {
       state: () => this.state,
       send: (ev) => this.send(ev),
-      showElement: (id, display) => this.showElement(id, display),
+      showElement: (id, display, opener) => this.showElement(id, display, opener),
+      showTaskList: (el) => this.tasks.show(el),
+      elementRemoved: (id) => { this.side.remove(id); this.tasks.remove(id); },
     });
     this.uploader = new Uploader((ev, buffers) => this.host.transport.send(ev, buffers));
     this.composer = new Composer({
@@ -114,7 +124,7 @@ export class ChatApp {
       this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
     }, { passive: true });
     this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn);
-    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
+    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
       this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.modes.el, this.composer.el, this.overlay);
@@ -125,7 +135,7 @@ export class ChatApp {
     this.onEvent = options.onEvent;
     this.root.addEventListener("click", (e) => this.onRootClick(e));
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
-    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); } });
+    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
 
 
@@ -187,6 +197,12 @@ export class ChatApp {
     this.title.textContent = name;
   }
 
+  /** Prefill the composer (the served page's `?prompt=`). */
+  prefill(text: string): void {
+    this.composer.setText(text);
+    this.composer.focus();
+  }
+
   /** A transient notice in the chat (level: info, success, warning or error). */
   notify(level: string, message: string): void {
     this.toast(level, message);
@@ -223,6 +239,7 @@ export class ChatApp {
       this.sendHello();
     }
     this.updateEmpty();
+    if (apply.some((e) => e.type !== "token")) this.markLastReply();
     if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
   }
 
@@ -327,8 +344,9 @@ export class ChatApp {
   }
 
   private rebuild(): void {
+    this.side.close();
+    this.tasks.clear();
     this.conversation.rebuild(this.state);
-    this.side.hidden = true;
     this.renderAskState();
     this.applySettings();
     this.showRunning();
@@ -342,20 +360,44 @@ export class ChatApp {
     this.root.classList.toggle("nbc-running", running);
   }
 
-  private showElement(id: string, display: string): void {
+  private showElement(id: string, display: string, opener?: HTMLElement): void {
     const el = this.state.elements[id];
     if (!el) return;
-    const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
-    const content = h("div", { class: "nbc-panel" }, h("div", { class: "nbc-row nbc-panel-head" },
-      h("strong", {}, el.name), close), renderElement(el, this.elementCtx));
     if (display === "page") {
+      // Chainlit opens a page element in a view of its own; here: a full-size overlay.
+      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
       close.addEventListener("click", () => this.closeOverlay());
-      this.openOverlay(content);
+      this.openOverlay(h("div", { class: "nbc-panel nbc-page-view" }, h("div", { class: "nbc-row nbc-panel-head" },
+        h("strong", {}, el.name), close), renderElement(el, this.elementCtx)));
+      this.overlay.setAttribute("aria-label", el.name);
+      close.focus();
     } else {
-      close.addEventListener("click", () => { this.side.hidden = true; this.side.replaceChildren(); });
-      this.side.replaceChildren(content);
-      this.side.hidden = false;
+      this.side.open(el, renderElement(el, this.elementCtx), opener ?? null);
     }
+  }
+
+  /** Retry shows on the last finished reply only (edit.ts). */
+  private markLastReply(): void {
+    const last = retryableReply(this.state, this.viewCtx.editEnabled?.() === true);
+    for (const btn of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
+      btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== last;
+    }
+  }
+
+  private retry(replyId: string): void {
+    const user = retryMessage(this.state, replyId);
+    if (!user) return;
+    this.stick = true;
+    this.send(act.editMessage(user.id, user.content));
+  }
+
+  /** A task's link: scroll its message into view and mark it briefly. */
+  private goToStep(id: string): void {
+    const target = [...this.conversation.el.querySelectorAll<HTMLElement>("[data-id]")].find((n) => n.dataset.id === id);
+    if (!target) return;
+    target.scrollIntoView?.({ block: "center" });
+    target.classList.add("nbc-highlight");
+    setTimeout(() => target.classList.remove("nbc-highlight"), 1500);
   }
 
   private renderAskState(): void {
@@ -384,10 +426,11 @@ export class ChatApp {
     const starters = this.state.welcome?.starters ?? [];
     this.starters.replaceChildren(...starters.map((s) => {
       const label = String(s.label ?? s.message ?? "");
-      const btn = h("button", { type: "button", class: "nbc-starter", role: "listitem" }, label);
+      // A real <button> inside the list item: role "button", named by the label.
+      const btn = h("button", { type: "button", class: "nbc-starter" }, label);
       btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
         { command: typeof s.command === "string" ? s.command : undefined })));
-      return btn;
+      return h("div", { role: "listitem", class: "nbc-starter-item" }, btn);
     }));
   }
 

@@ -111,6 +111,12 @@ export class Composer {
     this.lastSent = null;
   }
 
+  /** Put text in the textbox without sending it (`?prompt=` on the served page). */
+  setText(text: string): void {
+    this.textarea.value = text;
+    this.autosize();
+  }
+
   private get canSend(): boolean {
     return !this.disabledReason && (!this.running || this.textAsk);
   }

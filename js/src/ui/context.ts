@@ -11,6 +11,12 @@ export interface ViewContext {
   feedbackEnabled(): boolean;
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   openImage(src: string, alt: string): void;
+  /** The author's avatar image (see avatar.ts). */
+  avatarUrl?(author: string): string | null;
+  /** `features.edit_message` is on and the view is not read-only. */
+  editEnabled?(): boolean;
+  /** Re-run the reply `stepId` (see edit.ts). */
+  retry?(stepId: string): void;
 }
 
 /** Both message and step views expose the same slots to the app. */
@@ -21,6 +27,8 @@ export interface NodeView {
   readonly elementsEl: HTMLElement;
   readonly actionsEl: HTMLElement;
   update(step: StepDict): void;
+  /** Side/page elements for this message: their names in the text become links. */
+  setElementLinks?(links: readonly import("./elementlinks").ElementLink[]): void;
   setOutput(text: string, streaming: boolean): void;
   destroy(): void;
 }

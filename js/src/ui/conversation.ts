@@ -18,8 +18,12 @@ export interface ConversationHooks {
   /** The store's current state (elements and actions waiting for a step). */
   state(): ChatState;
   send(event: ClientEvent): void;
-  /** Open an element shown as a link (display "side" or "page"). */
-  showElement(id: string, display: string): void;
+  /** Open an element shown as a link (display "side" or "page"); `opener` gets focus back. */
+  showElement(id: string, display: string, opener?: HTMLElement): void;
+  /** Task lists show in their own panel, not in the message list. */
+  showTaskList?(el: ElementDict): void;
+  /** An element is gone (a panel showing it closes). */
+  elementRemoved?(id: string): void;
 }
 
 export class Conversation {
@@ -106,27 +110,49 @@ export class Conversation {
       }
     }
     for (const [eid, el] of this.elementViews) if (!(eid in state.elements)) { el.remove(); this.elementViews.delete(eid); }
+    for (const eid of Object.keys(prev.elements)) if (!(eid in state.elements)) this.hooks.elementRemoved?.(eid);
   }
 
   upsertElement(el: ElementDict): void {
     this.elementViews.get(el.id)?.remove();
+    if (el.type === "tasklist" && this.hooks.showTaskList) {
+      this.hooks.showTaskList(el);
+      return;
+    }
     let node: HTMLElement;
     if (el.display === "side" || el.display === "page") {
-      node = h("button", { type: "button", class: "nbc-chip nbc-element-link", "data-element-id": el.id }, el.name);
-      node.addEventListener("click", () => this.hooks.showElement(el.id, el.display));
+      // The element's name as a link in the message; it opens the side panel / page view.
+      const link = h("button", { type: "button", class: "nbc-element-link", "data-element-id": el.id,
+        "data-display": el.display, "aria-haspopup": "dialog" }, el.name);
+      link.addEventListener("click", () => this.hooks.showElement(el.id, el.display, link));
+      node = link;
     } else {
       node = renderElement(el, this.elementCtx);
     }
     this.elementViews.set(el.id, node);
     const target = el.forId ? this.views.get(el.forId) : undefined;
-    if (target) target.elementsEl.append(node);
+    if (target) {
+      target.elementsEl.append(node);
+      this.refreshLinks(el.forId);
+    }
     else if (!el.forId) this.el.append(node);
     // else: the step arrives later; upsertStep attaches it then.
+  }
+
+  /** Tell a message which side/page elements it has, so their names in its text link. */
+  private refreshLinks(stepId: string | null | undefined): void {
+    const view = stepId ? this.views.get(stepId) : undefined;
+    if (!view?.setElementLinks) return;
+    const links = Object.values(this.hooks.state().elements)
+      .filter((e) => e.forId === stepId && (e.display === "side" || e.display === "page") && e.type !== "tasklist")
+      .map((e) => ({ id: e.id, name: e.name, open: (opener: HTMLElement) => this.hooks.showElement(e.id, e.display, opener) }));
+    view.setElementLinks(links);
   }
 
   removeElement(id: string): void {
     this.elementViews.get(id)?.remove();
     this.elementViews.delete(id);
+    this.hooks.elementRemoved?.(id);
   }
 
   upsertAction(action: ActionDict): void {

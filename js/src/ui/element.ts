@@ -4,11 +4,15 @@ import type { MarkdownEngine } from "../markdown/render";
 import { highlight } from "../markdown/highlight";
 import { safeElementUrl } from "../markdown/sanitize";
 import { h } from "./dom";
+import { type ScriptUrl, renderPlotly } from "./plotly";
+import { renderTaskList } from "./tasklist";
 
 export interface ElementContext {
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   engine: MarkdownEngine;
   openImage(src: string, alt: string): void;
+  /** Where separately built bundles are (plotly.js); none: figures show as JSON. */
+  scriptUrl?: ScriptUrl;
 }
 
 /** Element types whose URL is shown as media (where a data: URL of a media type may be). */
@@ -69,48 +73,6 @@ export function dataframeTable(content: unknown): HTMLElement {
   return h("div", { class: "nbc-dataframe" }, h("table", {}, h("thead", {}, head), body), note);
 }
 
-interface PlotlyLike {
-  newPlot(el: HTMLElement, data: unknown, layout?: unknown, config?: unknown): unknown;
-}
-
-/** Plotly figures render with `window.Plotly` when the page has it (not bundled). */
-function plotly(el: ElementDict, ctx: ElementContext): HTMLElement {
-  const box = h("div", { class: "nbc-plotly" });
-  const show = (text: string | null): void => {
-    const fig = parseJson(text) as { data?: unknown; layout?: unknown } | null;
-    const lib = (globalThis as { Plotly?: PlotlyLike }).Plotly;
-    if (fig && lib) {
-      const plot = h("div", { class: "nbc-plotly-plot" });
-      box.replaceChildren(plot);
-      lib.newPlot(plot, fig.data ?? [], fig.layout ?? {}, { responsive: true });
-      return;
-    }
-    box.replaceChildren(
-      h("div", { class: "nbc-muted" }, `Plotly figure "${el.name}" (plotly.js is not loaded on this page)`),
-      h("details", {}, h("summary", {}, "Figure JSON"), h("pre", { class: "nbc-json" }, text ?? "")),
-    );
-  };
-  if (el.content) show(el.content);
-  else if (el.url || el.objectKey) {
-    elementUrl(el, ctx).then((url) => (url ? fetch(url).then((r) => r.text()) : null)).then(show, () => show(null));
-  } else show(null);
-  return box;
-}
-
-interface Task { title?: string; status?: string; forId?: string | null }
-
-function taskList(el: ElementDict): HTMLElement {
-  const data = parseJson(el.content) as { status?: string; tasks?: Task[] } | null;
-  const tasks = data?.tasks ?? [];
-  const icon: Record<string, string> = { ready: "○", running: "◐", done: "●", failed: "✕" };
-  return h("div", { class: "nbc-tasklist" },
-    h("div", { class: "nbc-tasklist-status" }, data?.status ?? el.name),
-    h("ol", {}, ...tasks.map((t) => h("li", { "data-status": t.status ?? "ready" },
-      h("span", { class: "nbc-task-icon", "aria-hidden": "true" }, icon[t.status ?? "ready"] ?? "○"),
-      h("span", {}, t.title ?? ""),
-      h("span", { class: "nbc-offscreen" }, ` (${t.status ?? "ready"})`)))));
-}
-
 /** Custom elements: their props as a read-only, text-only view (no author JS runs). */
 export function propsView(props: Record<string, unknown> | undefined): HTMLElement {
   const dl = h("dl", { class: "nbc-props" });
@@ -169,10 +131,13 @@ export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement
       box.append(dataframeTable(parseJson(el.content)));
       return box;
     case "plotly":
-      box.append(plotly(el, ctx));
+      box.append(renderPlotly(el, { scriptUrl: ctx.scriptUrl, fetchText: async (e) => {
+        const url = await elementUrl(e, ctx);
+        return url ? (await fetch(url)).text() : null;
+      } }));
       return box;
     case "tasklist":
-      box.append(taskList(el));
+      box.append(renderTaskList(el, () => undefined)); // no message list to link into here
       return box;
     case "custom":
     default:

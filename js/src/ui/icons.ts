@@ -6,9 +6,9 @@
  */
 const NS = "http://www.w3.org/2000/svg";
 
-type Shape = ["path", string] | ["rect", number, number, number, number];
+export type Shape = ["path", string] | ["rect", number, number, number, number];
 
-function icon(shapes: Shape[]): SVGSVGElement {
+export function icon(shapes: Shape[]): SVGSVGElement {
   const svg = document.createElementNS(NS, "svg");
   for (const [name, value] of Object.entries({
     viewBox: "0 0 16 16", width: "14", height: "14", fill: "none", stroke: "currentColor",

@@ -1,9 +1,13 @@
 /** One chat message: an article with avatar, author, hover timestamp, body, footer. */
-import { feedback, feedbackDelete } from "../store/actions";
+import { editMessage, feedback, feedbackDelete } from "../store/actions";
 import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
-import { copyText, flashCopied, formatTime, h, initials, parseTime } from "./dom";
+import { showAvatar } from "./avatar";
+import { copyText, flashCopied, formatTime, h, parseTime } from "./dom";
+import { inlineEditor, pencilIcon, retryIcon } from "./edit";
+import { type ElementLink, linkifyNames } from "./elementlinks";
+import { asMarkdown, asText } from "./jsontext";
 import { copyIcon, thumbDownIcon, thumbUpIcon } from "./icons";
 
 export class MessageView implements NodeView {
@@ -22,9 +26,22 @@ export class MessageView implements NodeView {
   constructor(step: StepDict, private readonly ctx: ViewContext) {
     this.step = step;
     this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
+    this.md.afterRender = (root) => this.linkify(root);
     const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, copyIcon());
-    copy.addEventListener("click", () => { void copyText(this.step.output).then((ok) => flashCopied(copy, ok)); });
+    copy.addEventListener("click", () => { void copyText(asText(this.step.output as unknown).text).then((ok) => flashCopied(copy, ok)); });
     this.foot.append(copy);
+    if (step.type === "user_message") {
+      this.editBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-edit-btn", "aria-label": "Edit message",
+        title: "Edit" }, pencilIcon());
+      this.editBtn.addEventListener("click", () => this.startEdit());
+      this.foot.append(this.editBtn);
+    } else if (step.type === "assistant_message") {
+      // Shown by the app on the last reply only (ChatApp.markLastReply).
+      this.retryBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-retry-btn", "aria-label": "Retry",
+        title: "Retry", hidden: true }, retryIcon());
+      this.retryBtn.addEventListener("click", () => this.ctx.retry?.(this.step.id));
+      this.foot.append(this.retryBtn);
+    }
     this.el = h("article", { class: "nbc-msg", role: "article" },
       this.avatar,
       h("div", { class: "nbc-msg-main" },
@@ -42,7 +59,8 @@ export class MessageView implements NodeView {
     this.el.dataset.id = step.id;
     this.el.classList.toggle("nbc-error", step.isError);
     this.el.classList.toggle("nbc-streaming", step.streaming);
-    this.avatar.textContent = initials(author);
+    // Like Chainlit: the avatar image for authors other than the user.
+    showAvatar(this.avatar, author, step.type === "user_message" ? null : this.ctx.avatarUrl?.(author) ?? null);
     this.author.textContent = author;
     const when = parseTime(step.createdAt);
     this.time.textContent = formatTime(step.createdAt);
@@ -54,14 +72,53 @@ export class MessageView implements NodeView {
       this.setOutput(step.output, step.streaming);
     }
     this.renderFeedback(step.feedback ?? null);
+    if (this.editBtn && !this.editor) this.editBtn.hidden = !(this.ctx.editEnabled?.() ?? false);
   }
 
   private streamingShown = false;
+  private editBtn: HTMLButtonElement | null = null;
+  readonly retryBtn: HTMLButtonElement | null = null;
+  private editor: HTMLElement | null = null;
+
+  /** Replace the text by the inline editor; Confirm sends edit_message. */
+  private startEdit(): void {
+    if (this.editor) return;
+    const original = asText(this.step.output as unknown).text;
+    this.editor = inlineEditor(original, (text) => {
+      this.editor?.remove();
+      this.editor = null;
+      this.md.el.hidden = false;
+      if (this.editBtn) this.editBtn.hidden = false;
+      if (text !== null && text !== original) this.ctx.send(editMessage(this.step.id, text));
+      this.editBtn?.focus();
+    });
+    this.md.el.hidden = true;
+    if (this.editBtn) this.editBtn.hidden = true;
+    this.md.el.after(this.editor);
+  }
+  private links: readonly ElementLink[] = [];
+
+  setElementLinks(links: readonly ElementLink[]): void {
+    this.links = links;
+    this.linkify(this.md.el);
+  }
+
+  /** Names in the text become links; the fallback link under the message hides when its
+   * name occurs (only messages with side/page elements pay for the walk). */
+  private linkify(root: HTMLElement): void {
+    if (!this.links.length) return;
+    const found = linkifyNames(root, this.links);
+    for (const link of this.links) {
+      const fallback = [...this.elementsEl.querySelectorAll<HTMLElement>(".nbc-element-link")]
+        .find((b) => b.dataset.elementId === link.id);
+      if (fallback) fallback.hidden = found.has(link.id);
+    }
+  }
 
   setOutput(text: string, streaming: boolean): void {
     this.step = { ...this.step, output: text };
     this.streamingShown = streaming;
-    this.md.set(text, streaming);
+    this.md.set(asMarkdown(text as unknown), streaming);
   }
 
   private renderFeedback(current: FeedbackDict | null): void {

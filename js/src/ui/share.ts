@@ -7,6 +7,8 @@ import { type ApiClient, ApiError, type Thread } from "../api";
 import type { ElementDict, ServerEvent, StepDict } from "../protocol";
 import type { Transport } from "../transports/types";
 import { ChatApp } from "./app";
+import { siblingUrl } from "./plotly";
+import { servedAvatarUrl } from "./avatar";
 import { h } from "./dom";
 import { threadTitle } from "./history";
 
@@ -91,7 +93,9 @@ export function renderShare(container: HTMLElement, config: ShareConfig, api: Pi
   (view as { ready: Promise<void> }).ready = api.getThread(config.threadId).then((thread) => {
     body.replaceChildren();
     document.title = `${threadTitle(thread)} · ${config.name}`;
-    const app = new ChatApp(body, { transport: new NoTransport(), resolveFile: async () => "" }, { readOnly: true });
+    const app = new ChatApp(body, { transport: new NoTransport(), resolveFile: async () => "",
+      avatarUrl: (author) => servedAvatarUrl(config.rootPath, author),
+      scriptUrl: async (name) => siblingUrl(name) }, { readOnly: true });
     app.receive(threadEvents(thread, config.name));
     app.scheduler.flushNow();
     view.app = app;

@@ -4,6 +4,7 @@ import { escapeHtml, highlight } from "../markdown/highlight";
 import type { StepDict } from "../protocol";
 import { type NodeView, type ViewContext, isRunning } from "./context";
 import { formatDuration, h } from "./dom";
+import { asMarkdown, asText, guarded } from "./jsontext";
 
 const ICONS: Record<string, string> = {
   run: "▶", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
@@ -91,25 +92,41 @@ export class StepView implements NodeView {
   }
 
   private renderInput(): void {
+    guarded("step input", () => this.buildInput(), (err) => this.showBroken("Input", err));
+  }
+
+  private buildInput(): void {
     const show = this.step.showInput;
     this.inputEl?.remove();
     this.inputEl = null;
-    if (!show || !this.step.input) return;
-    const lang = typeof show === "string" && show !== "true" ? show : "";
+    const { text, json } = asText(this.step.input as unknown);
+    if (!show || !text) return;
+    // A dict input is JSON whatever language show_input names.
+    const lang = json ? "json" : typeof show === "string" && show !== "true" ? show : "";
     const code = h("code", { class: "hljs" });
-    code.innerHTML = lang ? highlight(this.step.input, lang) : escapeHtml(this.step.input);
+    code.innerHTML = lang ? highlight(text, lang) : escapeHtml(text);
     this.inputEl = h("div", { class: "nbc-step-input" }, h("div", { class: "nbc-label" }, "Input"), h("pre", {}, code));
     this.io.prepend(this.inputEl);
   }
 
   private renderOutput(): void {
+    guarded("step output", () => this.buildOutput(), (err) => this.showBroken("Output", err));
+  }
+
+  private buildOutput(): void {
     if (!this.md) {
       this.md = new IncrementalMarkdown(this.ctx.engineFor(this.step), this.ctx.scheduler, "nbc-md nbc-step-output");
       this.io.append(this.md.el);
     }
-    const text = this.step.language && this.step.output
-      ? `\`\`\`${this.step.language}\n${this.step.output}\n\`\`\`` : this.step.output;
+    const out = this.step.output as unknown;
+    const text = this.step.language && typeof out === "string" && out
+      ? `\`\`\`${this.step.language}\n${out}\n\`\`\`` : asMarkdown(out);
     this.md.set(text, this.step.streaming);
+  }
+
+  /** A part that failed to render says so instead of staying blank. */
+  private showBroken(part: string, err: unknown): void {
+    this.io.append(h("div", { class: "nbc-error-text" }, `${part} could not be shown: ${String(err)}`));
   }
 
   destroy(): void {

@@ -33,6 +33,9 @@ from nbchat.uploads.tickets import StagingTickets, staging_dir
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
+# Bundles the view loads on demand over the comm (anywidget's ESM has no URL to load a
+# sibling file from): `{"host": "asset_request", "requestId", "name"}`.
+ASSETS = {"plotly.js": "text/javascript"}
 
 
 # One data layer per database for the whole kernel, shared by every widget; an app that
@@ -152,6 +155,9 @@ class ChatWidget(anywidget.AnyWidget):
         if content.get("host") == "file_request":
             self._loop.create_task(self._send_file(content))
             return
+        if content.get("host") == "asset_request":
+            self._loop.create_task(self._send_asset(content))
+            return
         if self._inbox is None:
             self._inbox = asyncio.Queue()
             self._reader = self._loop.create_task(self._read())
@@ -179,6 +185,22 @@ class ChatWidget(anywidget.AnyWidget):
                        "error": "no such file in this chat"})
             return
         data, mime = blob
+        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+
+    async def _send_asset(self, content: dict[str, Any]) -> None:
+        request_id = content.get("requestId")
+        name = content.get("name")
+        mime = ASSETS.get(name) if isinstance(name, str) else None
+        if mime is None:
+            self.send({"host": "file_response", "requestId": request_id,
+                       "error": f"no bundle {name!r}; known: {', '.join(ASSETS)}"})
+            return
+        try:
+            data = await asyncio.to_thread((STATIC / str(name)).read_bytes)
+        except OSError as exc:  # an install without the built bundle
+            self.send({"host": "file_response", "requestId": request_id,
+                       "error": f"{name} is not built in this nbchat install ({exc.strerror})"})
+            return
         self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
 
     def close(self) -> None:

@@ -46,6 +46,7 @@ from nbchat.server.auth.cookies import (
 from nbchat.server.auth.login import auth_handlers
 from nbchat.server.auth.oauth import oauth_handlers
 from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
+from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
@@ -206,6 +207,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
             (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
+            avatar_spec(r, config.app_dir, config.ui.name),
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)

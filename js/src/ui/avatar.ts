@@ -1,0 +1,39 @@
+/**
+ * Author avatars as Chainlit shows them: non-user messages show the image the host serves
+ * for the author (the page: `{root}avatars/{author}`, i.e. `public/avatars/<author>.<ext>`),
+ * falling back to the author's initials when there is none (404) or the host has no avatar
+ * route (the notebook widget: Jupyter does not serve the app's public/ folder and the comm's
+ * file channel only answers session files, so the widget keeps the initials).
+ */
+import { initials } from "./dom";
+
+/** The served route of an author's avatar (`nbchat.server.avatars`). */
+export function servedAvatarUrl(rootPath: string, author: string): string {
+  return `${rootPath}avatars/${encodeURIComponent(author)}`;
+}
+
+/** URLs that failed once: later messages by the same author go straight to initials. */
+const failed = new Set<string>();
+
+export function showAvatar(box: HTMLElement, author: string, url: string | null): void {
+  const current = box.querySelector("img");
+  if (url && !failed.has(url)) {
+    if (current?.getAttribute("src") === url) return;
+    const img = document.createElement("img");
+    img.alt = "";
+    img.src = url;
+    img.className = "nbc-avatar-img";
+    img.decoding = "async";
+    img.addEventListener("error", () => {
+      failed.add(url);
+      img.remove();
+      box.classList.remove("nbc-has-img");
+      box.textContent = initials(author);
+    }, { once: true });
+    box.replaceChildren(img);
+    box.classList.add("nbc-has-img");
+    return;
+  }
+  box.classList.remove("nbc-has-img");
+  box.textContent = initials(author);
+}
