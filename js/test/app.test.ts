@@ -76,6 +76,18 @@ describe("chat app", () => {
     expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain("found");
   });
 
+  it("shows a step's dict input and list output as JSON instead of throwing", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      { type: "step", step: step("a1") },
+      { type: "step", step: step("t1", { type: "tool", name: "search", parentId: "a1",
+        showInput: "json", defaultOpen: true, end: "2024-01-01T10:00:01Z",
+        input: { query: "cats" } as unknown as string, output: ["a", "b"] as unknown as string }) }]));
+    flush();
+    expect(el.querySelector('[data-id="t1"] .nbc-step-input')?.textContent).toContain('"query": "cats"');
+    expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain('"a"');
+  });
+
   it("sends on Enter, not on Shift+Enter, and shows Stop while a task runs", () => {
     const { transport, el } = setup();
     transport.deliver(numbered([WELCOME]));

@@ -125,6 +125,11 @@ class Element:
 
     async def send(self, for_id: str | None = None) -> Element:
         """Show the element (for step `for_id` when given); its bytes go to the file store."""
+        return self.show(for_id)
+
+    def show(self, for_id: str | None = None) -> Element:
+        """`send` without awaiting: nothing in it waits, and a sync `with cl.Step()` exit
+        must be able to send the elements set on the step too."""
         session = get_session(f"{type(self).__name__}.send")
         if for_id is not None:
             self.for_id = for_id

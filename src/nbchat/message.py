@@ -100,7 +100,8 @@ class Message(StepBase):
         get_session("Message.stream_token").open_steps[self.id] = self
 
     async def update(self) -> bool:
-        """Show the changed message (and any new elements)."""
+        """Show the changed message (and any new elements); ends a stream, as in Chainlit."""
+        self.streaming = False
         self._emit()
         for element in self.elements:
             if not element.sent:

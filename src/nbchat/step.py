@@ -68,7 +68,7 @@ class StepBase:
         self.language = language
         self.show_input = show_input
         self.default_open = default_open
-        self.input = ""
+        self._input = ""
         self._parts: list[str] = []
         self.is_error = False
         self.cancelled = False
@@ -86,6 +86,16 @@ class StepBase:
         # The session it was first shown in: streaming reuses it instead of looking the
         # context variable up once per token.
         self._session: ChatSession | None = None
+
+    @property
+    def input(self) -> str:
+        """What the step was given; a dict or list is kept as JSON text (cookbook apps set
+        `current_step.input = arguments`), so the browser and the store get a string."""
+        return self._input
+
+    @input.setter
+    def input(self, value: Any) -> None:
+        self._input = to_text(value)[0]
 
     # Text is kept as parts while streaming: joining once per read, not once per token.
     @property
@@ -144,7 +154,10 @@ class StepBase:
         session.step_removed(self)
 
     async def stream_token(self, token: str, is_sequence: bool = False) -> None:
-        """Append `token` to the output as it streams (replace it if `is_sequence`)."""
+        """Append `token` to the output as it streams (replace it if `is_sequence`). An
+        empty token does nothing (as in Chainlit): it would show an empty message."""
+        if not token:
+            return
         session = self._session
         if session is None or not self._sent:
             await self._start_streaming()
@@ -188,19 +201,27 @@ class Step(StepBase):
         self._ctx_token: Any = None
 
     async def send(self) -> Step:
-        """Show the step (started now unless `start` is set) and its elements."""
+        """Show the step (started now unless `start` is set) and its elements. Ends a
+        stream started with `stream_token`, as in Chainlit."""
         if self.start is None:
             self.start = utc_now()
+        self.streaming = False
         self._emit()
         get_session("Step.send").open_steps[self.id] = self
-        for element in self.elements:
-            await element.send(for_id=self.id)
+        self._show_elements()
         return self
 
     async def update(self) -> bool:
-        """Send the step's current state."""
+        """Send the step's current state and the elements added since; ends a stream."""
+        self.streaming = False
         self._emit()
+        self._show_elements()
         return True
+
+    def _show_elements(self) -> None:
+        for element in self.elements:
+            if not element.sent:
+                element.show(for_id=self.id)
 
     async def remove(self) -> bool:
         """Take the step away (its nested steps go with it in the browser)."""
@@ -225,6 +246,7 @@ class Step(StepBase):
             self.output = str(exc) or type(exc).__name__
         get_session("Step").open_steps.pop(self.id, None)
         self._emit()
+        self._show_elements()  # those set inside the block
         if self._ctx_token is not None:
             try:
                 current_step.reset(self._ctx_token)
@@ -236,8 +258,7 @@ class Step(StepBase):
 
     async def __aenter__(self) -> Step:
         self._enter()
-        for element in self.elements:
-            await element.send(for_id=self.id)
+        self._show_elements()
         return self
 
     async def __aexit__(
@@ -249,6 +270,7 @@ class Step(StepBase):
 
     def __enter__(self) -> Step:
         self._enter()
+        self._show_elements()
         return self
 
     def __exit__(
@@ -301,7 +323,7 @@ def step(
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with make() as s:
-                    s.input = to_text(_call_input(func, args, kwargs))[0]
+                    s.input = _call_input(func, args, kwargs)
                     result = await func(*args, **kwargs)
                     _set_return(s, result)
                     return result
@@ -311,7 +333,7 @@ def step(
         @functools.wraps(func)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
             with make() as s:
-                s.input = to_text(_call_input(func, args, kwargs))[0]
+                s.input = _call_input(func, args, kwargs)
                 result = func(*args, **kwargs)
                 _set_return(s, result)
                 return result

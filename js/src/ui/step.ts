@@ -11,6 +11,18 @@ const ICONS: Record<string, string> = {
 
 let nextId = 0;
 
+/** A step's input/output as text: an older server (or a custom data layer) may send a
+ * dict or list; it is shown as JSON rather than throwing in the renderer. */
+export function stepText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "";
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 export class StepView implements NodeView {
   readonly el: HTMLElement;
   readonly childrenEl = h("div", { class: "nbc-step-children" });
@@ -65,8 +77,8 @@ export class StepView implements NodeView {
     );
     if (step.isError && !this.userToggled && !this.expanded) this.setExpanded(true);
     if (this.expanded) {
-      if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderInput();
-      if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderOutput();
+      if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderSafely(() => this.renderInput());
+      if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderSafely(() => this.renderOutput());
     }
   }
 
@@ -81,8 +93,17 @@ export class StepView implements NodeView {
     this.body.hidden = !open;
     this.el.classList.toggle("nbc-open", open);
     if (open) {
-      this.renderInput();
-      this.renderOutput();
+      this.renderSafely(() => this.renderInput());
+      this.renderSafely(() => this.renderOutput());
+    }
+  }
+
+  /** One renderer's failure must not blank the other part of the step (nor the chat). */
+  private renderSafely(render: () => void): void {
+    try {
+      render();
+    } catch (err) {
+      console.error("nbchat: rendering a step failed", err);
     }
   }
 
@@ -90,10 +111,11 @@ export class StepView implements NodeView {
     const show = this.step.showInput;
     this.inputEl?.remove();
     this.inputEl = null;
-    if (!show || !this.step.input) return;
+    const input = stepText(this.step.input);
+    if (!show || !input) return;
     const lang = typeof show === "string" && show !== "true" ? show : "";
     const code = h("code", { class: "hljs" });
-    code.innerHTML = lang ? highlight(this.step.input, lang) : escapeHtml(this.step.input);
+    code.innerHTML = lang ? highlight(input, lang) : escapeHtml(input);
     this.inputEl = h("div", { class: "nbc-step-input" }, h("div", { class: "nbc-label" }, "Input"), h("pre", {}, code));
     this.io.prepend(this.inputEl);
   }
@@ -103,8 +125,9 @@ export class StepView implements NodeView {
       this.md = new IncrementalMarkdown(this.ctx.engineFor(this.step), this.ctx.scheduler, "nbc-md nbc-step-output");
       this.io.append(this.md.el);
     }
-    const text = this.step.language && this.step.output
-      ? `\`\`\`${this.step.language}\n${this.step.output}\n\`\`\`` : this.step.output;
+    const output = stepText(this.step.output);
+    const language = this.step.language || (typeof this.step.output === "string" ? "" : "json");
+    const text = language && output ? `\`\`\`${language}\n${output}\n\`\`\`` : output;
     this.md.set(text, this.step.streaming);
   }
 

@@ -1,0 +1,36 @@
+"""What apps rely on being stored (issue 12 §3), on SQLite and PostgreSQL: a step whose
+input is a dict is saved (it was rejected: `step.input must be a string`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbchat as cl
+from nbchat.app import App, registering_on
+from nbchat.data import make_data_layer
+from nbchat.testing import ChatTestClient
+
+
+async def test_a_step_with_dict_input_is_stored(backend: str, tmp_path: Path) -> None:
+    data = make_data_layer(backend.removeprefix("sqlite:"), tmp_path)
+    app = App("dict-input")
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            async with cl.Step(name="tool", type="tool"):
+                cl.context.current_step.input = {"query": message.content}
+            await cl.Message("done").send()
+
+    try:
+        async with ChatTestClient(app, user=cl.User(identifier="ada"),
+                                  data_layer=data) as client:
+            await client.send("cats")
+            assert client.errors == []
+            thread_id = client.session.thread_id
+        thread = await data.get_thread(thread_id)
+        assert thread is not None
+        [tool] = [s for s in thread["steps"] if s["name"] == "tool"]
+        assert json.loads(tool["input"]) == {"query": "cats"}
+    finally:
+        await data.close()

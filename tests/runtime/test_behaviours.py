@@ -1,0 +1,90 @@
+"""Behaviours Chainlit apps rely on (issue 12 §3): streams end on send/update, elements set
+on a step are sent, empty tokens show nothing, dict/list step input and output."""
+
+from __future__ import annotations
+
+import json
+
+import nbchat as cl
+from nbchat.app import registering_on
+
+
+async def test_message_update_after_stream_token_ends_the_stream(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            msg = cl.Message("")
+            await msg.stream_token("ab")
+            await msg.update()
+
+    async with connect() as client:
+        turn = await client.send("x")
+        assert turn[-1]["output"] == "ab"
+        assert turn[-1]["streaming"] is False
+
+
+async def test_step_send_after_stream_token_ends_the_stream(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            step = cl.Step(name="tool")
+            await step.stream_token("partial")
+            await step.send()
+
+    async with connect() as client:
+        await client.send("x")
+        step = next(s for s in client.steps if s["name"] == "tool")
+        assert step["output"] == "partial"
+        assert step["streaming"] is False
+
+
+async def test_elements_set_inside_a_step_block_or_before_update_are_sent(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            async with cl.Step(name="inside") as step:
+                step.elements = [cl.Text(name="a", content="in the block")]
+            with cl.Step(name="sync") as sync_step:
+                sync_step.elements = [cl.Text(name="c", content="sync block")]
+            later = cl.Step(name="later")
+            await later.send()
+            later.elements.append(cl.Text(name="b", content="before update"))
+            await later.update()
+
+    async with connect() as client:
+        await client.send("x")
+        steps = {s["name"]: s["id"] for s in client.steps}
+        by_name = {e["name"]: e for e in client.elements}
+        assert by_name["a"]["forId"] == steps["inside"]
+        assert by_name["b"]["forId"] == steps["later"]
+        assert by_name["c"]["forId"] == steps["sync"]
+        assert len(client.elements) == 3  # none sent twice
+
+
+async def test_empty_token_on_an_unsent_message_shows_nothing(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            await cl.Message("").stream_token("")
+
+    async with connect() as client:
+        turn = await client.send("x")
+        assert [s["type"] for s in turn] == ["user_message"]
+        assert not [e for e in client.events if e["type"] == "token"]
+
+
+async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            async with cl.Step(name="tool", type="tool"):
+                cl.context.current_step.input = {"query": message.content}
+                cl.context.current_step.output = ["a", "b"]
+
+    async with connect() as client:
+        await client.send("cats")
+        step = next(s for s in client.steps if s["name"] == "tool")
+        assert isinstance(step["input"], str)
+        assert json.loads(step["input"]) == {"query": "cats"}
+        assert json.loads(step["output"]) == ["a", "b"]
+        assert step["language"] == "json"
