@@ -88,3 +88,25 @@ async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app, co
         assert json.loads(step["input"]) == {"query": "cats"}
         assert json.loads(step["output"]) == ["a", "b"]
         assert step["language"] == "json"
+
+
+async def test_ask_user_message_remove_clears_the_pending_ask(app, connect) -> None:
+    with registering_on(app):
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message("menu", actions=[cl.Action("drop", payload={})]).send()
+            ask = cl.AskUserMessage("your name?", timeout=30)
+            cl.user_session.set("ask", ask)
+            answer = await ask.send()
+            await cl.Message(f"answer {answer}").send()
+
+        @cl.action_callback("drop")
+        async def drop(action: cl.Action) -> None:
+            await cl.user_session.get("ask").remove()
+
+    async with connect() as client:
+        assert client.pending_ask is not None
+        await client.click("drop")
+        assert client.pending_ask is None
+        assert [m["output"] for m in client.messages] == ["menu", "answer None"]
+        assert client.errors == []
