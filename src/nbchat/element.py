@@ -46,7 +46,9 @@ class Element:
     """Base class; use a subclass (Text, Image, File, …)."""
 
     type: ClassVar[str] = "file"
+    # Chainlit's defaults: every element is inline; images, videos and figures medium.
     default_display: ClassVar[str] = "inline"
+    default_size: ClassVar[str | None] = None
     default_mime: ClassVar[str | None] = None
     # Subclass options sent with the element: ElementDict key → attribute name.
     extra_fields: ClassVar[dict[str, str]] = {}
@@ -72,7 +74,7 @@ class Element:
         self.path = Path(path) if path is not None else None
         self.url = url
         self.display = display or self.default_display
-        self.size = size
+        self.size = size or self.default_size
         self.language = language
         self.mime = mime
         self.for_id = for_id
@@ -162,7 +164,6 @@ class Text(Element):
     """Text shown in the chat (markdown or code in `language`)."""
 
     type = "text"
-    default_display = "side"
     default_mime = "text/plain"
 
     def inline_content(self) -> str | None:
@@ -196,7 +197,6 @@ class Pdf(Element):
     """A PDF shown in a viewer, opened at `page`."""
 
     type = "pdf"
-    default_display = "side"
     default_mime = "application/pdf"
     extra_fields: ClassVar[dict[str, str]] = {"page": "page"}
 
@@ -222,6 +222,7 @@ class Video(Element):
     """A video player; `player_config` is passed to the player."""
 
     type = "video"
+    default_size = "medium"
     extra_fields: ClassVar[dict[str, str]] = {"playerConfig": "player_config"}
 
     def __init__(self, *args: Any, player_config: dict[str, Any] | None = None,
@@ -235,6 +236,7 @@ class Plotly(Element):
     """A Plotly figure, sent as its JSON (the browser renders it)."""
 
     type = "plotly"
+    default_size = "medium"
     default_mime = "application/json"
 
     def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
@@ -252,6 +254,7 @@ class Pyplot(Element):
     """A Matplotlib figure, rendered to PNG by the server when sent."""
 
     type = "image"
+    default_size = "medium"
     default_mime = "image/png"
 
     def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
@@ -316,7 +319,6 @@ class TaskList(Element):
     """A live checklist shown beside the chat; `await task_list.send()` after changes."""
 
     type = "tasklist"
-    default_display = "side"
 
     def __init__(self, *args: Any, status: str = "Ready", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
