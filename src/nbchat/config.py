@@ -53,6 +53,8 @@ class UIConfig:
     default_collapse_content: bool = True
     # Markdown the UI offers as the app's readme (from chainlit.md when migrating).
     readme: str = ""
+    # The message posted when the user presses Stop (Chainlit's text); "" posts none.
+    stop_message: str = "Task manually stopped."
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,8 @@ async def cancel_tasks(session: ChatSession) -> None:
 
 async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
     await cancel_tasks(session)
+    if session.config.ui.stop_message:  # Chainlit posts it on every Stop
+        await Message(content=session.config.ui.stop_message).send()
     session.spawn(run_callback(session, "on_stop"))
 
 
