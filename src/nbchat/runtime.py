@@ -114,12 +114,20 @@ def _welcome(session: ChatSession, profiles: list[ChatProfile],
              starters: list[Starter]) -> dict[str, Any]:
     return {"type": "welcome", "protocolVersion": PROTOCOL_VERSION, "sessionId": session.id,
             "threadId": session.thread_id,
-            "user": session.user.to_dict() if session.user else None,
+            "user": _public_user(session.user),
             "config": session.config.to_client(),
             "chatProfiles": [p.to_dict() for p in profiles],
             "chatProfile": session.chat_profile,
             "starters": [s.to_dict() for s in starters], "commands": session.commands,
             "httpUploads": session.files.tickets is not None}
+
+
+def _public_user(user: User | None) -> dict[str, Any] | None:
+    """What the browser is told of the user: its metadata (OAuth tokens, roles an auth
+    callback put there) stays on the server."""
+    if user is None:
+        return None
+    return {"identifier": user.identifier, "display_name": user.display_name}
 
 
 async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:

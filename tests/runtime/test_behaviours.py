@@ -7,6 +7,7 @@ import json
 
 import nbchat as cl
 from nbchat.app import registering_on
+from nbchat.testing import ChatTestClient
 
 
 async def test_message_update_after_stream_token_ends_the_stream(app, connect) -> None:
@@ -110,3 +111,13 @@ async def test_ask_user_message_remove_clears_the_pending_ask(app, connect) -> N
         assert client.pending_ask is None
         assert [m["output"] for m in client.messages] == ["menu", "answer None"]
         assert client.errors == []
+
+
+async def test_welcome_does_not_send_the_users_private_metadata(app) -> None:
+    user = cl.User(identifier="ada", display_name="Ada",
+                   metadata={"access_token": "secret", "role": "admin"})
+    async with ChatTestClient(app, user=user) as client:
+        [welcome] = [e for e in client.events if e["type"] == "welcome"]
+        assert welcome["user"] == {"identifier": "ada", "display_name": "Ada"}
+        assert "secret" not in json.dumps(client.events)
+        assert client.session.user is user  # the app still sees all of it
