@@ -136,9 +136,16 @@ async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
             f"protocol version {event['protocolVersion']} is not supported; this server "
             f"speaks version {PROTOCOL_VERSION}. Reload the page or update nbchat.",
             code="unsupported_version")
+    wanted = event.get("chatProfile")
+    if session.started and wanted is not None and wanted != session.chat_profile:
+        # The page's profile picker: a new chat under that profile (Chainlit starts a new
+        # session), not a reconnect to the old one. An unknown name changes nothing.
+        if wanted in {p.name for p in await _profiles(session)}:
+            await session.new_chat()
+        else:
+            session.error("unknown_profile", f"no chat profile named {wanted!r}")
     if not session.started:
         profiles = await _profiles(session)
-        wanted = event.get("chatProfile")
         names = [p.name for p in profiles]
         if wanted is not None and wanted not in names:
             session.error("unknown_profile", f"no chat profile named {wanted!r}; "

@@ -203,6 +203,51 @@ class ChatSession:
 
         await handle(self, frame, buffers or [])
 
+    async def new_chat(self) -> None:
+        """End this chat (its tasks cancelled, on_chat_end run, its writes stored) and make
+        the session a fresh, unstarted one in a new thread: the next hello starts it, as
+        switching the chat profile in the page does. Nothing of the old chat reaches the
+        client, which has cleared its view already."""
+        from nbchat.runtime import end_session
+
+        transport, self.emitter.transport = self.emitter.transport, None
+        try:
+            await end_session(self)
+            self.emitter.flush()
+        finally:
+            self.emitter.transport = transport
+        self.emitter.replay.clear()
+        if self.recorder is not None:
+            old = self.recorder
+            await old.close()
+            self.emitter.listeners.remove(old.on_batch)
+            type(old).attach(self, old.data)
+        self._forget_chat()
+        # The mirror first, where it was: the recorder reads it for every batch.
+        state = SessionState()
+        at = self.emitter.listeners.index(self.state.apply)
+        self.emitter.listeners[at] = state.apply
+        self.state = state
+        self.thread_id = new_id()
+        self.chat_profile = None
+        self.chat_settings = {}
+        self.settings_inputs = {}
+        self.commands = []
+        self.feedback = {}
+        self.started = False
+
+    def _forget_chat(self) -> None:
+        """Drop what the chat held: asks (cancelled), actions, elements, steps, values."""
+        for ask in list(self.asks.values()):
+            ask.future.cancel()
+        self.asks.clear()
+        self.blobs.clear()
+        self.actions.clear()
+        self.elements.clear()
+        self.open_steps.clear()
+        self.user_data.clear()
+        self._update_quiet()
+
     async def close(self) -> None:
         """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
         if self.closed:
@@ -214,16 +259,9 @@ class ChatSession:
             self.emitter.flush()
             await self.recorder.close()
         self.closed = True
-        for ask in list(self.asks.values()):
-            ask.future.cancel()
-        self.asks.clear()
+        self._forget_chat()
         self.files.close()
         self.emitter.close()
-        self.blobs.clear()
-        self.actions.clear()
-        self.elements.clear()
-        self.open_steps.clear()
-        self.user_data.clear()
         self.state = SessionState()
 
 

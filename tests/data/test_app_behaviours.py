@@ -34,3 +34,38 @@ async def test_a_step_with_dict_input_is_stored(backend: str, tmp_path: Path) ->
         assert json.loads(tool["input"]) == {"query": "cats"}
     finally:
         await data.close()
+
+
+async def test_a_profile_switch_stores_the_new_chat_as_its_own_thread(
+        backend: str, tmp_path: Path) -> None:
+    data = make_data_layer(backend.removeprefix("sqlite:"), tmp_path)
+    app = App("profiles")
+    with registering_on(app):
+        @cl.set_chat_profiles
+        async def profiles(user: cl.User | None) -> list[cl.ChatProfile]:
+            return [cl.ChatProfile(name=n, markdown_description=n) for n in ("one", "two")]
+
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            await cl.Message(f"echo {message.content}").send()
+
+    try:
+        async with ChatTestClient(app, user=cl.User(identifier="ada"),
+                                  data_layer=data) as client:
+            await client.send("on one")
+            first = client.session.thread_id
+            await client.send_event({"type": "hello", "protocolVersion": 1,
+                                     "chatProfile": "two"})
+            await client.send("on two")
+            second = client.session.thread_id
+            assert client.errors == []
+        assert first != second
+        old, new = await data.get_thread(first), await data.get_thread(second)
+        assert old is not None
+        assert new is not None
+        assert [s["output"] for s in old["steps"]] == ["on one", "echo on one"]
+        assert [s["output"] for s in new["steps"]] == ["on two", "echo on two"]
+        assert (old["metadata"] or {})["chat_profile"] == "one"
+        assert (new["metadata"] or {})["chat_profile"] == "two"
+    finally:
+        await data.close()

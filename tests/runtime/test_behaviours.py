@@ -121,3 +121,52 @@ async def test_welcome_does_not_send_the_users_private_metadata(app) -> None:
         assert welcome["user"] == {"identifier": "ada", "display_name": "Ada"}
         assert "secret" not in json.dumps(client.events)
         assert client.session.user is user  # the app still sees all of it
+
+
+async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app, connect) -> None:
+    started: list[str | None] = []
+    ended: list[str] = []
+    with registering_on(app):
+        @cl.set_chat_profiles
+        async def profiles(user: cl.User | None) -> list[cl.ChatProfile]:
+            return [cl.ChatProfile(name=n, markdown_description=n) for n in ("one", "two")]
+
+        @cl.on_chat_start
+        async def start() -> None:
+            profile = cl.user_session.get("chat_profile")
+            started.append(profile)
+            cl.user_session.set("mark", profile)
+            await cl.Message(f"hello from {profile}").send()
+
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            await cl.Message(f"{cl.user_session.get('mark')}: {message.content}").send()
+
+        @cl.on_chat_end
+        async def end() -> None:
+            ended.append(cl.user_session.get("mark"))
+            await cl.Message("bye").send()  # nothing of the old chat reaches the page
+
+    async with connect() as client:
+        await client.send("first")
+        old_thread = client.session.thread_id
+        seen = len(client.events)
+        await client.send_event({"type": "hello", "protocolVersion": 1,
+                                 "sessionId": client.session.id, "chatProfile": "two"})
+        assert started == ["one", "two"]
+        assert ended == ["one"]
+        new = client.events[seen:]
+        assert [e["type"] for e in new][:1] == ["welcome"]
+        assert new[0]["chatProfile"] == "two"
+        assert [e["step"]["output"] for e in new if e["type"] == "step"] == ["hello from two"]
+        assert client.session.thread_id != old_thread
+        turn = await client.send("again")
+        assert turn[-1]["output"] == "two: again"
+        # The same profile again is a reconnect (a welcome and snapshot), no new chat.
+        await client.send_event({"type": "hello", "protocolVersion": 1,
+                                 "sessionId": client.session.id, "chatProfile": "two"})
+        assert started == ["one", "two"]
+        await client.send_event({"type": "hello", "protocolVersion": 1,
+                                 "sessionId": client.session.id, "chatProfile": "nope"})
+        assert client.errors[-1]["code"] == "unknown_profile"
+        assert started == ["one", "two"]
