@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
@@ -109,6 +110,7 @@ class Message(StepBase):
         for action in self.actions:
             if not action.sent:
                 await action.send(for_id=self.id)
+        await asyncio.sleep(0)  # let the flush run, as Chainlit's awaited emit does
         return True
 
     async def remove(self) -> bool:

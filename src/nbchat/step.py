@@ -167,7 +167,11 @@ class StepBase:
             self._parts = [token]
         else:
             self._parts.append(token)
-        session.emitter.token(self.id, token, is_sequence)
+        if session.emitter.token(self.id, token, is_sequence):
+            # Chainlit's emit awaits the socket; a callback doing blocking reads between
+            # tokens would otherwise show nothing until it ends. Only when overdue, so
+            # tokens still coalesce.
+            await asyncio.sleep(0)
 
     async def _start_streaming(self) -> None:
         """Show the step before its first token (runs once per step)."""
@@ -216,6 +220,7 @@ class Step(StepBase):
         self.streaming = False
         self._emit()
         self._show_elements()
+        await asyncio.sleep(0)  # let the flush run, as Chainlit's awaited emit does
         return True
 
     def _show_elements(self) -> None:

@@ -4,6 +4,9 @@ on a step are sent, empty tokens show nothing, dict/list step input and output."
 from __future__ import annotations
 
 import json
+import time
+
+import pytest
 
 import nbchat as cl
 from nbchat.app import registering_on
@@ -170,3 +173,32 @@ async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app, connec
                                  "sessionId": client.session.id, "chatProfile": "nope"})
         assert client.errors[-1]["code"] == "unknown_profile"
         assert started == ["one", "two"]
+
+
+@pytest.mark.parametrize("way", ["stream_token", "update"])
+async def test_blocking_work_between_tokens_still_shows_them_as_they_come(
+        app, connect, way) -> None:
+    seen_while_running: list[int] = []
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            msg = cl.Message("")
+            for n in range(5):
+                # A synchronous SDK stream read: the loop does not run meanwhile. (Blocking
+                # work is what is tested; nothing here waits for the test.)
+                time.sleep(0.03)  # noqa: ASYNC251 (the blocking call under test)
+                if way == "stream_token":
+                    await msg.stream_token(f"t{n} ")
+                else:
+                    msg.content += f"t{n} "
+                    await msg.update()
+                seen_while_running.append(sum(
+                    1 for e in client.events if e["type"] in ("token", "step")
+                    and e.get("id", e.get("step", {}).get("id")) == msg.id))
+            await msg.send()
+
+    async with connect(stream_interval_ms=10) as client:
+        await client.send("go")
+        assert client.messages[-1]["output"] == "t0 t1 t2 t3 t4 "
+        # The page got the text while the callback was still producing it.
+        assert seen_while_running[-1] >= 3, seen_while_running
