@@ -59,7 +59,8 @@ class UIConfig:
 
 @dataclass(frozen=True)
 class UploadConfig:
-    enabled: bool = False
+    # Chainlit's defaults: files may be attached to any message.
+    enabled: bool = True
     accept: tuple[str, ...] = ("*/*",)
     max_files: int = 20
     max_size_mb: int = 500

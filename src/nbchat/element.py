@@ -70,8 +70,9 @@ class Element:
         if display not in (None, "inline", "side", "page"):
             raise ValueError(f"display must be 'inline', 'side' or 'page', got {display!r}")
         self.name = name
-        self.content = content
+        self._content = content
         self.path = Path(path) if path is not None else None
+        self._content_from_path = False  # an upload: `content` reads `path` when asked
         self.url = url
         self.display = display or self.default_display
         self.size = size or self.default_size
@@ -83,6 +84,27 @@ class Element:
         self.object_key: str | None = None
         self.chainlit_key: str | None = None  # Chainlit's attribute; custom layers read it
         self.sent = False
+
+    @property
+    def content(self) -> bytes | str | None:
+        """The element's bytes or text. Of a file the user attached, read from its `path`
+        on first use (not before `on_message`: uploads may be large)."""
+        if self._content is None and self._content_from_path and self.path is not None:
+            self._content = self.path.read_bytes()
+        return self._content
+
+    @content.setter
+    def content(self, value: bytes | str | None) -> None:
+        self._content = value
+
+    @classmethod
+    def from_upload(cls, file: Any) -> Element:
+        """The element a message carries for an uploaded `UploadedFile` (Chainlit makes
+        them from its files the same way): `path` on the server, `content` read on use."""
+        element = cls(name=file.name, mime=file.type, id=file.id, path=file.path)
+        element.object_key = file.id
+        element._content_from_path = True
+        return element
 
     def _guess_mime(self, data: bytes | None) -> str | None:
         if self.mime:

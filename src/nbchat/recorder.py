@@ -162,7 +162,7 @@ class ThreadRecorder:
     async def _store_element(self, element: dict[str, Any]) -> None:
         data = None
         if element.get("objectKey"):
-            blob = self.session.get_blob(element["objectKey"])
+            blob = await self.session.load_blob(element["objectKey"])
             data = blob[0] if blob else None
         stored = dict(element, threadId=self.session.thread_id)
         if data is not None:

@@ -247,10 +247,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     msg = Message(content=event["content"], author=_author(session.user), type="user_message")
     msg.command = command
     msg.client_id = event.get("clientId")
-    msg.elements = [File(name=f.name, mime=f.type, id=f.id) for f in files]
-    for element, file in zip(msg.elements, files, strict=True):
-        element.object_key = file.id
-        element.size = None
+    msg.elements = [File.from_upload(f) for f in files]
     await msg.send()
     if ask is not None:
         session.answer_ask(ask, msg.to_dict())

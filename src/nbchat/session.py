@@ -131,9 +131,16 @@ class ChatSession:
                 return handle.read(), file.type
         return None
 
+    async def load_blob(self, key: str) -> tuple[bytes, str] | None:
+        """get_blob, reading an uploaded file in a thread, not on the event loop (it may
+        be hundreds of MB)."""
+        if key not in self.blobs and key in self.files.files:
+            return await asyncio.to_thread(self.get_blob, key)
+        return self.get_blob(key)
+
     async def read_blob(self, key: str) -> tuple[bytes, str] | None:
-        """Like get_blob, also finding stored elements of a resumed thread."""
-        blob = self.get_blob(key)
+        """Like load_blob, also finding stored elements of a resumed thread."""
+        blob = await self.load_blob(key)
         if blob is None and self.recorder is not None:
             data = await self.recorder.read_stored_blob(key)
             if data is not None:
