@@ -70,6 +70,8 @@ class UploadConfig:
 class FeaturesConfig:
     spontaneous_file_upload: UploadConfig = field(default_factory=UploadConfig)
     edit_message: bool = True
+    # Tag a stored chat with its chat profile (Chainlit's features.auto_tag_thread).
+    auto_tag_thread: bool = True
 
 
 @dataclass(frozen=True)

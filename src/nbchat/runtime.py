@@ -24,6 +24,7 @@ from nbchat.message import Message
 from nbchat.protocol import PROTOCOL_VERSION, decode_client
 from nbchat.session import ChatSession
 from nbchat.types import FeedbackDict, User
+from nbchat.user_session import BUILTIN_KEYS
 
 log = logging.getLogger("nbchat")
 Handler = Callable[[ChatSession, Any, list[bytes]], Awaitable[None]]
@@ -190,6 +191,8 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
     session.thread_id = thread["id"]
     metadata = thread.get("metadata") or {}
     session.chat_settings = dict(metadata.get("chat_settings") or {})
+    # The app's user_session values stored with the chat, back before on_chat_resume.
+    session.user_data.update({k: v for k, v in metadata.items() if k not in BUILTIN_KEYS})
     session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
     for step in thread["steps"]:
         feedback = step.get("feedback")

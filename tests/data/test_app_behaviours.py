@@ -69,3 +69,47 @@ async def test_a_profile_switch_stores_the_new_chat_as_its_own_thread(
         assert (new["metadata"] or {})["chat_profile"] == "two"
     finally:
         await data.close()
+
+
+async def test_user_session_values_and_tags_are_stored_and_restored_on_resume(
+        backend: str, tmp_path: Path) -> None:
+    data = make_data_layer(backend.removeprefix("sqlite:"), tmp_path)
+    app = App("values")
+    seen: dict[str, object] = {}
+    with registering_on(app):
+        @cl.set_chat_profiles
+        async def profiles(user: cl.User | None) -> list[cl.ChatProfile]:
+            return [cl.ChatProfile(name="analyst", markdown_description="a")]
+
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            cl.user_session.set("history", [{"role": "user", "content": message.content}])
+            cl.user_session.set("tags", ["billing"])
+            cl.user_session.set("client", object())  # not JSON: skipped
+            cl.user_session.set("huge", "x" * 100_000)  # over the cap: skipped
+            await cl.Message("ok").send()
+
+        @cl.on_chat_resume
+        async def resume(thread: dict) -> None:
+            seen["history"] = cl.user_session.get("history")
+            seen["client"] = cl.user_session.get("client")
+            seen["huge"] = cl.user_session.get("huge")
+
+    user = cl.User(identifier="ada")
+    try:
+        async with ChatTestClient(app, user=user, data_layer=data) as client:
+            await client.send("hi")
+            thread_id = client.session.thread_id
+        thread = await data.get_thread(thread_id)
+        assert thread is not None
+        assert thread["metadata"]["history"] == [{"role": "user", "content": "hi"}]
+        assert "client" not in thread["metadata"]
+        assert "huge" not in thread["metadata"]
+        assert thread["tags"] == ["analyst", "billing"]
+        async with ChatTestClient(app, user=user, data_layer=data,
+                                  resume_thread=thread_id) as again:
+            assert again.errors == []
+        assert seen == {"history": [{"role": "user", "content": "hi"}], "client": None,
+                        "huge": None}
+    finally:
+        await data.close()
