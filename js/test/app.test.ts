@@ -182,4 +182,22 @@ describe("chat app", () => {
     expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: {
       model: "b", temp: 1, stream: true, sys: "be nice", n: 3, tags: ["x", "y"], tools: ["t"] } });
   });
+
+  it("Cancel in the settings dialog restores the confirmed values, not the first ones", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME, { type: "settings", inputs: [
+      { type: "select", id: "model", label: "Model", values: ["a", "b"], initial: "a" }] }]));
+    const open = () => el.querySelector<HTMLButtonElement>('button[aria-label="Chat settings"]')?.click();
+    const select = () => el.querySelector<HTMLSelectElement>('[data-setting="model"] select')!;
+    const button = (text: string) => [...el.querySelectorAll("button")].find((b) => b.textContent === text)!;
+    open();
+    select().value = "b";
+    button("Save settings").click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: { model: "b" } });
+    open();
+    select().value = "a"; // an edit that is cancelled
+    button("Cancel").click();
+    open();
+    expect(select().value).toBe("b");
+  });
 });

@@ -343,6 +343,7 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
         except ValueError as exc:
             raise ProtocolError(str(exc), code="bad_setting") from None
     session.chat_settings = values
+    session.state.confirm_settings(values)
     if session.recorder is not None:
         session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))

@@ -79,6 +79,15 @@ class SessionState:
             "running": self.running > 0,
         }
 
+    def confirm_settings(self, values: dict[str, Any]) -> None:
+        """The user saved these settings (no event of ours says so): the panel a reload
+        or reconnect shows starts from them, not from the values first sent."""
+        if self.settings is None:
+            return
+        inputs = [{**i, "initial": values[i["id"]]} if i.get("id") in values else i
+                  for i in self.settings["inputs"]]
+        self.settings = {**self.settings, "inputs": inputs}
+
     def steps_after(self, step_id: str) -> list[str]:
         """Ids of the steps created after `step_id`, in creation order."""
         ids = list(self.steps)

@@ -100,6 +100,8 @@ export class SettingsPanel {
       const values: Record<string, unknown> = {};
       for (const f of this.fields) values[f.id] = f.get();
       this.onSave(values);
+      // What Cancel (and the next opening) restores: the values just confirmed.
+      this.setInputs(this.inputs.map((i) => (str(i.id) in values ? { ...i, initial: values[str(i.id)] } : i)));
       this.close();
     });
     this.el = h("div", { class: "nbc-settings", role: "dialog", "aria-label": "Chat settings", hidden: true }, this.form);
