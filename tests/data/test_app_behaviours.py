@@ -1,14 +1,19 @@
 """What apps rely on being stored (issue 12 §3), on SQLite and PostgreSQL: a step whose
-input is a dict is saved (it was rejected: `step.input must be a string`)."""
+input is a dict (it was rejected: `step.input must be a string`), a profile switch as a
+new thread, user_session values and tags, an attached file read off the event loop."""
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+
+import pytest
 
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.data import make_data_layer
+from nbchat.session import ChatSession
 from nbchat.testing import ChatTestClient
 
 
@@ -111,5 +116,43 @@ async def test_user_session_values_and_tags_are_stored_and_restored_on_resume(
             assert again.errors == []
         assert seen == {"history": [{"role": "user", "content": "hi"}], "client": None,
                         "huge": None}
+    finally:
+        await data.close()
+
+
+async def test_an_attached_file_is_stored_without_reading_it_on_the_event_loop(
+        backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_data_layer(backend.removeprefix("sqlite:"), tmp_path)
+    app = App("attach")
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            await cl.Message(f"got {message.elements[0].content!r}").send()
+
+    # A spy on the real read (not a stand-in): which thread reads the uploaded file.
+    readers: list[int] = []
+    real = ChatSession.get_blob
+
+    def spy(session: ChatSession, key: str) -> tuple[bytes, str] | None:
+        if key in session.files.files:
+            readers.append(threading.get_ident())
+        return real(session, key)
+
+    monkeypatch.setattr(ChatSession, "get_blob", spy)
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"attached bytes")
+    try:
+        async with ChatTestClient(app, user=cl.User(identifier="ada"),
+                                  data_layer=data) as client:
+            await client.send("see file", files=[path])
+            assert client.messages[-1]["output"] == "got b'attached bytes'"
+            thread_id = client.session.thread_id
+        assert readers
+        assert threading.get_ident() not in readers
+        thread = await data.get_thread(thread_id)
+        assert thread is not None
+        [element] = thread["elements"]
+        assert element["name"] == "notes.txt"
+        assert element["objectKey"]
     finally:
         await data.close()
