@@ -25,7 +25,7 @@ from typing import Any
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.transports.memory import MemoryTransport
 
 HELLO = json.dumps({"type": "hello", "protocolVersion": 1})

@@ -42,7 +42,7 @@ from e2e import harness  # the shared JupyterLab + Chromium launcher
 SETUP = r'''
 import asyncio, re, time
 import nbchat as cl
-from nbchat.context import get_session
+from nbchat.runtime.context import get_session
 
 ''' + inspect.getsource(workloads.markdown_tokens) + r'''    return tokens
 
@@ -78,9 +78,9 @@ async def on_message(message: cl.Message):
 
 STATS_CODE = """\
 import json
-import ipywidgets, nbchat.widget
+import ipywidgets, nbchat.jupyter.widget
 chats = [w for w in list(ipywidgets.widgets.widget._instances.values())
-         if isinstance(w, nbchat.widget.ChatWidget)]
+         if isinstance(w, nbchat.jupyter.widget.ChatWidget)]
 print(json.dumps({"stats": STATS, "frames": [w.transport.frames for w in chats],
                   "md_tokens": len(MD)}))
 """

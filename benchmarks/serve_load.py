@@ -123,7 +123,7 @@ async def server_main(args: argparse.Namespace) -> None:
     import nbchat as cl
     from nbchat.app import App, registering_on
     from nbchat.config import Config, DataConfig, ProjectConfig, ServerConfig
-    from nbchat.hosting import ChatHost
+    from nbchat.runtime.hosting import ChatHost
     from nbchat.server.serve import loop_name
     from nbchat.transports.websocket import ChatSocketHandler
 

@@ -48,7 +48,7 @@ SERVER = '''
 import asyncio, sys
 from pathlib import Path
 from nbchat.config import Config, DataConfig
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.loader import load_app
 from nbchat.server import SingleUserIdentity
 from nbchat.server.serve import run

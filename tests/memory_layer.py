@@ -52,10 +52,12 @@ class MemoryStore:
 
 class MemoryDataLayer(BaseDataLayer):
     def __init__(self, store: MemoryStore | None = None, *, gate: asyncio.Event | None = None,
-                 fail_writes: int = 0) -> None:
+                 fail_writes: int = 0,
+                 failure: type[Exception] = ConnectionError) -> None:
         self.store = store or MemoryStore()
         self.gate = gate
         self.fail_writes = fail_writes
+        self.failure = failure  # ConnectionError: an outage; anything else: a bad write
         self.closed = False
 
     async def _write(self, name: str) -> None:
@@ -64,7 +66,7 @@ class MemoryDataLayer(BaseDataLayer):
             await self.gate.wait()
         if self.fail_writes > 0:
             self.fail_writes -= 1
-            raise ConnectionError(f"{name}: the database is unreachable")
+            raise self.failure(f"{name}: the database is unreachable")
 
     # -- users
 

@@ -51,7 +51,8 @@ async def on_message(message):
         await cl.Message(await shout(message.content)).send()
 '''
 
-STEP_KEYS = set(typing.get_type_hints(StepDict)) - {"cancelled", "command", "feedback"}
+STEP_KEYS = {k for k, v in typing.get_type_hints(StepDict, include_extras=True).items()
+             if typing.get_origin(v) is not typing.NotRequired}
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 /**
- * The wire protocol, mirrored from `src/nbchat/protocol.py` (the source of truth).
+ * The wire protocol, mirrored from `src/nbchat/protocol/__init__.py` (the source of truth).
  *
  * `tests/protocol/test_parity.py` parses the two marked sections below (one interface
  * per event, one field per line) and checks event names and field names against
@@ -42,6 +42,9 @@ export interface StepDict {
   waitForAnswer: boolean;
   cancelled?: boolean;
   command?: string | null;
+  modes?: Record<string, string> | null;
+  icon?: string | null;
+  autoCollapse?: boolean;
   feedback?: FeedbackDict | null;
 }
 
@@ -98,6 +101,7 @@ export interface Hello {
   lastSeq?: number;
   chatProfile?: string;
   resumeThreadId?: string;
+  env?: Record<string, string>;
 }
 
 export interface UserMessage {
@@ -105,6 +109,7 @@ export interface UserMessage {
   content: string;
   fileIds?: string[];
   command?: string;
+  modes?: Record<string, string>;
   clientId?: string;
 }
 
@@ -133,6 +138,16 @@ export interface Stop {
 
 export interface SettingsUpdate {
   type: "settings_update";
+  settings: Json;
+}
+
+export interface UserEnv {
+  type: "user_env";
+  env: Record<string, string>;
+}
+
+export interface SettingsEdit {
+  type: "settings_edit";
   settings: Json;
 }
 
@@ -182,6 +197,8 @@ export type ClientEvent =
   | AskResponse
   | Stop
   | SettingsUpdate
+  | SettingsEdit
+  | UserEnv
   | Feedback
   | FeedbackDelete
   | UploadStart
@@ -202,7 +219,9 @@ export interface Welcome {
   chatProfiles: Json[];
   chatProfile: string | null;
   starters: Json[];
+  starterCategories: Json[];
   commands: Json[];
+  modes: Json[];
   httpUploads: boolean;
 }
 
@@ -295,6 +314,12 @@ export interface SettingsEvent {
   inputs: Json[];
 }
 
+export interface ModesEvent {
+  type: "modes";
+  seq: number;
+  modes: Json[];
+}
+
 export interface CommandsEvent {
   type: "commands";
   seq: number;
@@ -361,6 +386,7 @@ export type ServerEvent =
   | TaskEnd
   | SettingsEvent
   | CommandsEvent
+  | ModesEvent
   | FeedbackEvent
   | ThreadEvent
   | UploadTicket
@@ -375,12 +401,12 @@ export type ClientEventType = ClientEvent["type"];
 export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
-  "commands", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
-  "settings_update", "feedback", "feedback_delete", "upload_start", "upload_chunk",
+  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel",
 ] as const satisfies readonly ClientEventType[];
 

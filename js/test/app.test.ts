@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FrameScheduler } from "../src/frame";
-import { ChatApp } from "../src/ui/app";
 import widget from "../src/widget";
 import type { CommModel } from "../src/transports/comm";
-import { FakeTransport, WELCOME, numbered, step } from "./fixtures";
+import { WELCOME, mountApp, numbered, step } from "./fixtures";
 
-function setup() {
-  const transport = new FakeTransport();
-  const frames: (() => void)[] = [];
-  const scheduler = new FrameScheduler((cb) => frames.push(cb));
-  const el = document.createElement("div");
-  document.body.append(el);
-  const app = new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
-  const flush = () => { while (frames.length) frames.shift()?.(); };
-  return { app, transport, el, flush };
-}
+const setup = mountApp;
 
 describe("widget entry", () => {
   it("sends hello on render and applies msg:custom batches", () => {
@@ -116,6 +105,27 @@ describe("chat app", () => {
     transport.deliver(numbered([{ type: "task_end" }], 5));
     expect(stop.hidden).toBe(true);
     expect(el.querySelector(".nbc-root")?.classList.contains("nbc-running")).toBe(false);
+  });
+
+  it("gives the text back to the composer when the message was not stored", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME]));
+    const box = el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')!;
+    box.value = "keep me";
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(box.value).toBe("");
+    transport.deliver(numbered([
+      { type: "step", step: step("u1", { type: "user_message", output: "keep me" }) },
+      { type: "step_delete", id: "u1" },
+      { type: "error", code: "store_unavailable", message: "Your message was not stored." }], 2));
+    flush();
+    expect(box.value).toBe("keep me");
+    expect(el.querySelector('[role="article"]')).toBeNull();
+    expect(el.textContent).toContain("Your message was not stored.");
+    // Another error does not bring back an old message.
+    box.value = "";
+    transport.deliver(numbered([{ type: "error", code: "store_unavailable", message: "again" }], 5));
+    expect(box.value).toBe("");
   });
 
   it("asks for a resync with lastSeq when a seq is missing", () => {

@@ -1,3 +1,5 @@
+import { FrameScheduler } from "../src/frame";
+import { ChatApp } from "../src/ui/app";
 import type { ClientEvent, ServerEvent, StepDict } from "../src/protocol";
 import type { Transport, TransportStatus } from "../src/transports/types";
 
@@ -32,5 +34,18 @@ export const WELCOME = {
   type: "welcome", protocolVersion: 1, sessionId: "s1", threadId: "t1", user: null,
   config: { ui: { cot: "full" }, features: { spontaneous_file_upload: { enabled: true, max_files: 2 } } },
   chatProfiles: [], chatProfile: null, starters: [{ label: "Say hi", message: "hi" }], commands: [],
+  starterCategories: [], modes: [],
   httpUploads: false,
 };
+
+/** A ChatApp on a FakeTransport, with frames run by `flush()`. */
+export function mountApp() {
+  const transport = new FakeTransport();
+  const frames: (() => void)[] = [];
+  const scheduler = new FrameScheduler((cb) => frames.push(cb));
+  const el = document.createElement("div");
+  document.body.append(el);
+  const app = new ChatApp(el, { transport, resolveFile: async (k) => `/files/${k}` }, { scheduler });
+  const flush = () => { while (frames.length) frames.shift()?.(); };
+  return { app, transport, el, flush };
+}

@@ -15,6 +15,7 @@ from nbchat.app import (
     App,
     action_callback,
     author_rename,
+    cache,
     data_layer,
     header_auth_callback,
     oauth_callback,
@@ -23,19 +24,31 @@ from nbchat.app import (
     on_chat_end,
     on_chat_resume,
     on_chat_start,
+    on_feedback,
     on_logout,
     on_message,
+    on_settings_edit,
     on_settings_update,
     on_shared_thread_view,
     on_stop,
     password_auth_callback,
     set_chat_profiles,
+    set_starter_categories,
     set_starters,
+    sleep,
 )
 from nbchat.ask import AskActionMessage, AskElementMessage, AskFileMessage, AskUserMessage
 from nbchat.chainlit_compat import alias_chainlit
-from nbchat.chat_settings import ChatProfile, ChatSettings, Starter, set_commands
-from nbchat.context import context
+from nbchat.chat_settings import (
+    ChatProfile,
+    ChatSettings,
+    Mode,
+    ModeOption,
+    Starter,
+    StarterCategory,
+    set_commands,
+    set_modes,
+)
 from nbchat.element import (
     Audio,
     CustomElement,
@@ -60,22 +73,27 @@ from nbchat.errors import (
     NbchatError,
     ProtocolError,
 )
-from nbchat.files import UploadedFile
-from nbchat.generation import ChatGeneration, CompletionGeneration
+from nbchat.generation import ChatGeneration, CompletionGeneration, GenerationMessage
 from nbchat.input_widget import (
+    Checkbox,
+    DatePicker,
     InputWidget,
     MultiSelect,
     NumberInput,
+    RadioGroup,
     Select,
     Slider,
     Switch,
+    Tab,
     Tags,
     TextInput,
 )
-from nbchat.message import ErrorMessage, Message
+from nbchat.message import ErrorMessage, Message, chat_context
+from nbchat.runtime.context import context
 from nbchat.step import Step, step
 from nbchat.sync import make_async
 from nbchat.types import PersistedUser, User
+from nbchat.uploads.files import UploadedFile
 from nbchat.user_session import user_session
 
 __version__ = "0.1.0"
@@ -85,8 +103,8 @@ _LAZY = {
     "LangchainCallbackHandler": "nbchat.integrations.langchain",
     "LangchainTracer": "nbchat.integrations.langchain",
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
-    "ChatWidget": "nbchat.widget",
-    "chat": "nbchat.widget",
+    "ChatWidget": "nbchat.jupyter.widget",
+    "chat": "nbchat.jupyter.widget",
 }
 
 
@@ -116,19 +134,24 @@ __all__ = [
     "ChatProfile",
     "ChatSettings",
     "ChatWidget",
+    "Checkbox",
     "CompletionGeneration",
     "ConfigError",
     "ContextError",
     "CustomElement",
     "Dataframe",
+    "DatePicker",
     "Element",
     "ErrorMessage",
     "File",
+    "GenerationMessage",
     "Image",
     "InputWidget",
     "LangchainCallbackHandler",
     "LangchainTracer",
     "Message",
+    "Mode",
+    "ModeOption",
     "MultiSelect",
     "NbchatError",
     "NumberInput",
@@ -137,11 +160,14 @@ __all__ = [
     "Plotly",
     "ProtocolError",
     "Pyplot",
+    "RadioGroup",
     "Select",
     "Slider",
     "Starter",
+    "StarterCategory",
     "Step",
     "Switch",
+    "Tab",
     "Tags",
     "Task",
     "TaskList",
@@ -154,7 +180,9 @@ __all__ = [
     "action_callback",
     "alias_chainlit",
     "author_rename",
+    "cache",
     "chat",
+    "chat_context",
     "context",
     "data_layer",
     "header_auth_callback",
@@ -165,15 +193,20 @@ __all__ = [
     "on_chat_end",
     "on_chat_resume",
     "on_chat_start",
+    "on_feedback",
     "on_logout",
     "on_message",
+    "on_settings_edit",
     "on_settings_update",
     "on_shared_thread_view",
     "on_stop",
     "password_auth_callback",
     "set_chat_profiles",
     "set_commands",
+    "set_modes",
+    "set_starter_categories",
     "set_starters",
+    "sleep",
     "step",
     "user_session",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbchat.context import get_session
 from nbchat.ids import new_id
-from nbchat.protocol import ActionDict
+from nbchat.protocol.server_events import ActionDict
+from nbchat.runtime.context import get_session
 
 
 class Action:

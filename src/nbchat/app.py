@@ -8,10 +8,12 @@ the handler up on every event, so they use the new one at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -26,8 +28,11 @@ HOOKS = (
     "on_chat_end",
     "on_stop",
     "on_settings_update",
+    "on_settings_edit",
+    "on_feedback",
     "set_chat_profiles",
     "set_starters",
+    "set_starter_categories",
     "author_rename",
     "password_auth_callback",
     "header_auth_callback",
@@ -127,6 +132,33 @@ async def call_user(func: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def sleep(duration: float) -> Any:
+    """`await cl.sleep(seconds)`: pause this callback without blocking the chat."""
+    return asyncio.sleep(duration)
+
+
+_cached: dict[Hashable, Any] = {}
+_cached_lock = threading.Lock()
+
+
+def cache(func: F) -> F:
+    """Memoize `func` for the life of the process, keyed by its name and arguments (as
+    Chainlit's `cl.cache`): an expensive setup (a model, an index) runs once, not per chat.
+    The arguments must be hashable."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+        # One lock for the whole cache, as Chainlit: two chats starting at once build the
+        # value once, not twice.
+        with _cached_lock:
+            if key not in _cached:
+                _cached[key] = func(*args, **kwargs)
+            return _cached[key]
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _hook_decorator(hook: str) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         return current_app().register(hook, func)
@@ -144,6 +176,9 @@ on_message = _hook_decorator("on_message")
 on_chat_end = _hook_decorator("on_chat_end")
 on_stop = _hook_decorator("on_stop")
 on_settings_update = _hook_decorator("on_settings_update")
+on_settings_edit = _hook_decorator("on_settings_edit")
+on_feedback = _hook_decorator("on_feedback")
+set_starter_categories = _hook_decorator("set_starter_categories")
 set_chat_profiles = _hook_decorator("set_chat_profiles")
 set_starters = _hook_decorator("set_starters")
 author_rename = _hook_decorator("author_rename")

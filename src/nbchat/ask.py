@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nbchat.action import Action
-from nbchat.context import get_session
 from nbchat.element import CustomElement
 from nbchat.errors import AskTimeoutError
-from nbchat.files import Accept, UploadedFile, UploadLimits
 from nbchat.ids import new_id
 from nbchat.message import Message
-from nbchat.protocol import AskSpec
+from nbchat.protocol.server_events import AskSpec
+from nbchat.runtime.context import get_session
+from nbchat.uploads.files import Accept, UploadedFile, UploadLimits
 
 AskKind = Literal["text", "action", "file", "element"]
 

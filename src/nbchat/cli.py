@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "create-secret":
-            from nbchat.server.cookies import create_secret
+            from nbchat.server.auth.cookies import create_secret
 
             print(create_secret())
         elif args.command == "convert-chainlit-config":

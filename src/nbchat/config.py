@@ -40,6 +40,9 @@ class ProjectConfig:
     name: str = "nbchat"
     # Seconds a disconnected session is kept for a reconnecting client before it is closed.
     session_timeout: int = 3600
+    # Environment variables each user must give (an API key of their own): asked for by
+    # the chat, available as cl.user_session.get("env"), never stored.
+    user_env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class RuntimeConfig:
     debug: bool = False
     # `import chainlit` served by nbchat: when chainlit is not installed (auto), always, never.
     chainlit_alias: Literal["auto", "on", "off"] = "auto"
+    # Seconds a callback may run (asks included) before it is stopped; None: no limit.
+    callback_timeout: int | None = None
+    # Log a warning naming the running callback when the event loop is blocked this long
+    # (ms); None: no watchdog.
+    stall_warning_ms: int | None = 1000
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ class Config:
         """The part of the configuration the browser needs (sent in `welcome`)."""
         upload = self.features.spontaneous_file_upload
         return {
+            "project": {"user_env": list(self.project.user_env)},
             "ui": dataclasses.asdict(self.ui),
             "features": {
                 "spontaneous_file_upload": {**dataclasses.asdict(upload),
@@ -237,6 +246,30 @@ def _build(cls: type, raw: Mapping[str, Any], path: str) -> Any:
         else:
             kwargs[name] = _coerce(value, tp, key, False)
     return cls(**kwargs)
+
+
+def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+    """`config` with some keys replaced, e.g. {"features": {"edit_message": False}} (a chat
+    profile's `config_overrides`); checked like nbchat.yaml, so a typo is a ConfigError."""
+    sections: dict[str, Any] = {}
+    for name, values in overrides.items():
+        current = getattr(config, name, None) if name != "app_dir" else None
+        if (not dataclasses.is_dataclass(current) or isinstance(current, type)
+                or not isinstance(values, Mapping)):
+            raise ConfigError(f"config_overrides: {name!r} is not a config section")
+        merged = _merged(dataclasses.asdict(current), values)
+        sections[name] = _build(type(current), merged, f"config_overrides.{name}")
+    return dataclasses.replace(config, **sections)
+
+
+def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

@@ -13,8 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nbchat.context import get_session
 from nbchat.ids import new_id
+from nbchat.runtime.context import get_session
 from nbchat.types import ElementDict
 
 _MAGIC = (
@@ -258,11 +258,12 @@ class Plotly(Element):
     """A Plotly figure, sent as its JSON (the browser renders it)."""
 
     type = "plotly"
-    default_size = "medium"
     default_mime = "application/json"
 
-    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, figure: Any = None, size: str = "medium",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         self.figure = figure
 
     def inline_content(self) -> str | None:
@@ -276,11 +277,12 @@ class Pyplot(Element):
     """A Matplotlib figure, rendered to PNG by the server when sent."""
 
     type = "image"
-    default_size = "medium"
     default_mime = "image/png"
 
-    def __init__(self, *args: Any, figure: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, figure: Any = None, size: str = "medium",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         if figure is None:
             raise ValueError("Pyplot needs figure=<a matplotlib Figure>")
         self.figure = figure
@@ -300,8 +302,10 @@ class Dataframe(Element):
     type = "dataframe"
     default_mime = "application/json"
 
-    def __init__(self, *args: Any, data: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, data: Any = None, size: str = "large",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.size = size
         self.data = data
 
     def inline_content(self) -> str | None:
@@ -349,8 +353,13 @@ class TaskList(Element):
         self.name = self.name or "tasklist"
 
     async def add_task(self, task: Task) -> None:
-        """Append a task; `await send()` shows the change."""
+        """Append a task; `await send()` or `await update()` shows the change."""
         self.tasks.append(task)
+
+    async def update(self) -> TaskList:
+        """Show the list's current tasks and status (it replaces the one shown)."""
+        await self.send(for_id=self.for_id)
+        return self
 
     def inline_content(self) -> str:
         """The list's status and tasks as JSON."""
@@ -370,6 +379,11 @@ class CustomElement(Element):
     def inline_content(self) -> str:
         """The element's props as JSON."""
         return json.dumps(self.props, default=str)
+
+    async def update(self) -> CustomElement:
+        """Show the element's changed `props` (it replaces the one shown)."""
+        await self.send(for_id=self.for_id)
+        return self
 
 
 def element_class(type_: str) -> type[Element]:

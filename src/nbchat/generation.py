@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict
+
+
+class GenerationMessage(TypedDict, total=False):
+    """One message of a chat generation's prompt (Literal AI's shape, re-exported by
+    Chainlit 2.x as `cl.GenerationMessage`): a dict with these keys, all optional."""
+
+    uuid: str | None
+    templated: bool | None
+    name: str | None
+    role: Literal["user", "assistant", "tool", "function", "system"] | None
+    content: str | list[dict[str, Any]] | None
+    function_call: dict[str, Any] | None
+    tool_calls: list[dict[str, Any]] | None
+    tool_call_id: str | None
+    placeholderSize: int | None
 
 
 @dataclass

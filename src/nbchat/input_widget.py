@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime
+from typing import Any, ClassVar, Literal
 
 
 class InputWidget:
@@ -18,11 +19,17 @@ class InputWidget:
         self.tooltip = tooltip
         self.description = description
 
-    def to_dict(self) -> dict[str, Any]:
-        """The widget as sent in the `settings` event."""
+    def to_dict(self, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The widget as sent in the `settings` event; `values` (by id) replace `initial`."""
         data = {k: v for k, v in vars(self).items() if v is not None}
         data["type"] = self.type
+        if values is not None and self.id in values:
+            data["initial"] = values[self.id]
         return data
+
+    def flat(self) -> list[InputWidget]:
+        """The inputs this widget holds values for: itself (a Tab: its inputs)."""
+        return [self]
 
     def validate(self, value: Any) -> Any:
         """Return the value if acceptable, else raise ValueError naming the widget."""
@@ -169,3 +176,95 @@ class Tags(InputWidget):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(value, "a list of strings")
         return value
+
+
+class Checkbox(Switch):
+    """A check box (a boolean, like Switch)."""
+
+    type = "checkbox"
+
+
+class RadioGroup(Select):
+    """A choice of one item shown as radio buttons (options as in Select)."""
+
+    type = "radio"
+
+
+def _iso_date(value: Any) -> str | None:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+class DatePicker(InputWidget):
+    """A date (`mode="single"`, an ISO "YYYY-MM-DD" string) or a range of two dates
+    (`mode="range"`, [start, end]), within `min_date`/`max_date` when given."""
+
+    type = "datepicker"
+
+    def __init__(self, id: str, label: str, initial: Any = None,
+                 mode: Literal["single", "range"] = "single", min_date: Any = None,
+                 max_date: Any = None, format: str | None = None,
+                 placeholder: str | None = None, **kw: Any) -> None:
+        if mode not in ("single", "range"):
+            raise ValueError(f"DatePicker {id!r}: mode must be 'single' or 'range'")
+        self.mode = mode
+        self.min_date = _iso_date(min_date) if min_date is not None else None
+        self.max_date = _iso_date(max_date) if max_date is not None else None
+        self.format = format
+        self.placeholder = placeholder
+        super().__init__(id, label, None, **kw)
+        self.initial = self.validate(initial)
+
+    def _date(self, value: Any) -> str:
+        iso = _iso_date(value)
+        if iso is None:
+            raise self._fail(value, "a date as YYYY-MM-DD")
+        if (self.min_date and iso < self.min_date) or (self.max_date and iso > self.max_date):
+            raise self._fail(value, f"a date from {self.min_date or 'any'} "
+                                    f"to {self.max_date or 'any'}")
+        return iso
+
+    def validate(self, value: Any) -> Any:
+        """Accept a date, [start, end] in range mode, or nothing."""
+        if value is None:
+            return None
+        if self.mode == "single":
+            return self._date(value)
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise self._fail(value, "[start, end] dates")
+        start, end = self._date(value[0]), self._date(value[1])
+        if end < start:
+            raise self._fail(value, "a start date before the end date")
+        return [start, end]
+
+
+class Tab(InputWidget):
+    """A tab of the settings panel holding other inputs; their values are top-level
+    settings (by their own ids), as in Chainlit."""
+
+    type = "tab"
+
+    def __init__(self, id: str, label: str, inputs: list[InputWidget] | None = None) -> None:
+        super().__init__(id, label)
+        self.inputs = list(inputs or [])
+        if any(isinstance(i, Tab) for i in self.inputs):
+            raise ValueError(f"Tab {id!r}: tabs cannot hold tabs")
+
+    def to_dict(self, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The tab with its inputs."""
+        return {"id": self.id, "label": self.label, "type": self.type,
+                "inputs": [i.to_dict(values) for i in self.inputs]}
+
+    def flat(self) -> list[InputWidget]:
+        """The tab's inputs."""
+        return list(self.inputs)
+
+    def validate(self, value: Any) -> Any:
+        """A tab holds no value of its own."""
+        raise self._fail(value, "no value (a tab holds other inputs)")

@@ -1,4 +1,8 @@
-"""Chat messages: what the user and the assistant say. Stored and sent as steps."""
+"""Chat messages: what the user and the assistant say. Stored and sent as steps.
+
+`cl.chat_context` is the chat's conversation so far (every message sent or received, in
+order), kept per session and dropped when the chat ends.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
-from nbchat.context import get_session
 from nbchat.ids import utc_now
+from nbchat.runtime.context import current_session, get_session
 from nbchat.step import StepBase, to_text
+from nbchat.types import StepDict
 
 if TYPE_CHECKING:
     from nbchat.action import Action
@@ -23,13 +28,15 @@ class Message(StepBase):
         content: Any = "",
         author: str | None = None,
         language: str | None = None,
-        parent_id: str | None = None,
         actions: list[Action] | None = None,
         elements: list[Element] | None = None,
         type: str = "assistant_message",
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
         id: str | None = None,
+        parent_id: str | None = None,
+        command: str | None = None,
+        modes: dict[str, str] | None = None,
         created_at: str | None = None,
     ) -> None:
         super().__init__(
@@ -39,7 +46,10 @@ class Message(StepBase):
         self.content = content
         self.actions: list[Action] = list(actions or [])
         self.elements: list[Element] = list(elements or [])
-        self.command: str | None = None
+        self.command: str | None = command
+        # The option chosen in each composer mode picker: {mode id: option id}.
+        self.modes: dict[str, str] | None = modes
+        self.fail_on_persist_error = False
         if created_at:
             self.created_at = created_at
 
@@ -69,7 +79,19 @@ class Message(StepBase):
         data = super().to_dict()
         if self.command:
             data["command"] = self.command
+        if self.modes:
+            data["modes"] = dict(self.modes)
         return data
+
+    @classmethod
+    def from_dict(cls, _dict: StepDict) -> Message:
+        """A message from a step dict (as in a ThreadDict's steps, e.g. in on_chat_resume)."""
+        return cls(
+            content=_dict.get("output") or "", author=_dict.get("name") or None,
+            language=_dict.get("language"), type=_dict.get("type") or "assistant_message",
+            metadata=_dict.get("metadata") or {}, tags=_dict.get("tags"), id=_dict["id"],
+            parent_id=_dict.get("parentId"), command=_dict.get("command"),
+            modes=_dict.get("modes"), created_at=_dict.get("createdAt"))
 
     async def _resolve_author(self) -> None:
         session = get_session("Message.send")
@@ -88,7 +110,12 @@ class Message(StepBase):
         self.end = utc_now()
         self.streaming = False
         self._emit()
-        get_session("Message.send").open_steps.pop(self.id, None)
+        session = get_session("Message.send")
+        session.open_steps.pop(self.id, None)
+        chat_context.add(self)
+        if self.fail_on_persist_error and session.recorder is not None:
+            session.emitter.flush()
+            await session.recorder.persist_now(self.to_dict())
         for element in self.elements:
             await element.send(for_id=self.id)
         for action in self.actions:
@@ -104,6 +131,7 @@ class Message(StepBase):
         """Show the changed message (and any new elements); ends a stream, as in Chainlit."""
         self.streaming = False
         self._emit()
+        chat_context.add(self)
         for element in self.elements:
             if not element.sent:
                 await element.send(for_id=self.id)
@@ -115,15 +143,66 @@ class Message(StepBase):
 
     async def remove(self) -> bool:
         """Take the message and its actions away."""
-        for action in self.actions:
-            await action.remove()
+        await self.remove_actions()
+        chat_context.remove(self)
         self._emit_delete()
         return True
+
+    async def remove_actions(self) -> None:
+        """Take the message's action buttons away; the message stays."""
+        for action in self.actions:
+            await action.remove()
 
 
 class ErrorMessage(Message):
     """A message shown as an error."""
 
-    def __init__(self, content: str, author: str = "Error", **kwargs: Any) -> None:
+    def __init__(self, content: str, author: str = "Error",
+                 fail_on_persist_error: bool = False, **kwargs: Any) -> None:
         super().__init__(content=content, author=author, **kwargs)
         self.is_error = True
+        # Stored at once (not write-behind) and a data layer error raised from send().
+        self.fail_on_persist_error = fail_on_persist_error
+
+
+class ChatContext:
+    """`cl.chat_context`: this chat's messages so far, user's and assistant's, in order."""
+
+    def get(self) -> list[Message]:
+        """A copy of the chat's messages (empty outside a chat)."""
+        session = current_session.get()
+        return list(session.chat_context) if session is not None else []
+
+    def add(self, message: Message) -> Message:
+        """Append `message` unless it is already there (sending does this)."""
+        session = current_session.get()
+        if session is not None and not any(m is message for m in session.chat_context):
+            session.chat_context.append(message)
+        return message
+
+    def remove(self, message: Message) -> bool:
+        """Drop `message`; False if it was not there."""
+        session = current_session.get()
+        if session is None:
+            return False
+        for index, held in enumerate(session.chat_context):
+            if held is message:
+                del session.chat_context[index]
+                return True
+        return False
+
+    def clear(self) -> None:
+        """Forget the chat's messages (the chat itself is unchanged)."""
+        session = current_session.get()
+        if session is not None:
+            session.chat_context.clear()
+
+    def to_openai(self) -> list[dict[str, str]]:
+        """The messages as OpenAI chat messages: [{"role", "content"}], user/assistant
+        (other step types as "system")."""
+        roles = {"user_message": "user", "assistant_message": "assistant"}
+        return [{"role": roles.get(m.type, "system"), "content": m.content}
+                for m in self.get()]
+
+
+chat_context = ChatContext()

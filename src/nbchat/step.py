@@ -15,13 +15,13 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
-from nbchat.context import current_step, get_session
 from nbchat.generation import BaseGeneration
 from nbchat.ids import new_id, utc_now
+from nbchat.runtime.context import current_step, get_session
 from nbchat.types import StepDict
 
 if TYPE_CHECKING:
-    from nbchat.session import ChatSession
+    from nbchat.runtime.session import ChatSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +68,8 @@ class StepBase:
         self.language = language
         self.show_input = show_input
         self.default_open = default_open
+        self.icon: str | None = None
+        self.auto_collapse = False
         self._input = ""
         self._parts: list[str] = []
         self.is_error = False
@@ -140,6 +142,10 @@ class StepBase:
         }
         if self.cancelled:
             data["cancelled"] = True
+        if self.icon:
+            data["icon"] = self.icon
+        if self.auto_collapse:
+            data["autoCollapse"] = True
         return data
 
     def _emit(self) -> None:
@@ -196,11 +202,17 @@ class Step(StepBase):
         language: str | None = None,
         show_input: bool | str = "json",
         default_open: bool = False,
+        auto_collapse: bool = False,
+        icon: str | None = None,
     ) -> None:
         super().__init__(
             name=name or "Step", type=type, id=id, parent_id=parent_id, metadata=metadata,
             tags=tags, language=language, show_input=show_input, default_open=default_open,
         )
+        # A Lucide icon name (or an image URL) shown by the step's name; `auto_collapse`
+        # folds the step once it ends, even if it was open.
+        self.icon = icon
+        self.auto_collapse = auto_collapse
         self.elements = elements or []
         self._ctx_token: Any = None
 
@@ -307,12 +319,14 @@ def step(
     id: str | None = None, parent_id: str | None = None, tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None, language: str | None = None,
     show_input: bool | str = "json", default_open: bool = False,
+    auto_collapse: bool = False, icon: str | None = None,
 ) -> Callable[[F], F]: ...
 def step(
     original_function: F | None = None, *, name: str | None = None, type: str = "undefined",
     id: str | None = None, parent_id: str | None = None, tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None, language: str | None = None,
     show_input: bool | str = "json", default_open: bool = False,
+    auto_collapse: bool = False, icon: str | None = None,
 ) -> F | Callable[[F], F]:
     """Show each call of the decorated function (sync or async) as a step: the arguments
     become its input, the return value its output; an exception marks it as an error."""
@@ -321,7 +335,8 @@ def step(
         def make() -> Step:
             return Step(name=name or func.__name__, type=type, id=id, parent_id=parent_id,
                         tags=tags, metadata=metadata, language=language,
-                        show_input=show_input, default_open=default_open)
+                        show_input=show_input, default_open=default_open,
+                        auto_collapse=auto_collapse, icon=icon)
 
         if inspect.iscoroutinefunction(func):
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from nbchat.context import current_session
+from nbchat.runtime.context import current_session
 
 T = TypeVar("T")
 # The loop of the callback that started the worker thread (copied into it with the context).

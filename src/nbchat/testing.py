@@ -26,9 +26,9 @@ from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
-from nbchat.recorder import ThreadRecorder
-from nbchat.session import ChatSession
-from nbchat.state import SessionState
+from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.session import ChatSession
+from nbchat.runtime.state import SessionState
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import MESSAGE_STEP_TYPES, StepDict, User
 
@@ -52,10 +52,13 @@ class ChatTestClient:
         chat_profile: str | None = None,
         data_layer: NativeDataLayer | BaseDataLayer | None = None,
         resume_thread: str | None = None,
-        timeout: float = 10.0,
+        timeout: float | None = 10.0,
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self._app_source = app
+        # The user's values of `project.user_env` (sent in hello, as the page does).
+        self.env = env
         self.user = user
         self.config = config
         self.chat_profile = chat_profile
@@ -110,6 +113,8 @@ class ChatTestClient:
             hello["chatProfile"] = self.chat_profile
         if self.resume_thread is not None:
             hello["resumeThreadId"] = self.resume_thread
+        if self.env is not None:
+            hello["env"] = dict(self.env)
         await self.send_event(hello)
 
     async def close(self) -> None:
@@ -195,7 +200,13 @@ class ChatTestClient:
         return [self.state.steps[i] for i in touched if i in self.state.steps]
 
     async def settle(self) -> None:
-        """Wait until no callback runs (or one waits on an ask) and all events arrived."""
+        """Wait until no callback runs (or one waits on an ask) and all events arrived.
+
+        `timeout=None` waits without a timer: every timed wait leaves a cancelled timer in
+        the loop's heap until it would have fired, which memory measurements would count."""
+        if self.timeout is None:
+            await self.session.wait_quiet()
+            return
         try:
             await asyncio.wait_for(self.session.wait_quiet(), self.timeout)
         except TimeoutError:
@@ -205,11 +216,15 @@ class ChatTestClient:
             ) from None
 
     async def send(self, content: str, *, command: str | None = None,
-                   files: list[str | Path] | None = None) -> list[StepDict]:
-        """Send a user message (`command`, `files` uploaded first); return the steps changed."""
+                   files: list[str | Path] | None = None,
+                   modes: dict[str, str] | None = None) -> list[StepDict]:
+        """Send a user message (`command`, `files` uploaded first, the mode pickers'
+        choices as {mode id: option id}); return the steps changed."""
         event: dict[str, Any] = {"type": "user_message", "content": content}
         if command is not None:
             event["command"] = command
+        if modes is not None:
+            event["modes"] = dict(modes)
         if files:
             event["fileIds"] = [await self._upload_one(Path(p)) for p in files]
         return await self.send_event(event)
@@ -283,6 +298,10 @@ class ChatTestClient:
     async def update_settings(self, **values: Any) -> list[StepDict]:
         """Change chat settings as the panel would; return the steps created or changed."""
         return await self.send_event({"type": "settings_update", "settings": values})
+
+    async def edit_settings(self, **values: Any) -> list[StepDict]:
+        """Edit the settings form without confirming (runs @cl.on_settings_edit)."""
+        return await self.send_event({"type": "settings_edit", "settings": values})
 
     async def feedback(self, step_id: str, value: int,
                        comment: str | None = None) -> list[StepDict]:

@@ -65,6 +65,10 @@ class StepDict(TypedDict):
     # nbchat extension: the step was open when its task was stopped.
     cancelled: NotRequired[bool]
     command: NotRequired[str | None]
+    # The option chosen in each composer mode picker, {mode id: option id} (user messages).
+    modes: NotRequired[dict[str, str] | None]
+    icon: NotRequired[str | None]
+    autoCollapse: NotRequired[bool]
     feedback: NotRequired[FeedbackDict | None]
 
 

@@ -1,22 +1,25 @@
 """`cl.user_session`: a per-session key/value store, as in Chainlit.
 
-Besides what the app sets, it holds `id`, `user`, `chat_profile`, `chat_settings` and
-`thread_id`. Concurrent sessions never see each other's values.
+Besides what the app sets, it holds `id`, `user`, `chat_profile`, `chat_settings`,
+`thread_id`, `env` (the `project.user_env` values) and `client_type`. Concurrent sessions
+never see each other's values.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
-from nbchat.context import get_session
+from nbchat.runtime.context import get_session
 
 log = logging.getLogger("nbchat")
 # Most of the app's values kept with a stored chat (JSON bytes); the rest are skipped.
 STORED_VALUES_MAX_BYTES = 64 * 1024
 # Keys the session itself provides; never stored as or restored from app values.
-BUILTIN_KEYS = frozenset({"id", "user", "chat_profile", "chat_settings", "thread_id", "env"})
+BUILTIN_KEYS = frozenset({"id", "user", "chat_profile", "chat_settings", "thread_id", "env",
+                          "client_type"})
 
 
 class UserSession:
@@ -38,6 +41,47 @@ class UserSession:
         """Every value of this chat, built-in keys included."""
         session = get_session("user_session.to_dict")
         return {**session.user_data, **session.builtin_values()}
+
+
+    def create_accessor(self, key: str, default: T, *,
+                        apply_fn: Callable[[T], T] | None = None) -> SessionAccessor[T]:
+        """A typed handle on one key: `count = cl.user_session.create_accessor("count", 0)`,
+        then `count.get()`, `count.set(5)`, `count.reset()`, and `count.apply()` (stores and
+        returns `apply_fn(current value)`). Nothing is stored until one of those is called."""
+        return SessionAccessor(key, default, apply_fn=apply_fn)
+
+
+T = TypeVar("T")
+
+
+class SessionAccessor(Generic[T]):
+    """One user_session key with a default (made by `user_session.create_accessor`)."""
+
+    def __init__(self, key: str, default: T, *,
+                 apply_fn: Callable[[T], T] | None = None) -> None:
+        self.key = key
+        self.default = default
+        self.apply_fn = apply_fn
+
+    def get(self) -> T:
+        """The value in this chat, or the default."""
+        return user_session.get(self.key, self.default)  # type: ignore[no-any-return]
+
+    def set(self, value: T) -> None:
+        """Store `value` for this chat."""
+        user_session.set(self.key, value)
+
+    def reset(self) -> None:
+        """Store the default again."""
+        self.set(self.default)
+
+    def apply(self) -> T:
+        """Store and return `apply_fn(value)` (the value unchanged without apply_fn)."""
+        value = self.get()
+        if self.apply_fn is not None:
+            value = self.apply_fn(value)
+        self.set(value)
+        return value
 
 
 user_session = UserSession()

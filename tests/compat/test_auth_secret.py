@@ -6,7 +6,7 @@ import pytest
 
 from nbchat.app import App
 from nbchat.errors import ConfigError
-from nbchat.server.cookies import check_auth
+from nbchat.server.auth.cookies import check_auth
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.data import make_data_layer
-from nbchat.session import ChatSession
+from nbchat.runtime.session import ChatSession
 from nbchat.testing import ChatTestClient
 
 

@@ -19,7 +19,13 @@ from memory_layer import MemoryDataLayer, MemoryStore
 from nbchat import history
 from nbchat.app import App, registering_on
 from nbchat.config import Config
-from nbchat.data import AdaptedDataLayer, BaseDataLayer, LocalStorage, WriteFailedError
+from nbchat.data import (
+    AdaptedDataLayer,
+    BaseDataLayer,
+    LocalStorage,
+    StoreUnavailableError,
+    WriteFailedError,
+)
 from nbchat.ids import new_id, utc_now
 from nbchat.testing import ChatTestClient
 from nbchat.types import Feedback, StepDict
@@ -178,7 +184,9 @@ async def test_a_failing_write_is_retried_with_backoff_and_logged(
 
 async def test_what_cannot_be_stored_is_reported_never_acknowledged(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    down = MemoryDataLayer(fail_writes=10_000)
+    # A write the layer refuses (not an outage: the layer answers, with an error) is
+    # retried, then dropped, logged and reported to whoever waits for it.
+    down = MemoryDataLayer(fail_writes=10_000, failure=ValueError)
     layer = AdaptedDataLayer(down, LocalStorage(tmp_path), retries=1, backoff=0.001)
     tid = new_id()
     with caplog.at_level(logging.ERROR, "nbchat.data"):
@@ -191,9 +199,32 @@ async def test_what_cannot_be_stored_is_reported_never_acknowledged(
     assert layer.queue.failed_writes == 3
     assert sum("could not store step" in r.getMessage() for r in caplog.records) == 3
     assert down.store.steps == {}
-    down.fail_writes = 0  # the database is back: later writes go through
+    down.fail_writes = 0  # the layer takes writes again: later writes go through
     await layer.create_step(step(tid, "after"), durable=True)
     assert [s["output"] for s in down.store.steps.values()] == ["after"]
+    await layer.close()
+
+
+async def test_an_outage_of_a_custom_layer_keeps_the_queued_writes(tmp_path: Path) -> None:
+    # The layer cannot be reached (ConnectionError): the durable write is refused at once,
+    # the queued ones are kept (never dropped) and stored when the layer is back.
+    down = MemoryDataLayer(fail_writes=10_000)
+    layer = AdaptedDataLayer(down, LocalStorage(tmp_path), retries=1, backoff=0.001)
+    tid = new_id()
+    with pytest.raises(StoreUnavailableError):
+        await layer.create_step(step(tid, "durable"), durable=True)
+    await layer.create_step(step(tid, "queued one"))
+    await layer.create_step(step(tid, "queued two"))
+    with pytest.raises(StoreUnavailableError, match="kept"):
+        await layer.flush()
+    assert not layer.available
+    assert layer.queue.failed_writes == 0
+    down.fail_writes = 0  # back
+    await layer.create_step(step(tid, "after"), durable=True)
+    await layer.flush()
+    assert layer.available
+    assert sorted(s["output"] for s in down.store.steps.values()) == [
+        "after", "queued one", "queued two"]
     await layer.close()
 
 
@@ -213,7 +244,8 @@ async def test_a_chat_on_a_failing_layer_is_told_its_message_was_not_stored(
     down = MemoryDataLayer(fail_writes=10_000)
     async with ChatTestClient(app, config=Config(app_dir=tmp_path), data_layer=down) as client:
         await client.send("lost?")
-        assert client.errors, "the user must be told the message was not stored"
+        assert [e["code"] for e in client.errors] == ["store_unavailable"]
+        down.fail_writes = 0  # back before the chat closes (which flushes)
     assert ran == []
     assert down.store.steps == {}
 
@@ -292,9 +324,11 @@ async def test_an_outage_costs_one_backoff_per_batch_not_one_per_write(tmp_path:
     tid = new_id()
     for i in range(50):
         await layer.create_step(step(tid, f"m{i}"))
-    with pytest.raises(WriteFailedError, match="50 queued write"):
+    with pytest.raises(StoreUnavailableError, match="50 queued write"):
         await layer.flush()
-    # The first write: 1 + 2 retries; the 49 others: one attempt each.
-    assert down.store.calls.count("create_step") == 3 + 49
+    # The first write: 1 + 2 retries; then the whole batch is kept for the queue's own
+    # retry instead of each of the 49 others trying (and backing off) in turn.
+    assert down.store.calls.count("create_step") == 3
     down.fail_writes = 0
     await layer.close()
+    assert len(down.store.steps) == 50  # nothing was dropped

@@ -16,8 +16,8 @@ import pytest
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
-from nbchat.context import current_session
 from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.runtime.context import current_session
 from nbchat.testing import ChatTestClient
 
 
@@ -265,7 +265,7 @@ async def test_persistence_follows_config(enabled: bool, tmp_path: Path) -> None
 
     config = Config(data=DataConfig(enabled=enabled), app_dir=tmp_path)
     pytest.importorskip("anywidget")  # the widget host decides; here we check its rule
-    from nbchat.widget import ChatWidget
+    from nbchat.jupyter.widget import ChatWidget
 
     widget = ChatWidget(App("w"), config=config)
     try:

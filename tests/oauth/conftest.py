@@ -29,10 +29,10 @@ from e2e import harness
 from nbchat.app import App, registering_on
 from nbchat.config import Config
 from nbchat.data import SQLiteDataLayer
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Services
-from nbchat.server.cookies import CookieIdentity
-from nbchat.server.oauth_providers import OAuthConfig, oauth_config
+from nbchat.server.auth.cookies import CookieIdentity
+from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.standalone import build_identity, make_app
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "provider"

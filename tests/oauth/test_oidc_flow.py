@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from nbchat.server.cookies import SESSION_COOKIE
-from nbchat.server.oauth import FLOW_COOKIE
+from nbchat.server.auth.cookies import SESSION_COOKIE
+from nbchat.server.auth.oauth import FLOW_COOKIE
 
 from .browser import Browser
 from .conftest import CLIENT_ID, ROOT, OAuthServed

@@ -24,10 +24,10 @@ from tornado.testing import bind_unused_port
 from tornado.web import Application, RequestHandler, create_signed_value
 
 from nbchat.errors import ConfigError
-from nbchat.server.cookies import CookieIdentity
-from nbchat.server.oauth import FLOW_COOKIE, Flow, OAuthFlows
-from nbchat.server.oauth_client import Endpoints, OAuthClient, OAuthError, pkce_pair
-from nbchat.server.oauth_providers import (
+from nbchat.server.auth.cookies import CookieIdentity
+from nbchat.server.auth.oauth import FLOW_COOKIE, Flow, OAuthFlows
+from nbchat.server.auth.oauth_client import Endpoints, OAuthClient, OAuthError, pkce_pair
+from nbchat.server.auth.oauth_providers import (
     OAuthConfig,
     Provider,
     github_user,

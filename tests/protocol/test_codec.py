@@ -32,6 +32,8 @@ VALID = {
     "ask_response": {"type": "ask_response", "askId": "q", "values": {"k": [1]}},
     "stop": {"type": "stop"},
     "settings_update": {"type": "settings_update", "settings": {"a": 1}},
+    "settings_edit": {"type": "settings_edit", "settings": {"a": 1}},
+    "user_env": {"type": "user_env", "env": {"KEY": "v"}},
     "feedback": {"type": "feedback", "stepId": "s", "value": 1, "comment": None},
     "feedback_delete": {"type": "feedback_delete", "stepId": "s"},
     "upload_start": {"type": "upload_start", "uploadId": "u", "name": "a.txt",

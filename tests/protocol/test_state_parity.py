@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nbchat.state import SessionState
+from nbchat.runtime.state import SessionState
 
 CASES = json.loads(
     (Path(__file__).resolve().parents[2] / "js" / "test" / "running-cases.json").read_text()

@@ -49,7 +49,7 @@ def connect(app: App, tmp_path: Path) -> Callable[..., ChatTestClient]:
 
     def factory(target: App | None = None, *, config: Config | None = None,
                 upload: UploadConfig | None = None, edit_message: bool = True,
-                timeout: float = 10.0, chat_profile: str | None = None,
+                timeout: float | None = 10.0, chat_profile: str | None = None,
                 **runtime: Any) -> ChatTestClient:
         cfg = config or build_config(tmp_path, upload=upload, edit_message=edit_message,
                                     **runtime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbchat.files import UploadLimits, UploadRejected, accepts, served_type
+from nbchat.uploads.files import UploadLimits, UploadRejected, accepts, served_type
 
 PDF_ONLY = ["application/pdf"]
 

@@ -11,7 +11,7 @@ import pytest
 import nbchat as cl
 from nbchat.app import HOOKS, App, default_app, registering_on
 from nbchat.errors import ContextError
-from nbchat.session import ChatSession
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.memory import MemoryTransport
 
 

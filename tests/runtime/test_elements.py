@@ -222,7 +222,7 @@ def test_element_arguments_are_checked() -> None:
 
 def test_element_defaults_are_chainlits() -> None:
     """Chainlit's element defaults: every element inline; Image, Video, Plotly and Pyplot
-    medium, the others without a size."""
+    medium, Dataframe large, the others without a size."""
     made = {
         "Text": cl.Text(content="t"), "Image": cl.Image(content=PNG),
         "File": cl.File(content=b"x"), "Pdf": cl.Pdf(content=b"%PDF-"),
@@ -235,5 +235,5 @@ def test_element_defaults_are_chainlits() -> None:
     assert {name: e.display for name, e in made.items()} == dict.fromkeys(made, "inline")
     assert {name: e.size for name, e in made.items()} == {
         "Text": None, "Image": "medium", "File": None, "Pdf": None, "Audio": None,
-        "Video": "medium", "Plotly": "medium", "Pyplot": "medium", "Dataframe": None,
+        "Video": "medium", "Plotly": "medium", "Pyplot": "medium", "Dataframe": "large",
         "TaskList": None, "CustomElement": None}

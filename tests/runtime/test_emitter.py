@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import nbchat as cl
-from nbchat import emitter as emitter_module
 from nbchat.app import registering_on
-from nbchat.emitter import STRETCH, Emitter, FlushClock, flush_clock
+from nbchat.runtime import emitter as emitter_module
+from nbchat.runtime.emitter import STRETCH, Emitter, FlushClock, flush_clock
 from nbchat.transports.base import Transport
 
 

@@ -156,8 +156,8 @@ async def test_profiles_and_starters_in_welcome(profile_app, connect, of_type) -
         welcome = of_type(client, "welcome")[0]
         assert [p["name"] for p in welcome["chatProfiles"]] == ["Fast", "Smart"]
         assert welcome["chatProfiles"][0] == {
-            "name": "Fast", "markdown_description": "quick", "icon": "bolt",
-            "default": False, "starters": []}
+            "name": "Fast", "display_name": None, "markdown_description": "quick",
+            "icon": "bolt", "default": False, "starters": []}
         assert welcome["chatProfile"] == "Smart"
         # The chosen profile's own starters win over set_starters.
         assert welcome["starters"] == [{"label": "Explain", "message": "Explain it",

@@ -25,7 +25,7 @@ def test_no_client_event_has_an_author_type_or_language_field() -> None:
         assert not fields & {"author", "role", "language", "output", "threadId",
                              "parentId", "isError"}, (kind, fields)
     assert set(typing.get_type_hints(CLIENT_EVENTS["user_message"])) == {
-        "type", "content", "fileIds", "command", "clientId"}
+        "type", "content", "fileIds", "command", "clientId", "modes"}
 
 
 @pytest.mark.parametrize("kind", ["assistant_message", "step", "token", "system_message"])

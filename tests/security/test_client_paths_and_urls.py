@@ -29,6 +29,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "ask_response": {"type": "ask_response", "askId": "k1", "fileIds": ["f1"]},
     "stop": {"type": "stop"},
     "settings_update": {"type": "settings_update", "settings": {}},
+    "settings_edit": {"type": "settings_edit", "settings": {}},
+    "user_env": {"type": "user_env", "env": {}},
     "feedback": {"type": "feedback", "stepId": "s1", "value": 1},
     "feedback_delete": {"type": "feedback_delete", "stepId": "s1"},
     "upload_start": {"type": "upload_start", "uploadId": "u1", "name": "a.txt",

@@ -13,7 +13,7 @@ import pytest
 import tornado.httpclient
 
 from nbchat import cli
-from nbchat.server.cookies import DEFAULT_MAX_AGE, SESSION_COOKIE, encode_session
+from nbchat.server.auth.cookies import DEFAULT_MAX_AGE, SESSION_COOKIE, encode_session
 from nbchat.server.serve import ServeOptions
 from nbchat.types import User
 from serve.helpers import fetch

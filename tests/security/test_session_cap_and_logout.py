@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import tornado.httpclient
-
 from nbchat.server.cookies import CookieIdentity
+
 from nbchat.types import PersistedUser
 from serve_auth.served import ROOT, Browser
 from wsclient import WsClient

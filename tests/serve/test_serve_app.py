@@ -19,7 +19,7 @@ import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, UIConfig
 from nbchat.data import SQLiteDataLayer
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Identity, Services
 from nbchat.server.standalone import make_app
 from nbchat.types import User
@@ -141,7 +141,7 @@ async def test_without_a_user_the_page_sends_to_login(served: Served) -> None:
 async def test_health_and_static_files(served: Served) -> None:
     health = await fetch(served.base + "health")
     assert health.code == 200
-    assert json.loads(health.body) == {"status": "ok", "app": "blobs"}
+    assert json.loads(health.body) == {"status": "ok", "app": "blobs", "store": "ok"}
     page = (await fetch(served.base, headers={"X-Test-User": "ada"})).body.decode()
     src = re.search(r'src="(/sub/static/page\.js\?v=[0-9a-f]+)"', page)
     assert src

@@ -33,11 +33,11 @@ import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, ProjectConfig
 from nbchat.data import BaseDataLayer, LocalStorage, SQLiteDataLayer
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Services, make_handlers
-from nbchat.server.cookies import build_cookie_identity
+from nbchat.server.auth.cookies import build_cookie_identity
+from nbchat.server.auth.login import auth_handlers
 from nbchat.server.limiter import AttemptLimiter
-from nbchat.server.login import auth_handlers
 from nbchat.server.standalone import socket_identify
 from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import User

@@ -6,7 +6,7 @@ import pytest
 
 from nbchat.app import App
 from nbchat.cli import main
-from nbchat.server.cookies import check_auth
+from nbchat.server.auth.cookies import check_auth
 
 
 def test_create_secret_prints_a_usable_secret(capsys: pytest.CaptureFixture[str]) -> None:

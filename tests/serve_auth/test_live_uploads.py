@@ -14,7 +14,7 @@ import pytest
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import SingleUserIdentity
 from nbchat.server.standalone import make_app
 

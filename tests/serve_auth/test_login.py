@@ -9,8 +9,8 @@ import tornado.httpclient
 from tornado.httputil import HTTPServerRequest
 from tornado.web import RequestHandler
 
-from nbchat.server.cookies import DEFAULT_MAX_AGE, SESSION_COOKIE
-from nbchat.server.login import FAILED, safe_next
+from nbchat.server.auth.cookies import DEFAULT_MAX_AGE, SESSION_COOKIE
+from nbchat.server.auth.login import FAILED, safe_next
 
 from .served import API, ROOT, Browser, Served
 

@@ -18,9 +18,9 @@ from nbchat.app import App, registering_on
 from nbchat.config import Config
 from nbchat.data import SQLiteDataLayer
 from nbchat.errors import ConfigError
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Services, SingleUserIdentity
-from nbchat.server.cookies import SESSION_COOKIE, CookieIdentity
+from nbchat.server.auth.cookies import SESSION_COOKIE, CookieIdentity
 from nbchat.server.limiter import AttemptLimiter
 from nbchat.server.reload import switch_app
 from nbchat.server.standalone import build_identity, make_app

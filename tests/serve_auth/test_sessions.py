@@ -15,7 +15,7 @@ from tornado.web import create_signed_value
 from nbchat.app import App, registering_on
 from nbchat.errors import ConfigError
 from nbchat.server import SingleUserIdentity
-from nbchat.server.cookies import (
+from nbchat.server.auth.cookies import (
     DEFAULT_MAX_AGE,
     SESSION_COOKIE,
     CookieIdentity,

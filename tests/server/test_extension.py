@@ -26,12 +26,12 @@ from tornado.testing import bind_unused_port
 
 from conftest import BASE_URL, ROOT
 from nbchat.data import SQLiteDataLayer
-from nbchat.files import MB, FileStore, UploadLimits, UploadRejected
-from nbchat.jupyter_runtime import private_folder
-from nbchat.kernel_stores import FOLDER as STORES_FOLDER
-from nbchat.kernel_stores import register
+from nbchat.jupyter.kernel_stores import FOLDER as STORES_FOLDER
+from nbchat.jupyter.kernel_stores import register
+from nbchat.jupyter.runtime_dir import private_folder
 from nbchat.server import extension
-from nbchat.upload_tickets import STAGING_FOLDER, TICKET_LIFETIME_S, StagingTickets
+from nbchat.uploads.files import MB, FileStore, UploadLimits, UploadRejected
+from nbchat.uploads.tickets import STAGING_FOLDER, TICKET_LIFETIME_S, StagingTickets
 from seeding import seed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -240,7 +240,7 @@ async def test_cookie_sessions_need_the_xsrf_token(jupyter: Jupyter,
     assert r.code == 200
 
 
-# -- uploads a kernel receives over HTTP through the extension (nbchat.upload_tickets) ----
+# -- uploads a kernel receives over HTTP through the extension (nbchat.uploads.tickets) ----
 
 
 def kernel_store(jupyter: Jupyter) -> FileStore:

@@ -22,8 +22,8 @@ import tornado.websocket
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, ProjectConfig, RuntimeConfig
-from nbchat.context import get_session
-from nbchat.hosting import ChatHost
+from nbchat.runtime.context import get_session
+from nbchat.runtime.hosting import ChatHost
 from nbchat.transports.websocket import ChatSocketHandler, WebSocketTransport
 from wsclient import WsClient
 

@@ -13,9 +13,9 @@ from test_widget_session import SentLog
 
 import nbchat as cl
 from nbchat.app import App, registering_on
-from nbchat.callback_errors import TRACEBACK_STEP
 from nbchat.config import Config, DataConfig, RuntimeConfig
-from nbchat.widget import ChatWidget
+from nbchat.jupyter.widget import ChatWidget
+from nbchat.runtime.callback_errors import TRACEBACK_STEP
 from serve.helpers import WsClient
 from serve.test_serve_app import serve
 

@@ -10,7 +10,7 @@ from typing import Any
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
-from nbchat.widget import ChatWidget
+from nbchat.jupyter.widget import ChatWidget
 
 
 class SentLog:
@@ -92,7 +92,7 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
 
 async def test_a_widget_tells_the_history_panel_where_its_kernel_keeps_chats(
         tmp_path: Path, private_jupyter_runtime: Path) -> None:
-    from nbchat.kernel_stores import FOLDER, KernelStores
+    from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
 
     folder = tmp_path / "sub folder"
     folder.mkdir()
@@ -153,3 +153,24 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
         for widget in widgets:
             widget.session.emitter.close()
             widget.close()
+
+
+async def test_a_notebook_chat_has_client_type_notebook(tmp_path: Path) -> None:
+    app = App("kind")
+    with registering_on(app):
+
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message(content=cl.context.session.client_type).send()
+
+    widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
+    sent = SentLog()
+    widget.send = sent  # type: ignore[method-assign]
+    try:
+        widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
+        shown = await sent.until(lambda e: e.get("type") == "step"
+                                 and e["step"]["output"] == "notebook")
+        assert shown["step"]["type"] == "assistant_message"
+    finally:
+        widget.session.emitter.close()
+        widget.close()

@@ -1,8 +1,10 @@
 /** User intent → client events. Pure builders; the app sends what they return. */
 import {
   type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
-  type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsUpdate, type Stop,
-  type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserMessage,
+  type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
+  type Stop,
+  type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserEnv,
+  type UserMessage,
 } from "../protocol";
 
 export function hello(opts: { sessionId?: string | null; lastSeq?: number | null;
@@ -16,10 +18,11 @@ export function hello(opts: { sessionId?: string | null; lastSeq?: number | null
 }
 
 export function userMessage(content: string, opts: { fileIds?: string[]; command?: string | null;
-  clientId?: string } = {}): UserMessage {
+  clientId?: string; modes?: Record<string, string> } = {}): UserMessage {
   const ev: UserMessage = { type: "user_message", content };
   if (opts.fileIds && opts.fileIds.length) ev.fileIds = opts.fileIds;
   if (opts.command) ev.command = opts.command;
+  if (opts.modes && Object.keys(opts.modes).length) ev.modes = opts.modes;
   if (opts.clientId) ev.clientId = opts.clientId;
   return ev;
 }
@@ -38,6 +41,11 @@ export const stop = (): Stop => ({ type: "stop" });
 
 export const settingsUpdate = (settings: Record<string, unknown>): SettingsUpdate =>
   ({ type: "settings_update", settings });
+
+export const userEnv = (env: Record<string, string>): UserEnv => ({ type: "user_env", env });
+
+export const settingsEdit = (settings: Record<string, unknown>): SettingsEdit =>
+  ({ type: "settings_edit", settings });
 
 export function feedback(stepId: string, value: 0 | 1, comment?: string | null): Feedback {
   const ev: Feedback = { type: "feedback", stepId, value };

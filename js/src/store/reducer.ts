@@ -33,6 +33,7 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         welcome: event,
         threadId: event.threadId,
         commands: event.commands,
+        modes: event.modes,
       };
     case "snapshot": {
       const steps: Record<string, StepDict> = {};
@@ -45,6 +46,7 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         threadId: state.threadId,
         threadName: state.threadName,
         commands: state.commands,
+        modes: state.modes,
         steps,
         order: event.steps.map((s) => s.id),
         elements,
@@ -99,6 +101,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
       return { ...state, settings: event };
     case "commands":
       return { ...state, commands: event.commands };
+    case "modes":
+      return { ...state, modes: event.modes };
     case "feedback": {
       const step = state.steps[event.stepId];
       if (!step) return state;

@@ -15,6 +15,8 @@ export interface ChatState {
   ask: AskEvent | null;
   settings: SettingsEvent | null;
   commands: readonly Record<string, unknown>[];
+  /** The composer's mode pickers (`welcome.modes`, then `modes` events). */
+  modes: readonly Record<string, unknown>[];
   /** Callbacks in flight: `task_start` adds one, `task_end` takes one away (never below 0), as
    * SessionState.running does in state.py. A count, not a flag: the `task_end` of one callback
    * must not hide Stop while an overlapping one still runs. Read it through `anyTaskRunning`. */
@@ -39,6 +41,7 @@ export function initialState(): ChatState {
     ask: null,
     settings: null,
     commands: [],
+    modes: [],
     runningTasks: 0,
     uploads: {},
     notices: [],

@@ -14,6 +14,9 @@ import { type ChatState, anyTaskRunning, configValue, initialState } from "../st
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
+import { type ModeSpec, ModePicker } from "./modes";
+import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
+import { UserEnvForm } from "./user_env";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
@@ -57,6 +60,8 @@ export class ChatApp {
     title: "Settings", hidden: true }, "⚙");
   private readonly settings: SettingsPanel;
   private readonly composer: Composer;
+  private readonly modes = new ModePicker();
+  private readonly envForm = new UserEnvForm((env) => this.send(act.userEnv(env)));
   private readonly uploader: Uploader;
   private stick = true;
   private lastResync = -Infinity;
@@ -99,7 +104,8 @@ export class ChatApp {
       submit: (text, files, command) => void this.submit(text, files, command),
       stop: () => this.send(act.stop()),
     });
-    this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)));
+    this.settings = new SettingsPanel((values) => this.send(act.settingsUpdate(values)),
+      (values) => this.send(act.settingsEdit(values)));
     this.settingsBtn.addEventListener("click", () => this.settings.toggle());
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
     this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.conversation.el);
@@ -111,10 +117,10 @@ export class ChatApp {
     this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.side);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.composer.el, this.overlay);
+      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.modes.el, this.composer.el, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
-      for (const el of [this.composer.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
+      for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
     }
     this.onEvent = options.onEvent;
     this.root.addEventListener("click", (e) => this.onRootClick(e));
@@ -261,6 +267,7 @@ export class ChatApp {
         return this.showRunning();
       case "settings": return this.applySettings();
       case "commands": return this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+      case "modes": return this.modes.set(this.state.modes as unknown as ModeSpec[]);
       case "feedback": {
         const step = this.state.steps[event.stepId];
         if (step) this.conversation.updateStep(step);
@@ -278,7 +285,12 @@ export class ChatApp {
         return;
       case "notice":
       case "error":
+        if (event.type === "error" && event.code === "missing_env") {
+          const names = configValue(this.state, "project.user_env");
+          return this.envForm.missing(Array.isArray(names) ? names.map(String) : []);
+        }
         if (event.type === "error" && event.code.startsWith("upload")) this.uploader.failAll(event.message);
+        if (event.type === "error" && event.code === "store_unavailable") this.composer.restoreLastSent();
         this.toast(event.type === "error" ? "error" : event.level, event.message);
         return;
     }
@@ -301,13 +313,15 @@ export class ChatApp {
       maxSizeMb: typeof up.max_size_mb === "number" ? up.max_size_mb : undefined,
     } : null);
     this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+    if (!this.readOnly) this.modes.set(this.state.modes as unknown as ModeSpec[]);
     const welcome = this.state.welcome;
     const profiles = welcome?.chatProfiles ?? [];
     this.profileSelect.hidden = profiles.length === 0;
     this.profileSelect.replaceChildren(...profiles.map((p) => {
       const pname = String(p.name ?? "");
       return h("option", { value: pname, selected: pname === welcome?.chatProfile,
-        title: typeof p.markdown_description === "string" ? p.markdown_description : null }, pname);
+        title: typeof p.markdown_description === "string" ? p.markdown_description : null },
+      typeof p.display_name === "string" && p.display_name ? p.display_name : pname);
     }));
     this.renderStarters();
   }
@@ -361,6 +375,12 @@ export class ChatApp {
   }
 
   private renderStarters(): void {
+    const categories = (this.state.welcome?.starterCategories ?? []) as StarterCategorySpec[];
+    if (categories.length) {
+      this.starters.replaceChildren(...renderStarterCategories(categories, (message, command) =>
+        this.send(act.userMessage(message, { command }))));
+      return;
+    }
     const starters = this.state.welcome?.starters ?? [];
     this.starters.replaceChildren(...starters.map((s) => {
       const label = String(s.label ?? s.message ?? "");
@@ -391,7 +411,8 @@ export class ChatApp {
       if (!text.trim()) return;
     }
     this.stick = true;
-    this.send(act.userMessage(text, { fileIds, command, clientId: act.clientId("m") }));
+    this.send(act.userMessage(text, { fileIds, command, modes: this.modes.chosen(),
+      clientId: act.clientId("m") }));
   }
 
   private switchProfile(name: string): void {

@@ -33,6 +33,8 @@ export class Composer {
   private textAsk = false;
   private disabledReason: string | null = null;
   private basePlaceholder = "Type a message…";
+  /** The text of the last message sent, until the server may say it was not stored. */
+  private lastSent: string | null = null;
 
   constructor(private readonly handlers: ComposerHandlers) {
     this.textarea = h("textarea", { class: "nbc-textbox", rows: 1, "aria-label": "Message",
@@ -97,6 +99,16 @@ export class Composer {
 
   focus(): void {
     this.textarea.focus();
+  }
+
+  /** The last message was not stored (the chat's database is down): give its text back,
+   *  unless the user has started typing another one. */
+  restoreLastSent(): void {
+    if (this.lastSent !== null && !this.textarea.value) {
+      this.textarea.value = this.lastSent;
+      this.autosize();
+    }
+    this.lastSent = null;
   }
 
   private get canSend(): boolean {
@@ -164,6 +176,7 @@ export class Composer {
     const { text, command } = this.parseCommand(raw);
     const files = this.files;
     this.files = [];
+    this.lastSent = raw;
     this.textarea.value = "";
     this.errorEl.textContent = "";
     this.autosize();

@@ -41,10 +41,36 @@ export function settingField(input: Input): { el: HTMLElement; get: () => unknow
       get = () => Number(range.value);
       break;
     }
-    case "switch": {
-      const box = h("input", { id, type: "checkbox", role: "switch", checked: Boolean(initial), disabled });
+    case "switch":
+    case "checkbox": {
+      const box = h("input", { id, type: "checkbox", role: input.type === "switch" ? "switch" : null,
+        checked: Boolean(initial), disabled });
       control = box;
       get = () => box.checked;
+      break;
+    }
+    case "radio": {
+      const radios = options(input).map((o) => h("input", { type: "radio", name: id, value: o.value,
+        checked: o.value === str(initial), disabled, "aria-label": o.label }));
+      control = h("div", { id, role: "radiogroup", "aria-label": label, class: "nbc-row" },
+        ...radios.map((r) => h("label", {}, r, r.getAttribute("aria-label") ?? "")));
+      get = () => radios.find((r) => r.checked)?.value ?? null;
+      break;
+    }
+    case "datepicker": {
+      // ISO dates (YYYY-MM-DD) both ways; a range is two date inputs.
+      const range = input.mode === "range";
+      const first = Array.isArray(initial) ? initial[0] : initial;
+      const dates = (range ? [first, Array.isArray(initial) ? initial[1] : null] : [first]).map((v, i) =>
+        h("input", { id: i === 0 ? id : null, type: "date", class: "nbc-input", value: str(v),
+          min: str(input.min_date) || null, max: str(input.max_date) || null, disabled,
+          "aria-label": range ? `${label} ${i === 0 ? "from" : "to"}` : null }));
+      control = h("span", { class: "nbc-row" }, ...dates);
+      get = () => {
+        const values = dates.map((d) => d.value || null);
+        if (!range) return values[0];
+        return values[0] && values[1] ? values : null;
+      };
       break;
     }
     case "numberinput": {
@@ -87,24 +113,52 @@ export function settingField(input: Input): { el: HTMLElement; get: () => unknow
   return { el, get };
 }
 
+/** A `tab` input's fields in a fieldset of their own; their values stay top-level settings. */
+function tabFields(tab: Input, fields: { id: string; get: () => unknown }[]): HTMLElement {
+  const inner = Array.isArray(tab.inputs) ? (tab.inputs as Input[]) : [];
+  const els = inner.map((input) => {
+    const field = settingField(input);
+    fields.push({ id: str(input.id), get: field.get });
+    return field.el;
+  });
+  return h("fieldset", { class: "nbc-settings-tab", "data-tab": str(tab.id) },
+    h("legend", {}, str(tab.label, str(tab.id))), ...els);
+}
+
+/** `inputs` (tabs' too) with the saved `values` as their initial values. */
+function withInitial(inputs: readonly Input[], values: Record<string, unknown>): Input[] {
+  return inputs.map((i) => {
+    if (i.type === "tab" && Array.isArray(i.inputs)) return { ...i, inputs: withInitial(i.inputs as Input[], values) };
+    return str(i.id) in values ? { ...i, initial: values[str(i.id)] } : i;
+  });
+}
+
 export class SettingsPanel {
   readonly el: HTMLElement;
   private readonly form: HTMLFormElement;
   private fields: { id: string; get: () => unknown }[] = [];
   private inputs: readonly Input[] = [];
 
-  constructor(private readonly onSave: (values: Record<string, unknown>) => void) {
+  /** `onEdit` gets the form's values on every change, before Save (on_settings_edit). */
+  constructor(private readonly onSave: (values: Record<string, unknown>) => void,
+    private readonly onEdit?: (values: Record<string, unknown>) => void) {
     this.form = h("form", { class: "nbc-settings-form" });
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
-      const values: Record<string, unknown> = {};
-      for (const f of this.fields) values[f.id] = f.get();
+      const values = this.values();
       this.onSave(values);
       // What Cancel (and the next opening) restores: the values just confirmed.
-      this.setInputs(this.inputs.map((i) => (str(i.id) in values ? { ...i, initial: values[str(i.id)] } : i)));
+      this.setInputs(withInitial(this.inputs, values));
       this.close();
     });
+    this.form.addEventListener("change", () => this.onEdit?.(this.values()));
     this.el = h("div", { class: "nbc-settings", role: "dialog", "aria-label": "Chat settings", hidden: true }, this.form);
+  }
+
+  values(): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const f of this.fields) values[f.id] = f.get();
+    return values;
   }
 
   setInputs(inputs: readonly Input[]): void {
@@ -112,6 +166,10 @@ export class SettingsPanel {
     this.fields = [];
     const els: HTMLElement[] = [];
     for (const input of inputs) {
+      if (input.type === "tab") {
+        els.push(tabFields(input, this.fields));
+        continue;
+      }
       const field = settingField(input);
       this.fields.push({ id: str(input.id), get: field.get });
       els.push(field.el);

@@ -53,7 +53,8 @@ export function threadEvents(thread: Thread, appName: string): ServerEvent[] {
   return [
     { type: "welcome", seq: 1, protocolVersion: 1, sessionId: "", threadId: thread.id, user: null,
       config: { ui: { name: appName, cot: "full", feedback: false }, features: { feedback: false } },
-      chatProfiles: [], chatProfile: null, starters: [], commands: [], httpUploads: false },
+      chatProfiles: [], chatProfile: null, starters: [], starterCategories: [], commands: [],
+      modes: [], httpUploads: false },
     { type: "snapshot", seq: 2, steps, elements, actions: [], ask: null, settings: null, running: false },
     { type: "thread", seq: 3, id: thread.id, name: thread.name },
   ];

@@ -76,6 +76,10 @@ export class StepView implements NodeView {
             h("span", { class: "nbc-muted" }, formatDuration(step.start, step.end)),
     );
     if (step.isError && !this.userToggled && !this.expanded) this.setExpanded(true);
+    // Step(auto_collapse=True): fold once it ends, unless the user opened or closed it.
+    else if (step.autoCollapse && !running && isRunning(prev) && !this.userToggled && this.expanded) {
+      this.setExpanded(false);
+    }
     if (this.expanded) {
       if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderSafely(() => this.renderInput());
       if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderSafely(() => this.renderOutput());

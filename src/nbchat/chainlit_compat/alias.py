@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Literal
 
-import nbchat
 from nbchat.chainlit_compat import modules
 from nbchat.errors import ConfigError
 
@@ -73,7 +72,7 @@ class ChainlitFinder(importlib.abc.MetaPathFinder):
         if fullname == "chainlit":
             if not self._serve_top_level():
                 return None
-        elif sys.modules.get("chainlit") is not nbchat:
+        elif sys.modules.get("chainlit") is not _nbchat():
             return None  # the real chainlit (or none) is in use
         module = modules.resolve(fullname)
         if module is None:
@@ -163,9 +162,17 @@ def _unwrap_getattr(module: ModuleType) -> None:
         module.__getattr__ = previous  # type: ignore[method-assign]
 
 
+def _nbchat() -> ModuleType:
+    # The package imports this module (nbchat.alias_chainlit), so it is looked up when
+    # needed rather than imported at module level: no import cycle (tests/test_layout.py).
+    import nbchat
+
+    return nbchat
+
+
 def active() -> bool:
     """True when `chainlit` is nbchat in this process."""
-    return sys.modules.get("chainlit") is nbchat
+    return sys.modules.get("chainlit") is _nbchat()
 
 
 def install(mode: AliasMode = "auto") -> None:
@@ -174,7 +181,7 @@ def install(mode: AliasMode = "auto") -> None:
         uninstall()
         return
     existing = sys.modules.get("chainlit")
-    if mode == "on" and existing is not None and existing is not nbchat:
+    if mode == "on" and existing is not None and existing is not _nbchat():
         raise ConfigError(
             "runtime.chainlit_alias is on, but the real chainlit is already imported in "
             f"this process ({getattr(existing, '__file__', existing)}): turn the alias on "

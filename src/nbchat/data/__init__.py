@@ -29,6 +29,7 @@ from nbchat.data.validation import (
     InvalidDataError,
     Limits,
     NotFoundError,
+    StoreUnavailableError,
     WriteFailedError,
 )
 from nbchat.errors import ConfigError
@@ -48,6 +49,7 @@ __all__ = [
     "PostgresDataLayer",
     "QueuedDataLayer",
     "SQLiteDataLayer",
+    "StoreUnavailableError",
     "WriteFailedError",
     "blob_storage",
     "get_data_layer",

@@ -123,8 +123,10 @@ class AdaptedDataLayer(QueuedDataLayer):
             try:
                 await self._retrying(key, write, retries)
             except Exception as exc:
-                if len(batch) == 1:
-                    raise  # the queue records and logs it
+                if len(batch) == 1 or self._is_outage(exc):
+                    # The queue records and logs a single failure; an outage (the layer
+                    # cannot be reached) keeps the whole batch queued until it is back.
+                    raise
                 batch.errors[key] = exc
                 self.queue._log_failure(key, exc)
                 # The layer is down: the rest of this batch gets one attempt each, so an

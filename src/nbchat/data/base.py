@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 class BaseDataLayer(ABC):
     """Base class for a custom data layer, as in Chainlit. All methods are coroutines."""
 
+    # -- users ---------------------------------------------------------------------------
+
     @abstractmethod
     async def get_user(self, identifier: str) -> PersistedUser | None:
         """The stored user with this identifier, or None."""

@@ -46,7 +46,14 @@ def is_shared(thread: ThreadDict) -> bool:
 
 
 class NativeDataLayer(ABC):
-    """The interface hosts use (write-behind, durable writes, bytes, search). Coroutines."""
+    """The interface hosts use (write-behind, durable writes, bytes, search). Coroutines
+    (but `available`)."""
+
+    @property
+    def available(self) -> bool:
+        """False while the database cannot be reached (an outage seen by a write); shown
+        by the served app's /health. A layer that cannot tell says True."""
+        return True
 
     # -- users ---------------------------------------------------------------------------
 

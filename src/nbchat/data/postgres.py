@@ -168,6 +168,14 @@ class PostgresDataLayer(QueuedDataLayer):
                 await conn.execute("INSERT INTO schema_version VALUES ($1, $2)",
                                    version, utc_now())
 
+    def _is_outage(self, exc: BaseException) -> bool:
+        import asyncpg
+
+        # A lost or refused connection, or a server shutting down or refusing connections.
+        return super()._is_outage(exc) or isinstance(exc, (
+            asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+            asyncpg.OperatorInterventionError, asyncpg.TooManyConnectionsError))
+
     async def _write(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         pool = await self._db()
         async with pool.acquire() as conn, conn.transaction():

@@ -22,6 +22,7 @@ from nbchat.data.validation import (
     STEP_DROPPED_KEYS,
     STEP_KEYS,
     STEP_REQUIRED,
+    DataLayerError,
     InvalidDataError,
     Limits,
     NotFoundError,
@@ -92,7 +93,19 @@ class QueuedDataLayer(NativeDataLayer):
         self.storage: BlobStorage | None = (
             LocalStorage(storage) if isinstance(storage, Path) else storage
         )
-        self.queue = WriteBehindQueue(self._apply, interval=interval, max_batch=max_batch)
+        self.queue = WriteBehindQueue(self._apply, interval=interval, max_batch=max_batch,
+                                      is_outage=self._is_outage)
+
+    @property
+    def available(self) -> bool:
+        return self.queue.down is None
+
+    def _is_outage(self, exc: BaseException) -> bool:
+        """Whether a failed commit means the database cannot be reached (then the writes
+        are kept and retried) rather than a bad operation (then it is dropped and logged).
+        Backends add their driver's connection errors."""
+        return isinstance(exc, OSError | TimeoutError) or (
+            isinstance(exc, DataLayerError) and isinstance(exc.__cause__, OSError))
 
     # -- backend primitives ------------------------------------------------------------------
 

@@ -122,6 +122,12 @@ class SQLiteDataLayer(QueuedDataLayer):
         # create_user all write through _write, and must not nest BEGINs.
         self._write_lock = asyncio.Lock()
 
+    def _is_outage(self, exc: BaseException) -> bool:
+        # The file is locked past busy_timeout, read-only, gone or on a failing disk.
+        return super()._is_outage(exc) or (
+            isinstance(exc, sqlite3.OperationalError) and any(
+                word in str(exc) for word in ("locked", "readonly", "disk I/O", "unable to open")))
+
     async def _db(self) -> aiosqlite.Connection:
         if self._conn is None:
             async with self._connect_lock:

@@ -36,6 +36,11 @@ class WriteFailedError(DataLayerError, RuntimeError):
     """A queued write could not be committed (the cause is chained); it was not stored."""
 
 
+class StoreUnavailableError(WriteFailedError):
+    """The database cannot be reached (an outage): this write was not stored. Writes
+    queued without waiting for them are kept and retried until it is back."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Size limits; over a limit, a write is refused with InvalidDataError."""
@@ -188,9 +193,10 @@ STEP_DEFAULTS: dict[str, Any] = {
 }
 STEP_KEYS = frozenset({"id", "name", "type", "threadId", "createdAt", *STEP_DEFAULTS})
 # Keys of Chainlit's StepDict that nbchat does not store in the step row: feedback (its own
-# table), modes and indent. create_step and update_step both accept and drop them, so a
-# Chainlit-shaped step dict is never refused by one of them and taken by the other.
-STEP_DROPPED_KEYS = frozenset({"feedback", "modes", "indent"})
+# table), modes, indent, icon and autoCollapse (shown live, not kept). create_step and
+# update_step both accept and drop them, so a Chainlit-shaped step dict is never refused by
+# one of them and taken by the other.
+STEP_DROPPED_KEYS = frozenset({"feedback", "modes", "indent", "icon", "autoCollapse"})
 # A dict with all of these is a whole step (StepDict's required keys): no read to merge.
 STEP_REQUIRED = STEP_KEYS - {"cancelled", "command"}
 

@@ -16,7 +16,12 @@ staging table for big step batches, on PostgreSQL):
 * `barrier(fn)` flushes and then runs `fn` under the writer lock: deletes use it so a
   queued create can never be committed after, and resurrect, what was deleted;
 * a failed batch is retried one operation at a time, so one bad row cannot drop the
-  others; failures are logged, and re-raised to whoever waits for that write (durable).
+  others; failures are logged, and re-raised to whoever waits for that write (durable);
+* an outage (the database cannot be reached: `is_outage(exc)`) drops nothing that was
+  queued without waiting: the batch goes back ahead of newer writes and the writer retries
+  it with a growing pause until the database is back (`down` meanwhile, for /health). A
+  durable write caught in the outage is taken out and its caller gets
+  StoreUnavailableError, so it is never stored after its caller was told it was not.
 """
 
 from __future__ import annotations
@@ -28,12 +33,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from nbchat.data.validation import WriteFailedError
+from nbchat.data.validation import StoreUnavailableError, WriteFailedError
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
 log = logging.getLogger("nbchat.data")
 T = TypeVar("T")
 Key = tuple[str, str]  # ("step" | "thread" | "element" | "feedback", id)
+# The writer's pause between retries while the database is down: doubling up to the most.
+RETRY_FIRST = 0.25
+RETRY_MOST = 5.0
+
+
+class _Outage(Exception):
+    """Raised out of a commit when the database cannot be reached (the cause chained)."""
 
 
 @dataclass
@@ -63,9 +75,39 @@ class Batch:
     elements: dict[str, ElementDict] = field(default_factory=dict)
     feedback: dict[str, FeedbackDict] = field(default_factory=dict)  # keyed by forId
     errors: dict[Key, BaseException] = field(default_factory=dict)
+    # Set when an outage stopped this batch's commit: it is queued again, unapplied.
+    outage: BaseException | None = None
+    # Set when this batch was merged into an older one queued again after an outage.
+    merged_into: Batch | None = None
 
     def __len__(self) -> int:
         return len(self.threads) + len(self.steps) + len(self.elements) + len(self.feedback)
+
+    def absorb(self, newer: Batch) -> None:
+        """Add the operations of a batch queued after this one (newer values win)."""
+        for key, patch in newer.threads.items():
+            if key in self.threads:
+                self.threads[key].merge(patch)
+            else:
+                self.threads[key] = patch
+        self.steps.update(newer.steps)
+        self.elements.update(newer.elements)
+        self.feedback.update(newer.feedback)
+        newer.merged_into = self
+
+    def current(self) -> Batch:
+        """The batch this one's operations are in now (itself, or the older batch it was
+        merged into when that was queued again after an outage)."""
+        batch = self
+        while batch.merged_into is not None:
+            batch = batch.merged_into
+        return batch
+
+    def discard(self, key: Key) -> None:
+        tables: dict[str, dict[str, Any]] = {
+            "thread": self.threads, "step": self.steps,
+            "element": self.elements, "feedback": self.feedback}
+        tables[key[0]].pop(key[1], None)
 
     def singles(self) -> list[tuple[Key, Batch]]:
         """One batch per operation, in apply order, for retrying a failed batch."""
@@ -90,8 +132,12 @@ class WriteBehindQueue:
         *,
         interval: float = 0.02,
         max_batch: int = 2000,
+        is_outage: Callable[[BaseException], bool] = lambda exc: False,
     ) -> None:
         self._apply = apply
+        self._is_outage = is_outage
+        self.down: BaseException | None = None  # the outage's error while it lasts
+        self._retry_pause = RETRY_FIRST
         self.interval = interval
         self.max_batch = max_batch
         self.pending = Batch()
@@ -175,6 +221,10 @@ class WriteBehindQueue:
                     await asyncio.wait_for(self._full.wait(), self.interval)
             # Failures are logged in _commit; durable callers see them on their own batch.
             await self._shielded(self._drain)
+            if self.down is not None:  # the batch is queued again: retry after a pause
+                await asyncio.sleep(self._retry_pause)
+                self._retry_pause = min(self._retry_pause * 2, RETRY_MOST)
+                self._wake.set()
 
     def _get_lock(self) -> asyncio.Lock:
         if self._lock is None:
@@ -184,6 +234,10 @@ class WriteBehindQueue:
     async def flush(self) -> None:
         """Commit everything queued before this call; raise if some of it failed."""
         failures = await self._shielded(self._drain)
+        if self.down is not None:
+            raise StoreUnavailableError(
+                f"the database is unavailable ({self.down}); {len(self.pending)} queued "
+                "write(s) are kept and retried until it is back") from self.down
         if failures:
             raise WriteFailedError(
                 f"{len(failures)} queued write(s) were not stored: {failures[0]}"
@@ -197,10 +251,25 @@ class WriteBehindQueue:
         of committing whatever other sessions queued since. (Under the lock nothing is in
         flight: `batch` is either still pending or committed.)"""
 
+        outage: list[BaseException] = []
+
         async def commit() -> list[BaseException]:
-            return await self._drain() if batch is self.pending else []
+            failures = await self._drain() if batch.current() is self.pending else []
+            holder = batch.current()
+            if key in holder.errors:
+                batch.errors[key] = holder.errors[key]
+            if holder.outage is not None:
+                # Queued again for the retry: take this write out (under the lock, so no
+                # retry can store it) and tell its caller.
+                holder.discard(key)
+                outage.append(holder.outage)
+            return failures
 
         await self._shielded(commit)
+        if outage:
+            raise StoreUnavailableError(
+                f"could not store {key[0]} {key[1]}: the database is unavailable "
+                f"({outage[0]})") from outage[0]
         if key in batch.errors:
             raise WriteFailedError(f"could not store {key[0]} {key[1]}") from batch.errors[key]
 
@@ -230,18 +299,47 @@ class WriteBehindQueue:
                 self._wake.clear()
                 self._full.clear()
             self.inflight = batch
+            batch.outage = None
             try:
                 await self._commit(batch)
+            except _Outage as outage:
+                self._went_down(batch, outage.__cause__ or outage)
+                failures.append(batch.outage or outage)
+                break
             finally:
                 self.inflight = None
             failures += batch.errors.values()
+            self._back_up()
         return failures
+
+    def _went_down(self, batch: Batch, cause: BaseException) -> None:
+        """Queue `batch` again ahead of what came since (minus operations that failed on
+        their own); the writer retries it."""
+        batch.outage = cause
+        for key in batch.errors:
+            batch.discard(key)
+        batch.absorb(self.pending)
+        self.pending = batch
+        if self.down is None:
+            log.error("nbchat: the database is unavailable (%s); %d queued write(s) are "
+                      "kept and retried until it is back", cause, len(batch))
+        self.down = cause
+        if self._wake is not None:
+            self._wake.set()
+
+    def _back_up(self) -> None:
+        if self.down is not None:
+            log.warning("nbchat: the database is back; the kept writes are stored")
+        self.down = None
+        self._retry_pause = RETRY_FIRST
 
     async def _commit(self, batch: Batch) -> None:
         try:
             await self._apply(batch)
             return
         except Exception as exc:  # any driver error: isolate the bad operation below
+            if self._is_outage(exc):
+                raise _Outage() from exc
             if len(batch) == 1:
                 key = batch.singles()[0][0]
                 batch.errors[key] = exc
@@ -253,6 +351,8 @@ class WriteBehindQueue:
             try:
                 await self._apply(single)
             except Exception as exc:
+                if self._is_outage(exc):
+                    raise _Outage() from exc
                 batch.errors[key] = exc
                 self._log_failure(key, exc)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from nbchat.integrations._lc_relay import run_now
 from nbchat.message import Message
-from nbchat.session import ChatSession
+from nbchat.runtime.session import ChatSession
 
 DEFAULT_ANSWER_PREFIX = ("Final", "Answer", ":")
 

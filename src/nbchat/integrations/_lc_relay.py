@@ -19,8 +19,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
 
-from nbchat.context import current_session
-from nbchat.session import ChatSession
+from nbchat.runtime.context import current_session
+from nbchat.runtime.session import ChatSession
 
 T = TypeVar("T")
 Op = Callable[..., None]

@@ -31,13 +31,13 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
 
-from nbchat.context import current_session, current_step, get_session
 from nbchat.errors import ContextError
 from nbchat.generation import ChatGeneration, CompletionGeneration
 from nbchat.ids import utc_now
 from nbchat.integrations import _lc_values as values
 from nbchat.integrations._lc_answer import DEFAULT_ANSWER_PREFIX, AnswerPrefix, AnswerStream
 from nbchat.integrations._lc_relay import LoopRelay, run_now
+from nbchat.runtime.context import current_session, current_step, get_session
 from nbchat.step import Step, to_text
 
 __all__ = ["AsyncLangchainCallbackHandler", "LangchainCallbackHandler", "LangchainTracer"]

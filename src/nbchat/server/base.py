@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 from tornado.web import HTTPError, RequestHandler
 
-from nbchat import client_json
 from nbchat.data import (
     BlobStorage,
     DataLayerError,
@@ -30,6 +29,7 @@ from nbchat.data import (
 from nbchat.data.storage import BlobTooLargeError
 from nbchat.data.validation import check_id
 from nbchat.errors import ProtocolError
+from nbchat.protocol import client_json
 from nbchat.server.auth import Identity, declared_auth
 from nbchat.server.services import Services
 from nbchat.types import ThreadDict, User
@@ -121,7 +121,7 @@ class ApiHandler(RequestHandler):
         self.select_store()
 
     def select_store(self) -> None:
-        """`?store=<id>`: work on the store a kernel registered (nbchat.kernel_stores)."""
+        """`?store=<id>`: work on the store a kernel registered (nbchat.jupyter.kernel_stores)."""
         store_id = self.get_query_argument("store", None)
         if store_id is not None:
             store = self.services.stores.open(store_id) if self.services.stores else None

@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from tornado.web import HTTPError, RequestHandler
 
-from nbchat.files import served_type
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server.auth import Identity, requires_user
 from nbchat.server.pages import security_headers
+from nbchat.uploads.files import served_type
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
                 "image/bmp", "application/pdf", "text/plain", "audio/", "video/")

@@ -1,7 +1,7 @@
 """The Jupyter server extension: the history REST API under `<base_url>nbchat/api/…`.
 
 It serves the store of the server's root folder, and, for a request with `?store=<id>`,
-the store a kernel registered (nbchat.kernel_stores), so each widget's History panel
+the store a kernel registered (nbchat.jupyter.kernel_stores), so each widget's History panel
 shows the chats of its own notebook's store.
 
 Enabled on install by `jupyter-config/jupyter_server_config.d/nbchat.json` (installed to
@@ -22,12 +22,12 @@ from typing import Any, cast
 from jupyter_server.extension.application import ExtensionApp
 from tornado.web import RequestHandler, authenticated
 
-from nbchat.files import UploadLimits
 from nbchat.server.auth import Identity
 from nbchat.server.base import ApiError
 from nbchat.server.routes import implemented_methods, make_handlers
 from nbchat.server.services import Services
 from nbchat.types import User
+from nbchat.uploads.files import UploadLimits
 
 LOCAL_USER = "local"
 AUTH_RESOURCE = "nbchat"
@@ -110,9 +110,9 @@ def services_for(root_dir: Path) -> Services:
     from nbchat.app import current_app
     from nbchat.config import load
     from nbchat.data import blob_storage, resolve_data_layer
-    from nbchat.jupyter_runtime import runtime_folder
-    from nbchat.kernel_stores import FOLDER, KernelStores
-    from nbchat.upload_tickets import StagedUploads, staging_dir
+    from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
+    from nbchat.jupyter.runtime_dir import runtime_folder
+    from nbchat.uploads.tickets import StagedUploads, staging_dir
 
     config = load(root_dir)
     # A layer the server process's app brings (@cl.data_layer or nbchat.data._data_layer,

@@ -1,6 +1,6 @@
 """`PUT {API root}/uploads/{ticket}`: the bytes of one upload of a live chat.
 
-The chat hands out the ticket (`upload_ticket`, see nbchat.upload_tickets); the request
+The chat hands out the ticket (`upload_ticket`, see nbchat.uploads.tickets); the request
 body is the file itself, not multipart, since the name and type were declared in
 `upload_start`. Checked before the body is read: the user, the ticket (unknown, used,
 expired or another user's: 404), a declared Content-Length over the ticket's limit (413).
@@ -17,11 +17,11 @@ from typing import ClassVar
 
 from tornado.web import stream_request_body
 
-from nbchat.files import UploadRejected
 from nbchat.server.auth import Identity, requires_user
 from nbchat.server.base import ApiError, ApiHandler
 from nbchat.server.bodies import StreamedBody
-from nbchat.upload_tickets import TICKET_RE, UploadDesk, UploadSink
+from nbchat.uploads.files import UploadRejected
+from nbchat.uploads.tickets import TICKET_RE, UploadDesk, UploadSink
 
 PATH = "/uploads/{ticket}"
 SLACK = 1024 * 1024

@@ -178,7 +178,7 @@ _REASONS = {400: "bad input (the message names the field and the limit)",
             413: "over a size limit", 415: "a content type that is not accepted"}
 
 
-# Jupyter extension only: the store a kernel registered (nbchat.kernel_stores).
+# Jupyter extension only: the store a kernel registered (nbchat.jupyter.kernel_stores).
 STORE_PARAM = _query("store", {"type": "string", "pattern": "^[0-9a-f]{32}$"},
                      "In Jupyter: the chat store a notebook's kernel registered (the "
                      "widget's history_store); 404 unknown_store if none did")

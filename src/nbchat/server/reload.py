@@ -19,8 +19,8 @@ from tornado.ioloop import PeriodicCallback
 
 from nbchat.app import App, call_user
 from nbchat.errors import AppLoadError
-from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
+from nbchat.runtime.hosting import ChatHost
 
 log = logging.getLogger("nbchat")
 Level = Literal["info", "success", "warning", "error"]

@@ -20,7 +20,7 @@ from nbchat.server.base import ApiHandler
 from nbchat.server.handlers import elements, feedback, files, meta, threads
 from nbchat.server.live_uploads import LiveUploadHandler
 from nbchat.server.services import Services
-from nbchat.upload_tickets import UploadDesk
+from nbchat.uploads.tickets import UploadDesk
 
 API_PATH = "nbchat/api"
 Spec = tuple[str, type[RequestHandler], dict[str, Any]]

@@ -29,15 +29,15 @@ from nbchat.app import App
 from nbchat.chainlit_compat import alias as chainlit_alias
 from nbchat.config import Config, load
 from nbchat.errors import ConfigError
-from nbchat.files import UploadLimits
-from nbchat.hosting import ChatHost
 from nbchat.loader import load_app
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server.auth import Identity, is_loopback
 from nbchat.server.bodies import http_server_options
 from nbchat.server.reload import AppReloader, run_hook
 from nbchat.server.services import Services
 from nbchat.server.standalone import auth_enabled, build_identity, make_app, normalize_root
 from nbchat.transports.websocket import ChatSocketHandler
+from nbchat.uploads.files import UploadLimits
 
 log = logging.getLogger("nbchat")
 T = TypeVar("T")

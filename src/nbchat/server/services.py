@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nbchat.data import BlobStorage, NativeDataLayer
-from nbchat.files import MB, UploadLimits
+from nbchat.uploads.files import MB, UploadLimits
 
 if TYPE_CHECKING:
-    from nbchat.kernel_stores import KernelStores
+    from nbchat.jupyter.kernel_stores import KernelStores
     from nbchat.server.auth import Identity
-    from nbchat.upload_tickets import UploadDesk
+    from nbchat.uploads.tickets import UploadDesk
 
 
 @dataclass(frozen=True)

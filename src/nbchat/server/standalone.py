@@ -12,7 +12,7 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
     {root}ws                                 the protocol over a WebSocket
     {root}nbchat/api/…                       the history REST API (docs/rest-api.md)
     {root}nbchat/api/uploads/{ticket}        bytes of a live chat's upload (also without
-                                             persistence; nbchat.upload_tickets)
+                                             persistence; nbchat.uploads.tickets)
     {root}nbchat/blobs/{sessionId}/{key}     bytes of a live session's element or upload
     {root}health                             JSON for probes
 
@@ -35,20 +35,20 @@ from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import App
 from nbchat.config import Config
-from nbchat.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost
 from nbchat.server.auth import Identity, SingleUserIdentity, public
-from nbchat.server.blobs import BlobHandler
-from nbchat.server.bodies import SETTINGS_KEY
-from nbchat.server.cookies import (
+from nbchat.server.auth.cookies import (
     SESSION_COOKIE,
     CookieIdentity,
     decode_session,
     identity_for,
 )
-from nbchat.server.login import auth_handlers
+from nbchat.server.auth.login import auth_handlers
+from nbchat.server.auth.oauth import oauth_handlers
+from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
+from nbchat.server.blobs import BlobHandler
+from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
-from nbchat.server.oauth import oauth_handlers
-from nbchat.server.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
@@ -90,7 +90,9 @@ def auth_enabled(identity: Identity) -> bool:
 
 
 class HealthHandler(RequestHandler):
-    """`{"status": "ok", "app": name}` for load balancers and start-up probes."""
+    """`{"status": "ok", "app": name, "store": "ok"}` for load balancers and start-up
+    probes; `"status": "degraded", "store": "down"` while the database is unavailable
+    (still 200: the process serves, and restarting it would not bring the store back)."""
 
     def initialize(self, host: ChatHost) -> None:
         self.host = host
@@ -102,7 +104,10 @@ class HealthHandler(RequestHandler):
     @public
     def get(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps({"status": "ok", "app": self.host.app.name}))
+        data = self.host.data_layer
+        store = "off" if data is None else "ok" if data.available else "down"
+        self.finish(json.dumps({"status": "degraded" if store == "down" else "ok",
+                                "app": self.host.app.name, "store": store}))
 
 
 class SessionSockets:

@@ -21,8 +21,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from nbchat.data import BlobStorage
-from nbchat.files import UploadLimits, UploadRejected, accepts, check_mime, describe_accept
 from nbchat.server.base import ApiError
+from nbchat.uploads.files import UploadLimits, UploadRejected, accepts, check_mime, describe_accept
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 MAX_FILENAME = 255

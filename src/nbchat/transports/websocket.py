@@ -23,11 +23,10 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from nbchat import client_json
 from nbchat.errors import ProtocolError
-from nbchat.hosting import ChatHost, SessionLimitError
-from nbchat.protocol import encode, encode_utf8
-from nbchat.session import ChatSession
+from nbchat.protocol import client_json, encode, encode_utf8
+from nbchat.runtime.hosting import ChatHost, SessionLimitError
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User
@@ -256,6 +255,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         if self.connections is not None:
             self.connections.discard(self)
-        if self.session is not None:
-            self.session.detach(self.transport)
+        # An old connection (a dead link, a second tab) closing after a reconnect took the
+        # session over must neither detach the new one nor start the session's expiry.
+        if self.session is not None and self.session.detach(self.transport):
             self.host.disconnected(self.session)

@@ -1,6 +1,6 @@
 """The widget's History panel for a notebook in a subfolder: its kernel keeps the chats in
 `project/.nbchat/`, not in the server root's store, and the panel still lists them and
-reopens one (nbchat.kernel_stores)."""
+reopens one (nbchat.jupyter.kernel_stores)."""
 
 from __future__ import annotations
 

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # Feedback as the kernel holds it, for every chat widget alive in the kernel.
 KERNEL_FEEDBACK = """\
-import ipywidgets, nbchat.widget
+import ipywidgets, nbchat.jupyter.widget
 chats = [w for w in list(ipywidgets.widgets.widget._instances.values())
-         if isinstance(w, nbchat.widget.ChatWidget)]
+         if isinstance(w, nbchat.jupyter.widget.ChatWidget)]
 print(sorted((f["value"], f["comment"]) for w in chats for f in w.session.feedback.values()))
 """
 

@@ -1,4 +1,4 @@
-"""Elements: fetch one element of a thread the user may read (bytes via files.py)."""
+"""Elements: fetch one element of a thread the user may read (bytes via uploads/files.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from urllib.parse import quote
 from tornado.web import stream_request_body
 
 from nbchat.data import InvalidDataError, NotFoundError
-from nbchat.files import served_type
 from nbchat.ids import new_id
 from nbchat.server.auth import requires_user
 from nbchat.server.base import ApiError, ApiHandler
@@ -26,6 +25,7 @@ from nbchat.server.handlers.elements import readable_element
 from nbchat.server.handlers.views import file_url
 from nbchat.server.uploads import MultipartReceiver, StoredFile
 from nbchat.types import ElementDict
+from nbchat.uploads.files import served_type
 
 
 def element_type(mime: str) -> str:

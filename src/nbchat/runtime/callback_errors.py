@@ -1,4 +1,4 @@
-"""What the chat shows when an app callback raises (runtime.run_callback calls `report`).
+"""What the chat shows when an app callback raises (runtime.callbacks.run_callback calls `report`).
 
 Who may read the traceback decides how much is shown. A served page's users are not the
 app's author: they get one line, and the traceback goes to the server log only, unless
@@ -10,10 +10,14 @@ traceback is shown there too: under the error message, in a collapsed "Traceback
 from __future__ import annotations
 
 import traceback
+from typing import TYPE_CHECKING
 
 from nbchat.message import ErrorMessage
-from nbchat.session import ChatSession
 from nbchat.step import Step
+
+if TYPE_CHECKING:
+    # dispatch (which the session imports) calls report: the session is only named here.
+    from nbchat.runtime.session import ChatSession
 
 TRACEBACK_STEP = "Traceback"
 

@@ -22,10 +22,10 @@ from nbchat.app import App
 from nbchat.config import Config
 from nbchat.data import NativeDataLayer
 from nbchat.errors import NbchatError
-from nbchat.recorder import ThreadRecorder
-from nbchat.session import ChatSession, SessionRegistry
+from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.types import User
-from nbchat.upload_tickets import HostTickets
+from nbchat.uploads.tickets import HostTickets
 
 
 def same_user(a: User | None, b: User | None) -> bool:

@@ -23,15 +23,15 @@ from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, make_data_layer
 from nbchat.data.plug import app_brings_layer, app_data_layer
-from nbchat.kernel_stores import register
-from nbchat.recorder import ThreadRecorder
-from nbchat.session import ChatSession
+from nbchat.jupyter.kernel_stores import register
+from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.session import ChatSession
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
-from nbchat.upload_tickets import StagingTickets, staging_dir
+from nbchat.uploads.tickets import StagingTickets, staging_dir
 
 log = logging.getLogger("nbchat")
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
 
 
@@ -52,7 +52,7 @@ def _data_layer(app: App, config: Config) -> NativeDataLayer:
 @functools.cache
 def _upload_tickets() -> StagingTickets | None:
     """The kernel's desk for uploads sent over HTTP through the Jupyter server extension
-    (nbchat.upload_tickets), made once; None when its folder cannot be made (uploads go
+    (nbchat.uploads.tickets), made once; None when its folder cannot be made (uploads go
     as events)."""
     try:
         return StagingTickets(staging_dir())
@@ -121,6 +121,7 @@ class ChatWidget(anywidget.AnyWidget):
     def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
         session = ChatSession(app, config, user=user)
         session.viewer_is_author = True  # a notebook's chat is seen by who wrote its cells
+        session.client_type = "notebook"
         session.files.tickets = _upload_tickets()
         if config.data.enabled:
             ThreadRecorder.attach(session, _data_layer(app, config))

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from nbchat.files import UploadRejected, check_size
-from nbchat.jupyter_runtime import private_folder, runtime_folder, write_private
+from nbchat.jupyter.runtime_dir import private_folder, runtime_folder, write_private
+from nbchat.uploads.files import UploadRejected, check_size
 
 if TYPE_CHECKING:
-    from nbchat.files import FileStore
     from nbchat.types import User
+    from nbchat.uploads.files import FileStore
 
 TICKET_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 TICKET_LIFETIME_S = 15 * 60
@@ -162,7 +162,7 @@ class HostTickets:
 
 def staging_dir() -> Path:
     """`<Jupyter runtime dir>/nbchat-uploads`, the same folder for the Jupyter server and
-    the kernels it starts (nbchat.jupyter_runtime)."""
+    the kernels it starts (nbchat.jupyter.runtime_dir)."""
     return runtime_folder(STAGING_FOLDER)
 
 

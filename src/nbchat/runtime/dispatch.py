@@ -9,25 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from nbchat import callback_errors
-from nbchat.app import call_user
-from nbchat.chat_settings import ChatProfile, Starter
-from nbchat.context import current_session
-from nbchat.data import InvalidDataError
+from nbchat.chat_settings import chosen_modes
 from nbchat.element import File
 from nbchat.errors import ProtocolError
-from nbchat.files import UploadedFile, UploadLimits, UploadRejected
-from nbchat.ids import new_id, utc_now
+from nbchat.ids import new_id
 from nbchat.message import Message
-from nbchat.protocol import PROTOCOL_VERSION, decode_client
-from nbchat.session import ChatSession
+from nbchat.protocol import decode_client
+from nbchat.runtime.callbacks import run_callback, serialized
+from nbchat.runtime.context import current_session
+from nbchat.runtime.handshake import hello, user_env
 from nbchat.types import FeedbackDict, User
-from nbchat.user_session import BUILTIN_KEYS
+from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
+
+if TYPE_CHECKING:
+    # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
-Handler = Callable[[ChatSession, Any, list[bytes]], Awaitable[None]]
+Handler = Callable[["ChatSession", Any, list[bytes]], Awaitable[None]]
 
 
 async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],
@@ -56,174 +58,7 @@ async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],
         current_session.reset(token)
 
 
-# ---------------------------------------------------------------------------- callbacks
-
-
-async def run_callback(session: ChatSession, hook: str, *args: Any,
-                       func: Callable[..., Any] | None = None) -> Any:
-    """Run an app callback inside the session: errors become a chat message, and steps
-    left open by a stop are closed as cancelled. Cancellation is re-raised."""
-    func = func or session.app.get(hook)
-    if func is None:
-        return None
-    session.emit({"type": "task_start"})
-    try:
-        return await call_user(func, *args)
-    except asyncio.CancelledError:
-        _close_open_steps(session)
-        raise
-    except Exception as exc:
-        log.exception("nbchat: %s raised", hook)
-        await callback_errors.report(session, hook, exc)
-        return None
-    finally:
-        session.emit({"type": "task_end"})
-
-
-def _close_open_steps(session: ChatSession) -> None:
-    for step in list(session.open_steps.values()):
-        step.cancelled = True
-        step.streaming = False
-        step.end = utc_now()
-        session.step_changed(step)
-    session.open_steps.clear()
-
-
-async def _serialized(session: ChatSession, hook: str, *args: Any) -> None:
-    async with session.message_lock:
-        await run_callback(session, hook, *args)
-
-
 # ---------------------------------------------------------------------------- handlers
-
-
-async def _profiles(session: ChatSession) -> list[ChatProfile]:
-    func = session.app.get("set_chat_profiles")
-    profiles = await call_user(func, session.user) if func else None
-    return list(profiles or [])
-
-
-async def _starters(session: ChatSession, profile: ChatProfile | None) -> list[Starter]:
-    if profile is not None and profile.starters:
-        return list(profile.starters)
-    func = session.app.get("set_starters")
-    starters = await call_user(func, session.user) if func else None
-    return list(starters or [])
-
-
-def _welcome(session: ChatSession, profiles: list[ChatProfile],
-             starters: list[Starter]) -> dict[str, Any]:
-    return {"type": "welcome", "protocolVersion": PROTOCOL_VERSION, "sessionId": session.id,
-            "threadId": session.thread_id,
-            "user": _public_user(session.user),
-            "config": session.config.to_client(),
-            "chatProfiles": [p.to_dict() for p in profiles],
-            "chatProfile": session.chat_profile,
-            "starters": [s.to_dict() for s in starters], "commands": session.commands,
-            "httpUploads": session.files.tickets is not None}
-
-
-def _public_user(user: User | None) -> dict[str, Any] | None:
-    """What the browser is told of the user: its metadata (OAuth tokens, roles an auth
-    callback put there) stays on the server."""
-    if user is None:
-        return None
-    return {"identifier": user.identifier, "display_name": user.display_name}
-
-
-async def _hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
-    if event["protocolVersion"] != PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"protocol version {event['protocolVersion']} is not supported; this server "
-            f"speaks version {PROTOCOL_VERSION}. Reload the page or update nbchat.",
-            code="unsupported_version")
-    wanted = event.get("chatProfile")
-    if session.started and wanted is not None and wanted != session.chat_profile:
-        # The page's profile picker: a new chat under that profile (Chainlit starts a new
-        # session), not a reconnect to the old one. An unknown name changes nothing.
-        if wanted in {p.name for p in await _profiles(session)}:
-            await session.new_chat()
-        else:
-            session.error("unknown_profile", f"no chat profile named {wanted!r}")
-    if not session.started:
-        profiles = await _profiles(session)
-        names = [p.name for p in profiles]
-        if wanted is not None and wanted not in names:
-            session.error("unknown_profile", f"no chat profile named {wanted!r}; "
-                          f"available: {', '.join(names) or 'none'}")
-            wanted = None
-        default = next((p.name for p in profiles if p.default), names[0] if names else None)
-        session.chat_profile = wanted or default
-        chosen = next((p for p in profiles if p.name == session.chat_profile), None)
-        session.started = True
-        session.emit(_welcome(session, profiles, await _starters(session, chosen)))
-        if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"],
-                                                       profiles):
-            return
-        session.spawn(run_callback(session, "on_chat_start"))
-        return
-    # A reconnecting or newly rendered client: replay what it missed, or a snapshot.
-    if "lastSeq" in event:
-        missed = session.emitter.missed_since(event["lastSeq"])
-        if missed is not None:
-            session.emitter.send_direct(missed)
-            return
-    profiles = await _profiles(session)
-    chosen = next((p for p in profiles if p.name == session.chat_profile), None)
-    session.emit(_welcome(session, profiles, await _starters(session, chosen)))
-    session.emit(session.state.snapshot())
-
-
-async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfile]) -> bool:
-    """Show a stored thread and run on_chat_resume; False (and an error) if it cannot.
-    `profiles` are what the app offers this user now (see `_resumed_profile`)."""
-    if session.recorder is None:
-        session.error("no_persistence", "resuming a stored thread needs persistence, "
-                      "which is turned off here (data.enabled)")
-        return False
-    try:
-        thread = await session.recorder.load(thread_id)
-    except InvalidDataError:  # not an id at all: as unknown as one that is not stored
-        thread = None
-    if thread is None:
-        session.error("unknown_thread", f"no thread {thread_id!r}; a new chat was started")
-        return False
-    session.thread_id = thread["id"]
-    metadata = thread.get("metadata") or {}
-    session.chat_settings = dict(metadata.get("chat_settings") or {})
-    # The app's user_session values stored with the chat, back before on_chat_resume.
-    session.user_data.update({k: v for k, v in metadata.items() if k not in BUILTIN_KEYS})
-    session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
-    for step in thread["steps"]:
-        feedback = step.get("feedback")
-        if feedback:
-            session.feedback[step["id"]] = feedback
-        session.emit({"type": "step", "step": step})
-    for element in thread.get("elements") or []:
-        session.emit({"type": "element", "element": element})
-    # The stored history goes to the client only, not back to the store.
-    session.recorder.muted = True
-    try:
-        session.emitter.flush()
-    finally:
-        session.recorder.muted = False
-    session.emit({"type": "thread", "id": thread["id"], "name": thread.get("name")})
-    session.spawn(run_callback(session, "on_chat_resume", thread))
-    return True
-
-
-def _resumed_profile(session: ChatSession, stored: Any, profiles: list[ChatProfile]) -> str | None:
-    """The thread's stored profile if the app still offers it to this user; else the
-    profile the session started with (the default), and the user is told."""
-    if not stored or stored == session.chat_profile:
-        return session.chat_profile
-    if stored in {p.name for p in profiles}:
-        return str(stored)
-    now = f"{session.chat_profile!r}" if session.chat_profile else "no profile"
-    session.emit({"type": "notice", "level": "warning",
-                  "message": f"this chat used the profile {str(stored)[:100]!r}, which is no "
-                             f"longer offered to you; it continues with {now}"})
-    return session.chat_profile
 
 
 def _author(user: User | None) -> str:
@@ -247,8 +82,12 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     if ask is None and session.asks:
         raise ProtocolError("the app is waiting for a choice or a file, not a message",
                             code="ask_pending")
-    msg = Message(content=event["content"], author=_author(session.user), type="user_message")
-    msg.command = command
+    try:
+        modes = chosen_modes(session, event.get("modes"))
+    except ValueError as exc:
+        raise ProtocolError(str(exc), code="unknown_mode") from None
+    msg = Message(content=event["content"], author=_author(session.user), type="user_message",
+                  command=command, modes=modes)
     msg.client_id = event.get("clientId")
     msg.elements = [File.from_upload(f) for f in files]
     await msg.send()
@@ -257,8 +96,20 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
         return
     if session.recorder is not None:
         session.emitter.flush()
-        await session.recorder.before_message(msg.to_dict())
-    session.spawn(_serialized(session, "on_message", msg))
+        try:
+            await session.recorder.before_message(msg.to_dict())
+        except Exception as exc:  # not stored: say so, take the echo back, run nothing
+            log.error("nbchat: a user message was not stored: %s", exc)
+            session.recorder.muted = True  # nothing was stored, so nothing to delete
+            try:
+                session.emit({"type": "step_delete", "id": msg.id})
+                session.emitter.flush()
+            finally:
+                session.recorder.muted = False
+            session.error("store_unavailable", "Your message was not stored: the chat's "
+                          f"database is unavailable ({exc}). Send it again in a moment.")
+            return
+    session.spawn(serialized(session, "on_message", msg))
 
 
 async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> None:
@@ -271,10 +122,14 @@ async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     await cancel_tasks(session)
     for later in session.state.steps_after(step["id"]):
         session.emit({"type": "step_delete", "id": later})
+    # The conversation restarts at the edited message: cl.chat_context forgets it and after.
+    kept = next((i for i, m in enumerate(session.chat_context) if m.id == step["id"]),
+                len(session.chat_context))
+    del session.chat_context[kept:]
     msg = Message(content=event["content"], author=step["name"], type="user_message",
                   id=step["id"], created_at=step["createdAt"])
     await msg.send()
-    session.spawn(_serialized(session, "on_message", msg))
+    session.spawn(serialized(session, "on_message", msg))
 
 
 async def _action(session: ChatSession, event: Any, _: list[bytes]) -> None:
@@ -332,9 +187,9 @@ async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
     session.spawn(run_callback(session, "on_stop"))
 
 
-async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+def _validated_settings(session: ChatSession, settings: dict[str, Any]) -> dict[str, Any]:
     values = dict(session.chat_settings)
-    for key, value in event["settings"].items():
+    for key, value in settings.items():
         widget = session.settings_inputs.get(key)
         if widget is None:
             raise ProtocolError(f"unknown setting {key!r}", code="unknown_setting")
@@ -342,11 +197,40 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
             values[key] = widget.validate(value)
         except ValueError as exc:
             raise ProtocolError(str(exc), code="bad_setting") from None
+    return values
+
+
+async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    values = _validated_settings(session, event["settings"])
     session.chat_settings = values
+    session.settings_draft = {}
     session.state.confirm_settings(values)
     if session.recorder is not None:
         session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
+
+
+async def _user_env_event(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    user_env(session, {**session.user_env, **event["env"]})
+
+
+async def _settings_edit(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    # Chainlit's on_settings_edit: the form as being edited, before Confirm. Nothing is
+    # stored; ChatSettings.refresh() redraws the form keeping these values.
+    values = _validated_settings(session, event["settings"])
+    draft = {k: values[k] for k in event["settings"]}
+    session.spawn(_edited(session, draft, values))
+
+
+async def _edited(session: ChatSession, draft: dict[str, Any], values: dict[str, Any]) -> None:
+    # The draft lives while on_settings_edit runs: each edit event carries the whole form,
+    # and a form the user cancelled must not come back in a later send().
+    session.settings_draft = draft
+    try:
+        await run_callback(session, "on_settings_edit", values)
+    finally:
+        if session.settings_draft is draft:
+            session.settings_draft = {}
 
 
 def _rated_step(session: ChatSession, step_id: str) -> None:
@@ -367,6 +251,20 @@ async def _feedback(session: ChatSession, event: Any, _: list[bytes]) -> None:
                               "comment": comment, "threadId": session.thread_id}
     session.feedback[event["stepId"]] = feedback
     session.emit({"type": "feedback", "stepId": event["stepId"], "feedback": feedback})
+    session.spawn(run_callback(session, "on_feedback", _feedback_arg(feedback)))
+
+
+def _feedback_arg(feedback: FeedbackDict) -> Any:
+    """What `@cl.on_feedback` gets: a `Feedback` with Chainlit's attribute names (forId,
+    value, comment, id, threadId)."""
+    import nbchat.types
+
+    # nbchat.types.Feedback (the dataclass) comes with the data layer plug-in work; until
+    # it lands, an object with the same attributes.
+    cls = getattr(nbchat.types, "Feedback", None)
+    if cls is not None:
+        return cls(**feedback)
+    return SimpleNamespace(**feedback)
 
 
 async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> None:
@@ -418,13 +316,15 @@ async def _upload_cancel(session: ChatSession, event: Any, _: list[bytes]) -> No
 
 
 _HANDLERS: dict[str, Handler] = {
-    "hello": _hello,
+    "hello": hello,
     "user_message": _user_message,
     "edit_message": _edit_message,
     "action": _action,
     "ask_response": _ask_response,
     "stop": _stop,
     "settings_update": _settings_update,
+    "settings_edit": _settings_edit,
+    "user_env": _user_env_event,
     "feedback": _feedback,
     "feedback_delete": _feedback_delete,
     "upload_start": _upload_start,

@@ -16,7 +16,7 @@ from nbchat.ids import new_id
 if TYPE_CHECKING:
     from nbchat.config import UploadConfig
     from nbchat.types import User
-    from nbchat.upload_tickets import TicketDesk
+    from nbchat.uploads.tickets import TicketDesk
 
 Accept = list[str] | dict[str, list[str]]
 
@@ -179,7 +179,7 @@ class _Upload:
         self.handle = handle
         self.limit = limit
         self.received = 0
-        self.ticket: str | None = None  # bytes come over HTTP (nbchat.upload_tickets)
+        self.ticket: str | None = None  # bytes come over HTTP (nbchat.uploads.tickets)
 
 
 class FileStore:

@@ -35,10 +35,10 @@ from tornado.web import HTTPError, RequestHandler, create_signed_value, decode_s
 from nbchat.app import call_user
 from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
-from nbchat.server.cookies import AppSource, CookieIdentity, current
-from nbchat.server.login import CSP, render_page, safe_next
-from nbchat.server.oauth_client import LEEWAY, OAuthClient, OAuthError, pkce_pair
-from nbchat.server.oauth_providers import OAuthConfig
+from nbchat.server.auth.cookies import AppSource, CookieIdentity, current
+from nbchat.server.auth.login import CSP, render_page, safe_next
+from nbchat.server.auth.oauth_client import LEEWAY, OAuthClient, OAuthError, pkce_pair
+from nbchat.server.auth.oauth_providers import OAuthConfig
 from nbchat.server.routes import Spec, check_auth_declared
 from nbchat.server.services import Services
 from nbchat.types import User

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nbchat.data import BlobStorage, NativeDataLayer, blob_storage, make_data_layer
 from nbchat.errors import ConfigError
-from nbchat.jupyter_runtime import runtime_folder, write_private
+from nbchat.jupyter.runtime_dir import runtime_folder, write_private
 
 STORE_RE = re.compile(r"[0-9a-f]{32}")
 FOLDER = "nbchat-stores"

@@ -21,11 +21,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from nbchat.data import NativeDataLayer
+from nbchat.ids import utc_now
 from nbchat.types import StepDict, ThreadDict, User
 from nbchat.user_session import storable_values, thread_tags
 
 if TYPE_CHECKING:
-    from nbchat.session import ChatSession
+    from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
 Write = Callable[[], Coroutine[Any, Any, Any]]
@@ -37,6 +38,12 @@ THREAD_NAME_LENGTH = 80
 def thread_name(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= THREAD_NAME_LENGTH else line[: THREAD_NAME_LENGTH - 1] + "…"
+
+
+def _left_open(step: StepDict) -> bool:
+    if step.get("streaming"):
+        return True
+    return bool(step.get("start")) and not step.get("end") and step["type"] != "user_message"
 
 
 class ThreadRecorder:
@@ -224,6 +231,15 @@ class ThreadRecorder:
         await self._queue.join()
         await self.data.create_step(step, durable=True)
 
+    async def persist_now(self, step: StepDict) -> None:
+        """Write `step` now, after the queued writes, raising what the data layer raises
+        (`ErrorMessage(fail_on_persist_error=True)`). Before the thread exists there is
+        nothing to attach it to: it goes with the thread's first writes, as usual."""
+        if not self.thread_created:
+            return
+        await self._queue.join()
+        await self.data.update_step(step)
+
     async def load(self, thread_id: str) -> ThreadDict | None:
         """The stored thread if this chat's user owns it, else None (as if it did not
         exist: a denied read looks like a missing one)."""
@@ -231,6 +247,9 @@ class ThreadRecorder:
         if thread is None or thread.get("userIdentifier") != self.user.identifier:
             return None
         self.thread_created = True
+        for step in thread["steps"]:
+            if _left_open(step):
+                self._mark_interrupted(step)
         self.stored_keys = {str(e["objectKey"]) for e in thread.get("elements") or []
                             if e.get("objectKey")}
         for step in thread["steps"]:
@@ -238,6 +257,16 @@ class ThreadRecorder:
             if feedback and feedback.get("id"):
                 self._feedback_ids[step["id"]] = str(feedback["id"])
         return thread
+
+    def _mark_interrupted(self, step: StepDict) -> None:
+        """A step stored open (streaming, or started and never ended) that no live callback
+        of this chat holds: a dead process (kill -9, a crash) left it. Shown and stored as
+        stopped, not as streaming forever."""
+        step["streaming"] = False
+        step["cancelled"] = True
+        step["end"] = step.get("end") or utc_now()
+        stored = {k: v for k, v in step.items() if k != "feedback"}
+        self._enqueue(partial(self.data.update_step, stored))  # type: ignore[arg-type]
 
     async def read_stored_blob(self, key: str) -> bytes | None:
         if key not in self.stored_keys:

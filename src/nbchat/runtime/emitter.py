@@ -69,6 +69,16 @@ class FlushClock:
             self.timer = self.loop.call_at(due, self._fire)
         return due
 
+    def forget(self, emitter: Emitter) -> None:
+        """Drop a closed emitter's queued waits (a pending one, and stale ones left by a
+        flush for another reason), so a finished chat is freed at once instead of when its
+        waits come due. A scan of the waiting chats, done only on close."""
+        if any(e is emitter for _, e in self.queue):
+            # In place: a flush in progress (`_fire`) holds this very deque.
+            kept = [entry for entry in self.queue if entry[1] is not emitter]
+            self.queue.clear()
+            self.queue.extend(kept)
+
     def _fire(self) -> None:
         now = self.loop.time()
         late = now - self.when
@@ -218,8 +228,16 @@ class Emitter:
             self.transport.send(batch)
 
     def missed_since(self, last_seq: int) -> list[Event] | None:
-        """Events after `last_seq` from the replay buffer; None if some fell out of it."""
-        self.flush()
+        """Events after `last_seq` from the replay buffer; None if some fell out of it.
+
+        What is still pending is numbered and buffered here but not sent: it is part of
+        the replay, and sending it first would put newer events ahead of the replay and
+        then repeat them in it."""
+        transport, self.transport = self.transport, None
+        try:
+            self.flush()
+        finally:
+            self.transport = transport
         if last_seq >= self.seq:
             return []
         if not self.replay or self.replay[0]["seq"] > last_seq + 1:
@@ -233,6 +251,8 @@ class Emitter:
 
     def close(self) -> None:
         self.flush()
+        if self._clock is not None:
+            self._clock.forget(self)
         self._closed = True
         self.transport = None
         self.listeners.clear()

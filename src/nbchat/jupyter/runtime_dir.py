@@ -1,7 +1,7 @@
 """Private folders under Jupyter's runtime directory, shared by a Jupyter server and the
 kernels it starts: kernels inherit the server's JUPYTER_RUNTIME_DIR, so both processes
 find the same folder. Only the user's own processes can write into a 0700 folder of
-theirs, which is what lets a kernel hand the server upload tickets (upload_tickets.py)
+theirs, which is what lets a kernel hand the server upload tickets (uploads/tickets.py)
 and the location of its chat history (kernel_stores.py) without a shared secret."""
 
 from __future__ import annotations

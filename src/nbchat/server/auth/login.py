@@ -35,7 +35,7 @@ from tornado.web import HTTPError, RequestHandler
 from nbchat.app import call_user
 from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
-from nbchat.server.cookies import (
+from nbchat.server.auth.cookies import (
     AppSource,
     CookieIdentity,
     build_cookie_identity,

@@ -27,7 +27,7 @@ from urllib.parse import quote_plus, urlencode
 import jwt
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from nbchat.server.oauth_providers import Provider, check_endpoint
+from nbchat.server.auth.oauth_providers import Provider, check_endpoint
 
 log = logging.getLogger("nbchat.server")
 

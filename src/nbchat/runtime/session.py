@@ -13,20 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 from nbchat.app import App
 from nbchat.config import Config
-from nbchat.context import current_session
-from nbchat.emitter import Emitter
-from nbchat.files import FileStore
 from nbchat.ids import new_id
-from nbchat.state import SessionState
+from nbchat.runtime.context import current_session
+from nbchat.runtime.dispatch import end_session, handle
+from nbchat.runtime.emitter import Emitter
+from nbchat.runtime.state import SessionState
 from nbchat.transports.base import Transport
 from nbchat.types import FeedbackDict, User
+from nbchat.uploads.files import FileStore
 
 if TYPE_CHECKING:
     from nbchat.action import Action
     from nbchat.ask import PendingAsk
+    from nbchat.chat_settings import Mode
     from nbchat.element import Element
     from nbchat.input_widget import InputWidget
-    from nbchat.recorder import ThreadRecorder
+    from nbchat.message import Message
+    from nbchat.runtime.recorder import ThreadRecorder
     from nbchat.step import StepBase
 
 log = logging.getLogger("nbchat")
@@ -44,6 +47,8 @@ class ChatSession:
     ) -> None:
         self.id = id or new_id()
         self.app = app
+        # The host's config; `config` is it with the chosen chat profile's overrides.
+        self.base_config = config
         self.config = config
         self.user = user
         self.thread_id = thread_id or new_id()
@@ -59,7 +64,17 @@ class ChatSession:
         self.chat_profile: str | None = None
         self.chat_settings: dict[str, Any] = {}
         self.settings_inputs: dict[str, InputWidget] = {}
+        # Values of the settings form the user is editing, not yet confirmed.
+        self.settings_draft: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
+        self.modes: list[Mode] = []
+        # The chat's messages in order, for `cl.chat_context` (what an LLM call is sent).
+        self.chat_context: list[Message] = []
+        # Values of `project.user_env` the user gave (`cl.user_session.get("env")`).
+        self.user_env: dict[str, str] = {}
+        # Who shows the chat, as Chainlit's `context.session.client_type`: "webapp" for a
+        # browser page (served, and what the test client imitates), "notebook" for the widget.
+        self.client_type = "webapp"
         self.actions: dict[str, Action] = {}
         self.elements: dict[str, Element] = {}
         self.open_steps: dict[str, StepBase] = {}
@@ -86,7 +101,7 @@ class ChatSession:
     def builtin_values(self) -> dict[str, Any]:
         return {"id": self.id, "user": self.user, "chat_profile": self.chat_profile,
                 "chat_settings": dict(self.chat_settings), "thread_id": self.thread_id,
-                "env": {}}
+                "env": dict(self.user_env), "client_type": self.client_type}
 
     # ------------------------------------------------------------------ outbound
 
@@ -95,9 +110,13 @@ class ChatSession:
             self.emitter.transport.close()
         self.emitter.transport = transport
 
-    def detach(self, transport: Transport | None = None) -> None:
+    def detach(self, transport: Transport | None = None) -> bool:
+        """Let go of `transport` (default: whichever is attached). False when another one
+        is attached by now (a reconnect took over): then the session is not left alone."""
         if transport is None or self.emitter.transport is transport:
             self.emitter.transport = None
+            return True
+        return False
 
     def emit(self, event: dict[str, Any]) -> None:
         self.emitter.emit(event)
@@ -206,8 +225,6 @@ class ChatSession:
     async def receive(self, frame: str | bytes | dict[str, Any],
                       buffers: list[bytes] | None = None) -> None:
         """Handle one client event (as sent on the wire) and its binary buffers."""
-        from nbchat.runtime import handle
-
         await handle(self, frame, buffers or [])
 
     async def new_chat(self) -> None:
@@ -215,8 +232,6 @@ class ChatSession:
         the session a fresh, unstarted one in a new thread: the next hello starts it, as
         switching the chat profile in the page does. Nothing of the old chat reaches the
         client, which has cleared its view already."""
-        from nbchat.runtime import end_session
-
         transport, self.emitter.transport = self.emitter.transport, None
         try:
             await end_session(self)
@@ -253,14 +268,13 @@ class ChatSession:
         self.elements.clear()
         self.open_steps.clear()
         self.user_data.clear()
+        self.chat_context.clear()
         self._update_quiet()
 
     async def close(self) -> None:
         """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
         if self.closed:
             return
-        from nbchat.runtime import end_session
-
         await end_session(self)
         if self.recorder is not None:
             self.emitter.flush()

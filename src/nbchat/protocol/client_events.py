@@ -1,0 +1,140 @@
+"""Client → server events: what a UI may send. The TypedDicts are the schema that
+`nbchat.protocol.decode_client` validates against."""
+
+# No `from __future__ import annotations` here: the validator reads these annotations at
+# run time, and NotRequired must stay visible to TypedDict.
+from typing import Any, Literal, NotRequired, TypedDict, Union
+
+
+class Hello(TypedDict):
+    """First event on a connection. `sessionId` + `lastSeq` reattach to a live session
+    (served mode) and ask for a replay of what was missed."""
+
+    type: Literal["hello"]
+    protocolVersion: int
+    sessionId: NotRequired[str]
+    lastSeq: NotRequired[int]
+    chatProfile: NotRequired[str]
+    resumeThreadId: NotRequired[str]
+    # Values of the variables `project.user_env` names, given by the user.
+    env: NotRequired[dict[str, str]]
+
+
+class UserMessage(TypedDict):
+    """A message from the user. A `clientId` comes back on the step event that shows it."""
+
+    type: Literal["user_message"]
+    content: str
+    fileIds: NotRequired[list[str]]
+    command: NotRequired[str]
+    # The option chosen in each mode picker: {mode id: option id}.
+    modes: NotRequired[dict[str, str]]
+    clientId: NotRequired[str]
+
+
+class EditMessage(TypedDict):
+    """Edit a user message: later steps are removed and on_message runs again."""
+
+    type: Literal["edit_message"]
+    id: str
+    content: str
+
+
+class ActionClick(TypedDict):
+    """A click on an action button; the payload is the server's, looked up by id."""
+
+    type: Literal["action"]
+    id: str
+
+
+class AskResponse(TypedDict):
+    """Answers an action, file or element ask (text asks are answered by user_message)."""
+
+    type: Literal["ask_response"]
+    askId: str
+    actionId: NotRequired[str]
+    fileIds: NotRequired[list[str]]
+    values: NotRequired[dict[str, Any]]
+
+
+class Stop(TypedDict):
+    type: Literal["stop"]
+
+
+class SettingsUpdate(TypedDict):
+    type: Literal["settings_update"]
+    settings: dict[str, Any]
+
+
+class UserEnv(TypedDict):
+    """The user's values of the variables `project.user_env` names, given after hello."""
+
+    type: Literal["user_env"]
+    env: dict[str, str]
+
+
+class SettingsEdit(TypedDict):
+    """The settings form as the user is editing it, before confirming (on_settings_edit)."""
+
+    type: Literal["settings_edit"]
+    settings: dict[str, Any]
+
+
+class Feedback(TypedDict):
+    type: Literal["feedback"]
+    stepId: str
+    value: Literal[0, 1]
+    comment: NotRequired[str | None]
+
+
+class FeedbackDelete(TypedDict):
+    type: Literal["feedback_delete"]
+    stepId: str
+
+
+class UploadStart(TypedDict):
+    """Begin an upload. Its bytes follow as `upload_chunk` buffers, or, with `via: "http"`
+    (when `welcome.httpUploads`), in one HTTP PUT to the ticket `upload_ticket` gives."""
+
+    type: Literal["upload_start"]
+    uploadId: str
+    name: str
+    mime: str
+    size: int
+    via: NotRequired[Literal["events", "http"]]
+
+
+class UploadChunk(TypedDict):
+    type: Literal["upload_chunk"]
+    uploadId: str
+
+
+class UploadEnd(TypedDict):
+    type: Literal["upload_end"]
+    uploadId: str
+
+
+class UploadCancel(TypedDict):
+    """Drop an upload in progress (the user cancelled, or its HTTP PUT failed)."""
+
+    type: Literal["upload_cancel"]
+    uploadId: str
+
+
+ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validator
+    Hello,
+    UserMessage,
+    EditMessage,
+    ActionClick,
+    AskResponse,
+    Stop,
+    SettingsUpdate,
+    SettingsEdit,
+    UserEnv,
+    Feedback,
+    FeedbackDelete,
+    UploadStart,
+    UploadChunk,
+    UploadEnd,
+    UploadCancel,
+]

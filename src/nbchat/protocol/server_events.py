@@ -1,0 +1,237 @@
+"""Server → client events: what the runtime sends, each built as one of these TypedDicts
+(carrying a per-session `seq` once flushed)."""
+
+# No `from __future__ import annotations` here: the validator reads these annotations at
+# run time, and NotRequired must stay visible to TypedDict.
+from typing import Any, Literal, NotRequired, TypedDict, Union
+
+from nbchat.types import ElementDict, FeedbackDict, StepDict
+
+
+class ActionDict(TypedDict):
+    id: str
+    name: str
+    forId: str | None
+    payload: dict[str, Any]
+    label: str
+    tooltip: str
+    icon: str | None
+
+
+class AskSpec(TypedDict):
+    """What the client needs to render an ask. Unused keys are absent."""
+
+    accept: NotRequired[list[str] | dict[str, list[str]]]
+    maxSizeMb: NotRequired[int]
+    maxFiles: NotRequired[int]
+    actions: NotRequired[list[ActionDict]]
+    element: NotRequired[ElementDict]
+
+
+class Welcome(TypedDict):
+    type: Literal["welcome"]
+    seq: int
+    protocolVersion: int
+    sessionId: str
+    threadId: str
+    user: dict[str, Any] | None
+    config: dict[str, Any]
+    chatProfiles: list[dict[str, Any]]
+    chatProfile: str | None
+    starters: list[dict[str, Any]]
+    # Starters grouped under labels (`@cl.set_starter_categories`); empty when not grouped.
+    starterCategories: list[dict[str, Any]]
+    commands: list[dict[str, Any]]
+    modes: list[dict[str, Any]]
+    # The host takes upload bodies over HTTP (`upload_start` with `via: "http"`).
+    httpUploads: bool
+
+
+class Snapshot(TypedDict):
+    """Full state, sent when a replay cannot cover what a client missed."""
+
+    type: Literal["snapshot"]
+    seq: int
+    steps: list[StepDict]
+    elements: list[ElementDict]
+    actions: list[ActionDict]
+    ask: "AskEvent | None"
+    settings: "SettingsEvent | None"
+    running: bool
+
+
+class StepEvent(TypedDict):
+    """Create or replace a step (messages are steps). A user message's step carries the
+    `clientId` its `user_message` gave, if any."""
+
+    type: Literal["step"]
+    seq: int
+    step: StepDict
+    clientId: NotRequired[str]
+
+
+class StepDelete(TypedDict):
+    type: Literal["step_delete"]
+    seq: int
+    id: str
+
+
+class TokenEvent(TypedDict):
+    """Coalesced stream tokens for one step; `replace` sets the output instead of appending."""
+
+    type: Literal["token"]
+    seq: int
+    id: str
+    delta: str
+    replace: NotRequired[bool]
+
+
+class ElementEvent(TypedDict):
+    type: Literal["element"]
+    seq: int
+    element: ElementDict
+
+
+class ElementDelete(TypedDict):
+    type: Literal["element_delete"]
+    seq: int
+    id: str
+
+
+class ActionEvent(TypedDict):
+    type: Literal["action"]
+    seq: int
+    action: ActionDict
+
+
+class ActionDelete(TypedDict):
+    type: Literal["action_delete"]
+    seq: int
+    id: str
+
+
+class AskEvent(TypedDict):
+    type: Literal["ask"]
+    seq: int
+    askId: str
+    kind: Literal["text", "action", "file", "element"]
+    stepId: str
+    timeout: float
+    spec: AskSpec
+
+
+class AskCancel(TypedDict):
+    type: Literal["ask_cancel"]
+    seq: int
+    askId: str
+
+
+class TaskStart(TypedDict):
+    type: Literal["task_start"]
+    seq: int
+
+
+class TaskEnd(TypedDict):
+    type: Literal["task_end"]
+    seq: int
+
+
+class SettingsEvent(TypedDict):
+    """The chat settings form: input widget schemas with their current values."""
+
+    type: Literal["settings"]
+    seq: int
+    inputs: list[dict[str, Any]]
+
+
+class CommandsEvent(TypedDict):
+    type: Literal["commands"]
+    seq: int
+    commands: list[dict[str, Any]]
+
+
+class ModesEvent(TypedDict):
+    """The composer's mode pickers (`cl.context.emitter.set_modes`)."""
+
+    type: Literal["modes"]
+    seq: int
+    modes: list[dict[str, Any]]
+
+
+class FeedbackEvent(TypedDict):
+    """Feedback stored for a step; `feedback` is None when it was deleted."""
+
+    type: Literal["feedback"]
+    seq: int
+    stepId: str
+    feedback: FeedbackDict | None
+
+
+class ThreadEvent(TypedDict):
+    """The thread got a (new) name."""
+
+    type: Literal["thread"]
+    seq: int
+    id: str
+    name: str | None
+
+
+class UploadTicket(TypedDict):
+    """Where the bytes of an `upload_start {via: "http"}` go: one PUT of the whole file to
+    `{API root}/uploads/{ticket}`, then `upload_end`."""
+
+    type: Literal["upload_ticket"]
+    seq: int
+    uploadId: str
+    ticket: str
+
+
+class UploadDone(TypedDict):
+    type: Literal["upload_done"]
+    seq: int
+    uploadId: str
+    fileId: str
+
+
+class Notice(TypedDict):
+    """A short message for the user (toast), e.g. "the app was reloaded"."""
+
+    type: Literal["notice"]
+    seq: int
+    level: Literal["info", "success", "warning", "error"]
+    message: str
+
+
+class ErrorEvent(TypedDict):
+    """A rejected client event or a failure that is not a chat message."""
+
+    type: Literal["error"]
+    seq: int
+    code: str
+    message: str
+
+
+ServerEvent = Union[  # noqa: UP007
+    Welcome,
+    Snapshot,
+    StepEvent,
+    StepDelete,
+    TokenEvent,
+    ElementEvent,
+    ElementDelete,
+    ActionEvent,
+    ActionDelete,
+    AskEvent,
+    AskCancel,
+    TaskStart,
+    TaskEnd,
+    SettingsEvent,
+    CommandsEvent,
+    ModesEvent,
+    FeedbackEvent,
+    ThreadEvent,
+    UploadTicket,
+    UploadDone,
+    Notice,
+    ErrorEvent,
+]
