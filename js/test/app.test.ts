@@ -65,6 +65,18 @@ describe("chat app", () => {
     expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain("found");
   });
 
+  it("shows a step's dict input and list output as JSON instead of throwing", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      { type: "step", step: step("a1") },
+      { type: "step", step: step("t1", { type: "tool", name: "search", parentId: "a1",
+        showInput: "json", defaultOpen: true, end: "2024-01-01T10:00:01Z",
+        input: { query: "cats" } as unknown as string, output: ["a", "b"] as unknown as string }) }]));
+    flush();
+    expect(el.querySelector('[data-id="t1"] .nbc-step-input')?.textContent).toContain('"query": "cats"');
+    expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain('"a"');
+  });
+
   it("sends on Enter, not on Shift+Enter, and shows Stop while a task runs", () => {
     const { transport, el } = setup();
     transport.deliver(numbered([WELCOME]));
@@ -179,5 +191,23 @@ describe("chat app", () => {
     [...el.querySelectorAll("button")].find((b) => b.textContent === "Save settings")?.click();
     expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: {
       model: "b", temp: 1, stream: true, sys: "be nice", n: 3, tags: ["x", "y"], tools: ["t"] } });
+  });
+
+  it("Cancel in the settings dialog restores the confirmed values, not the first ones", () => {
+    const { transport, el } = setup();
+    transport.deliver(numbered([WELCOME, { type: "settings", inputs: [
+      { type: "select", id: "model", label: "Model", values: ["a", "b"], initial: "a" }] }]));
+    const open = () => el.querySelector<HTMLButtonElement>('button[aria-label="Chat settings"]')?.click();
+    const select = () => el.querySelector<HTMLSelectElement>('[data-setting="model"] select')!;
+    const button = (text: string) => [...el.querySelectorAll("button")].find((b) => b.textContent === text)!;
+    open();
+    select().value = "b";
+    button("Save settings").click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: { model: "b" } });
+    open();
+    select().value = "a"; // an edit that is cancelled
+    button("Cancel").click();
+    open();
+    expect(select().value).toBe("b");
   });
 });

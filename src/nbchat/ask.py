@@ -44,6 +44,8 @@ class _Ask(Message):
         super().__init__(content=content, author=author, **kwargs)
         self.timeout = timeout
         self.raise_on_timeout = raise_on_timeout
+        self._waiting: PendingAsk | None = None
+        self._removed = False
 
     def _spec(self) -> AskSpec:
         return {}
@@ -59,6 +61,7 @@ class _Ask(Message):
         pending.event = {"type": "ask", "askId": pending.id, "kind": self.kind,
                          "stepId": self.id, "timeout": self.timeout, "spec": self._spec()}
         session.open_ask(pending)
+        self._waiting = pending
         try:
             return await asyncio.wait_for(asyncio.shield(pending.future), self.timeout)
         except TimeoutError:
@@ -68,9 +71,20 @@ class _Ask(Message):
                 ) from None
             return None
         finally:
+            self._waiting = None
             session.close_ask(pending)
             self.wait_for_answer = False
-            await self.update()
+            if not self._removed:
+                await self.update()
+
+    async def remove(self) -> bool:
+        """Take the question away; a `send` still waiting for the answer returns None
+        (the client stops offering the ask, as Chainlit's `clear_ask`)."""
+        self._removed = True
+        pending = self._waiting
+        if pending is not None and not pending.future.done():
+            get_session(f"{type(self).__name__}.remove").answer_ask(pending, None)
+        return await super().remove()
 
 
 class AskUserMessage(_Ask):

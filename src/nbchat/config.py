@@ -56,11 +56,14 @@ class UIConfig:
     default_collapse_content: bool = True
     # Markdown the UI offers as the app's readme (from chainlit.md when migrating).
     readme: str = ""
+    # The message posted when the user presses Stop (Chainlit's text); "" posts none.
+    stop_message: str = "Task manually stopped."
 
 
 @dataclass(frozen=True)
 class UploadConfig:
-    enabled: bool = False
+    # Chainlit's defaults: files may be attached to any message.
+    enabled: bool = True
     accept: tuple[str, ...] = ("*/*",)
     max_files: int = 20
     max_size_mb: int = 500
@@ -70,6 +73,8 @@ class UploadConfig:
 class FeaturesConfig:
     spontaneous_file_upload: UploadConfig = field(default_factory=UploadConfig)
     edit_message: bool = True
+    # Tag a stored chat with its chat profile (Chainlit's features.auto_tag_thread).
+    auto_tag_thread: bool = True
 
 
 @dataclass(frozen=True)

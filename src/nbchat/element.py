@@ -46,7 +46,9 @@ class Element:
     """Base class; use a subclass (Text, Image, File, …)."""
 
     type: ClassVar[str] = "file"
+    # Chainlit's defaults: every element is inline; images, videos and figures medium.
     default_display: ClassVar[str] = "inline"
+    default_size: ClassVar[str | None] = None
     default_mime: ClassVar[str | None] = None
     # Subclass options sent with the element: ElementDict key → attribute name.
     extra_fields: ClassVar[dict[str, str]] = {}
@@ -68,11 +70,12 @@ class Element:
         if display not in (None, "inline", "side", "page"):
             raise ValueError(f"display must be 'inline', 'side' or 'page', got {display!r}")
         self.name = name
-        self.content = content
+        self._content = content
         self.path = Path(path) if path is not None else None
+        self._content_from_path = False  # an upload: `content` reads `path` when asked
         self.url = url
         self.display = display or self.default_display
-        self.size = size
+        self.size = size or self.default_size
         self.language = language
         self.mime = mime
         self.for_id = for_id
@@ -81,6 +84,27 @@ class Element:
         self.object_key: str | None = None
         self.chainlit_key: str | None = None  # Chainlit's attribute; custom layers read it
         self.sent = False
+
+    @property
+    def content(self) -> bytes | str | None:
+        """The element's bytes or text. Of a file the user attached, read from its `path`
+        on first use (not before `on_message`: uploads may be large)."""
+        if self._content is None and self._content_from_path and self.path is not None:
+            self._content = self.path.read_bytes()
+        return self._content
+
+    @content.setter
+    def content(self, value: bytes | str | None) -> None:
+        self._content = value
+
+    @classmethod
+    def from_upload(cls, file: Any) -> Element:
+        """The element a message carries for an uploaded `UploadedFile` (Chainlit makes
+        them from its files the same way): `path` on the server, `content` read on use."""
+        element = cls(name=file.name, mime=file.type, id=file.id, path=file.path)
+        element.object_key = file.id
+        element._content_from_path = True
+        return element
 
     def _guess_mime(self, data: bytes | None) -> str | None:
         if self.mime:
@@ -125,6 +149,11 @@ class Element:
 
     async def send(self, for_id: str | None = None) -> Element:
         """Show the element (for step `for_id` when given); its bytes go to the file store."""
+        return self.show(for_id)
+
+    def show(self, for_id: str | None = None) -> Element:
+        """`send` without awaiting: nothing in it waits, and a sync `with cl.Step()` exit
+        must be able to send the elements set on the step too."""
         session = get_session(f"{type(self).__name__}.send")
         if for_id is not None:
             self.for_id = for_id
@@ -157,7 +186,6 @@ class Text(Element):
     """Text shown in the chat (markdown or code in `language`)."""
 
     type = "text"
-    default_display = "side"
     default_mime = "text/plain"
 
     def inline_content(self) -> str | None:
@@ -191,7 +219,6 @@ class Pdf(Element):
     """A PDF shown in a viewer, opened at `page`."""
 
     type = "pdf"
-    default_display = "side"
     default_mime = "application/pdf"
     extra_fields: ClassVar[dict[str, str]] = {"page": "page"}
 
@@ -217,6 +244,7 @@ class Video(Element):
     """A video player; `player_config` is passed to the player."""
 
     type = "video"
+    default_size = "medium"
     extra_fields: ClassVar[dict[str, str]] = {"playerConfig": "player_config"}
 
     def __init__(self, *args: Any, player_config: dict[str, Any] | None = None,
@@ -317,7 +345,6 @@ class TaskList(Element):
     """A live checklist shown beside the chat; `await task_list.send()` after changes."""
 
     type = "tasklist"
-    default_display = "side"
 
     def __init__(self, *args: Any, status: str = "Ready", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ order), kept per session and dropped when the chat ends.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nbchat.app import call_user
@@ -127,7 +128,8 @@ class Message(StepBase):
         get_session("Message.stream_token").open_steps[self.id] = self
 
     async def update(self) -> bool:
-        """Show the changed message (and any new elements)."""
+        """Show the changed message (and any new elements); ends a stream, as in Chainlit."""
+        self.streaming = False
         self._emit()
         chat_context.add(self)
         for element in self.elements:
@@ -136,6 +138,7 @@ class Message(StepBase):
         for action in self.actions:
             if not action.sent:
                 await action.send(for_id=self.id)
+        await asyncio.sleep(0)  # let the flush run, as Chainlit's awaited emit does
         return True
 
     async def remove(self) -> bool:

@@ -70,7 +70,7 @@ class StepBase:
         self.default_open = default_open
         self.icon: str | None = None
         self.auto_collapse = False
-        self.input = ""
+        self._input = ""
         self._parts: list[str] = []
         self.is_error = False
         self.cancelled = False
@@ -88,6 +88,16 @@ class StepBase:
         # The session it was first shown in: streaming reuses it instead of looking the
         # context variable up once per token.
         self._session: ChatSession | None = None
+
+    @property
+    def input(self) -> str:
+        """What the step was given; a dict or list is kept as JSON text (cookbook apps set
+        `current_step.input = arguments`), so the browser and the store get a string."""
+        return self._input
+
+    @input.setter
+    def input(self, value: Any) -> None:
+        self._input = to_text(value)[0]
 
     # Text is kept as parts while streaming: joining once per read, not once per token.
     @property
@@ -150,7 +160,10 @@ class StepBase:
         session.step_removed(self)
 
     async def stream_token(self, token: str, is_sequence: bool = False) -> None:
-        """Append `token` to the output as it streams (replace it if `is_sequence`)."""
+        """Append `token` to the output as it streams (replace it if `is_sequence`). An
+        empty token does nothing (as in Chainlit): it would show an empty message."""
+        if not token:
+            return
         session = self._session
         if session is None or not self._sent:
             await self._start_streaming()
@@ -160,7 +173,11 @@ class StepBase:
             self._parts = [token]
         else:
             self._parts.append(token)
-        session.emitter.token(self.id, token, is_sequence)
+        if session.emitter.token(self.id, token, is_sequence):
+            # Chainlit's emit awaits the socket; a callback doing blocking reads between
+            # tokens would otherwise show nothing until it ends. Only when overdue, so
+            # tokens still coalesce.
+            await asyncio.sleep(0)
 
     async def _start_streaming(self) -> None:
         """Show the step before its first token (runs once per step)."""
@@ -200,19 +217,28 @@ class Step(StepBase):
         self._ctx_token: Any = None
 
     async def send(self) -> Step:
-        """Show the step (started now unless `start` is set) and its elements."""
+        """Show the step (started now unless `start` is set) and its elements. Ends a
+        stream started with `stream_token`, as in Chainlit."""
         if self.start is None:
             self.start = utc_now()
+        self.streaming = False
         self._emit()
         get_session("Step.send").open_steps[self.id] = self
-        for element in self.elements:
-            await element.send(for_id=self.id)
+        self._show_elements()
         return self
 
     async def update(self) -> bool:
-        """Send the step's current state."""
+        """Send the step's current state and the elements added since; ends a stream."""
+        self.streaming = False
         self._emit()
+        self._show_elements()
+        await asyncio.sleep(0)  # let the flush run, as Chainlit's awaited emit does
         return True
+
+    def _show_elements(self) -> None:
+        for element in self.elements:
+            if not element.sent:
+                element.show(for_id=self.id)
 
     async def remove(self) -> bool:
         """Take the step away (its nested steps go with it in the browser)."""
@@ -237,6 +263,7 @@ class Step(StepBase):
             self.output = str(exc) or type(exc).__name__
         get_session("Step").open_steps.pop(self.id, None)
         self._emit()
+        self._show_elements()  # those set inside the block
         if self._ctx_token is not None:
             try:
                 current_step.reset(self._ctx_token)
@@ -248,8 +275,7 @@ class Step(StepBase):
 
     async def __aenter__(self) -> Step:
         self._enter()
-        for element in self.elements:
-            await element.send(for_id=self.id)
+        self._show_elements()
         return self
 
     async def __aexit__(
@@ -261,6 +287,7 @@ class Step(StepBase):
 
     def __enter__(self) -> Step:
         self._enter()
+        self._show_elements()
         return self
 
     def __exit__(
@@ -316,7 +343,7 @@ def step(
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with make() as s:
-                    s.input = to_text(_call_input(func, args, kwargs))[0]
+                    s.input = _call_input(func, args, kwargs)
                     result = await func(*args, **kwargs)
                     _set_return(s, result)
                     return result
@@ -326,7 +353,7 @@ def step(
         @functools.wraps(func)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
             with make() as s:
-                s.input = to_text(_call_input(func, args, kwargs))[0]
+                s.input = _call_input(func, args, kwargs)
                 result = func(*args, **kwargs)
                 _set_return(s, result)
                 return result

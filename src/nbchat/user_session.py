@@ -7,10 +7,19 @@ never see each other's values.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from nbchat.runtime.context import get_session
+
+log = logging.getLogger("nbchat")
+# Most of the app's values kept with a stored chat (JSON bytes); the rest are skipped.
+STORED_VALUES_MAX_BYTES = 64 * 1024
+# Keys the session itself provides; never stored as or restored from app values.
+BUILTIN_KEYS = frozenset({"id", "user", "chat_profile", "chat_settings", "thread_id", "env",
+                          "client_type"})
 
 
 class UserSession:
@@ -76,3 +85,38 @@ class SessionAccessor(Generic[T]):
 
 
 user_session = UserSession()
+
+
+def storable_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The app's `cl.user_session` values a stored chat keeps (Chainlit keeps them as the
+    thread's metadata): JSON values only, at most STORED_VALUES_MAX_BYTES in all. A value
+    that is not JSON (a client, a model) or does not fit is skipped, with a debug log."""
+    kept: dict[str, Any] = {}
+    size = 2
+    for key, value in values.items():
+        if key in BUILTIN_KEYS or not isinstance(key, str):
+            continue
+        try:
+            encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            log.debug("nbchat: user_session[%r] is not JSON; not stored with the chat", key)
+            continue
+        grown = size + len(json.dumps(key)) + 2 + len(encoded.encode())
+        if grown > STORED_VALUES_MAX_BYTES:
+            log.debug("nbchat: user_session[%r] does not fit the %d bytes stored with a chat",
+                      key, STORED_VALUES_MAX_BYTES)
+            continue
+        kept[key] = value
+        size = grown
+    return kept
+
+
+def thread_tags(values: dict[str, Any], chat_profile: str | None,
+                auto_tag: bool) -> list[str] | None:
+    """A stored chat's tags: its chat profile (when `features.auto_tag_thread`) and the
+    strings of `user_session["tags"]`; None when there are none."""
+    tags = [chat_profile] if auto_tag and chat_profile else []
+    extra = values.get("tags")
+    if isinstance(extra, list | tuple):
+        tags += [t for t in extra if isinstance(t, str)]
+    return list(dict.fromkeys(tags)) or None

@@ -24,6 +24,7 @@ TOML = textwrap.dedent('''
     unsafe_allow_html = true
     latex = true
     edit_message = false
+    auto_tag_thread = false
 
     [features.spontaneous_file_upload]
     enabled = true
@@ -75,6 +76,7 @@ async def test_settings_reach_the_welcome_event(chainlit_dir: Path,
         welcome = next(e for e in client.events if e["type"] == "welcome")
         _assert_carried_over(welcome["config"]["ui"], welcome["config"]["features"])
         assert client.session.config.project.session_timeout == 120
+        assert client.session.config.features.auto_tag_thread is False
     unmapped = [r.getMessage() for r in caplog.records if "no nbchat equivalent" in r.getMessage()]
     assert len(unmapped) == 1
     for key in ("project.user_env", "project.enable_telemetry", "UI.custom_css"):

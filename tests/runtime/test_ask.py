@@ -9,7 +9,8 @@ import pytest
 
 import nbchat as cl
 from nbchat.app import registering_on
-from nbchat.config import UploadConfig
+from nbchat.config import Config, UploadConfig
+from nbchat.testing import ChatTestClient
 
 
 async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app, connect) -> None:
@@ -322,8 +323,25 @@ async def test_spontaneous_uploads_with_a_message(app, connect, tmp_path) -> Non
         assert len(seen) == 1
 
 
-async def test_spontaneous_uploads_are_off_by_default(app, connect, tmp_path) -> None:
-    async with connect() as client:
+async def test_files_attached_to_a_message_are_readable_in_on_message(
+        app, connect, tmp_path) -> None:
+    """Chainlit's default allows attachments; the element has the file's path and bytes."""
+    seen = []
+    with registering_on(app):
+        @cl.on_message
+        async def on_message(message: cl.Message) -> None:
+            [element] = message.elements
+            seen.append((element.name, element.mime, Path(element.path).read_bytes(),
+                         element.content))
+
+    async with ChatTestClient(app, config=Config(app_dir=tmp_path)) as client:
+        await client.send("see attached", files=[_write(tmp_path, "a.txt", b"abc")])
+        assert client.errors == []
+        assert seen == [("a.txt", "text/plain", b"abc", b"abc")]
+
+
+async def test_spontaneous_uploads_can_be_turned_off(app, connect, tmp_path) -> None:
+    async with connect(upload=UploadConfig(enabled=False)) as client:
         with pytest.raises(AssertionError, match="refused"):
             await client.send("x", files=[_write(tmp_path, "a.txt", b"a")])
         assert client.errors[-1]["code"] == "upload_rejected"

@@ -104,7 +104,7 @@ async def test_text_elements_are_inline(app, connect, tmp_path) -> None:
     elements, blobs = await _shown(app, connect, make)
     assert elements["str"]["content"] == "some text"
     assert elements["str"]["language"] == "python"
-    assert elements["str"]["display"] == "side"
+    assert elements["str"]["display"] == "inline"  # Chainlit's default
     assert elements["str"]["mime"] == "text/plain"
     assert elements["bytes"]["content"] == "bytes é"
     assert elements["notes.md"]["content"] == "# from a file"
@@ -162,7 +162,7 @@ async def test_figure_and_table_elements(app, connect) -> None:
     assert json.loads(elements["plain"]["content"]) == {"columns": ["a"], "data": [[1]]}
 
     assert elements["todo"]["type"] == "tasklist"
-    assert elements["todo"]["display"] == "side"
+    assert elements["todo"]["display"] == "inline"
     assert json.loads(elements["todo"]["content"]) == {"status": "Running", "tasks": [
         {"title": "first", "status": "done", "forId": None},
         {"title": "second", "status": "running", "forId": None}]}
@@ -218,3 +218,22 @@ def test_element_arguments_are_checked() -> None:
         cl.Image(name="i", content=PNG, size="huge")
     with pytest.raises(ValueError, match="figure"):
         cl.Pyplot(name="p")
+
+
+def test_element_defaults_are_chainlits() -> None:
+    """Chainlit's element defaults: every element inline; Image, Video, Plotly and Pyplot
+    medium, Dataframe large, the others without a size."""
+    made = {
+        "Text": cl.Text(content="t"), "Image": cl.Image(content=PNG),
+        "File": cl.File(content=b"x"), "Pdf": cl.Pdf(content=b"%PDF-"),
+        "Audio": cl.Audio(content=b"x"), "Video": cl.Video(content=b"x"),
+        "Plotly": cl.Plotly(figure=FakePlotlyFigure()),
+        "Pyplot": cl.Pyplot(figure=FakePyplotFigure()),
+        "Dataframe": cl.Dataframe(data={"columns": [], "data": []}),
+        "TaskList": cl.TaskList(), "CustomElement": cl.CustomElement(name="C"),
+    }
+    assert {name: e.display for name, e in made.items()} == dict.fromkeys(made, "inline")
+    assert {name: e.size for name, e in made.items()} == {
+        "Text": None, "Image": "medium", "File": None, "Pdf": None, "Audio": None,
+        "Video": "medium", "Plotly": "medium", "Pyplot": "medium", "Dataframe": "large",
+        "TaskList": None, "CustomElement": None}

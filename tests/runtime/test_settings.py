@@ -79,6 +79,15 @@ async def test_settings_update_calls_the_callback(settings_app, connect) -> None
         assert settings_app[-1] == {**expected, "stream": True}
 
 
+async def test_confirmed_settings_survive_a_reload(settings_app, connect) -> None:
+    async with connect() as client:
+        await client.update_settings(model="small", stream=False)
+        await client.reconnect()  # a reload: the page starts empty and gets a snapshot
+        [snapshot] = [e for e in client.events if e["type"] == "snapshot"]
+        initial = {i["id"]: i["initial"] for i in snapshot["settings"]["inputs"]}
+        assert initial == {**INITIAL, "model": "small", "stream": False}
+
+
 @pytest.mark.parametrize(("key", "value"), [
     ("model", "medium"),
     ("temperature", 3),

@@ -7,6 +7,7 @@ import asyncio
 
 import nbchat as cl
 from nbchat.app import registering_on
+from nbchat.config import Config, UIConfig
 
 
 async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connect,
@@ -46,7 +47,10 @@ async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connec
         assert streamed.get("cancelled") is True
         assert streamed["streaming"] is False
         assert stopped == [client.session.id]
-        assert client.messages[-1]["output"] == "stopped"
+        # Chainlit's stop message, then what on_stop says.
+        assert [m["output"] for m in client.messages[-2:]] == ["Task manually stopped.",
+                                                               "stopped"]
+        assert client.messages[-2]["name"] == "Assistant"
         assert client.session.open_steps == {}
         # The app is idle: every task_start has its task_end.
         assert len(of_type(client, "task_start")) == len(of_type(client, "task_end"))
@@ -57,7 +61,8 @@ async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connec
         assert "cancelled" not in turn[-1]
 
 
-async def test_stop_when_idle_only_runs_on_stop(app, connect) -> None:
+async def test_stop_when_idle_runs_on_stop_and_the_stop_message_is_configurable(
+        app, connect, tmp_path) -> None:
     calls = []
     with registering_on(app):
         @cl.on_stop
@@ -67,7 +72,13 @@ async def test_stop_when_idle_only_runs_on_stop(app, connect) -> None:
     async with connect() as client:
         await client.stop()
         assert calls == ["stop"]
+        assert [m["output"] for m in client.messages] == ["Task manually stopped."]
         assert client.errors == []
+    quiet = Config(ui=UIConfig(stop_message=""), app_dir=tmp_path)
+    async with connect(config=quiet) as client:
+        await client.stop()
+        assert calls == ["stop", "stop"]
+        assert client.messages == []
 
 
 async def test_stop_cancels_child_tasks_of_gather(app, connect) -> None:

@@ -125,6 +125,14 @@ function tabFields(tab: Input, fields: { id: string; get: () => unknown }[]): HT
     h("legend", {}, str(tab.label, str(tab.id))), ...els);
 }
 
+/** `inputs` (tabs' too) with the saved `values` as their initial values. */
+function withInitial(inputs: readonly Input[], values: Record<string, unknown>): Input[] {
+  return inputs.map((i) => {
+    if (i.type === "tab" && Array.isArray(i.inputs)) return { ...i, inputs: withInitial(i.inputs as Input[], values) };
+    return str(i.id) in values ? { ...i, initial: values[str(i.id)] } : i;
+  });
+}
+
 export class SettingsPanel {
   readonly el: HTMLElement;
   private readonly form: HTMLFormElement;
@@ -137,7 +145,10 @@ export class SettingsPanel {
     this.form = h("form", { class: "nbc-settings-form" });
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
-      this.onSave(this.values());
+      const values = this.values();
+      this.onSave(values);
+      // What Cancel (and the next opening) restores: the values just confirmed.
+      this.setInputs(withInitial(this.inputs, values));
       this.close();
     });
     this.form.addEventListener("change", () => this.onEdit?.(this.values()));

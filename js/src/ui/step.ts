@@ -70,8 +70,8 @@ export class StepView implements NodeView {
       this.setExpanded(false);
     }
     if (this.expanded) {
-      if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderInput();
-      if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderOutput();
+      if (step.input !== prev.input || step.showInput !== prev.showInput || !this.inputEl) this.renderSafely(() => this.renderInput());
+      if (step.output !== prev.output || !this.md || step.streaming !== prev.streaming) this.renderSafely(() => this.renderOutput());
     }
   }
 
@@ -86,8 +86,17 @@ export class StepView implements NodeView {
     this.body.hidden = !open;
     this.el.classList.toggle("nbc-open", open);
     if (open) {
-      this.renderInput();
-      this.renderOutput();
+      this.renderSafely(() => this.renderInput());
+      this.renderSafely(() => this.renderOutput());
+    }
+  }
+
+  /** One renderer's failure must not blank the other part of the step (nor the chat). */
+  private renderSafely(render: () => void): void {
+    try {
+      render();
+    } catch (err) {
+      console.error("nbchat: rendering a step failed", err);
     }
   }
 

@@ -25,6 +25,7 @@ README_FILE = "chainlit.md"
 TOML_KEYS: dict[str, tuple[str, ...]] = {
     "project.session_timeout": ("project", "session_timeout"),
     "features.edit_message": ("features", "edit_message"),
+    "features.auto_tag_thread": ("features", "auto_tag_thread"),
     "features.unsafe_allow_html": ("ui", "unsafe_allow_html"),
     "features.spontaneous_file_upload.enabled":
         ("features", "spontaneous_file_upload", "enabled"),

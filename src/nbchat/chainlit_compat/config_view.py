@@ -64,6 +64,7 @@ def view(config: Config) -> ReadOnlySettings:
                                         "accept": list(upload.accept)},
             "unsafe_allow_html": config.ui.unsafe_allow_html,
             "edit_message": config.features.edit_message,
+            "auto_tag_thread": config.features.auto_tag_thread,
             "latex": True,
         },
         "run": {"debug": config.runtime.debug},

@@ -29,13 +29,17 @@ TokenOp = Callable[[UUID, str, float, int], None]
 
 def run_now(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that never suspends (sending, updating or streaming into a step
-    that is already shown) to its end, right here. Raises if it would wait."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    coro.close()
-    raise RuntimeError("a step operation waited on I/O; it cannot run from a callback")
+    that is already shown) to its end, right here. Raises if it would wait. A bare yield
+    (`asyncio.sleep(0)`: stream_token and update let the loop flush) is passed over: the
+    callback returns to the loop soon anyway."""
+    while True:
+        try:
+            waited = coro.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if waited is not None:  # a future: real waiting
+            coro.close()
+            raise RuntimeError("a step operation waited on I/O; it cannot run from a callback")
 
 
 class _Tokens:

@@ -89,10 +89,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     msg = Message(content=event["content"], author=_author(session.user), type="user_message",
                   command=command, modes=modes)
     msg.client_id = event.get("clientId")
-    msg.elements = [File(name=f.name, mime=f.type, id=f.id) for f in files]
-    for element, file in zip(msg.elements, files, strict=True):
-        element.object_key = file.id
-        element.size = None
+    msg.elements = [File.from_upload(f) for f in files]
     await msg.send()
     if ask is not None:
         session.answer_ask(ask, msg.to_dict())
@@ -185,6 +182,8 @@ async def cancel_tasks(session: ChatSession) -> None:
 
 async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
     await cancel_tasks(session)
+    if session.config.ui.stop_message:  # Chainlit posts it on every Stop
+        await Message(content=session.config.ui.stop_message).send()
     session.spawn(run_callback(session, "on_stop"))
 
 
@@ -205,6 +204,7 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
     values = _validated_settings(session, event["settings"])
     session.chat_settings = values
     session.settings_draft = {}
+    session.state.confirm_settings(values)
     if session.recorder is not None:
         session.recorder.settings_changed()
     session.spawn(run_callback(session, "on_settings_update", dict(values)))

@@ -163,12 +163,16 @@ class Emitter:
         if self._soon is None and not self._closed:
             self._soon = asyncio.get_running_loop().call_soon(self.flush)
 
-    def token(self, step_id: str, delta: str, replace: bool = False) -> None:
-        """Queue streamed text for a step; `replace` discards what is pending for it."""
+    def token(self, step_id: str, delta: str, replace: bool = False) -> bool:
+        """Queue streamed text for a step; `replace` discards what is pending for it.
+
+        True when pending tokens are past their flush time: the producer has not let the
+        loop run (blocking work between tokens), so the clock could not fire; it should
+        yield once (stream_token does). One loop time read per token, no more."""
         if _thread_id() != self._owner and self._foreign():
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self.token, step_id, delta, replace)
-            return
+            return False
         parts = self._tokens.get(step_id)
         if replace or parts is None:
             if replace:
@@ -178,12 +182,16 @@ class Emitter:
         self._pending_chars += len(delta)
         if self._pending_chars >= self.max_chars:
             self.flush()
-        elif not self._due and not self._closed:
+        elif self._due:
+            assert self._loop is not None
+            return self._loop.time() >= self._due
+        elif not self._closed:
             clock = self._clock
             if clock is None:
                 assert self._loop is not None
                 self._clock = clock = flush_clock(self._loop, self.interval)
             self._due = clock.wait(self)
+        return False
 
     def _drain_tokens(self) -> None:
         for step_id, parts in self._tokens.items():

@@ -12,6 +12,8 @@ from nbchat.data import InvalidDataError
 from nbchat.errors import ConfigError, ProtocolError
 from nbchat.protocol import PROTOCOL_VERSION
 from nbchat.runtime.callbacks import run_callback
+from nbchat.types import User
+from nbchat.user_session import BUILTIN_KEYS
 
 if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
@@ -58,11 +60,19 @@ def user_env(session: ChatSession, given: dict[str, Any]) -> None:
         session.error("missing_env", "this app needs values for: " + ", ".join(missing))
 
 
+def _public_user(user: User | None) -> dict[str, Any] | None:
+    """What the browser is told of the user: its metadata (OAuth tokens, roles an auth
+    callback put there) stays on the server."""
+    if user is None:
+        return None
+    return {"identifier": user.identifier, "display_name": user.display_name}
+
+
 async def _welcome(session: ChatSession, profiles: list[ChatProfile],
                    starters: list[Starter]) -> dict[str, Any]:
     return {"type": "welcome", "protocolVersion": PROTOCOL_VERSION, "sessionId": session.id,
             "threadId": session.thread_id,
-            "user": session.user.to_dict() if session.user else None,
+            "user": _public_user(session.user),
             "config": session.config.to_client(),
             "chatProfiles": [p.to_dict() for p in profiles],
             "chatProfile": session.chat_profile,
@@ -78,9 +88,16 @@ async def hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
             f"protocol version {event['protocolVersion']} is not supported; this server "
             f"speaks version {PROTOCOL_VERSION}. Reload the page or update nbchat.",
             code="unsupported_version")
+    wanted = event.get("chatProfile")
+    if session.started and wanted is not None and wanted != session.chat_profile:
+        # The page's profile picker: a new chat under that profile (Chainlit starts a new
+        # session), not a reconnect to the old one. An unknown name changes nothing.
+        if wanted in {p.name for p in await _profiles(session)}:
+            await session.new_chat()
+        else:
+            session.error("unknown_profile", f"no chat profile named {wanted!r}")
     if not session.started:
         profiles = await _profiles(session)
-        wanted = event.get("chatProfile")
         names = [p.name for p in profiles]
         if wanted is not None and wanted not in names:
             session.error("unknown_profile", f"no chat profile named {wanted!r}; "
@@ -127,6 +144,8 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
     session.thread_id = thread["id"]
     metadata = thread.get("metadata") or {}
     session.chat_settings = dict(metadata.get("chat_settings") or {})
+    # The app's user_session values stored with the chat, back before on_chat_resume.
+    session.user_data.update({k: v for k, v in metadata.items() if k not in BUILTIN_KEYS})
     session.chat_profile = _resumed_profile(session, metadata.get("chat_profile"), profiles)
     _apply_profile(session, next((p for p in profiles if p.name == session.chat_profile), None))
     for step in thread["steps"]:

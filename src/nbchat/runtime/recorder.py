@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from nbchat.data import NativeDataLayer
 from nbchat.ids import utc_now
 from nbchat.types import StepDict, ThreadDict, User
+from nbchat.user_session import storable_values, thread_tags
 
 if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
@@ -63,6 +64,9 @@ class ThreadRecorder:
         self._checkpointed: dict[str, float] = {}
         self._held: set[str] = set()
         self._held_timer: asyncio.TimerHandle | None = None
+        # The thread metadata and tags last written: the end of the chat writes them again
+        # only when they changed (user_session values set later).
+        self._stored_metadata: tuple[dict[str, Any], list[str] | None] | None = None
 
     @classmethod
     def attach(cls, session: ChatSession, data: NativeDataLayer) -> ThreadRecorder:
@@ -169,7 +173,7 @@ class ThreadRecorder:
     async def _store_element(self, element: dict[str, Any]) -> None:
         data = None
         if element.get("objectKey"):
-            blob = self.session.get_blob(element["objectKey"])
+            blob = await self.session.load_blob(element["objectKey"])
             data = blob[0] if blob else None
         stored = dict(element, threadId=self.session.thread_id)
         if data is not None:
@@ -186,16 +190,24 @@ class ThreadRecorder:
         self._feedback_ids[step_id] = await self.data.upsert_feedback(event["feedback"])
 
     def _metadata(self) -> dict[str, Any]:
-        return {"chat_profile": self.session.chat_profile,
+        # The app's user_session values too, as Chainlit keeps them (restored on resume).
+        return {**storable_values(self.session.user_data),
+                "chat_profile": self.session.chat_profile,
                 "chat_settings": dict(self.session.chat_settings)}
 
+    def _tags(self) -> list[str] | None:
+        return thread_tags(self.session.user_data, self.session.chat_profile,
+                           self.session.config.features.auto_tag_thread)
+
     async def _store_metadata(self) -> None:
-        await self.data.update_thread(self.session.thread_id, metadata=self._metadata())
+        metadata, tags = self._metadata(), self._tags()
+        self._stored_metadata = (metadata, tags)
+        await self.data.update_thread(self.session.thread_id, metadata=metadata, tags=tags)
 
     def settings_changed(self) -> None:
         """The user changed the chat settings (no event of ours says so): store them, in
         order with the other writes, or with the thread when it is created."""
-        if self.thread_created:
+        if self.thread_created and self._stored_metadata != (self._metadata(), self._tags()):
             self._enqueue(self._store_metadata)
         # Before the thread exists, before_message writes the metadata as it is then.
 
@@ -205,9 +217,11 @@ class ThreadRecorder:
         """Create the thread on the first message; make the message durable."""
         if not self.thread_created:
             persisted = await self.data.create_user(self.user)
+            metadata, tags = self._metadata(), self._tags()
+            self._stored_metadata = (metadata, tags)
             await self.data.update_thread(
                 self.session.thread_id, name=thread_name(step["output"]) or "New chat",
-                user_id=persisted.id, metadata=self._metadata())
+                user_id=persisted.id, metadata=metadata, tags=tags)
             self.thread_created = True
             self.session.emit({"type": "thread", "id": self.session.thread_id,
                                "name": thread_name(step["output"])})
@@ -261,7 +275,10 @@ class ThreadRecorder:
         return None if storage is None else bytes(await storage.get(key))
 
     async def close(self) -> None:
-        """Write what is queued (the data layer's own close flushes the rest)."""
+        """Write what is queued (the data layer's own close flushes the rest), and the
+        chat's user_session values and tags as they are at its end."""
+        if self.thread_created and self._stored_metadata != (self._metadata(), self._tags()):
+            self._enqueue(self._store_metadata)
         if self._held_timer is not None:
             self._held_timer.cancel()
             self._write_held()  # text streamed since the last checkpoint

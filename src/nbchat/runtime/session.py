@@ -150,9 +150,16 @@ class ChatSession:
                 return handle.read(), file.type
         return None
 
+    async def load_blob(self, key: str) -> tuple[bytes, str] | None:
+        """get_blob, reading an uploaded file in a thread, not on the event loop (it may
+        be hundreds of MB)."""
+        if key not in self.blobs and key in self.files.files:
+            return await asyncio.to_thread(self.get_blob, key)
+        return self.get_blob(key)
+
     async def read_blob(self, key: str) -> tuple[bytes, str] | None:
-        """Like get_blob, also finding stored elements of a resumed thread."""
-        blob = self.get_blob(key)
+        """Like load_blob, also finding stored elements of a resumed thread."""
+        blob = await self.load_blob(key)
         if blob is None and self.recorder is not None:
             data = await self.recorder.read_stored_blob(key)
             if data is not None:
@@ -220,6 +227,50 @@ class ChatSession:
         """Handle one client event (as sent on the wire) and its binary buffers."""
         await handle(self, frame, buffers or [])
 
+    async def new_chat(self) -> None:
+        """End this chat (its tasks cancelled, on_chat_end run, its writes stored) and make
+        the session a fresh, unstarted one in a new thread: the next hello starts it, as
+        switching the chat profile in the page does. Nothing of the old chat reaches the
+        client, which has cleared its view already."""
+        transport, self.emitter.transport = self.emitter.transport, None
+        try:
+            await end_session(self)
+            self.emitter.flush()
+        finally:
+            self.emitter.transport = transport
+        self.emitter.replay.clear()
+        if self.recorder is not None:
+            old = self.recorder
+            await old.close()
+            self.emitter.listeners.remove(old.on_batch)
+            type(old).attach(self, old.data)
+        self._forget_chat()
+        # The mirror first, where it was: the recorder reads it for every batch.
+        state = SessionState()
+        at = self.emitter.listeners.index(self.state.apply)
+        self.emitter.listeners[at] = state.apply
+        self.state = state
+        self.thread_id = new_id()
+        self.chat_profile = None
+        self.chat_settings = {}
+        self.settings_inputs = {}
+        self.commands = []
+        self.feedback = {}
+        self.started = False
+
+    def _forget_chat(self) -> None:
+        """Drop what the chat held: asks (cancelled), actions, elements, steps, values."""
+        for ask in list(self.asks.values()):
+            ask.future.cancel()
+        self.asks.clear()
+        self.blobs.clear()
+        self.actions.clear()
+        self.elements.clear()
+        self.open_steps.clear()
+        self.user_data.clear()
+        self.chat_context.clear()
+        self._update_quiet()
+
     async def close(self) -> None:
         """End the chat: on_chat_end, cancel tasks and asks, release files and memory."""
         if self.closed:
@@ -229,17 +280,9 @@ class ChatSession:
             self.emitter.flush()
             await self.recorder.close()
         self.closed = True
-        for ask in list(self.asks.values()):
-            ask.future.cancel()
-        self.asks.clear()
+        self._forget_chat()
         self.files.close()
         self.emitter.close()
-        self.blobs.clear()
-        self.actions.clear()
-        self.elements.clear()
-        self.open_steps.clear()
-        self.user_data.clear()
-        self.chat_context.clear()
         self.state = SessionState()
 
 

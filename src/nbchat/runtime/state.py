@@ -79,7 +79,21 @@ class SessionState:
             "running": self.running > 0,
         }
 
+    def confirm_settings(self, values: dict[str, Any]) -> None:
+        """The user saved these settings (no event of ours says so): the panel a reload
+        or reconnect shows starts from them, not from the values first sent."""
+        if self.settings is not None:
+            self.settings = {**self.settings,
+                             "inputs": _with_initial(self.settings["inputs"], values)}
+
     def steps_after(self, step_id: str) -> list[str]:
         """Ids of the steps created after `step_id`, in creation order."""
         ids = list(self.steps)
         return ids[ids.index(step_id) + 1:] if step_id in self.steps else []
+
+
+def _with_initial(inputs: list[dict[str, Any]], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """`inputs` (a tab's too) with the saved `values` as their initial values."""
+    return [{**i, "inputs": _with_initial(i["inputs"], values)} if i.get("type") == "tab"
+            else {**i, "initial": values[i["id"]]} if i.get("id") in values else i
+            for i in inputs]
