@@ -184,7 +184,11 @@ async def test_stop_button(lab: Chat) -> None:
     partial = assistant(lab.widget, re.compile(r"You said \W*something long"))
     await expect(partial).to_have_count(1, timeout=REPLY_MS)
     await stop.click()
-    await expect(assistant(lab.widget, "Stopped.")).to_be_visible(timeout=REPLY_MS)
+    # Chainlit's own notice, then the app's on_stop reply (case-sensitive: the notice says
+    # "stopped." too).
+    await expect(assistant(lab.widget, "Task manually stopped.")).to_be_visible(timeout=REPLY_MS)
+    await expect(assistant(lab.widget, re.compile(r"Stopped\."))).to_be_visible(
+        timeout=REPLY_MS)
     await expect(lab.widget.get_by_role("button", name="Send", exact=True)).to_be_visible()
     await expect(partial).not_to_have_class(re.compile(r"\bnbc-streaming\b"))
     text = await partial.locator(".nbc-msg-body").text_content()
