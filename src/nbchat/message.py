@@ -171,25 +171,23 @@ class ChatContext:
     def get(self) -> list[Message]:
         """A copy of the chat's messages (empty outside a chat)."""
         session = current_session.get()
-        return list(session.chat_context) if session is not None else []
+        return list(session.chat_context.values()) if session is not None else []
 
     def add(self, message: Message) -> Message:
         """Append `message` unless it is already there (sending does this)."""
         session = current_session.get()
-        if session is not None and not any(m is message for m in session.chat_context):
-            session.chat_context.append(message)
+        if session is not None:
+            # Keyed by id: every send and update adds, so a scan would make a chat O(n²).
+            session.chat_context.setdefault(message.id, message)
         return message
 
     def remove(self, message: Message) -> bool:
         """Drop `message`; False if it was not there."""
         session = current_session.get()
-        if session is None:
+        if session is None or session.chat_context.get(message.id) is not message:
             return False
-        for index, held in enumerate(session.chat_context):
-            if held is message:
-                del session.chat_context[index]
-                return True
-        return False
+        del session.chat_context[message.id]
+        return True
 
     def clear(self) -> None:
         """Forget the chat's messages (the chat itself is unchanged)."""

@@ -66,7 +66,7 @@ async def test_chat_context_holds_the_conversation_per_chat_in_order(app, connec
                        {"role": "user", "content": "b"}, {"role": "assistant", "content": "echo b"}]
     assert seen[2] == [{"role": "user", "content": "z"}, {"role": "assistant", "content": "echo z"}]
     # Cleared when the chat ends.
-    assert session.chat_context == []
+    assert not session.chat_context
     assert cl.chat_context.get() == []  # outside a chat: empty, no error
 
 

@@ -58,6 +58,8 @@ MAPPED: dict[str, str | Callable[[], ModuleType]] = {
     "chainlit.element": "nbchat.element",
     "chainlit.input_widget": "nbchat.input_widget",
     "chainlit.langchain.callbacks": "nbchat.integrations.langchain",
+    "chainlit.cache": "nbchat.app",
+    "chainlit.chat_context": "nbchat.message",
     "chainlit.message": "nbchat.message",
     "chainlit.step": "nbchat.step",
     "chainlit.sync": "nbchat.sync",
@@ -95,8 +97,6 @@ NOT_OFFERED: dict[str, str] = {
     "chainlit.translations": "nbchat has no translations yet",
     "chainlit.markdown": "put the readme in chainlit.md; see docs/chainlit.md",
     "chainlit.version": "use nbchat.__version__",
-    "chainlit.cache": "nbchat has no LangChain cache setting",
-    "chainlit.chat_context": "nbchat has no chat_context module",
     "chainlit.mcp": "nbchat does not support MCP",
     **{f"chainlit.{name}": "nbchat has no integration for it"
        for name in ("openai", "mistralai", "llama_index", "haystack", "semantic_kernel",

@@ -123,9 +123,10 @@ async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     for later in session.state.steps_after(step["id"]):
         session.emit({"type": "step_delete", "id": later})
     # The conversation restarts at the edited message: cl.chat_context forgets it and after.
-    kept = next((i for i, m in enumerate(session.chat_context) if m.id == step["id"]),
-                len(session.chat_context))
-    del session.chat_context[kept:]
+    ids = list(session.chat_context)
+    if step["id"] in ids:
+        for later in ids[ids.index(step["id"]):]:
+            del session.chat_context[later]
     msg = Message(content=event["content"], author=step["name"], type="user_message",
                   id=step["id"], created_at=step["createdAt"])
     await msg.send()

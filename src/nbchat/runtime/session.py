@@ -69,7 +69,7 @@ class ChatSession:
         self.commands: list[dict[str, Any]] = []
         self.modes: list[Mode] = []
         # The chat's messages in order, for `cl.chat_context` (what an LLM call is sent).
-        self.chat_context: list[Message] = []
+        self.chat_context: dict[str, Message] = {}  # by id, in the order sent
         # Values of `project.user_env` the user gave (`cl.user_session.get("env")`).
         self.user_env: dict[str, str] = {}
         # Who shows the chat, as Chainlit's `context.session.client_type`: "webapp" for a
