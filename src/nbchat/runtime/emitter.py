@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from typing import Any
 from nbchat.transports.base import Transport
 
 _thread_id = threading.get_ident
+_monotonic = time.monotonic
 Event = dict[str, Any]
 Listener = Callable[[list[Event]], None]
 # Under load the token wait is LATE_FACTOR × how late the flush clock last fired, at most
@@ -168,7 +170,7 @@ class Emitter:
 
         True when pending tokens are past their flush time: the producer has not let the
         loop run (blocking work between tokens), so the clock could not fire; it should
-        yield once (stream_token does). One loop time read per token, no more."""
+        yield once (stream_token does). One clock read per token, no more."""
         if _thread_id() != self._owner and self._foreign():
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self.token, step_id, delta, replace)
@@ -183,8 +185,9 @@ class Emitter:
         if self._pending_chars >= self.max_chars:
             self.flush()
         elif self._due:
-            assert self._loop is not None
-            return self._loop.time() >= self._due
+            # time.monotonic is the clock of asyncio's loop.time() and of uvloop's (which
+            # caches it per loop turn), read without a Python method call.
+            return _monotonic() >= self._due
         elif not self._closed:
             clock = self._clock
             if clock is None:
