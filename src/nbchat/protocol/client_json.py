@@ -56,10 +56,37 @@ _DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
 def check(value: Any) -> None:
-    """Refuse unstorable text (in keys too) and nesting deeper than MAX_DEPTH.
+    """Refuse unstorable text (in keys too), non-finite numbers and nesting deeper than
+    MAX_DEPTH.
 
     Iterative, so a deep value passed in as a dict cannot exhaust the stack here either.
-    The error names the field but never quotes the text: the error event must encode."""
+    Every event passes here, so the walk builds no field paths: only when something is
+    wrong does `_explain` walk again to name the field (never quoting the text: the error
+    event must encode)."""
+    search = _UNSTORABLE.search
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if search(item):
+                _explain(value)
+        elif isinstance(item, dict):
+            if depth >= MAX_DEPTH:
+                _explain(value)
+            for key, child in item.items():
+                if isinstance(key, str) and search(key):
+                    _explain(value)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth >= MAX_DEPTH:
+                _explain(value)
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            _explain(value)
+
+
+def _explain(value: Any) -> None:
+    """Raise the ProtocolError for what `check` found in `value`, naming the field."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -82,6 +109,7 @@ def check(value: Any) -> None:
             else:
                 stack.extend((child, f"{path}[{i}]", depth + 1)
                              for i, child in enumerate(item))
+    raise ProtocolError("the event holds a value that cannot be stored", code="bad_text")
 
 
 def _check_text(text: str, path: str) -> None:
