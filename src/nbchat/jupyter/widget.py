@@ -21,8 +21,8 @@ import traitlets
 
 from nbchat.app import App, default_app
 from nbchat.config import Config, load
-from nbchat.data import NativeDataLayer, make_data_layer
-from nbchat.data.plug import app_brings_layer, app_data_layer
+from nbchat.data import NativeDataLayer, resolve_data_layer
+from nbchat.data.plug import app_brings_layer
 from nbchat.jupyter.kernel_stores import register
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession
@@ -38,17 +38,20 @@ BUNDLE = STATIC / "widget.js"
 ASSETS = {"plotly.js": "text/javascript"}
 
 
-# One data layer per database for the whole kernel, shared by every widget; an app that
-# brings its own (@cl.data_layer, nbchat.data._data_layer) has one per app.
-_data_layers: dict[tuple[str | None, Path] | App, NativeDataLayer] = {}
+# One data layer per database and blob store for the whole kernel, shared by every widget;
+# an app that brings its own (@cl.data_layer, nbchat.data._data_layer) has one per app.
+_StoreKey = tuple[str | None, Path, str | None]
+_data_layers: dict[_StoreKey | App, NativeDataLayer] = {}
 
 
 def _data_layer(app: App, config: Config) -> NativeDataLayer:
-    key: tuple[str | None, Path] | App = (
-        app if app_brings_layer(app) else (config.data.url, config.app_dir))
+    data = config.data
+    key: _StoreKey | App = (
+        app if app_brings_layer(app) else (data.url, config.app_dir, data.storage_url))
     if key not in _data_layers:
-        _data_layers[key] = (app_data_layer(app, config.app_dir)
-                             or make_data_layer(config.data.url, config.app_dir))
+        layer = resolve_data_layer(app, data.url, config.app_dir, storage_url=data.storage_url)
+        assert layer is not None  # enabled (the caller checks): always a layer
+        _data_layers[key] = layer
     return _data_layers[key]
 
 
@@ -71,7 +74,7 @@ def _history_store(config: Config) -> str:
     if not config.data.enabled:
         return ""
     try:
-        return register(config.data.url, config.app_dir)
+        return register(config.data.url, config.app_dir, storage_url=config.data.storage_url)
     except OSError as exc:
         log.warning("nbchat: the History panel cannot find this notebook's chats (%s)", exc)
         return ""

@@ -106,7 +106,8 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 def services_for(root_dir: Path) -> Services:
     """Services for a Jupyter server rooted at `root_dir`: the data layer configured by
-    `<root_dir>/nbchat.yaml` / NBCHAT_DATABASE_URL (default `.nbchat/nbchat.db` there)."""
+    `<root_dir>/nbchat.yaml` / NBCHAT_DATABASE_URL (default `.nbchat/nbchat.db` there), its
+blobs in the bucket of data.storage_url if set."""
     from nbchat.app import current_app
     from nbchat.config import load
     from nbchat.data import blob_storage, resolve_data_layer
@@ -117,7 +118,8 @@ def services_for(root_dir: Path) -> Services:
     config = load(root_dir)
     # A layer the server process's app brings (@cl.data_layer or nbchat.data._data_layer,
     # e.g. set in jupyter_server_config.py) wins over data.url.
-    layer = resolve_data_layer(current_app(), config.data.url, root_dir, owner=True)
+    layer = resolve_data_layer(current_app(), config.data.url, root_dir, owner=True,
+                               storage_url=config.data.storage_url)
     assert layer is not None  # enabled=True: always a layer
     return Services(layer, blob_storage(layer, root_dir), JupyterIdentity(),
                     UploadLimits.from_config(config.features.spontaneous_file_upload),
