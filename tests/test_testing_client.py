@@ -62,7 +62,7 @@ def app_path(tmp_path: Path) -> Path:
     return path
 
 
-async def test_send_returns_the_turn_and_views_follow_the_conversation(app_path) -> None:
+async def test_send_returns_the_turn_and_views_follow_the_conversation(app_path: Path) -> None:
     async with ChatTestClient(app_path, config=Config()) as client:
         assert [m["output"] for m in client.messages] == ["Welcome"]
         turn = await client.send("hello")
@@ -80,7 +80,7 @@ async def test_send_returns_the_turn_and_views_follow_the_conversation(app_path)
         assert client.events[0]["type"] == "welcome"
 
 
-async def test_answer_choose_upload_click(app_path, tmp_path) -> None:
+async def test_answer_choose_upload_click(app_path: Path, tmp_path: Path) -> None:
     async with ChatTestClient(app_path, config=Config()) as client:
         await client.send("name")
         assert client.pending_ask["kind"] == "text"
@@ -100,7 +100,7 @@ async def test_answer_choose_upload_click(app_path, tmp_path) -> None:
         assert client.pending_ask is None
 
 
-async def test_helpers_say_what_is_wrong(app_path) -> None:
+async def test_helpers_say_what_is_wrong(app_path: Path) -> None:
     async with ChatTestClient(app_path, config=Config()) as client:
         with pytest.raises(AssertionError, match="expected a pending text ask, found none"):
             await client.answer("x")
@@ -128,7 +128,7 @@ async def test_a_busy_app_fails_the_wait_with_a_hint() -> None:
         await client.settle()
 
 
-async def test_stop_and_events(app_path) -> None:
+async def test_stop_and_events(app_path: Path) -> None:
     async with ChatTestClient(app_path, config=Config()) as client:
         await client.send("name")
         await client.stop()
@@ -136,7 +136,7 @@ async def test_stop_and_events(app_path) -> None:
         assert any(e["type"] == "ask_cancel" for e in client.events)
 
 
-async def test_every_event_received_matches_the_schema(app_path, tmp_path) -> None:
+async def test_every_event_received_matches_the_schema(app_path: Path, tmp_path: Path) -> None:
     upload = tmp_path / "n.txt"
     upload.write_text("x")
     async with ChatTestClient(app_path, config=Config()) as client:
@@ -176,7 +176,7 @@ async def test_default_app_is_used_without_an_app() -> None:
         default_app.hooks.update(saved)
 
 
-async def test_notebook_path(tmp_path) -> None:
+async def test_notebook_path(tmp_path: Path) -> None:
     import json
 
     path = tmp_path / "app.ipynb"

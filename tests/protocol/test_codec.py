@@ -164,7 +164,8 @@ BAD_FRAMES = [
 
 
 @pytest.mark.parametrize(("frame", "code"), BAD_FRAMES)
-async def test_bad_event_gives_an_error_event_and_changes_nothing(counting_app, frame,
+async def test_bad_event_gives_an_error_event_and_changes_nothing(counting_app: tuple[App,
+                                                                  list[str]], frame,
                                                                   code: str) -> None:
     app, seen = counting_app
     config = Config(runtime=RuntimeConfig(max_event_bytes=500))
@@ -187,7 +188,7 @@ async def test_bad_event_gives_an_error_event_and_changes_nothing(counting_app, 
         assert seen == ["before", "after"]
 
 
-async def test_error_events_follow_the_schema(counting_app) -> None:
+async def test_error_events_follow_the_schema(counting_app: tuple[App, list[str]]) -> None:
     app, _ = counting_app
     async with ChatTestClient(app, config=Config()) as client:
         await client.send_event({"type": "nope"})

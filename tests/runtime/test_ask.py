@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 from nbchat.config import Config, UploadConfig
 from nbchat.testing import ChatTestClient
 
 
-async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app, connect) -> None:
+async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app: App,
+                                                                       connect: Connect) -> None:
     answers = []
     seen = []
     with registering_on(app):
@@ -47,7 +49,8 @@ async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app, conn
         assert seen == ["next"]
 
 
-async def test_ask_timeout_returns_none_and_cancels_the_ask(app, connect, of_type) -> None:
+async def test_ask_timeout_returns_none_and_cancels_the_ask(app: App, connect: Connect,
+                                                            of_type: OfType) -> None:
     done = asyncio.Event()
     with registering_on(app):
         @cl.on_chat_start
@@ -71,7 +74,7 @@ async def test_ask_timeout_returns_none_and_cancels_the_ask(app, connect, of_typ
     lambda: cl.AskFileMessage("?", accept=["text/plain"], timeout=0.05,
                               raise_on_timeout=True),
 ])
-async def test_raise_on_timeout(app, connect, make) -> None:
+async def test_raise_on_timeout(app: App, connect: Connect, make) -> None:
     raised = []
     done = asyncio.Event()
     with registering_on(app):
@@ -92,7 +95,7 @@ async def test_raise_on_timeout(app, connect, make) -> None:
         assert client.pending_ask is None
 
 
-async def test_ask_action_message(app, connect) -> None:
+async def test_ask_action_message(app: App, connect: Connect) -> None:
     chosen = []
     with registering_on(app):
         @cl.on_chat_start
@@ -120,7 +123,7 @@ async def test_ask_action_message(app, connect) -> None:
         assert client.pending_ask is None
 
 
-async def test_ask_action_answered_by_a_click_event(app, connect) -> None:
+async def test_ask_action_answered_by_a_click_event(app: App, connect: Connect) -> None:
     chosen = []
     with registering_on(app):
         @cl.on_chat_start
@@ -136,7 +139,7 @@ async def test_ask_action_answered_by_a_click_event(app, connect) -> None:
         assert client.errors[-1]["code"] == "unknown_action"
 
 
-async def test_ask_element_message(app, connect) -> None:
+async def test_ask_element_message(app: App, connect: Connect) -> None:
     values = []
     with registering_on(app):
         @cl.on_chat_start
@@ -156,7 +159,7 @@ async def test_ask_element_message(app, connect) -> None:
         assert values == [{"age": 42}]
 
 
-async def test_bad_ask_responses_leave_the_ask_pending(app, connect) -> None:
+async def test_bad_ask_responses_leave_the_ask_pending(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -174,7 +177,7 @@ async def test_bad_ask_responses_leave_the_ask_pending(app, connect) -> None:
             await client.choose("x")
 
 
-async def test_stop_cancels_a_pending_ask(app, connect) -> None:
+async def test_stop_cancels_a_pending_ask(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -202,7 +205,8 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-async def test_ask_file_message_returns_files_on_disk(app, connect, tmp_path) -> None:
+async def test_ask_file_message_returns_files_on_disk(app: App, connect: Connect,
+                                                      tmp_path: Path) -> None:
     got = []
     contents = []
     with registering_on(app):
@@ -241,7 +245,7 @@ async def _start_upload(client, name: str, mime: str, size: int) -> str:
 
 
 @pytest.fixture
-def file_ask_app(app):
+def file_ask_app(app: App):
     got = []
     with registering_on(app):
         @cl.on_chat_start
@@ -251,7 +255,8 @@ def file_ask_app(app):
     return got
 
 
-async def test_file_ask_refuses_a_wrong_type(file_ask_app, connect, tmp_path) -> None:
+async def test_file_ask_refuses_a_wrong_type(file_ask_app, connect: Connect,
+                                             tmp_path: Path) -> None:
     async with connect() as client:
         await _start_upload(client, "x.png", "image/png", 10)
         assert client.errors[-1]["code"] == "upload_rejected"
@@ -262,8 +267,8 @@ async def test_file_ask_refuses_a_wrong_type(file_ask_app, connect, tmp_path) ->
         assert [f.name for f in file_ask_app[0]] == ["ok.txt"]
 
 
-async def test_file_ask_refuses_a_declared_size_over_the_limit(file_ask_app, connect,
-                                                                tmp_path) -> None:
+async def test_file_ask_refuses_a_declared_size_over_the_limit(file_ask_app, connect: Connect,
+                                                                tmp_path: Path) -> None:
     async with connect() as client:
         await _start_upload(client, "big.txt", "text/plain", 2 * 1024 * 1024)
         assert client.errors[-1]["code"] == "upload_rejected"
@@ -272,7 +277,8 @@ async def test_file_ask_refuses_a_declared_size_over_the_limit(file_ask_app, con
         assert file_ask_app == []
 
 
-async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app, connect) -> None:
+async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app,
+                                                               connect: Connect) -> None:
     async with connect() as client:
         upload_id = await _start_upload(client, "liar.txt", "text/plain", 4)
         await client.send_event({"type": "upload_chunk", "uploadId": upload_id}, [b"abcd"])
@@ -287,7 +293,8 @@ async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app, con
         assert client.pending_ask is not None
 
 
-async def test_file_ask_refuses_too_many_files(file_ask_app, connect, tmp_path) -> None:
+async def test_file_ask_refuses_too_many_files(file_ask_app, connect: Connect,
+                                               tmp_path: Path) -> None:
     async with connect() as client:
         with pytest.raises(AssertionError, match="at most 1"):
             await client.upload([_write(tmp_path, "1.txt", b"1"),
@@ -300,7 +307,8 @@ async def test_file_ask_refuses_too_many_files(file_ask_app, connect, tmp_path) 
         assert [f.name for f in file_ask_app[0]] == ["3.txt"]
 
 
-async def test_spontaneous_uploads_with_a_message(app, connect, tmp_path) -> None:
+async def test_spontaneous_uploads_with_a_message(app: App, connect: Connect,
+                                                  tmp_path: Path) -> None:
     seen = []
     with registering_on(app):
         @cl.on_message
@@ -324,7 +332,7 @@ async def test_spontaneous_uploads_with_a_message(app, connect, tmp_path) -> Non
 
 
 async def test_files_attached_to_a_message_are_readable_in_on_message(
-        app, connect, tmp_path) -> None:
+        app: App, connect: Connect, tmp_path: Path) -> None:
     """Chainlit's default allows attachments; the element has the file's path and bytes."""
     seen = []
     with registering_on(app):
@@ -340,7 +348,8 @@ async def test_files_attached_to_a_message_are_readable_in_on_message(
         assert seen == [("a.txt", "text/plain", b"abc", b"abc")]
 
 
-async def test_spontaneous_uploads_can_be_turned_off(app, connect, tmp_path) -> None:
+async def test_spontaneous_uploads_can_be_turned_off(app: App, connect: Connect,
+                                                     tmp_path: Path) -> None:
     async with connect(upload=UploadConfig(enabled=False)) as client:
         with pytest.raises(AssertionError, match="refused"):
             await client.send("x", files=[_write(tmp_path, "a.txt", b"a")])

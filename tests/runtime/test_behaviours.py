@@ -9,11 +9,13 @@ import time
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect
+from nbchat.app import App, registering_on
 from nbchat.testing import ChatTestClient
 
 
-async def test_message_update_after_stream_token_ends_the_stream(app, connect) -> None:
+async def test_message_update_after_stream_token_ends_the_stream(app: App,
+                                                                 connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -27,7 +29,7 @@ async def test_message_update_after_stream_token_ends_the_stream(app, connect) -
         assert turn[-1]["streaming"] is False
 
 
-async def test_step_send_after_stream_token_ends_the_stream(app, connect) -> None:
+async def test_step_send_after_stream_token_ends_the_stream(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -42,7 +44,8 @@ async def test_step_send_after_stream_token_ends_the_stream(app, connect) -> Non
         assert step["streaming"] is False
 
 
-async def test_elements_set_inside_a_step_block_or_before_update_are_sent(app, connect) -> None:
+async def test_elements_set_inside_a_step_block_or_before_update_are_sent(app: App,
+                                                                          connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -65,7 +68,7 @@ async def test_elements_set_inside_a_step_block_or_before_update_are_sent(app, c
         assert len(client.elements) == 3  # none sent twice
 
 
-async def test_empty_token_on_an_unsent_message_shows_nothing(app, connect) -> None:
+async def test_empty_token_on_an_unsent_message_shows_nothing(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -77,7 +80,8 @@ async def test_empty_token_on_an_unsent_message_shows_nothing(app, connect) -> N
         assert not [e for e in client.events if e["type"] == "token"]
 
 
-async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app, connect) -> None:
+async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app: App,
+                                                                         connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -94,7 +98,7 @@ async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app, co
         assert step["language"] == "json"
 
 
-async def test_ask_user_message_remove_clears_the_pending_ask(app, connect) -> None:
+async def test_ask_user_message_remove_clears_the_pending_ask(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -116,7 +120,7 @@ async def test_ask_user_message_remove_clears_the_pending_ask(app, connect) -> N
         assert client.errors == []
 
 
-async def test_welcome_does_not_send_the_users_private_metadata(app) -> None:
+async def test_welcome_does_not_send_the_users_private_metadata(app: App) -> None:
     user = cl.User(identifier="ada", display_name="Ada",
                    metadata={"access_token": "secret", "role": "admin"})
     async with ChatTestClient(app, user=user) as client:
@@ -126,7 +130,8 @@ async def test_welcome_does_not_send_the_users_private_metadata(app) -> None:
         assert client.session.user is user  # the app still sees all of it
 
 
-async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app, connect) -> None:
+async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app: App,
+                                                                     connect: Connect) -> None:
     started: list[str | None] = []
     ended: list[str] = []
     with registering_on(app):
@@ -177,7 +182,7 @@ async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app, connec
 
 @pytest.mark.parametrize("way", ["stream_token", "update"])
 async def test_blocking_work_between_tokens_still_shows_them_as_they_come(
-        app, connect, way) -> None:
+        app: App, connect: Connect, way) -> None:
     seen_while_running: list[int] = []
     with registering_on(app):
         @cl.on_message

@@ -9,6 +9,7 @@ import logging
 import pytest
 
 import nbchat as cl
+from fixture_types import Connect, MakeConfig
 from nbchat.app import HOOKS, App, default_app, registering_on
 from nbchat.errors import ContextError
 from nbchat.runtime.session import ChatSession
@@ -48,7 +49,7 @@ def test_unknown_hook_is_refused_with_the_known_ones(app: App) -> None:
         app.register("on_mesage", lambda: None)
 
 
-async def test_sync_and_async_callbacks(app, connect) -> None:
+async def test_sync_and_async_callbacks(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         def start() -> None:  # sync, no parameters
@@ -63,7 +64,7 @@ async def test_sync_and_async_callbacks(app, connect) -> None:
         assert [s["output"] for s in turn] == ["hi", "hi/True"]
 
 
-async def test_callback_may_declare_fewer_parameters(app, connect) -> None:
+async def test_callback_may_declare_fewer_parameters(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -92,7 +93,7 @@ async def test_callback_may_declare_fewer_parameters(app, connect) -> None:
         assert client.errors == []
 
 
-async def test_callback_with_var_args_gets_everything(app, connect) -> None:
+async def test_callback_with_var_args_gets_everything(app: App, connect: Connect) -> None:
     seen = []
     with registering_on(app):
         @cl.on_message
@@ -106,7 +107,7 @@ async def test_callback_with_var_args_gets_everything(app, connect) -> None:
 
 
 async def test_reregistering_replaces_and_a_live_session_uses_the_new_handler(
-        app, connect) -> None:
+        app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -123,7 +124,8 @@ async def test_reregistering_replaces_and_a_live_session_uses_the_new_handler(
         assert [s["output"] for s in turn] == ["2", "new"]
 
 
-async def test_on_chat_start_runs_on_open_and_on_chat_end_on_close(app, connect) -> None:
+async def test_on_chat_start_runs_on_open_and_on_chat_end_on_close(app: App,
+                                                                   connect: Connect) -> None:
     calls = []
     with registering_on(app):
         @cl.on_chat_start
@@ -144,7 +146,7 @@ async def test_on_chat_start_runs_on_open_and_on_chat_end_on_close(app, connect)
 
 
 async def test_resume_without_persistence_is_an_error_and_the_chat_starts(
-        app, make_config) -> None:
+        app: App, make_config: MakeConfig) -> None:
     calls = []
     with registering_on(app):
         @cl.on_chat_resume
@@ -169,7 +171,7 @@ async def test_resume_without_persistence_is_an_error_and_the_chat_starts(
 
 
 async def test_callback_exception_becomes_an_error_message_without_details(
-        app, connect, caplog) -> None:
+        app: App, connect: Connect, caplog: pytest.LogCaptureFixture) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -194,7 +196,7 @@ async def test_callback_exception_becomes_an_error_message_without_details(
         assert (await client.send("again"))[-1]["output"] == "fine"
 
 
-async def test_callback_exception_shows_the_traceback_in_debug(app, connect) -> None:
+async def test_callback_exception_shows_the_traceback_in_debug(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         def start() -> None:
@@ -207,7 +209,8 @@ async def test_callback_exception_shows_the_traceback_in_debug(app, connect) -> 
         assert "Traceback (most recent call last)" in error["output"]
 
 
-async def test_action_callback_exception_becomes_an_error_message(app, connect) -> None:
+async def test_action_callback_exception_becomes_an_error_message(app: App,
+                                                                  connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -224,7 +227,7 @@ async def test_action_callback_exception_becomes_an_error_message(app, connect) 
         assert (await client.click("bad"))[-1]["isError"] is True  # still clickable
 
 
-async def test_cancellation_is_not_swallowed(app, connect) -> None:
+async def test_cancellation_is_not_swallowed(app: App, connect: Connect) -> None:
     started = asyncio.Event()
     tasks: list[asyncio.Task[object]] = []
     seen = []
@@ -272,7 +275,7 @@ async def test_session_api_outside_a_session_says_what_to_do() -> None:
         await cl.AskUserMessage("?").send()
 
 
-async def test_tasks_spawned_in_a_callback_keep_the_session(app, connect) -> None:
+async def test_tasks_spawned_in_a_callback_keep_the_session(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -288,7 +291,7 @@ async def test_tasks_spawned_in_a_callback_keep_the_session(app, connect) -> Non
         assert sorted(s["output"] for s in turn[1:]) == [f"{n}:{sid}" for n in (1, 2, 3)]
 
 
-async def test_context_gives_the_session_and_current_step(app, connect) -> None:
+async def test_context_gives_the_session_and_current_step(app: App, connect: Connect) -> None:
     seen = {}
     with registering_on(app):
         @cl.on_message

@@ -10,12 +10,14 @@ import dataclasses
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, MakeConfig, OfType
+from nbchat.app import App, registering_on
 from nbchat.config import ProjectConfig
 from nbchat.testing import ChatTestClient
 
 
-async def test_sleep_awaits_asyncio_sleep_without_blocking_the_chat(app, connect) -> None:
+async def test_sleep_awaits_asyncio_sleep_without_blocking_the_chat(app: App,
+                                                                    connect: Connect) -> None:
     gate = asyncio.Event()
     with registering_on(app):
         @cl.on_message
@@ -49,7 +51,8 @@ def test_cache_memoizes_by_arguments_across_calls() -> None:
     assert load.__name__ == "load"
 
 
-async def test_chat_context_holds_the_conversation_per_chat_in_order(app, connect) -> None:
+async def test_chat_context_holds_the_conversation_per_chat_in_order(app: App,
+                                                                     connect: Connect) -> None:
     seen: list[list[dict[str, str]]] = []
     with registering_on(app):
         @cl.on_message
@@ -70,7 +73,7 @@ async def test_chat_context_holds_the_conversation_per_chat_in_order(app, connec
     assert cl.chat_context.get() == []  # outside a chat: empty, no error
 
 
-async def test_chat_context_follows_remove_and_clear(app, connect) -> None:
+async def test_chat_context_follows_remove_and_clear(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -85,7 +88,7 @@ async def test_chat_context_follows_remove_and_clear(app, connect) -> None:
         assert client.messages[-1]["output"] == "0"
 
 
-async def test_chat_context_restarts_at_an_edited_message(app, connect) -> None:
+async def test_chat_context_restarts_at_an_edited_message(app: App, connect: Connect) -> None:
     seen: list[list[dict[str, str]]] = []
     with registering_on(app):
         @cl.on_message
@@ -102,7 +105,8 @@ async def test_chat_context_restarts_at_an_edited_message(app, connect) -> None:
         ("user", "a"), ("assistant", "echo a"), ("user", "c"), ("assistant", "echo c")]
 
 
-async def test_emitter_send_toast_shows_a_notice(app, connect, of_type) -> None:
+async def test_emitter_send_toast_shows_a_notice(app: App, connect: Connect,
+                                                 of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -118,7 +122,8 @@ async def test_emitter_send_toast_shows_a_notice(app, connect, of_type) -> None:
         assert client.messages[-1]["isError"]
 
 
-async def test_emitter_set_commands_and_task_events(app, connect, of_type) -> None:
+async def test_emitter_set_commands_and_task_events(app: App, connect: Connect,
+                                                    of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -131,7 +136,7 @@ async def test_emitter_set_commands_and_task_events(app, connect, of_type) -> No
         assert client.session.commands[0]["id"] == "search"
 
 
-async def test_on_feedback_runs_in_the_chat_session(app, connect) -> None:
+async def test_on_feedback_runs_in_the_chat_session(app: App, connect: Connect) -> None:
     got: list[tuple[str, int, str | None, str | None]] = []
     with registering_on(app):
         @cl.on_chat_start
@@ -154,7 +159,7 @@ async def test_on_feedback_runs_in_the_chat_session(app, connect) -> None:
         assert got == [(reply["id"], 1, "good", "ada")]
 
 
-async def test_modes_picker_and_message_modes(app, connect, of_type) -> None:
+async def test_modes_picker_and_message_modes(app: App, connect: Connect, of_type: OfType) -> None:
     seen: list[dict[str, str] | None] = []
     model = cl.Mode(id="model", name="Model", options=[
         cl.ModeOption(id="fast", name="Fast"), cl.ModeOption(id="smart", name="Smart",
@@ -187,7 +192,7 @@ async def test_modes_picker_and_message_modes(app, connect, of_type) -> None:
     assert model.get_option_by_id("nope") is None
 
 
-async def test_set_modes_rejects_a_mode_without_options(app, connect) -> None:
+async def test_set_modes_rejects_a_mode_without_options(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -198,7 +203,7 @@ async def test_set_modes_rejects_a_mode_without_options(app, connect) -> None:
         assert client.messages[-1]["isError"]
 
 
-async def test_starter_categories_in_welcome(app, connect, of_type) -> None:
+async def test_starter_categories_in_welcome(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.set_starter_categories
         async def categories(user) -> list[cl.StarterCategory]:
@@ -213,7 +218,7 @@ async def test_starter_categories_in_welcome(app, connect, of_type) -> None:
                           "icon": None}]}]
 
 
-async def test_message_helpers(app, connect, of_type) -> None:
+async def test_message_helpers(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -234,7 +239,7 @@ async def test_message_helpers(app, connect, of_type) -> None:
         assert client.messages[-1]["command"] == "search"
 
 
-async def test_custom_element_and_task_list_update_resend(app, connect) -> None:
+async def test_custom_element_and_task_list_update_resend(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -254,7 +259,7 @@ async def test_custom_element_and_task_list_update_resend(app, connect) -> None:
         assert len(client.elements) == 2  # replaced, not added
 
 
-async def test_user_session_create_accessor(app, connect) -> None:
+async def test_user_session_create_accessor(app: App, connect: Connect) -> None:
     counter = cl.user_session.create_accessor("count", 0, apply_fn=lambda n: n + 1)
     with registering_on(app):
         @cl.on_message
@@ -271,7 +276,7 @@ async def test_user_session_create_accessor(app, connect) -> None:
             "n=1 raw=1", "n=2 raw=2", "n=1 raw=1"]
 
 
-async def test_client_type(app, connect) -> None:
+async def test_client_type(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -283,8 +288,8 @@ async def test_client_type(app, connect) -> None:
         assert client.messages[-1]["output"] == "webapp webapp"
 
 
-async def test_user_env_reaches_user_session_and_missing_ones_are_named(app,
-                                                                       make_config) -> None:
+async def test_user_env_reaches_user_session_and_missing_ones_are_named(
+        app: App, make_config: MakeConfig) -> None:
     config = dataclasses.replace(make_config(), project=ProjectConfig(user_env=("OPENAI_API_KEY",
                                                                          "OTHER")))
     with registering_on(app):
@@ -307,7 +312,7 @@ async def test_user_env_reaches_user_session_and_missing_ones_are_named(app,
 
 
 @pytest.mark.parametrize("overrides", [{"features": {"edit_mesage": False}}, {"nope": {}}])
-async def test_bad_profile_overrides_are_an_error_and_keep_the_config(app, connect,
+async def test_bad_profile_overrides_are_an_error_and_keep_the_config(app: App, connect: Connect,
                                                                        overrides) -> None:
     with registering_on(app):
         @cl.set_chat_profiles

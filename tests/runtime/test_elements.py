@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
@@ -21,7 +23,7 @@ ELEMENT_KEYS = {"id", "threadId", "type", "name", "display", "forId", "mime", "s
                 "language", "url", "objectKey"}
 
 
-async def _shown(app, connect, make):
+async def _shown(app: App, connect: Connect, make):
     """Send a message carrying the elements `make()` returns; give back what the client got."""
     with registering_on(app):
         @cl.on_chat_start
@@ -42,7 +44,7 @@ async def _shown(app, connect, make):
     return elements, blobs
 
 
-async def test_byte_elements_detect_their_mime(app, connect, tmp_path) -> None:
+async def test_byte_elements_detect_their_mime(app: App, connect: Connect, tmp_path: Path) -> None:
     path = tmp_path / "report.pdf"
     path.write_bytes(PDF)
 
@@ -78,7 +80,7 @@ async def test_byte_elements_detect_their_mime(app, connect, tmp_path) -> None:
     assert "content" not in elements["png"]
 
 
-async def test_url_elements_keep_the_url_and_guess_the_mime(app, connect) -> None:
+async def test_url_elements_keep_the_url_and_guess_the_mime(app: App, connect: Connect) -> None:
     def make():
         return [cl.Image(name="remote", url="https://example.org/cat.png"),
                 cl.Pdf(name="paper", url="https://example.org/paper.pdf", display="side")]
@@ -92,7 +94,7 @@ async def test_url_elements_keep_the_url_and_guess_the_mime(app, connect) -> Non
     assert blobs == {}
 
 
-async def test_text_elements_are_inline(app, connect, tmp_path) -> None:
+async def test_text_elements_are_inline(app: App, connect: Connect, tmp_path: Path) -> None:
     path = tmp_path / "notes.md"
     path.write_text("# from a file", encoding="utf-8")
 
@@ -129,7 +131,7 @@ class FakePyplotFigure:
         buffer.write(PNG)
 
 
-async def test_figure_and_table_elements(app, connect) -> None:
+async def test_figure_and_table_elements(app: App, connect: Connect) -> None:
     pyplot = FakePyplotFigure()
 
     def make():
@@ -172,7 +174,7 @@ async def test_figure_and_table_elements(app, connect) -> None:
     assert elements["Counter"]["display"] == "side"
 
 
-async def test_element_update_and_remove(app, connect, of_type) -> None:
+async def test_element_update_and_remove(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -200,7 +202,7 @@ async def test_element_update_and_remove(app, connect, of_type) -> None:
         assert of_type(client, "element_delete")[0]["id"] == element_id
 
 
-async def test_element_without_content_is_an_error_in_the_chat(app, connect) -> None:
+async def test_element_without_content_is_an_error_in_the_chat(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:

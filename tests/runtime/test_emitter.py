@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 from nbchat.runtime import emitter as emitter_module
 from nbchat.runtime.emitter import STRETCH, Emitter, FlushClock, flush_clock
 from nbchat.transports.base import Transport
@@ -27,7 +28,7 @@ class Recorder(Transport):
         self.arrived.set()
 
 
-def _streaming_app(app, tokens: int, *, yield_every: int | None = None):
+def _streaming_app(app: App, tokens: int, *, yield_every: int | None = None):
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -43,7 +44,7 @@ def _expected(prefix: str, tokens: int) -> str:
     return "".join(f"{prefix}{i} " for i in range(tokens))
 
 
-async def test_sequence_numbers_are_strictly_increasing(app, connect) -> None:
+async def test_sequence_numbers_are_strictly_increasing(app: App, connect: Connect) -> None:
     _streaming_app(app, 50, yield_every=5)
     async with connect() as client:
         for text in ("a", "b", "c"):
@@ -53,7 +54,8 @@ async def test_sequence_numbers_are_strictly_increasing(app, connect) -> None:
         assert client.last_seq == client.session.emitter.seq
 
 
-async def test_many_tokens_become_few_token_events(app, connect, of_type) -> None:
+async def test_many_tokens_become_few_token_events(app: App, connect: Connect,
+                                                   of_type: OfType) -> None:
     _streaming_app(app, 5000)
     async with connect() as client:
         turn = await client.send("t")
@@ -63,8 +65,8 @@ async def test_many_tokens_become_few_token_events(app, connect, of_type) -> Non
         assert "".join(t["delta"] for t in tokens) == _expected("t", 5000)
 
 
-async def test_tokens_across_loop_iterations_are_coalesced_by_the_timer(app, connect,
-                                                                         of_type) -> None:
+async def test_tokens_across_loop_iterations_are_coalesced_by_the_timer(app: App, connect: Connect,
+                                                                         of_type: OfType) -> None:
     _streaming_app(app, 2000, yield_every=1)
     async with connect(stream_interval_ms=1000) as client:
         await client.send("t")
@@ -74,7 +76,7 @@ async def test_tokens_across_loop_iterations_are_coalesced_by_the_timer(app, con
         assert "".join(t["delta"] for t in tokens) == _expected("t", 2000)
 
 
-async def test_size_bound_flushes_early(app, connect, of_type) -> None:
+async def test_size_bound_flushes_early(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -88,7 +90,7 @@ async def test_size_bound_flushes_early(app, connect, of_type) -> None:
         assert [t["delta"] for t in of_type(client, "token")] == ["x" * 10] * 10
 
 
-async def test_other_events_flush_pending_tokens_first(app, connect) -> None:
+async def test_other_events_flush_pending_tokens_first(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:
@@ -174,7 +176,7 @@ async def test_tokens_of_two_steps_are_kept_apart() -> None:
     ]]
 
 
-async def test_two_sessions_stream_at_once_without_cross_talk(app, connect) -> None:
+async def test_two_sessions_stream_at_once_without_cross_talk(app: App, connect: Connect) -> None:
     _streaming_app(app, 3000, yield_every=7)
     async with connect(stream_max_chars=500) as alice, connect(stream_max_chars=500) as bob:
         a_turn, b_turn = await asyncio.gather(alice.send("A"), bob.send("B"))

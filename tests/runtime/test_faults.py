@@ -6,11 +6,14 @@ import asyncio
 import logging
 import threading
 
+import pytest
+
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect
+from nbchat.app import App, registering_on
 
 
-async def test_a_reply_cut_by_an_exception_mid_stream_is_ended(app, connect) -> None:
+async def test_a_reply_cut_by_an_exception_mid_stream_is_ended(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -29,7 +32,8 @@ async def test_a_reply_cut_by_an_exception_mid_stream_is_ended(app, connect) -> 
         assert not client.session.open_steps
 
 
-async def test_an_exception_leaves_steps_of_other_running_callbacks_open(app, connect) -> None:
+async def test_an_exception_leaves_steps_of_other_running_callbacks_open(app: App,
+                                                                         connect: Connect) -> None:
     streaming = asyncio.Event()
     finish = asyncio.Event()
     with registering_on(app):
@@ -66,8 +70,8 @@ async def test_an_exception_leaves_steps_of_other_running_callbacks_open(app, co
         assert client.state.steps[reply["id"]]["isError"] is False
 
 
-async def test_a_callback_over_the_timeout_is_stopped_and_the_user_told(app, connect,
-                                                                        caplog) -> None:
+async def test_a_callback_over_the_timeout_is_stopped_and_the_user_told(
+        app: App, connect: Connect, caplog: pytest.LogCaptureFixture) -> None:
     never = asyncio.Event()
     with registering_on(app):
         @cl.on_message
@@ -96,8 +100,8 @@ async def test_a_callback_over_the_timeout_is_stopped_and_the_user_told(app, con
         assert client.messages[-1]["output"] == "thinking"
 
 
-async def test_the_callbacks_own_timeout_error_is_an_error_not_a_timeout(app,
-                                                                         connect) -> None:
+async def test_the_callbacks_own_timeout_error_is_an_error_not_a_timeout(app: App,
+                                                                         connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -122,7 +126,8 @@ class Released(logging.Handler):
             self.released.set()
 
 
-async def test_a_callback_blocking_the_loop_is_named_in_a_warning(app, connect) -> None:
+async def test_a_callback_blocking_the_loop_is_named_in_a_warning(app: App,
+                                                                  connect: Connect) -> None:
     handler = Released()
     with registering_on(app):
         @cl.on_message

@@ -7,10 +7,11 @@ import json
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 
 
-async def test_message_content_author_metadata_tags_language(app, connect) -> None:
+async def test_message_content_author_metadata_tags_language(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -34,7 +35,7 @@ async def test_message_content_author_metadata_tags_language(app, connect) -> No
         assert reply["end"]
 
 
-async def test_default_author_is_the_ui_name(app, connect) -> None:
+async def test_default_author_is_the_ui_name(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -45,7 +46,7 @@ async def test_default_author_is_the_ui_name(app, connect) -> None:
 
 
 @pytest.mark.parametrize("content", [{"a": 1, "b": [1, 2]}, [1, "two", None]])
-async def test_dict_and_list_content_become_json(app, connect, content) -> None:
+async def test_dict_and_list_content_become_json(app: App, connect: Connect, content) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -57,7 +58,7 @@ async def test_dict_and_list_content_become_json(app, connect, content) -> None:
         assert message["language"] == "json"
 
 
-async def test_author_rename_applies_to_assistant_messages_only(app, connect) -> None:
+async def test_author_rename_applies_to_assistant_messages_only(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.author_rename
         async def rename(orig: str) -> str:
@@ -73,7 +74,7 @@ async def test_author_rename_applies_to_assistant_messages_only(app, connect) ->
         assert [s["name"] for s in turn] == ["User", "Renamed Bot", "Other"]
 
 
-async def test_update_and_remove(app, connect, of_type) -> None:
+async def test_update_and_remove(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -96,7 +97,7 @@ async def test_update_and_remove(app, connect, of_type) -> None:
         assert of_type(client, "step_delete")[-1]["id"] == reply["id"]
 
 
-async def test_stream_token_then_send(app, connect, of_type) -> None:
+async def test_stream_token_then_send(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -118,7 +119,8 @@ async def test_stream_token_then_send(app, connect, of_type) -> None:
         assert first["step"]["streaming"] is True
 
 
-async def test_stream_token_is_sequence_replaces_the_output(app, connect, of_type) -> None:
+async def test_stream_token_is_sequence_replaces_the_output(app: App, connect: Connect,
+                                                            of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -136,7 +138,7 @@ async def test_stream_token_is_sequence_replaces_the_output(app, connect, of_typ
         assert tokens[-1]["delta"] == "final answer"
 
 
-async def test_streamed_output_reaches_the_client_before_send(app, connect) -> None:
+async def test_streamed_output_reaches_the_client_before_send(app: App, connect: Connect) -> None:
     """The client's state follows the token deltas, not just the final step event."""
     with registering_on(app):
         @cl.on_message
@@ -152,7 +154,7 @@ async def test_streamed_output_reaches_the_client_before_send(app, connect) -> N
         assert turn[-1]["streaming"] is True
 
 
-async def test_error_message(app, connect) -> None:
+async def test_error_message(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -165,7 +167,7 @@ async def test_error_message(app, connect) -> None:
         assert message["name"] == "Error"
 
 
-async def test_message_parent_is_the_current_step(app, connect) -> None:
+async def test_message_parent_is_the_current_step(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -181,7 +183,7 @@ async def test_message_parent_is_the_current_step(app, connect) -> None:
         assert by_output["outside"]["parentId"] is None
 
 
-async def test_message_elements_are_sent_for_the_message(app, connect) -> None:
+async def test_message_elements_are_sent_for_the_message(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -199,7 +201,8 @@ async def test_message_elements_are_sent_for_the_message(app, connect) -> None:
 # ---------------------------------------------------------------------------- actions
 
 
-async def test_action_click_runs_the_callback_with_the_server_payload(app, connect) -> None:
+async def test_action_click_runs_the_callback_with_the_server_payload(app: App,
+                                                                      connect: Connect) -> None:
     got = []
     with registering_on(app):
         @cl.on_chat_start
@@ -226,7 +229,7 @@ async def test_action_click_runs_the_callback_with_the_server_payload(app, conne
         assert got == [10, 1]
 
 
-async def test_action_remove(app, connect, of_type) -> None:
+async def test_action_remove(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -248,7 +251,7 @@ async def test_action_remove(app, connect, of_type) -> None:
         assert [m["output"] for m in client.messages] == ["once", "done"]
 
 
-async def test_message_remove_removes_its_actions(app, connect) -> None:
+async def test_message_remove_removes_its_actions(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -264,7 +267,7 @@ async def test_message_remove_removes_its_actions(app, connect) -> None:
         assert client.actions == []
 
 
-async def test_click_without_a_callback_is_an_error(app, connect) -> None:
+async def test_click_without_a_callback_is_an_error(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:

@@ -9,13 +9,14 @@ import sys
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, MakeConfig, OfType
+from nbchat.app import App, registering_on
 from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.transports.memory import MemoryTransport
 
 
 @pytest.fixture
-def echo_app(app):
+def echo_app(app: App):
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -29,7 +30,7 @@ def echo_app(app):
 # ---------------------------------------------------------------------------- replay
 
 
-async def test_reconnect_replays_exactly_the_missed_events(echo_app, connect) -> None:
+async def test_reconnect_replays_exactly_the_missed_events(echo_app, connect: Connect) -> None:
     async with connect() as client:
         await client.send("one")
         last = client.last_seq
@@ -53,7 +54,7 @@ async def test_reconnect_replays_exactly_the_missed_events(echo_app, connect) ->
         assert seqs == list(range(1, len(seqs) + 1))
 
 
-async def test_reconnect_when_nothing_was_missed(echo_app, connect) -> None:
+async def test_reconnect_when_nothing_was_missed(echo_app, connect: Connect) -> None:
     async with connect() as client:
         await client.send("one")
         received = len(client.events)
@@ -61,7 +62,8 @@ async def test_reconnect_when_nothing_was_missed(echo_app, connect) -> None:
         assert len(client.events) == received
 
 
-async def test_snapshot_when_the_replay_buffer_was_exceeded(echo_app, connect, of_type) -> None:
+async def test_snapshot_when_the_replay_buffer_was_exceeded(echo_app, connect: Connect,
+                                                            of_type: OfType) -> None:
     async with connect(replay_buffer=8) as client:
         await client.send("one")
         last = client.last_seq
@@ -81,7 +83,8 @@ async def test_snapshot_when_the_replay_buffer_was_exceeded(echo_app, connect, o
         assert new[1]["seq"] == new[0]["seq"] + 1 == client.session.emitter.seq
 
 
-async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app, connect) -> None:
+async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app: App,
+                                                                 connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -107,8 +110,8 @@ async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app, connect) -
 # ---------------------------------------------------------------------------- edit
 
 
-async def test_edit_message_reruns_from_the_edited_message(echo_app, connect,
-                                                            of_type) -> None:
+async def test_edit_message_reruns_from_the_edited_message(echo_app, connect: Connect,
+                                                            of_type: OfType) -> None:
     async with connect() as client:
         first = (await client.send("a"))[0]
         await client.send("b")
@@ -121,7 +124,7 @@ async def test_edit_message_reruns_from_the_edited_message(echo_app, connect,
         assert turn[-1]["output"] == "echo A "
 
 
-async def test_edit_message_refusals(echo_app, connect) -> None:
+async def test_edit_message_refusals(echo_app, connect: Connect) -> None:
     async with connect() as client:
         turn = await client.send("a")
         await client.edit(turn[-1]["id"], "not mine")
@@ -140,7 +143,7 @@ async def test_edit_message_refusals(echo_app, connect) -> None:
 # ---------------------------------------------------------------------------- feedback
 
 
-async def test_feedback_on_assistant_steps(echo_app, connect, of_type) -> None:
+async def test_feedback_on_assistant_steps(echo_app, connect: Connect, of_type: OfType) -> None:
     async with connect() as client:
         _user, reply = await client.send("a")
         await client.feedback(reply["id"], 1, comment="great")
@@ -160,7 +163,7 @@ async def test_feedback_on_assistant_steps(echo_app, connect, of_type) -> None:
         assert client.session.feedback == {}
 
 
-async def test_feedback_refusals(echo_app, connect, of_type) -> None:
+async def test_feedback_refusals(echo_app, connect: Connect, of_type: OfType) -> None:
     async with connect() as client:
         user, reply = await client.send("a")
         await client.feedback(user["id"], 1)
@@ -178,7 +181,7 @@ async def test_feedback_refusals(echo_app, connect, of_type) -> None:
 # ---------------------------------------------------------------------------- lifecycle
 
 
-async def test_events_before_hello_are_refused(app, make_config) -> None:
+async def test_events_before_hello_are_refused(app: App, make_config: MakeConfig) -> None:
     received: list[dict[str, object]] = []
     session = ChatSession(app, make_config())
     session.attach(MemoryTransport(received.extend))
@@ -193,7 +196,7 @@ async def test_events_before_hello_are_refused(app, make_config) -> None:
     await session.close()
 
 
-async def test_registry_closes_sessions(app, make_config) -> None:
+async def test_registry_closes_sessions(app: App, make_config: MakeConfig) -> None:
     ended = []
     with registering_on(app):
         @cl.on_chat_end
@@ -231,7 +234,7 @@ async def _growth(cycle, n: int) -> int:
         return sys.getallocatedblocks() - before
 
 
-async def test_ten_thousand_sessions_leave_memory_flat(app, connect) -> None:
+async def test_ten_thousand_sessions_leave_memory_flat(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -250,7 +253,7 @@ async def test_ten_thousand_sessions_leave_memory_flat(app, connect) -> None:
     assert growth < 1_000, f"{growth} blocks more after 10,000 sessions"
 
 
-async def test_sessions_using_everything_release_it(app, connect) -> None:
+async def test_sessions_using_everything_release_it(app: App, connect: Connect) -> None:
     # (Uploads are left out: each makes a uniquely named folder, and pathlib interns path
     # parts, so the interpreter's interned-string table grows by itself. That the folders
     # are removed is tested in test_ask.py.)
@@ -281,7 +284,8 @@ async def test_sessions_using_everything_release_it(app, connect) -> None:
     assert growth < 800, f"{growth} blocks more after 2,000 sessions"
 
 
-async def test_replay_sends_each_missed_event_once_and_in_order(app, make_config) -> None:
+async def test_replay_sends_each_missed_event_once_and_in_order(app: App,
+                                                                make_config: MakeConfig) -> None:
     # Events still pending when the client comes back belong to the replay: sent before it
     # they arrived ahead of older events and then again inside it.
     session = ChatSession(app, make_config())

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 
 
 def _widgets():
@@ -29,7 +30,7 @@ INITIAL = {"model": "large", "temperature": 0.5, "stream": True, "prompt": "be n
 
 
 @pytest.fixture
-def settings_app(app):
+def settings_app(app: App):
     updates = []
     with registering_on(app):
         @cl.on_chat_start
@@ -47,7 +48,8 @@ def settings_app(app):
     return updates
 
 
-async def test_chat_settings_form_and_initial_values(settings_app, connect, of_type) -> None:
+async def test_chat_settings_form_and_initial_values(settings_app, connect: Connect,
+                                                     of_type: OfType) -> None:
     async with connect() as client:
         assert client.session.user_data["initial"] == INITIAL
         inputs = {i["id"]: i for i in of_type(client, "settings")[-1]["inputs"]}
@@ -64,7 +66,7 @@ async def test_chat_settings_form_and_initial_values(settings_app, connect, of_t
         assert inputs["model"]["label"] == "Model"
 
 
-async def test_settings_update_calls_the_callback(settings_app, connect) -> None:
+async def test_settings_update_calls_the_callback(settings_app, connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", temperature=1.5, stream=False,
                                      prompt="terse", tokens=12, stop=[], tools=["py", "web"])
@@ -79,7 +81,7 @@ async def test_settings_update_calls_the_callback(settings_app, connect) -> None
         assert settings_app[-1] == {**expected, "stream": True}
 
 
-async def test_confirmed_settings_survive_a_reload(settings_app, connect) -> None:
+async def test_confirmed_settings_survive_a_reload(settings_app, connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", stream=False)
         await client.reconnect()  # a reload: the page starts empty and gets a snapshot
@@ -101,7 +103,7 @@ async def test_confirmed_settings_survive_a_reload(settings_app, connect) -> Non
     ("tools", "web"),
     ("tools", ["web", "shell"]),
 ])
-async def test_bad_setting_values_are_rejected(settings_app, connect, key, value) -> None:
+async def test_bad_setting_values_are_rejected(settings_app, connect: Connect, key, value) -> None:
     async with connect() as client:
         await client.update_settings(**{key: value})
         error = client.errors[-1]
@@ -111,7 +113,8 @@ async def test_bad_setting_values_are_rejected(settings_app, connect, key, value
         assert client.session.chat_settings == INITIAL
 
 
-async def test_unknown_setting_is_rejected_and_nothing_changes(settings_app, connect) -> None:
+async def test_unknown_setting_is_rejected_and_nothing_changes(settings_app,
+                                                               connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", color="red")
         assert client.errors[-1]["code"] == "unknown_setting"
@@ -131,7 +134,7 @@ def test_widget_arguments_are_checked() -> None:
 
 
 @pytest.fixture
-def profile_app(app):
+def profile_app(app: App):
     with registering_on(app):
         @cl.set_chat_profiles
         async def profiles(user: object) -> list[cl.ChatProfile]:
@@ -151,7 +154,8 @@ def profile_app(app):
     return app
 
 
-async def test_profiles_and_starters_in_welcome(profile_app, connect, of_type) -> None:
+async def test_profiles_and_starters_in_welcome(profile_app, connect: Connect,
+                                                of_type: OfType) -> None:
     async with connect() as client:
         welcome = of_type(client, "welcome")[0]
         assert [p["name"] for p in welcome["chatProfiles"]] == ["Fast", "Smart"]
@@ -165,7 +169,7 @@ async def test_profiles_and_starters_in_welcome(profile_app, connect, of_type) -
         assert client.messages[0]["output"] == "profile Smart"
 
 
-async def test_choosing_a_profile(profile_app, connect, of_type) -> None:
+async def test_choosing_a_profile(profile_app, connect: Connect, of_type: OfType) -> None:
     async with connect(chat_profile="Fast") as client:
         welcome = of_type(client, "welcome")[0]
         assert welcome["chatProfile"] == "Fast"
@@ -175,14 +179,14 @@ async def test_choosing_a_profile(profile_app, connect, of_type) -> None:
 
 
 async def test_unknown_profile_is_an_error_and_the_default_is_used(profile_app,
-                                                                    connect) -> None:
+                                                                    connect: Connect) -> None:
     async with connect(chat_profile="Nope") as client:
         assert client.errors[0]["code"] == "unknown_profile"
         assert "Fast, Smart" in client.errors[0]["message"]
         assert client.messages[0]["output"] == "profile Smart"
 
 
-async def test_no_profiles_and_no_starters(app, connect, of_type) -> None:
+async def test_no_profiles_and_no_starters(app: App, connect: Connect, of_type: OfType) -> None:
     async with connect() as client:
         welcome = of_type(client, "welcome")[0]
         assert welcome["chatProfiles"] == []
@@ -193,7 +197,7 @@ async def test_no_profiles_and_no_starters(app, connect, of_type) -> None:
 # ---------------------------------------------------------------------------- commands
 
 
-async def test_commands(app, connect, of_type) -> None:
+async def test_commands(app: App, connect: Connect, of_type: OfType) -> None:
     seen = []
     with registering_on(app):
         @cl.on_chat_start
@@ -216,7 +220,7 @@ async def test_commands(app, connect, of_type) -> None:
         assert seen == [("search", "cats")]
 
 
-async def test_bad_command_definitions_are_refused(app, connect) -> None:
+async def test_bad_command_definitions_are_refused(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -230,7 +234,8 @@ async def test_bad_command_definitions_are_refused(app, connect) -> None:
 # ---------------------------------------------------------------------------- user_session
 
 
-async def test_user_session_is_isolated_between_concurrent_sessions(app, connect) -> None:
+async def test_user_session_is_isolated_between_concurrent_sessions(app: App,
+                                                                    connect: Connect) -> None:
     both_set = asyncio.Event()
     arrived = 0
 
@@ -252,7 +257,7 @@ async def test_user_session_is_isolated_between_concurrent_sessions(app, connect
         assert alice.session.id != bob.session.id
 
 
-async def test_user_session_builtins_and_defaults(app, connect) -> None:
+async def test_user_session_builtins_and_defaults(app: App, connect: Connect) -> None:
     seen = {}
     with registering_on(app):
         @cl.on_chat_start

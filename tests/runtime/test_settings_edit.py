@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 
 MODELS = {"openai": ["gpt-a", "gpt-b"], "local": ["llama"]}
 
@@ -25,7 +26,7 @@ def _form(provider: str) -> cl.ChatSettings:
 
 
 @pytest.fixture
-def live_app(app):
+def live_app(app: App):
     edits: list[dict] = []
     updates: list[dict] = []
     with registering_on(app):
@@ -44,7 +45,8 @@ def live_app(app):
     return edits, updates
 
 
-async def test_new_widgets_render_and_their_values_come_back(live_app, connect, of_type) -> None:
+async def test_new_widgets_render_and_their_values_come_back(live_app, connect: Connect,
+                                                             of_type: OfType) -> None:
     _, updates = live_app
     async with connect() as client:
         form = of_type(client, "settings")[-1]["inputs"]
@@ -69,7 +71,7 @@ async def test_new_widgets_render_and_their_values_come_back(live_app, connect, 
 
 
 async def test_settings_edit_runs_on_settings_edit_and_refresh_keeps_the_edit(
-        live_app, connect, of_type) -> None:
+        live_app, connect: Connect, of_type: OfType) -> None:
     edits, updates = live_app
     async with connect() as client:
         await client.edit_settings(provider="local", tone="warm")
@@ -88,7 +90,8 @@ async def test_settings_edit_runs_on_settings_edit_and_refresh_keeps_the_edit(
         assert client.errors[-1]["code"] == "bad_setting"
 
 
-async def test_send_from_on_settings_edit_keeps_the_edit(app, connect, of_type) -> None:
+async def test_send_from_on_settings_edit_keeps_the_edit(app: App, connect: Connect,
+                                                         of_type: OfType) -> None:
     # Chainlit's own on_settings_edit example redraws the form with send().
     with registering_on(app):
         @cl.on_chat_start
@@ -118,7 +121,8 @@ def test_date_picker_and_tab_reject_bad_definitions() -> None:
         cl.ChatSettings([cl.Switch("a", "A"), cl.Tab("t", "T", inputs=[cl.Checkbox("a", "A")])])
 
 
-async def test_profile_display_name_and_config_overrides(app, connect, of_type) -> None:
+async def test_profile_display_name_and_config_overrides(app: App, connect: Connect,
+                                                         of_type: OfType) -> None:
     with registering_on(app):
         @cl.set_chat_profiles
         async def profiles(user) -> list[cl.ChatProfile]:
@@ -146,7 +150,7 @@ async def test_profile_display_name_and_config_overrides(app, connect, of_type) 
         assert of_type(client, "welcome")[-1]["config"]["features"]["edit_message"] is True
 
 
-async def test_step_icon_and_auto_collapse(app, connect) -> None:
+async def test_step_icon_and_auto_collapse(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.step(type="tool", icon="search", auto_collapse=True)
         async def search() -> str:

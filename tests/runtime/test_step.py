@@ -9,14 +9,15 @@ import json
 import pytest
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 
 
 def _by_name(steps):
     return {s["name"]: s for s in steps}
 
 
-async def test_step_decorator_on_async_function(app, connect) -> None:
+async def test_step_decorator_on_async_function(app: App, connect: Connect) -> None:
     @cl.step(type="tool", name="search", show_input="json", language="markdown",
              default_open=True)
     async def search(query: str, limit: int = 3) -> str:
@@ -42,7 +43,7 @@ async def test_step_decorator_on_async_function(app, connect) -> None:
         assert turn[-1]["output"] == "found cats x2"
 
 
-async def test_step_decorator_on_sync_function_and_bare_form(app, connect) -> None:
+async def test_step_decorator_on_sync_function_and_bare_form(app: App, connect: Connect) -> None:
     @cl.step
     def add(a: int, b: int) -> dict[str, int]:
         return {"sum": a + b}
@@ -61,7 +62,7 @@ async def test_step_decorator_on_sync_function_and_bare_form(app, connect) -> No
         assert step["type"] == "undefined"
 
 
-async def test_async_with_step(app, connect) -> None:
+async def test_async_with_step(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -82,7 +83,7 @@ async def test_async_with_step(app, connect) -> None:
         assert step["parentId"] is None
 
 
-async def test_manual_send_update_remove(app, connect, of_type) -> None:
+async def test_manual_send_update_remove(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -105,7 +106,7 @@ async def test_manual_send_update_remove(app, connect, of_type) -> None:
         assert of_type(client, "step_delete")[-1]["id"] == step["id"]
 
 
-async def test_step_stream_token(app, connect) -> None:
+async def test_step_stream_token(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -122,7 +123,7 @@ async def test_step_stream_token(app, connect) -> None:
         assert step["streaming"] is False
 
 
-async def test_step_generation(app, connect) -> None:
+async def test_step_generation(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -142,7 +143,7 @@ async def test_step_generation(app, connect) -> None:
         assert generation["messageCompletion"] == {"role": "assistant", "content": "yo"}
 
 
-async def test_nesting_follows_the_context(app, connect) -> None:
+async def test_nesting_follows_the_context(app: App, connect: Connect) -> None:
     @cl.step(name="leaf")
     async def leaf(n: int) -> int:
         return n
@@ -181,7 +182,7 @@ async def test_nesting_follows_the_context(app, connect) -> None:
         assert client.messages[-1]["parentId"] is None
 
 
-async def test_exception_in_step_marks_error_and_propagates(app, connect) -> None:
+async def test_exception_in_step_marks_error_and_propagates(app: App, connect: Connect) -> None:
     caught = []
 
     @cl.step(name="fails")
@@ -210,7 +211,8 @@ async def test_exception_in_step_marks_error_and_propagates(app, connect) -> Non
         assert steps["ctx"]["end"] is not None
 
 
-async def test_exception_in_async_step_reaches_the_user_as_an_error(app, connect) -> None:
+async def test_exception_in_async_step_reaches_the_user_as_an_error(app: App,
+                                                                    connect: Connect) -> None:
     @cl.step(name="tool")
     async def tool() -> None:
         raise RuntimeError("tool down")
@@ -226,7 +228,7 @@ async def test_exception_in_async_step_reaches_the_user_as_an_error(app, connect
         assert "RuntimeError: tool down" in client.messages[-1]["output"]
 
 
-async def test_step_elements_attach_to_the_step(app, connect) -> None:
+async def test_step_elements_attach_to_the_step(app: App, connect: Connect) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message() -> None:

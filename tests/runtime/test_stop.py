@@ -4,14 +4,16 @@ runs, and the session keeps working."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import nbchat as cl
-from nbchat.app import registering_on
+from fixture_types import Connect, OfType
+from nbchat.app import App, registering_on
 from nbchat.config import Config, UIConfig
 
 
-async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connect,
-                                                                      of_type) -> None:
+async def test_stop_cancels_the_running_message_and_marks_open_steps(app: App, connect: Connect,
+                                                                      of_type: OfType) -> None:
     started = asyncio.Event()
     stopped = []
     with registering_on(app):
@@ -62,7 +64,7 @@ async def test_stop_cancels_the_running_message_and_marks_open_steps(app, connec
 
 
 async def test_stop_when_idle_runs_on_stop_and_the_stop_message_is_configurable(
-        app, connect, tmp_path) -> None:
+        app: App, connect: Connect, tmp_path: Path) -> None:
     calls = []
     with registering_on(app):
         @cl.on_stop
@@ -81,7 +83,7 @@ async def test_stop_when_idle_runs_on_stop_and_the_stop_message_is_configurable(
         assert client.messages == []
 
 
-async def test_stop_cancels_child_tasks_of_gather(app, connect) -> None:
+async def test_stop_cancels_child_tasks_of_gather(app: App, connect: Connect) -> None:
     started = asyncio.Event()
     cancelled = []
     with registering_on(app):
