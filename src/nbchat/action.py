@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbchat.ids import new_id
+from nbchat.protocol import outbound
 from nbchat.protocol.server_events import ActionDict
 from nbchat.runtime.context import get_session
 
@@ -46,7 +47,7 @@ class Action:
             self.for_id = for_id
         session = get_session("Action.send")
         session.actions[self.id] = self
-        session.emitter.emit({"type": "action", "action": self.to_dict()})
+        session.emitter.emit(outbound.action(self.to_dict()))
         self.sent = True
         return self
 
@@ -54,4 +55,4 @@ class Action:
         """Take the action's button away."""
         session = get_session("Action.remove")
         if session.actions.pop(self.id, None) is not None:
-            session.emitter.emit({"type": "action_delete", "id": self.id})
+            session.emitter.emit(outbound.action_delete(self.id))

@@ -16,7 +16,8 @@ from nbchat.element import CustomElement
 from nbchat.errors import AskTimeoutError
 from nbchat.ids import new_id
 from nbchat.message import Message
-from nbchat.protocol.server_events import AskSpec
+from nbchat.protocol import outbound
+from nbchat.protocol.server_events import AskEvent, AskSpec
 from nbchat.runtime.context import get_session
 from nbchat.uploads.files import Accept, UploadedFile, UploadLimits
 
@@ -33,7 +34,7 @@ class PendingAsk:
     future: asyncio.Future[Any]
     actions: dict[str, Action] = field(default_factory=dict)
     limits: UploadLimits | None = None
-    event: dict[str, Any] = field(default_factory=dict)
+    event: AskEvent | None = None  # set once the ask is sent
 
 
 class _Ask(Message):
@@ -58,8 +59,8 @@ class _Ask(Message):
         self.wait_for_answer = True
         await super().send()
         pending = self._pending(asyncio.get_running_loop().create_future())
-        pending.event = {"type": "ask", "askId": pending.id, "kind": self.kind,
-                         "stepId": self.id, "timeout": self.timeout, "spec": self._spec()}
+        pending.event = outbound.ask(pending.id, self.kind, self.id, self.timeout,
+                                     self._spec())
         session.open_ask(pending)
         self._waiting = pending
         try:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nbchat.input_widget import InputWidget
+from nbchat.protocol import outbound
 from nbchat.runtime.context import context, get_session
 
 
@@ -51,7 +52,7 @@ class ChatSettings:
                 with contextlib.suppress(ValueError):
                     values[key] = widget.validate(value)
         inputs = [i.to_dict(values) for i in self.inputs]
-        session.emitter.emit({"type": "settings", "inputs": inputs})
+        session.emitter.emit(outbound.settings(inputs))
         return values
 
     def flat_inputs(self) -> list[InputWidget]:

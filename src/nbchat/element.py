@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nbchat.ids import new_id
+from nbchat.protocol import outbound
 from nbchat.runtime.context import get_session
 from nbchat.types import ElementDict
 
@@ -170,7 +171,7 @@ class Element:
         else:
             self.mime = self._guess_mime(None)
         session.elements[self.id] = self
-        session.emitter.emit({"type": "element", "element": self.to_dict()})
+        session.emitter.emit(outbound.element(self.to_dict()))
         self.sent = True
         return self
 
@@ -178,7 +179,7 @@ class Element:
         """Take the element away from the chat."""
         session = get_session(f"{type(self).__name__}.remove")
         if session.elements.pop(self.id, None) is not None:
-            session.emitter.emit({"type": "element_delete", "id": self.id})
+            session.emitter.emit(outbound.element_delete(self.id))
         return True
 
 

@@ -14,6 +14,7 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Union
 
 from nbchat.errors import ProtocolError
@@ -135,12 +136,12 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
-def encode(events: list[dict[str, Any]]) -> str:
+def encode(events: Sequence[Mapping[str, Any]]) -> str:
     """Serialize a batch of server events as one wire frame."""
     return _ENCODER.encode(events)
 
 
-def encode_utf8(events: list[dict[str, Any]]) -> bytes:
+def encode_utf8(events: Sequence[Mapping[str, Any]]) -> bytes:
     """`encode` as the UTF-8 bytes of a text frame.
 
     Text with a lone surrogate has no UTF-8 form (clients' is refused, but an app can make

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nbchat.app import call_user
 from nbchat.ids import utc_now
 from nbchat.message import ErrorMessage
+from nbchat.protocol import outbound
 from nbchat.runtime import callback_errors
 from nbchat.runtime.watchdog import watch
 
@@ -31,7 +32,7 @@ async def run_callback(session: ChatSession, hook: str, *args: Any,
     runtime = session.config.runtime
     if runtime.stall_warning_ms is not None:
         watch(asyncio.get_running_loop(), runtime.stall_warning_ms)
-    session.emit({"type": "task_start"})
+    session.emit(outbound.task_start())
     already_open = set(session.open_steps)
     try:
         if runtime.callback_timeout is None:
@@ -58,7 +59,7 @@ async def run_callback(session: ChatSession, hook: str, *args: Any,
         await callback_errors.report(session, hook, exc)
         return None
     finally:
-        session.emit({"type": "task_end"})
+        session.emit(outbound.task_end())
 
 
 def close_open_steps(session: ChatSession, keep: set[str] | frozenset[str] = frozenset(),

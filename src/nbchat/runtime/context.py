@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from nbchat.errors import ContextError
+from nbchat.protocol import outbound
 
 if TYPE_CHECKING:
     from nbchat.chat_settings import Mode
@@ -46,7 +47,7 @@ class AuthorEmitter:
             raise ValueError(f"toast type must be info, success, warning or error, "
                              f"got {type!r}")
         get_session("context.emitter.send_toast").emit(
-            {"type": "notice", "level": type, "message": str(message)})
+            outbound.notice(type, str(message)))
 
     async def set_commands(self, commands: list[dict[str, Any]]) -> None:
         """Offer composer commands (`cl.set_commands`): dicts with `id`, `description`,
@@ -56,7 +57,7 @@ class AuthorEmitter:
                 raise ValueError(f"each command needs a string 'id', got {command!r}")
         session = get_session("set_commands")
         session.commands = list(commands)
-        session.emitter.emit({"type": "commands", "commands": session.commands})
+        session.emitter.emit(outbound.commands(session.commands))
 
     async def set_modes(self, modes: list[Mode]) -> None:
         """Show these mode pickers in the composer (`cl.set_modes`), replacing any; an
@@ -67,15 +68,15 @@ class AuthorEmitter:
                 raise ValueError(f"each mode must be a cl.Mode with options, got {mode!r}")
         session = get_session("set_modes")
         session.modes = list(modes)
-        session.emitter.emit({"type": "modes", "modes": [m.to_dict() for m in modes]})
+        session.emitter.emit(outbound.modes([m.to_dict() for m in modes]))
 
     async def task_start(self) -> None:
         """Show the chat as busy (the Stop button), as while a callback runs."""
-        get_session("context.emitter.task_start").emit({"type": "task_start"})
+        get_session("context.emitter.task_start").emit(outbound.task_start())
 
     async def task_end(self) -> None:
         """Show the chat as idle again."""
-        get_session("context.emitter.task_end").emit({"type": "task_end"})
+        get_session("context.emitter.task_end").emit(outbound.task_end())
 
 
 class _Context:

@@ -17,7 +17,7 @@ from nbchat.element import File
 from nbchat.errors import ProtocolError
 from nbchat.ids import new_id
 from nbchat.message import Message
-from nbchat.protocol import decode_client
+from nbchat.protocol import decode_client, outbound
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.handshake import hello, user_env
@@ -102,7 +102,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
             log.error("nbchat: a user message was not stored: %s", exc)
             session.recorder.muted = True  # nothing was stored, so nothing to delete
             try:
-                session.emit({"type": "step_delete", "id": msg.id})
+                session.emit(outbound.step_delete(msg.id))
                 session.emitter.flush()
             finally:
                 session.recorder.muted = False
@@ -121,7 +121,7 @@ async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
         raise ProtocolError(f"no user message with id {event['id']!r}", code="unknown_step")
     await cancel_tasks(session)
     for later in session.state.steps_after(step["id"]):
-        session.emit({"type": "step_delete", "id": later})
+        session.emit(outbound.step_delete(later))
     # The conversation restarts at the edited message: cl.chat_context forgets it and after.
     ids = list(session.chat_context)
     if step["id"] in ids:
@@ -251,7 +251,7 @@ async def _feedback(session: ChatSession, event: Any, _: list[bytes]) -> None:
                               "forId": event["stepId"], "value": event["value"],
                               "comment": comment, "threadId": session.thread_id}
     session.feedback[event["stepId"]] = feedback
-    session.emit({"type": "feedback", "stepId": event["stepId"], "feedback": feedback})
+    session.emit(outbound.feedback(event["stepId"], feedback))
     session.spawn(run_callback(session, "on_feedback", _feedback_arg(feedback)))
 
 
@@ -271,7 +271,7 @@ def _feedback_arg(feedback: FeedbackDict) -> Any:
 async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> None:
     _rated_step(session, event["stepId"])
     if session.feedback.pop(event["stepId"], None) is not None:
-        session.emit({"type": "feedback", "stepId": event["stepId"], "feedback": None})
+        session.emit(outbound.feedback(event["stepId"], None))
 
 
 def _spontaneous_limits(session: ChatSession) -> UploadLimits:
@@ -296,8 +296,7 @@ async def _upload_start(session: ChatSession, event: Any, _: list[bytes]) -> Non
                                  event["size"], _upload_limits(session),
                                  over_http=event.get("via") == "http", owner=session.user)
     if ticket is not None:
-        session.emit({"type": "upload_ticket", "uploadId": event["uploadId"],
-                      "ticket": ticket})
+        session.emit(outbound.upload_ticket(event["uploadId"], ticket))
 
 
 async def _upload_chunk(session: ChatSession, event: Any, buffers: list[bytes]) -> None:
@@ -309,7 +308,7 @@ async def _upload_chunk(session: ChatSession, event: Any, buffers: list[bytes]) 
 
 async def _upload_end(session: ChatSession, event: Any, _: list[bytes]) -> None:
     file = session.files.finish(event["uploadId"])
-    session.emit({"type": "upload_done", "uploadId": event["uploadId"], "fileId": file.id})
+    session.emit(outbound.upload_done(event["uploadId"], file.id))
 
 
 async def _upload_cancel(session: ChatSession, event: Any, _: list[bytes]) -> None:

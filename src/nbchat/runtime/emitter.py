@@ -32,6 +32,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from nbchat.protocol import outbound
+from nbchat.protocol.server_events import ServerEvent
 from nbchat.transports.base import Transport
 
 _thread_id = threading.get_ident
@@ -153,7 +155,7 @@ class Emitter:
 
     # ------------------------------------------------------------------ producing
 
-    def emit(self, event: Event) -> None:
+    def emit(self, event: ServerEvent) -> None:
         """Queue a non-token event; pending tokens go out before it."""
         if _thread_id() != self._owner and self._foreign():
             assert self._loop is not None
@@ -161,7 +163,8 @@ class Emitter:
             return
         if self._tokens:
             self._drain_tokens()
-        self._out.append(event)
+        # Typed on the way in; listeners and transports read the batch as plain dicts.
+        self._out.append(event)  # type: ignore[arg-type]
         if self._soon is None and not self._closed:
             self._soon = asyncio.get_running_loop().call_soon(self.flush)
 
@@ -198,10 +201,8 @@ class Emitter:
 
     def _drain_tokens(self) -> None:
         for step_id, parts in self._tokens.items():
-            event: Event = {"type": "token", "id": step_id, "delta": "".join(parts)}
-            if step_id in self._replace:
-                event["replace"] = True
-            self._out.append(event)
+            self._out.append(outbound.token(  # type: ignore[arg-type]
+                step_id, "".join(parts), step_id in self._replace))
         self._tokens = {}
         self._replace.clear()
         self._pending_chars = 0

@@ -10,7 +10,8 @@ from nbchat.chat_settings import ChatProfile, Starter, StarterCategory
 from nbchat.config import with_overrides
 from nbchat.data import InvalidDataError
 from nbchat.errors import ConfigError, ProtocolError
-from nbchat.protocol import PROTOCOL_VERSION
+from nbchat.protocol import PROTOCOL_VERSION, outbound
+from nbchat.protocol.server_events import Welcome
 from nbchat.runtime.callbacks import run_callback
 from nbchat.types import User
 from nbchat.user_session import BUILTIN_KEYS
@@ -69,9 +70,9 @@ def _public_user(user: User | None) -> dict[str, Any] | None:
 
 
 async def _welcome(session: ChatSession, profiles: list[ChatProfile],
-                   starters: list[Starter]) -> dict[str, Any]:
-    return {"type": "welcome", "protocolVersion": PROTOCOL_VERSION, "sessionId": session.id,
-            "threadId": session.thread_id,
+                   starters: list[Starter]) -> Welcome:
+    return {"type": "welcome", "seq": 0, "protocolVersion": PROTOCOL_VERSION,
+            "sessionId": session.id, "threadId": session.thread_id,
             "user": _public_user(session.user),
             "config": session.config.to_client(),
             "chatProfiles": [p.to_dict() for p in profiles],
@@ -152,16 +153,16 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
         feedback = step.get("feedback")
         if feedback:
             session.feedback[step["id"]] = feedback
-        session.emit({"type": "step", "step": step})
+        session.emit(outbound.step(step))
     for element in thread.get("elements") or []:
-        session.emit({"type": "element", "element": element})
+        session.emit(outbound.element(element))
     # The stored history goes to the client only, not back to the store.
     session.recorder.muted = True
     try:
         session.emitter.flush()
     finally:
         session.recorder.muted = False
-    session.emit({"type": "thread", "id": thread["id"], "name": thread.get("name")})
+    session.emit(outbound.thread(thread["id"], thread.get("name")))
     session.spawn(run_callback(session, "on_chat_resume", thread))
     return True
 
@@ -174,7 +175,7 @@ def _resumed_profile(session: ChatSession, stored: Any, profiles: list[ChatProfi
     if stored in {p.name for p in profiles}:
         return str(stored)
     now = f"{session.chat_profile!r}" if session.chat_profile else "no profile"
-    session.emit({"type": "notice", "level": "warning",
-                  "message": f"this chat used the profile {str(stored)[:100]!r}, which is no "
-                             f"longer offered to you; it continues with {now}"})
+    session.emit(outbound.notice(
+        "warning", f"this chat used the profile {str(stored)[:100]!r}, which is no "
+                             f"longer offered to you; it continues with {now}"))
     return session.chat_profile

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbchat.data import NativeDataLayer
 from nbchat.ids import utc_now
+from nbchat.protocol import outbound
 from nbchat.types import StepDict, ThreadDict, User
 from nbchat.user_session import storable_values, thread_tags
 
@@ -223,8 +224,8 @@ class ThreadRecorder:
                 self.session.thread_id, name=thread_name(step["output"]) or "New chat",
                 user_id=persisted.id, metadata=metadata, tags=tags)
             self.thread_created = True
-            self.session.emit({"type": "thread", "id": self.session.thread_id,
-                               "name": thread_name(step["output"])})
+            self.session.emit(outbound.thread(self.session.thread_id,
+                                              thread_name(step["output"])))
             for write in self._before_thread:
                 self._enqueue(write)
             self._before_thread.clear()

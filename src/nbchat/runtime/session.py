@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from nbchat.app import App
 from nbchat.config import Config
 from nbchat.ids import new_id
+from nbchat.protocol import outbound
+from nbchat.protocol.server_events import ServerEvent
 from nbchat.runtime.context import current_session
 from nbchat.runtime.dispatch import end_session, handle
 from nbchat.runtime.emitter import Emitter
@@ -118,21 +120,18 @@ class ChatSession:
             return True
         return False
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: ServerEvent) -> None:
         self.emitter.emit(event)
 
     def error(self, code: str, message: str) -> None:
-        self.emitter.emit({"type": "error", "code": code, "message": message})
+        self.emitter.emit(outbound.error(code, message))
 
     def step_changed(self, step: StepBase) -> None:
-        event: dict[str, Any] = {"type": "step", "step": step.to_dict()}
-        if step.client_id is not None:
-            event["clientId"] = step.client_id
-        self.emitter.emit(event)
+        self.emitter.emit(outbound.step(step.to_dict(), step.client_id))
 
     def step_removed(self, step: StepBase) -> None:
         self.open_steps.pop(step.id, None)
-        self.emitter.emit({"type": "step_delete", "id": step.id})
+        self.emitter.emit(outbound.step_delete(step.id))
 
     def put_blob(self, data: bytes, mime: str) -> str:
         key = new_id()
@@ -172,6 +171,7 @@ class ChatSession:
 
     def open_ask(self, ask: PendingAsk) -> None:
         self.asks[ask.id] = ask
+        assert ask.event is not None, "an ask is opened once it is sent"
         self.emitter.emit(ask.event)
         self._update_quiet()
 
@@ -186,7 +186,7 @@ class ChatSession:
         """The ask is over (answered, timed out, stopped): tell the client to hide it."""
         self.asks.pop(ask.id, None)
         if not self.closed:
-            self.emitter.emit({"type": "ask_cancel", "askId": ask.id})
+            self.emitter.emit(outbound.ask_cancel(ask.id))
         self._update_quiet()
 
     def _update_quiet(self) -> None:

@@ -6,9 +6,10 @@ lets the runtime check what a client refers to (a step to edit or rate) without 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from nbchat.types import StepDict
+from nbchat.protocol.server_events import ActionDict, AskEvent, SettingsEvent, Snapshot
+from nbchat.types import ElementDict, StepDict
 
 
 class SessionState:
@@ -68,14 +69,17 @@ class SessionState:
         self.settings = snapshot["settings"]
         self.running = 1 if snapshot["running"] else 0
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
+        # The mirror keeps what the emitter flushed, which it read as plain dicts; these
+        # were built as the TypedDicts named here.
         return {
             "type": "snapshot",
+            "seq": 0,
             "steps": list(self.steps.values()),
-            "elements": list(self.elements.values()),
-            "actions": list(self.actions.values()),
-            "ask": self.ask,
-            "settings": self.settings,
+            "elements": cast("list[ElementDict]", list(self.elements.values())),
+            "actions": cast("list[ActionDict]", list(self.actions.values())),
+            "ask": cast("AskEvent | None", self.ask),
+            "settings": cast("SettingsEvent | None", self.settings),
             "running": self.running > 0,
         }
 

@@ -20,6 +20,7 @@ from tornado.ioloop import PeriodicCallback
 from nbchat.app import App, call_user
 from nbchat.errors import AppLoadError
 from nbchat.loader import load_app
+from nbchat.protocol import outbound
 from nbchat.runtime.hosting import ChatHost
 
 log = logging.getLogger("nbchat")
@@ -38,7 +39,7 @@ def notify(host: ChatHost, level: Level, message: str) -> None:
     """Send a `notice` to every live session (kept for replay if one is disconnected)."""
     for session in list(host.sessions.sessions.values()):
         if not session.closed:
-            session.emit({"type": "notice", "level": level, "message": message})
+            session.emit(outbound.notice(level, message))
             session.emitter.flush()
 
 

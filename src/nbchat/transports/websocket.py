@@ -24,7 +24,7 @@ import tornado.web
 import tornado.websocket
 
 from nbchat.errors import ProtocolError
-from nbchat.protocol import client_json, encode, encode_utf8
+from nbchat.protocol import client_json, encode, encode_utf8, outbound
 from nbchat.runtime.hosting import ChatHost, SessionLimitError
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
@@ -192,8 +192,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
 
     def _reject(self, code: str, message: str) -> None:
         # Before a session exists there is no sequence to number this with.
-        self.write_message(encode([{"type": "error", "seq": 0, "code": code,
-                                    "message": message}]))
+        self.write_message(encode([outbound.error(code, message)]))
 
     async def on_message(self, message: str | bytes) -> None:
         limit = self.host.config.runtime.max_event_bytes
