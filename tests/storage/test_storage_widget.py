@@ -7,10 +7,8 @@ test_storage_served in place of Jupyter's login."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from emulators import list_names
@@ -28,29 +26,10 @@ from nbchat.data.storage_clients.s3 import S3StorageClient
 from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
 from nbchat.jupyter.widget import ChatWidget
 from nbchat.server import Services, UploadLimits, make_handlers
+from widget_log import SentLog
 
 UPLOADED = b"a file the user attached " * 100
 SENT = b"bytes of an element the app sent"
-
-
-class SentLog:
-    """What the widget would send over its comm, awaited by predicate."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        self.events.extend(content.get("events", [content]))
-        self.changed.set()
-
-    async def until(self, predicate: Any) -> dict[str, Any]:
-        while True:
-            for event in self.events:
-                if predicate(event):
-                    return event
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), 10)
 
 
 def _bucket_app() -> App:
@@ -130,4 +109,6 @@ async def test_widget_keeps_uploads_and_elements_in_the_bucket_the_extension_rea
             await stores.close()
     finally:
         widget.close()
-        await storage.close()
+        # The kernel keeps its layer for its life; this test is the kernel's: close it (and
+        # with it the bucket client), or aiosqlite's thread keeps pytest from exiting.
+        await layer.close()
