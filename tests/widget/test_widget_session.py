@@ -13,24 +13,7 @@ import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
 from nbchat.jupyter.widget import ChatWidget
-
-
-class SentLog:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        self.events.extend(content.get("events", [content]))
-        self.changed.set()
-
-    async def until(self, predicate: Any) -> dict[str, Any]:
-        while True:
-            for event in self.events:
-                if predicate(event):
-                    return event
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), 5)
+from widget_log import SentLog
 
 
 async def test_reset_starts_a_fresh_chat_and_ends_the_old_one(tmp_path: Path) -> None:
