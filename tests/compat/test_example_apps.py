@@ -200,3 +200,34 @@ async def test_stop_cancels_the_running_reply_and_the_chat_goes_on() -> None:
         assert streamed["streaming"] is False
         await chat.send("again")
         assert texts(chat)[-1] == "stopped before: True"
+
+
+async def test_sdk_names_find_the_emitter_and_the_types_are_nbchats(tmp_path: Path) -> None:
+    notes = tmp_path / "n.txt"
+    notes.write_text("x", encoding="utf-8")
+    async with client("sdk") as chat:
+        assert texts(chat) == ["emitter from async found!",
+                               "emitter from asyncify and async_from_sync found!"]
+        offered = [e for e in chat.events if e["type"] == "commands"]
+        assert offered[-1]["commands"][0]["id"] == "Search"
+        welcome = next(e for e in chat.events if e["type"] == "welcome")
+        assert welcome["chatProfiles"][0]["starters"][0]["label"] == "Go"
+        await chat.send("hi")
+        await chat.upload([notes])
+        assert texts(chat)[-1] == "got an AskFileResponse named n.txt"
+
+
+async def test_a_profile_overrides_the_config_with_chainlits_settings_types(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with client("profile_overrides", chat_profile="Default") as plain:
+        config = next(e for e in plain.events if e["type"] == "welcome")["config"]
+        assert config["features"]["edit_message"] is True
+    with caplog.at_level("WARNING", logger="nbchat"):
+        async with client("profile_overrides", chat_profile="Renamed") as chat:
+            config = next(e for e in chat.events if e["type"] == "welcome")["config"]
+            assert config["ui"]["name"] == "Renamed UI"
+            assert config["features"]["edit_message"] is False
+            await chat.send("hi")
+            assert texts(chat)[-1] == "Chat using Renamed profile"
+            assert not chat.errors
+    assert "features.mcp.enabled" in caplog.text
