@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from nbchat.testing import ChatTestClient
+from nbchat.types import User
 
 APPS = Path(__file__).with_name("apps")
 
@@ -231,3 +232,29 @@ async def test_a_profile_overrides_the_config_with_chainlits_settings_types(
             assert texts(chat)[-1] == "Chat using Renamed profile"
             assert not chat.errors
     assert "features.mcp.enabled" in caplog.text
+
+
+async def test_a_custom_chainlit_layer_stores_the_chat_and_resume_gets_it_back() -> None:
+    user = User("ada")
+    async with client("custom_layer", user=user) as chat:
+        assert texts(chat) == ["Hello, send me a message!"]
+        layer_module = chat.namespace
+        await chat.send("hi there")
+        assert texts(chat)[-1] == "Ok!"
+        thread_id = next(e for e in chat.events if e["type"] == "welcome")["threadId"]
+    threads = layer_module["THREADS"]
+    stored = threads[thread_id]
+    outputs = [s["output"] for s in stored["steps"]]
+    # queued until the user's message, then written in order, the greeting included
+    assert outputs[:2] == ["Hello, send me a message!", "hi there"]
+    assert "Thinking..." in outputs
+    assert "Ok!" in outputs
+    assert stored["name"] == "hi there"
+    assert stored["userIdentifier"] == "ada"
+    assert (stored["metadata"] or {}).get("greeted") == "yes"
+    # A server loads the app once; each client here loads it anew, so hand the resumed chat
+    # a layer of the first load (whose THREADS hold the chat).
+    same_layer = layer_module["MemoryDataLayer"]()
+    async with client("custom_layer", user=user, resume_thread=thread_id,
+                      data_layer=same_layer) as resumed:
+        assert texts(resumed)[-1] == "Welcome back to hi there (greeted: yes)"
