@@ -258,3 +258,41 @@ async def test_a_custom_chainlit_layer_stores_the_chat_and_resume_gets_it_back()
     async with client("custom_layer", user=user, resume_thread=thread_id,
                       data_layer=same_layer) as resumed:
         assert texts(resumed)[-1] == "Welcome back to hi there (greeted: yes)"
+
+
+async def test_attached_files_reach_on_message_readable(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"0123456789")
+    async with client("attachments") as chat:
+        await chat.send("read this", files=[notes])
+        assert texts(chat)[-1] == "notes.txt: 10 bytes, text/plain"
+        await chat.send("nothing")
+        assert texts(chat)[-1] == "no files with 'nothing'"
+
+
+async def test_one_ask_takes_several_files_of_the_accepted_types(tmp_path: Path) -> None:
+    paths = [tmp_path / "a.txt", tmp_path / "b.csv"]
+    for path in paths:
+        path.write_text("x,y\n", encoding="utf-8")
+    async with client("ask_files") as chat:
+        ask = chat.pending_ask
+        assert ask is not None
+        assert ask["spec"]["maxFiles"] == 3
+        await chat.upload(paths)
+        assert texts(chat)[-1] == "2 files uploaded: a.txt, b.csv"
+
+
+async def test_user_env_values_are_in_the_user_session(tmp_path: Path) -> None:
+    (tmp_path / "nbchat.yaml").write_text("project:\n  user_env: [TEST_API_KEY]\n",
+                                          encoding="utf-8")
+    app = tmp_path / "user_env.py"
+    app.write_text((APPS / "user_env.py").read_text(encoding="utf-8"), encoding="utf-8")
+    async with ChatTestClient(app, env={"TEST_API_KEY": "sk-123456"}) as chat:
+        assert texts(chat) == ["key ends with 3456"]
+
+
+async def test_a_dataframe_is_an_element_with_its_rows() -> None:
+    async with client("figures") as chat:
+        frame = next(e for e in chat.elements if e["name"] == "cities")
+        assert frame["type"] == "dataframe"
+        assert "Lima" in str(frame.get("content"))
