@@ -23,7 +23,16 @@ from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, resolve_data_layer
 from nbchat.data.plug import app_brings_layer
+from nbchat.errors import ProtocolError
 from nbchat.jupyter.kernel_stores import register
+from nbchat.protocol import decode_host
+from nbchat.protocol.host_messages import (
+    AssetRequest,
+    FileRequest,
+    FileResponse,
+    file_error,
+    file_response,
+)
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.comm import CommTransport
@@ -33,8 +42,8 @@ from nbchat.uploads.tickets import StagingTickets, staging_dir
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
-# Bundles the view loads on demand over the comm (anywidget's ESM has no URL to load a
-# sibling file from): `{"host": "asset_request", "requestId", "name"}`.
+# Bundles the view loads on demand over the comm with an `asset_request` (anywidget's ESM
+# has no URL to load a sibling file from).
 ASSETS = {"plotly.js": "text/javascript"}
 
 
@@ -155,12 +164,22 @@ class ChatWidget(anywidget.AnyWidget):
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._owner = threading.get_ident()
-        if content.get("host") == "file_request":
-            self._loop.create_task(self._send_file(content))
-            return
-        if content.get("host") == "asset_request":
-            self._loop.create_task(self._send_asset(content))
-            return
+        if "host" in content:  # a host message (protocol/host_messages.py), not a chat event
+            try:
+                message = decode_host(content)
+            except ProtocolError as exc:
+                log.warning("nbchat: the widget's view sent a bad host message: %s", exc)
+                request_id = content.get("requestId")
+                if isinstance(request_id, str):  # a request still gets its answer
+                    self._reply(file_error(request_id, str(exc)))
+                return
+            if message["host"] == "file_request":
+                self._loop.create_task(self._send_file(message))
+                return
+            if message["host"] == "asset_request":
+                self._loop.create_task(self._send_asset(message))
+                return
+            # a reset: in order with the chat events around it (the view's hello follows)
         if self._inbox is None:
             self._inbox = asyncio.Queue()
             self._reader = self._loop.create_task(self._read())
@@ -172,39 +191,38 @@ class ChatWidget(anywidget.AnyWidget):
         while True:
             content, buffers = await self._inbox.get()
             try:
-                if content.get("host") == "reset":
+                if "host" in content:  # decoded by _dispatch: only a reset comes this way
                     await self._reset()
-                elif "host" not in content:
+                else:
                     await self.session.receive(content, buffers)
             except Exception:  # a bug in nbchat must not kill the widget
                 log.exception("nbchat: handling a widget event failed")
 
-    async def _send_file(self, content: dict[str, Any]) -> None:
-        request_id = content.get("requestId")
-        key = content.get("objectKey")
-        blob = await self.session.read_blob(key) if isinstance(key, str) else None
+    def _reply(self, reply: FileResponse, data: bytes | None = None) -> None:
+        self.send(dict(reply), [data] if data is not None else None)
+
+    async def _send_file(self, request: FileRequest) -> None:
+        request_id = request["requestId"]
+        blob = await self.session.read_blob(request["objectKey"])
         if blob is None:
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": "no such file in this chat"})
+            self._reply(file_error(request_id, "no such file in this chat"))
             return
         data, mime = blob
-        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+        self._reply(file_response(request_id, mime), data)
 
-    async def _send_asset(self, content: dict[str, Any]) -> None:
-        request_id = content.get("requestId")
-        name = content.get("name")
-        mime = ASSETS.get(name) if isinstance(name, str) else None
+    async def _send_asset(self, request: AssetRequest) -> None:
+        request_id, name = request["requestId"], request["name"]
+        mime = ASSETS.get(name)
         if mime is None:
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": f"no bundle {name!r}; known: {', '.join(ASSETS)}"})
+            self._reply(file_error(request_id, f"no bundle {name!r}; known: {', '.join(ASSETS)}"))
             return
         try:
-            data = await asyncio.to_thread((STATIC / str(name)).read_bytes)
+            data = await asyncio.to_thread((STATIC / name).read_bytes)
         except OSError as exc:  # an install without the built bundle
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": f"{name} is not built in this nbchat install ({exc.strerror})"})
+            self._reply(file_error(
+                request_id, f"{name} is not built in this nbchat install ({exc.strerror})"))
             return
-        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+        self._reply(file_response(request_id, mime), data)
 
     def close(self) -> None:
         """Close the widget and end its chat session (on_chat_end runs)."""

@@ -20,18 +20,26 @@ from typing import Any, Literal, Union
 from nbchat.errors import ProtocolError
 from nbchat.protocol import client_json
 from nbchat.protocol.client_events import ClientEvent
+from nbchat.protocol.host_messages import HOST_REPLY_CLASSES, HostRequest
 from nbchat.protocol.server_events import ServerEvent
 
 PROTOCOL_VERSION = 1
 
-def _event_type(cls: type) -> str:
-    literal = typing.get_type_hints(cls)["type"]
-    (name,) = typing.get_args(literal)
-    return str(name)
+
+def _by_tag(classes: Sequence[type], tag: str = "type") -> dict[str, type]:
+    """Message classes by the literal of their `tag` field (`type`, or `host`)."""
+    out: dict[str, type] = {}
+    for cls in classes:
+        (name,) = typing.get_args(typing.get_type_hints(cls)[tag])
+        out[str(name)] = cls
+    return out
 
 
-CLIENT_EVENTS: dict[str, type] = {_event_type(c): c for c in typing.get_args(ClientEvent)}
-SERVER_EVENTS: dict[str, type] = {_event_type(c): c for c in typing.get_args(ServerEvent)}
+CLIENT_EVENTS: dict[str, type] = _by_tag(typing.get_args(ClientEvent))
+SERVER_EVENTS: dict[str, type] = _by_tag(typing.get_args(ServerEvent))
+# The notebook widget's host messages (host_messages.py), by their `host` value.
+HOST_REQUESTS: dict[str, type] = _by_tag(typing.get_args(HostRequest), "host")
+HOST_REPLIES: dict[str, type] = _by_tag(HOST_REPLY_CLASSES, "host")
 
 # ----------------------------------------------------------------------------- validation
 
@@ -110,6 +118,24 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
         known = ", ".join(sorted(CLIENT_EVENTS))
         raise ProtocolError(f"unknown event type {kind!r}; expected one of: {known}",
                             code="unknown_type")
+    _check_fields(frame, cls, str(kind))
+    return typing.cast(ClientEvent, frame)
+
+
+def decode_host(message: dict[str, Any]) -> HostRequest:
+    """Validate one host message of the widget's view (a comm message with a `host` key;
+    the comm already parsed its JSON), or raise ProtocolError saying what is wrong."""
+    kind = message.get("host")
+    cls = HOST_REQUESTS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(sorted(HOST_REQUESTS))
+        raise ProtocolError(f"unknown host message {kind!r}; expected one of: {known}",
+                            code="unknown_type")
+    _check_fields(message, cls, str(kind))
+    return typing.cast(HostRequest, message)
+
+
+def _check_fields(frame: dict[str, Any], cls: type, kind: str) -> None:
     hints = _hints(cls)
     required: frozenset[str] = cls.__required_keys__  # type: ignore[attr-defined]
     for key in frame:
@@ -125,7 +151,6 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                 f"{kind}: field {key!r} must be {_type_name(tp)}, "
                 f"got {type(frame[key]).__name__}"
             )
-    return typing.cast(ClientEvent, frame)
 
 
 # json.dumps with options builds a JSONEncoder per call; one is enough (encode keeps no
