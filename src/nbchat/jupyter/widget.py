@@ -33,8 +33,7 @@ from nbchat.protocol.host_messages import (
     file_error,
     file_response,
 )
-from nbchat.runtime.recorder import ThreadRecorder
-from nbchat.runtime.session import ChatSession
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
 from nbchat.uploads.tickets import StagingTickets, staging_dir
@@ -116,11 +115,16 @@ class ChatWidget(anywidget.AnyWidget):
                  user: User | None = None, **kwargs: Any) -> None:
         super().__init__(_esm=_bundle(), **kwargs)
         self.transport = CommTransport(self)
-        self.session = self._new_session(app or default_app, config or load(Path.cwd()), user)
+        app = app or default_app
+        config = config or load(Path.cwd())
+        self._sessions = SessionBuilder(
+            app, config, _data_layer(app, config) if config.data.enabled else None,
+            tickets=_upload_tickets(), client_type="notebook",
+            viewer_is_author=True)  # a notebook's chat is seen by who wrote its cells
+        self.session = self._sessions.build(user, transport=self.transport)
         # A layer the app brings lives in this kernel only: the extension cannot open it
         # (and must not make a .nbchat/nbchat.db for it), so the panel shows the server's.
-        self.history_store = ("" if app_brings_layer(self.session.app)
-                              else _history_store(self.session.config))
+        self.history_store = "" if app_brings_layer(app) else _history_store(config)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
@@ -133,22 +137,12 @@ class ChatWidget(anywidget.AnyWidget):
             self._loop = asyncio.get_running_loop()
         self.on_msg(self._on_msg)
 
-    def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
-        session = ChatSession(app, config, user=user)
-        session.viewer_is_author = True  # a notebook's chat is seen by who wrote its cells
-        session.client_type = "notebook"
-        session.files.tickets = _upload_tickets()
-        if config.data.enabled:
-            ThreadRecorder.attach(session, _data_layer(app, config))
-        session.attach(self.transport)
-        return session
-
     async def _reset(self) -> None:
         """Start a fresh chat in this widget (the history panel opens a stored thread by
         resetting, then saying hello with its id); the old chat ends."""
         old = self.session
         old.detach(self.transport)
-        self.session = self._new_session(old.app, old.config, old.user)
+        self.session = self._sessions.build(old.user, transport=self.transport)
         await old.close()
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:

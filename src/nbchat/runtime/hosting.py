@@ -22,7 +22,7 @@ from nbchat.app import App
 from nbchat.config import Config
 from nbchat.data import NativeDataLayer
 from nbchat.errors import NbchatError
-from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.types import User
 from nbchat.uploads.tickets import HostTickets
@@ -40,7 +40,6 @@ class SessionLimitError(NbchatError):
 
 class ChatHost:
     def __init__(self, app: App, config: Config, data_layer: NativeDataLayer | None = None) -> None:
-        self.app = app
         self.config = config
         self.data_layer = data_layer
         self.sessions = SessionRegistry()
@@ -48,14 +47,22 @@ class ChatHost:
         self._closing: set[asyncio.Task[None]] = set()
         # Upload bodies sent over HTTP to this process's sessions (server/live_uploads.py).
         self.upload_tickets = HostTickets()
+        self.builder = SessionBuilder(app, config, data_layer, self.upload_tickets)
+
+    @property
+    def app(self) -> App:
+        """The app new sessions run (`switch_app` replaces it on a reload)."""
+        return self.builder.app
+
+    def switch_app(self, app: App) -> None:
+        """Run `app` from now on, in new sessions and in the live ones (a reload)."""
+        self.builder = self.builder.with_app(app)
+        for session in self.sessions.sessions.values():
+            session.app = app
 
     def new_session(self, user: User | None) -> ChatSession:
         self._make_room(user)
-        session = ChatSession(self.app, self.config, user=user)
-        session.files.tickets = self.upload_tickets
-        if self.data_layer is not None:
-            ThreadRecorder.attach(session, self.data_layer)
-        return self.sessions.add(session)
+        return self.sessions.add(self.builder.build(user))
 
     def _make_room(self, user: User | None) -> None:
         cap = self.config.server.max_sessions_per_user
