@@ -19,7 +19,7 @@ from typing import Any, Literal, Union
 
 from nbchat.errors import ProtocolError
 from nbchat.protocol import client_json
-from nbchat.protocol.client_events import ClientEvent
+from nbchat.protocol.client_events import ClientEvent, Hello
 from nbchat.protocol.host_messages import HOST_REPLY_CLASSES, HostRequest
 from nbchat.protocol.server_events import ServerEvent
 
@@ -112,30 +112,35 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                                 code="too_large")
     if not isinstance(frame, dict):
         raise ProtocolError("event must be a JSON object with a 'type' field")
-    kind = frame.get("type")
-    cls = CLIENT_EVENTS.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        known = ", ".join(sorted(CLIENT_EVENTS))
-        raise ProtocolError(f"unknown event type {kind!r}; expected one of: {known}",
-                            code="unknown_type")
-    _check_fields(frame, cls, str(kind))
+    _check(frame, CLIENT_EVENTS, "type", "event type")
     return typing.cast(ClientEvent, frame)
+
+
+def decode_hello(frame: str | bytes | dict[str, Any], max_bytes: int) -> Hello:
+    """A connection's first event, which must be a `hello` (`not_started` otherwise): the
+    host reads its `sessionId` to find the session the rest of the connection goes to."""
+    event = decode_client(frame, max_bytes)
+    if event["type"] != "hello":
+        raise ProtocolError(f"the first event must be hello, not {event['type']}",
+                            code="not_started")
+    return event
 
 
 def decode_host(message: dict[str, Any]) -> HostRequest:
     """Validate one host message of the widget's view (a comm message with a `host` key;
     the comm already parsed its JSON), or raise ProtocolError saying what is wrong."""
-    kind = message.get("host")
-    cls = HOST_REQUESTS.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        known = ", ".join(sorted(HOST_REQUESTS))
-        raise ProtocolError(f"unknown host message {kind!r}; expected one of: {known}",
-                            code="unknown_type")
-    _check_fields(message, cls, str(kind))
+    _check(message, HOST_REQUESTS, "host", "host message")
     return typing.cast(HostRequest, message)
 
 
-def _check_fields(frame: dict[str, Any], cls: type, kind: str) -> None:
+def _check(frame: dict[str, Any], classes: dict[str, type], tag: str, what: str) -> None:
+    """`frame` is one of `classes` (by its `tag` field), with the fields and types of it."""
+    kind = frame.get(tag)
+    cls = classes.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(sorted(classes))
+        raise ProtocolError(f"unknown {what} {kind!r}; expected one of: {known}",
+                            code="unknown_type")
     hints = _hints(cls)
     required: frozenset[str] = cls.__required_keys__  # type: ignore[attr-defined]
     for key in frame:

@@ -16,9 +16,10 @@ from nbchat.config import Config
 from nbchat.data import NativeDataLayer
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
+from nbchat.protocol.client_events import ClientEvent
 from nbchat.protocol.server_events import ServerEvent
 from nbchat.runtime.context import current_session
-from nbchat.runtime.dispatch import end_session, handle
+from nbchat.runtime.dispatch import end_session, handle, handle_event
 from nbchat.runtime.emitter import Emitter
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.state import SessionState
@@ -240,6 +241,10 @@ class ChatSession:
                       buffers: list[bytes] | None = None) -> None:
         """Handle one client event (as sent on the wire) and its binary buffers."""
         await handle(self, frame, buffers or [])
+
+    async def receive_event(self, event: ClientEvent, buffers: list[bytes] | None = None) -> None:
+        """Handle one client event the protocol decoded already (a connection's hello)."""
+        await handle_event(self, event, buffers or [])
 
     async def new_chat(self) -> None:
         """End this chat (its tasks cancelled, on_chat_end run, its writes stored) and make
