@@ -26,7 +26,7 @@ from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
-from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession
 from nbchat.runtime.state import SessionState
 from nbchat.transports.memory import MemoryTransport
@@ -95,7 +95,6 @@ class ChatTestClient:
         else:
             app = source or default_app
             config = self.config or load(app_dir)
-        self._session = ChatSession(app, config, user=self.user)
         layer: NativeDataLayer | None
         if self.data_layer is None:  # the app's own layer (unless data.enabled is false)
             layer = self._own_layer = (app_data_layer(app, config.app_dir)
@@ -105,8 +104,7 @@ class ChatTestClient:
         else:  # a Chainlit-style layer: the client's own adapter (the layer stays open)
             layer = self._own_layer = native_layer(self.data_layer, config.app_dir,
                                                    close_layer=False)
-        if layer is not None:
-            ThreadRecorder.attach(self._session, layer)
+        self._session = SessionBuilder(app, config, layer).build(self.user)
         self._connect()
         hello: dict[str, Any] = {"type": "hello", "protocolVersion": PROTOCOL_VERSION}
         if self.chat_profile is not None:

@@ -70,6 +70,10 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
                           "objectKey": "../../etc/passwd"}, [])
         refused = await sent.until(lambda e: e.get("requestId") == "r2")
         assert "error" in refused
+        # A malformed request (protocol/host_messages.py) is answered, not left to time out.
+        widget._dispatch({"host": "file_request", "requestId": "r3", "objectKey": 7}, [])
+        bad = await sent.until(lambda e: e.get("requestId") == "r3")
+        assert "must be string" in bad["error"]
     finally:
         widget.session.emitter.close()
         widget.close()
