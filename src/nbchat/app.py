@@ -39,6 +39,7 @@ HOOKS = (
     "oauth_callback",
     "on_logout",
     "on_shared_thread_view",
+    "on_slack_reaction_added",
     "data_layer",
 )
 
@@ -187,6 +188,8 @@ header_auth_callback = _hook_decorator("header_auth_callback")
 oauth_callback = _hook_decorator("oauth_callback")
 on_logout = _hook_decorator("on_logout")
 on_shared_thread_view = _hook_decorator("on_shared_thread_view")
+# Someone added an emoji reaction in a Slack chat of the app (channels/slack.py).
+on_slack_reaction_added = _hook_decorator("on_slack_reaction_added")
 # A function returning the app's data layer (a BaseDataLayer); every host calls it once.
 data_layer = _hook_decorator("data_layer")
 

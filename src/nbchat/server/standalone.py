@@ -49,6 +49,7 @@ from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
+from nbchat.server.channel_routes import channel_specs
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
@@ -193,6 +194,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
                                   providers=buttons)
         handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
                                    config=oauth)
+    handlers += channel_specs(r, host, os.environ)  # Slack, when its variables are set
     settings: dict[str, Any] = {
         "xsrf_cookies": True,
         "xsrf_cookie_kwargs": {"samesite": "Strict", "path": root},
