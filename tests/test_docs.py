@@ -37,7 +37,7 @@ def _documented_calls(text: str, name: str) -> list[tuple[bool, list[str], dict[
         assert isinstance(call, ast.Call)
         positional = [a.id for a in call.args if isinstance(a, ast.Name)]
         assert len(positional) == len(call.args), f"@cl.{name}: positional args must be names"
-        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        keywords = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
         calls.append((match["args"] is None, positional, keywords))
     return calls
 

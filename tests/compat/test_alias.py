@@ -74,7 +74,7 @@ def test_chainlit_names_are_nbchat_objects_and_nbchat_keeps_its_own(
     sentinel = object()
     # Chainlit's way of plugging a data layer (monkeypatch puts back what nbchat.data had).
     monkeypatch.setattr(cl_data, "_data_layer", sentinel, raising=False)
-    assert nbchat.data._data_layer is sentinel  # type: ignore[attr-defined]
+    assert nbchat.data._data_layer is sentinel
     assert config.ui.name == "Assistant"
     with pytest.raises(AttributeError, match="read only"):
         config.ui.name = "Other"
@@ -99,7 +99,7 @@ def test_nbchat_own_missing_names_are_plain_again_without_the_alias() -> None:
 
     alias.uninstall()
     with pytest.raises(AttributeError) as caught:
-        _ = nbchat.some_missing  # type: ignore[attr-defined]
+        _ = nbchat.some_missing
     assert not isinstance(caught.value, ChainlitNameError)
     assert "chainlit" not in sys.modules
 
@@ -125,13 +125,15 @@ def test_chainlit_data_modules_resolve_to_nbchat_data_once_they_exist(
         from chainlit.data.literalai import LiteralDataLayer  # noqa: F401
     # Once nbchat has the module (here: one made in memory), the same name resolves to it.
     sys.modules.pop("chainlit.data.literalai")
-    made = importlib.util.module_from_spec(
-        importlib.util.spec_from_loader("nbchat.data.literalai", loader=None))
-    made.LiteralDataLayer = type("LiteralDataLayer", (), {})  # type: ignore[attr-defined]
+    spec = importlib.util.spec_from_loader("nbchat.data.literalai", loader=None)
+    assert spec is not None
+    made = importlib.util.module_from_spec(spec)
+    layer_class = type("LiteralDataLayer", (), {})
+    made.__dict__["LiteralDataLayer"] = layer_class
     monkeypatch.setitem(sys.modules, "nbchat.data.literalai", made)
     from chainlit.data.literalai import LiteralDataLayer as Layer
 
-    assert Layer is made.LiteralDataLayer  # type: ignore[attr-defined]
+    assert Layer is layer_class
 
 
 def test_an_unknown_chainlit_module_is_a_plain_module_not_found() -> None:

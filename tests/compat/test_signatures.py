@@ -154,7 +154,7 @@ def _own_parameters(obj: Any) -> set[str]:
     """The names `obj` itself declares (a class: its own __init__)."""
     target = obj
     if inspect.isclass(obj):
-        target = next(c.__init__ for c in type.mro(obj) if "__init__" in vars(c))
+        target = next(vars(c)["__init__"] for c in type.mro(obj) if "__init__" in vars(c))
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     return {n for n, p in inspect.signature(target).parameters.items()
             if p.kind not in variadic and not (n == "self" and inspect.isclass(obj))}
@@ -163,7 +163,7 @@ def _own_parameters(obj: Any) -> set[str]:
 def _parameters(obj: Any) -> dict[str, inspect.Parameter]:
     """Named parameters of `obj`, following `**kwargs` into base classes' __init__."""
     params: dict[str, inspect.Parameter] = {}
-    targets = [c.__init__ for c in type.mro(obj) if "__init__" in vars(c)] \
+    targets = [vars(c)["__init__"] for c in type.mro(obj) if "__init__" in vars(c)] \
         if inspect.isclass(obj) else [obj]
     for target in targets:
         sig = inspect.signature(target)

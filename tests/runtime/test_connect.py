@@ -55,10 +55,12 @@ async def test_a_first_frame_that_is_no_hello_starts_no_session(
 
 async def test_a_hello_attaches_its_session_and_the_runtime_dispatches_it(host: ChatHost) -> None:
     transport, received = _transport()
-    started = host.connect(json.dumps(HELLO), None, transport, pytest.fail)
+    refused: list[ErrorEvent] = []
+    started = host.connect(json.dumps(HELLO), None, transport, refused.append)
     assert started is not None
     session, hello = started
     assert hello == HELLO
+    assert refused == []
     assert session.emitter.transport is transport
     await session.receive_event(hello)
     session.emitter.flush()
