@@ -11,7 +11,7 @@ async def start() -> None:
 
 
 @cl.on_chat_resume
-async def resume(thread: dict) -> None:
+async def resume(thread: dict[str, object]) -> None:
     cl.user_session.set("turns", 100)
 
 
@@ -50,5 +50,5 @@ async def reply(message: cl.Message) -> None:
 
 
 @cl.on_slack_reaction_added
-async def reacted(event: dict) -> None:
+async def reacted(event: dict[str, str]) -> None:
     await cl.Message(content=f"thanks for the :{event['reaction']}:").send()

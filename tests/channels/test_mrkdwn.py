@@ -50,5 +50,6 @@ def test_short_text_is_one_piece() -> None:
     ("ask:k1", None),
     ("something else", None),
 ])
-def test_button_values_map_back_to_client_events(value: str, event: dict | None) -> None:
+def test_button_values_map_back_to_client_events(
+        value: str, event: dict[str, object] | None) -> None:
     assert click_event(value) == event

@@ -271,9 +271,9 @@ async def test_attached_files_reach_on_message_readable(tmp_path: Path) -> None:
 
 
 async def test_one_ask_takes_several_files_of_the_accepted_types(tmp_path: Path) -> None:
-    paths = [tmp_path / "a.txt", tmp_path / "b.csv"]
+    paths: list[str | Path] = [tmp_path / "a.txt", tmp_path / "b.csv"]
     for path in paths:
-        path.write_text("x,y\n", encoding="utf-8")
+        Path(path).write_text("x,y\n", encoding="utf-8")
     async with client("ask_files") as chat:
         ask = chat.pending_ask
         assert ask is not None

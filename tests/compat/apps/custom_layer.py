@@ -35,7 +35,7 @@ class MemoryDataLayer(cl_data.BaseDataLayer):
                                 identifier=user.identifier)
 
     async def update_thread(self, thread_id: str, name: str | None = None,
-                            user_id: str | None = None, metadata: dict | None = None,
+                            user_id: str | None = None, metadata: dict[str, object] | None = None,
                             tags: list[str] | None = None) -> None:
         thread = THREADS.setdefault(thread_id, {
             "id": thread_id, "createdAt": now(), "name": None, "userId": user_id,
