@@ -50,6 +50,9 @@ class App:
         self.name = name
         self.hooks: dict[str, Callable[..., Any]] = {}
         self.actions: dict[str, Callable[..., Any]] = {}
+        # The app's own HTTP routes: an ASGI app (Chainlit's `chainlit.server.app`, a
+        # FastAPI app made on first use), served by `nbchat serve` after nbchat's routes.
+        self.asgi: Any = None
 
     def register(self, hook: str, func: F) -> F:
         """Set the callback of `hook` (one of HOOKS), replacing any earlier one."""

@@ -107,11 +107,13 @@ def test_nbchat_own_missing_names_are_plain_again_without_the_alias() -> None:
 def test_a_module_nbchat_does_not_offer_says_which_name_and_what_to_do() -> None:
     alias_chainlit()
     with pytest.raises(ChainlitModuleError) as caught:
-        from chainlit.server import app  # noqa: F401
+        from chainlit.socket import emit  # noqa: F401
     message = str(caught.value)
-    assert "'app' from chainlit.server" in message
-    assert "nbchat serve" in message
-    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth"):
+    assert "'emit' from chainlit.socket" in message
+    assert "cl.context.session" in message
+    # A module nbchat offers in part names what it has.
+    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth: nbchat offers only "
+                       r"create_jwt"):
         from chainlit.auth import oauth  # noqa: F401
 
 
