@@ -2,6 +2,7 @@
 project against Chainlit's documented API): a public route, a route that needs the
 signed-in user, a streamed response, and a route that hands out an API token."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import chainlit as cl
@@ -37,7 +38,7 @@ async def token(request: Request,
 
 @app.get("/custom/count")
 async def count() -> StreamingResponse:
-    async def numbers():  # type: ignore[no-untyped-def]
+    async def numbers() -> AsyncIterator[str]:
         for n in range(3):
             yield f"{n}\n"
 

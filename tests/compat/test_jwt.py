@@ -50,7 +50,8 @@ def test_expired_foreign_and_claimless_tokens_are_anonymous() -> None:
     assert decode_bearer(SECRET, jwt.encode({"identifier": "x"}, SECRET)) is None  # no exp
     no_user = jwt.encode({"sub": "x", "exp": time.time() + 60}, SECRET)
     assert decode_bearer(SECRET, no_user) is None
-    unsigned = jwt.encode({"identifier": "x", "exp": time.time() + 60}, None, algorithm="none")
+    unsigned = jwt.encode({"identifier": "x", "exp": time.time() + 60},
+                          None, algorithm="none")  # type: ignore[arg-type]
     assert decode_bearer(SECRET, unsigned) is None
 
 

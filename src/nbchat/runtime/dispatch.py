@@ -18,6 +18,7 @@ from nbchat.errors import ProtocolError
 from nbchat.ids import new_id
 from nbchat.message import Message
 from nbchat.protocol import decode_client, outbound
+from nbchat.runtime import window
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.handshake import hello, user_env
@@ -182,9 +183,11 @@ async def cancel_tasks(session: ChatSession) -> None:
 
 
 async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
-    await cancel_tasks(session)
-    if session.config.ui.stop_message:  # Chainlit posts it on every Stop
+    # As Chainlit: the message first (on every Stop), then the cancellation. The message
+    # is sent whole here, outside any task, so closing the cancelled steps leaves it be.
+    if session.config.ui.stop_message:
         await Message(content=session.config.ui.stop_message).send()
+    await cancel_tasks(session)
     session.spawn(run_callback(session, "on_stop"))
 
 
@@ -331,6 +334,8 @@ _HANDLERS: dict[str, Handler] = {
     "upload_chunk": _upload_chunk,
     "upload_end": _upload_end,
     "upload_cancel": _upload_cancel,
+    "window_message": window.window_message,
+    "call_fn_result": window.call_fn_result,
 }
 
 

@@ -52,7 +52,13 @@ from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
-from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
+from nbchat.server.pages import (
+    PageContext,
+    PageHandler,
+    StaticHandler,
+    embed_origins,
+    security_headers,
+)
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
@@ -204,7 +210,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         SETTINGS_KEY: config.server,  # the upload routes' stall timeout (server.bodies)
     }
     if not headless:
-        context = PageContext(root, config, identity, auth_enabled(identity))
+        context = PageContext(root, config, identity, auth_enabled(identity),
+                              embed_origins(config))
         handlers += [
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
