@@ -194,3 +194,19 @@ async def test_a_chainlit_notebook_loads_without_the_alias_line(tmp_path: Path) 
     path.write_text(json.dumps(notebook), encoding="utf-8")
     async with ChatTestClient(path) as client:
         assert client.messages[-1]["output"] == "from the notebook"
+
+
+def test_chainlit_server_and_utils_leave_nbchats_own_attributes_alone() -> None:
+    # Served through the import system, `chainlit.server` would set `nbchat.server` (the
+    # package) to the compat module: every `nbchat.server.x` attribute lookup would break.
+    import nbchat.server.serve
+
+    alias_chainlit()
+    from chainlit.server import app
+    from chainlit.utils import mount_chainlit
+
+    assert nbchat.server.__name__ == "nbchat.server"
+    assert nbchat.server.serve.start_server  # the package's own submodule, reached again
+    assert not hasattr(nbchat, "utils")
+    assert callable(mount_chainlit)
+    assert app is nbchat.app.current_app().asgi
