@@ -16,6 +16,7 @@ import pytest
 import nbchat
 import nbchat.config
 import nbchat.data
+from nbchat.app import App, registering_on
 from nbchat.chainlit_compat import alias, alias_chainlit
 from nbchat.chainlit_compat.modules import ChainlitModuleError, ChainlitNameError
 from nbchat.config import load
@@ -202,11 +203,24 @@ def test_chainlit_server_and_utils_leave_nbchats_own_attributes_alone() -> None:
     import nbchat.server.serve
 
     alias_chainlit()
-    from chainlit.server import app
-    from chainlit.utils import mount_chainlit
+    with registering_on(App("routes")) as loading:  # as while the loader runs an app
+        from chainlit.server import app
+        from chainlit.utils import mount_chainlit
 
     assert nbchat.server.__name__ == "nbchat.server"
     assert nbchat.server.serve.start_server  # the package's own submodule, reached again
     assert not hasattr(nbchat, "utils")
     assert callable(mount_chainlit)
-    assert app is nbchat.app.current_app().asgi
+    assert app is loading.asgi
+
+
+def test_chainlit_server_without_fastapi_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # FastAPI is installed here (nbchat[asgi]); a None entry makes its import fail as if
+    # it were not.
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    alias_chainlit()
+    with registering_on(App("routes")) as loading, pytest.raises(
+            ChainlitModuleError, match=r"pip install 'nbchat\[asgi\]'"):
+        from chainlit.server import app  # noqa: F401
+    assert loading.asgi is None  # nothing half made
