@@ -30,6 +30,7 @@ HOOKS = (
     "on_settings_update",
     "on_settings_edit",
     "on_feedback",
+    "on_window_message",
     "set_chat_profiles",
     "set_starters",
     "set_starter_categories",
@@ -51,6 +52,9 @@ class App:
         self.name = name
         self.hooks: dict[str, Callable[..., Any]] = {}
         self.actions: dict[str, Callable[..., Any]] = {}
+        # The app's own HTTP routes: an ASGI app (Chainlit's `chainlit.server.app`, a
+        # FastAPI app made on first use), served by `nbchat serve` after nbchat's routes.
+        self.asgi: Any = None
 
     def register(self, hook: str, func: F) -> F:
         """Set the callback of `hook` (one of HOOKS), replacing any earlier one."""
@@ -179,6 +183,8 @@ on_stop = _hook_decorator("on_stop")
 on_settings_update = _hook_decorator("on_settings_update")
 on_settings_edit = _hook_decorator("on_settings_edit")
 on_feedback = _hook_decorator("on_feedback")
+# What the page embedding the chat posts to it (window.postMessage; runtime/window.py).
+on_window_message = _hook_decorator("on_window_message")
 set_starter_categories = _hook_decorator("set_starter_categories")
 set_chat_profiles = _hook_decorator("set_chat_profiles")
 set_starters = _hook_decorator("set_starters")
