@@ -48,6 +48,13 @@ export interface StepDict {
   feedback?: FeedbackDict | null;
 }
 
+/** What the element sidebar shows (`SidebarEvent`s resolved; a snapshot's `sidebar`). */
+export interface SidebarDict {
+  title: string;
+  elements: ElementDict[];
+  key: string | null;
+}
+
 export interface ElementDict {
   id: string;
   threadId: string | null;
@@ -234,6 +241,7 @@ export interface Snapshot {
   ask: AskEvent | null;
   settings: SettingsEvent | null;
   running: boolean;
+  sidebar?: SidebarDict | null;
 }
 
 export interface StepEvent {
@@ -268,6 +276,15 @@ export interface ElementDelete {
   type: "element_delete";
   seq: number;
   id: string;
+}
+
+/** The element sidebar (`cl.ElementSidebar`), see reducer.ts `nextSidebar`. */
+export interface SidebarEvent {
+  type: "sidebar";
+  seq: number;
+  title?: string;
+  elements?: ElementDict[];
+  key?: string | null;
 }
 
 export interface ActionEvent {
@@ -378,6 +395,7 @@ export type ServerEvent =
   | TokenEvent
   | ElementEvent
   | ElementDelete
+  | SidebarEvent
   | ActionEvent
   | ActionDelete
   | AskEvent
@@ -399,7 +417,7 @@ export type ClientEventType = ClientEvent["type"];
 
 /** Every server event type; `satisfies` makes the compiler check the list is complete. */
 export const SERVER_EVENT_TYPES = [
-  "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
+  "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
 ] as const satisfies readonly ServerEventType[];

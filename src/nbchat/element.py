@@ -11,12 +11,15 @@ import json
 import mimetypes
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
 from nbchat.runtime.context import get_session
 from nbchat.types import ElementDict
+
+if TYPE_CHECKING:
+    from nbchat.runtime.session import ChatSession
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -158,6 +161,14 @@ class Element:
         session = get_session(f"{type(self).__name__}.send")
         if for_id is not None:
             self.for_id = for_id
+        self.prepare(session)
+        session.emitter.emit(outbound.element(self.to_dict()))
+        self.sent = True
+        return self
+
+    def prepare(self, session: ChatSession) -> ElementDict:
+        """Put the element's bytes in the session's file store (once) and register it, so
+        the browser can load them; the dict to send. Nothing is emitted."""
         self.thread_id = session.thread_id
         if self.url is None and self.inline_content() is None and self.object_key is None:
             data = self.load_bytes()
@@ -171,9 +182,7 @@ class Element:
         else:
             self.mime = self._guess_mime(None)
         session.elements[self.id] = self
-        session.emitter.emit(outbound.element(self.to_dict()))
-        self.sent = True
-        return self
+        return self.to_dict()
 
     async def remove(self) -> bool:
         """Take the element away from the chat."""
@@ -385,6 +394,32 @@ class CustomElement(Element):
         """Show the element's changed `props` (it replaces the one shown)."""
         await self.send(for_id=self.for_id)
         return self
+
+
+class ElementSidebar:
+    """The element sidebar beside the chat (Chainlit's `cl.ElementSidebar`), set from the
+    server: `await cl.ElementSidebar.set_elements([...])` opens it with those elements,
+    `set_elements([])` closes it, `set_title("…")` names it. Its elements are shown there
+    only (not in a message) and are not stored with the thread."""
+
+    @staticmethod
+    async def set_title(title: str) -> None:
+        """Name the sidebar and open it (with the elements it has, if any)."""
+        get_session("ElementSidebar.set_title").emit(outbound.sidebar(title=title))
+
+    @staticmethod
+    async def set_elements(elements: list[Element], key: str | None = None) -> None:
+        """Show `elements` in the sidebar (an empty list closes it). While the sidebar is
+        open with the same `key`, the elements shown are kept (Chainlit's rule)."""
+        session = get_session("ElementSidebar.set_elements")
+        session.emit(outbound.sidebar(elements=[e.prepare(session) for e in elements], key=key))
+
+    @staticmethod
+    async def set(title: str, elements: list[Element], key: str | None = None) -> None:
+        """Title and elements in one event (an empty list closes the sidebar)."""
+        session = get_session("ElementSidebar.set")
+        session.emit(outbound.sidebar(
+            title=title, elements=[e.prepare(session) for e in elements], key=key))
 
 
 def element_class(type_: str) -> type[Element]:

@@ -137,8 +137,6 @@ export class ChatApp {
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
-
-
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
     this.unsubscribe.push(host.transport.onStatus((status) => {
       this.root.dataset.connection = status;
@@ -274,6 +272,7 @@ export class ChatApp {
       }
       case "element": return this.conversation.upsertElement(event.element);
       case "element_delete": return this.conversation.removeElement(event.id);
+      case "sidebar": return this.side.setSidebar(this.state.sidebar, (el) => renderElement(el, this.elementCtx));
       case "action": return this.conversation.upsertAction(event.action);
       case "action_delete": return this.conversation.removeAction(event.id);
       case "ask":
@@ -345,6 +344,7 @@ export class ChatApp {
 
   private rebuild(): void {
     this.side.close();
+    this.side.setSidebar(this.state.sidebar, (el) => renderElement(el, this.elementCtx));
     this.tasks.clear();
     this.conversation.rebuild(this.state);
     this.renderAskState();

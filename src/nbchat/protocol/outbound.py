@@ -23,6 +23,7 @@ from nbchat.protocol.server_events import (
     ModesEvent,
     Notice,
     SettingsEvent,
+    SidebarEvent,
     StepDelete,
     StepEvent,
     TaskEnd,
@@ -68,6 +69,18 @@ def element(element: ElementDict) -> ElementEvent:
 
 def element_delete(element_id: str) -> ElementDelete:
     return {"type": "element_delete", "seq": 0, "id": element_id}
+
+
+def sidebar(*, title: str | None = None, elements: list[ElementDict] | None = None,
+            key: str | None = None) -> SidebarEvent:
+    """A title, elements (with their key), or both: what is None is left as it is."""
+    event: SidebarEvent = {"type": "sidebar", "seq": 0}
+    if title is not None:
+        event["title"] = title
+    if elements is not None:
+        event["elements"] = elements
+        event["key"] = key
+    return event
 
 
 def action(action: ActionDict) -> ActionEvent:
