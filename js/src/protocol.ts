@@ -131,6 +131,21 @@ export interface ActionClick {
   id: string;
 }
 
+/** A custom element's `updateElement(props)`: its new props (the server sends it again). */
+export interface ElementUpdate {
+  type: "element_update";
+  id: string;
+  props: Record<string, unknown>;
+}
+
+/** A custom element's `callAction({name, payload})`; answered by `call_action_result`. */
+export interface CallAction {
+  type: "call_action";
+  callId: string;
+  name: string;
+  payload?: Record<string, unknown>;
+}
+
 export interface AskResponse {
   type: "ask_response";
   askId: string;
@@ -201,6 +216,8 @@ export type ClientEvent =
   | UserMessage
   | EditMessage
   | ActionClick
+  | ElementUpdate
+  | CallAction
   | AskResponse
   | Stop
   | SettingsUpdate
@@ -285,6 +302,15 @@ export interface SidebarEvent {
   title?: string;
   elements?: ElementDict[];
   key?: string | null;
+}
+
+export interface CallActionResult {
+  type: "call_action_result";
+  seq: number;
+  callId: string;
+  success: boolean;
+  response?: unknown;
+  error?: string;
 }
 
 export interface ActionEvent {
@@ -396,6 +422,7 @@ export type ServerEvent =
   | ElementEvent
   | ElementDelete
   | SidebarEvent
+  | CallActionResult
   | ActionEvent
   | ActionDelete
   | AskEvent
@@ -418,12 +445,12 @@ export type ClientEventType = ClientEvent["type"];
 /** Every server event type; `satisfies` makes the compiler check the list is complete. */
 export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
-  "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
+  "call_action_result", "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
-  "hello", "user_message", "edit_message", "action", "ask_response", "stop",
+  "hello", "user_message", "edit_message", "action", "element_update", "call_action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel",
 ] as const satisfies readonly ClientEventType[];

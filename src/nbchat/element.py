@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -377,7 +378,9 @@ class TaskList(Element):
 
 
 class CustomElement(Element):
-    """A custom element rendered by name with `props` (sanitized JSON view by default)."""
+    """An element drawn by the app's own code: the ES module `public/elements/<name>.js`
+    (anywidget's `render({model, el})`, with `props` as the model), run in a sandboxed
+    frame. Without that file the props are shown as a list."""
 
     type = "custom"
     extra_fields: ClassVar[dict[str, str]] = {"props": "props"}
@@ -391,9 +394,39 @@ class CustomElement(Element):
         return json.dumps(self.props, default=str)
 
     async def update(self) -> CustomElement:
-        """Show the element's changed `props` (it replaces the one shown)."""
+        """Show the element's changed `props`: its code gets them live (no reload)."""
+        session = get_session("CustomElement.update")
+        shown = session.state.sidebar
+        if not self.sent and shown and any(e["id"] == self.id for e in shown["elements"]):
+            # In the sidebar only: send the sidebar again with this element's new props.
+            elements = [self.prepare(session) if e["id"] == self.id else e
+                        for e in shown["elements"]]
+            session.emit(outbound.sidebar(title=shown["title"], elements=elements))
+            return self
         await self.send(for_id=self.for_id)
         return self
+
+
+CUSTOM_ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
+
+
+def custom_element_source(app_dir: Path, name: str) -> Path:
+    """The file of custom element `name`'s code: `<app_dir>/public/elements/<name>.js`, a
+    regular file directly in that folder. ValueError for a name that is not a plain
+    identifier (letters, digits, `_`, `-`), FileNotFoundError (saying what is there
+    instead) when there is no such file."""
+    if not CUSTOM_ELEMENT_NAME.fullmatch(name):
+        raise ValueError(f"a custom element name is letters, digits, '_' and '-' "
+                         f"(starting with a letter or '_'), got {name[:100]!r}")
+    folder = app_dir / "public" / "elements"
+    path = folder / f"{name}.js"
+    if path.is_file() and path.resolve().parent == folder.resolve():
+        return path.resolve()
+    hint = ""
+    if (folder / f"{name}.jsx").is_file():
+        hint = (f"; {name}.jsx is Chainlit's JSX form: nbchat runs an ES module with "
+                "`export default { render({ model, el }) { … } }` (docs/api.md)")
+    raise FileNotFoundError(f"no custom element code public/elements/{name}.js{hint}")
 
 
 class ElementSidebar:

@@ -129,7 +129,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     case "thread":
       return { ...state, threadId: event.id, threadName: event.name };
     case "upload_ticket":
-      return state; // only the uploader needs it
+    case "call_action_result":
+      return state; // only the uploader / the custom element that called needs it
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
     case "notice":

@@ -8,6 +8,8 @@
  * Host messages (not protocol events) share the channel under a `host` key:
  *   JS → Python: {host: "file_request", requestId, objectKey}
  *   Python → JS: {host: "file_response", requestId, mime?, error?} with buffers[0] = bytes
+ *   JS → Python: {host: "element_code_request", requestId, name}  — a custom element's code
+ *                (answered by file_response)
  *   JS → Python: {host: "reset", resumeThreadId?}  — replace this widget's session with a
  *                fresh one; the view then sends hello (with resumeThreadId to resume a thread)
  */
@@ -58,6 +60,11 @@ export class CommTransport extends TransportBase {
   /** A bundle built next to widget.js (`plotly.js`), sent by the kernel over the comm. */
   fetchAsset(name: string, timeoutMs = 120_000): Promise<Blob> {
     return this.request({ host: "asset_request", name }, name, timeoutMs);
+  }
+
+  /** A custom element's code, `public/elements/<name>.js` of the kernel's app folder. */
+  fetchElementCode(name: string, timeoutMs = 60_000): Promise<Blob> {
+    return this.request({ host: "element_code_request", name }, `public/elements/${name}.js`, timeoutMs);
   }
 
   private request(message: { host: string } & Record<string, unknown>, what: string, timeoutMs: number): Promise<Blob> {

@@ -32,7 +32,7 @@ export class SidePanel {
   }
 
   /** Show what the server set as the sidebar (null: close it, if it shows the sidebar). */
-  setSidebar(sidebar: SidebarDict | null, render: (el: ElementDict) => HTMLElement): void {
+  setSidebar(sidebar: SidebarDict | null, render: (el: ElementDict, prev?: HTMLElement) => HTMLElement): void {
     if (sidebar === null) {
       if (this.sidebar !== null) this.close();
       return;
@@ -44,7 +44,12 @@ export class SidePanel {
       if (title) title.textContent = sidebar.title;
       return;
     }
-    this.show(sidebar.title, sidebar.elements.map(render), null);
+    // An element shown before is offered to `render` (a custom element keeps its frame).
+    const prev = new Map<string, HTMLElement>();
+    for (const node of this.el.querySelectorAll<HTMLElement>(".nbc-side-body > [data-element-id]")) {
+      prev.set(node.dataset.elementId ?? "", node);
+    }
+    this.show(sidebar.title, sidebar.elements.map((el) => render(el, this.sidebar ? prev.get(el.id) : undefined)), null);
     this.el.setAttribute("aria-label", sidebar.title || "Sidebar");
     this.el.dataset.sidebar = "true";
     this.sidebar = sidebar;

@@ -23,6 +23,7 @@ from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, resolve_data_layer
 from nbchat.data.plug import app_brings_layer
+from nbchat.element import custom_element_source
 from nbchat.jupyter.kernel_stores import register
 from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession
@@ -161,6 +162,9 @@ class ChatWidget(anywidget.AnyWidget):
         if content.get("host") == "asset_request":
             self._loop.create_task(self._send_asset(content))
             return
+        if content.get("host") == "element_code_request":
+            self._loop.create_task(self._send_element_code(content))
+            return
         if self._inbox is None:
             self._inbox = asyncio.Queue()
             self._reader = self._loop.create_task(self._read())
@@ -205,6 +209,19 @@ class ChatWidget(anywidget.AnyWidget):
                        "error": f"{name} is not built in this nbchat install ({exc.strerror})"})
             return
         self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+
+    async def _send_element_code(self, content: dict[str, Any]) -> None:
+        """A custom element's code, `public/elements/<name>.js` of the app folder (the
+        widget has no HTTP route for it: the view runs it from these bytes)."""
+        request_id = content.get("requestId")
+        try:
+            path = custom_element_source(self.session.config.app_dir, str(content.get("name")))
+            data = await asyncio.to_thread(path.read_bytes)
+        except (ValueError, OSError) as exc:
+            self.send({"host": "file_response", "requestId": request_id, "error": str(exc)})
+            return
+        self.send({"host": "file_response", "requestId": request_id,
+                   "mime": "text/javascript"}, [data])
 
     def close(self) -> None:
         """Close the widget and end its chat session (on_chat_end runs)."""

@@ -15,6 +15,7 @@ from nbchat.protocol.server_events import (
     AskCancel,
     AskEvent,
     AskSpec,
+    CallActionResult,
     CommandsEvent,
     ElementDelete,
     ElementEvent,
@@ -81,6 +82,15 @@ def sidebar(*, title: str | None = None, elements: list[ElementDict] | None = No
         event["elements"] = elements
         event["key"] = key
     return event
+
+
+def call_action_result(call_id: str, *, response: Any = None,
+                       error: str | None = None) -> CallActionResult:
+    if error is not None:
+        return {"type": "call_action_result", "seq": 0, "callId": call_id, "success": False,
+                "error": error}
+    return {"type": "call_action_result", "seq": 0, "callId": call_id, "success": True,
+            "response": response}
 
 
 def action(action: ActionDict) -> ActionEvent:

@@ -120,6 +120,18 @@ class SidebarEvent(TypedDict):
     key: NotRequired[str | None]
 
 
+class CallActionResult(TypedDict):
+    """What the action callback a custom element called returned (`response`, made
+    JSON-safe), or why it could not run (`error`)."""
+
+    type: Literal["call_action_result"]
+    seq: int
+    callId: str
+    success: bool
+    response: NotRequired[Any]
+    error: NotRequired[str]
+
+
 class ActionEvent(TypedDict):
     type: Literal["action"]
     seq: int
@@ -242,6 +254,7 @@ ServerEvent = Union[  # noqa: UP007
     ElementEvent,
     ElementDelete,
     SidebarEvent,
+    CallActionResult,
     ActionEvent,
     ActionDelete,
     AskEvent,

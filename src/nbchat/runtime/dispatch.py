@@ -20,6 +20,7 @@ from nbchat.message import Message
 from nbchat.protocol import decode_client, outbound
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
+from nbchat.runtime.custom_elements import call_action, element_update
 from nbchat.runtime.handshake import hello, user_env
 from nbchat.types import FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
@@ -320,6 +321,8 @@ _HANDLERS: dict[str, Handler] = {
     "user_message": _user_message,
     "edit_message": _edit_message,
     "action": _action,
+    "element_update": element_update,
+    "call_action": call_action,
     "ask_response": _ask_response,
     "stop": _stop,
     "settings_update": _settings_update,
