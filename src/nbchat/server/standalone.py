@@ -49,8 +49,8 @@ from nbchat.server.auth.oauth import oauth_handlers
 from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
-from nbchat.server.custom_elements import custom_element_spec
 from nbchat.server.bodies import SETTINGS_KEY
+from nbchat.server.custom_elements import custom_element_spec
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
