@@ -116,7 +116,7 @@ class Frame {
   }
 
   fail(message: string): void {
-    console.error(`nbchat: custom element ${this.el.name}: ${message}`);
+    console.warn(`nbchat: custom element ${this.el.name}: ${message}`); // the app's problem, shown in the chat
     this.box.dataset.state = "error";
     this.box.querySelector(".nbc-custom-error")?.remove();
     this.box.append(h("div", { class: "nbc-error-text nbc-custom-error", role: "alert" }, `${this.el.name}: ${message}`));
