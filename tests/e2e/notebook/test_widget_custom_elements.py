@@ -66,3 +66,36 @@ async def test_the_widget_runs_custom_elements_shows_the_sidebar_and_step_icons(
         assert not console.nbchat_errors(), console.errors
     finally:
         await page.close()
+
+
+async def test_the_custom_elements_notebook_and_its_module_as_an_anywidget(
+        chromium: BrowserContext, jupyter_lab: harness.JupyterServer) -> None:
+    folder = jupyter_lab.root / "gauge"
+    folder.mkdir(exist_ok=True)
+    shutil.copytree(harness.NOTEBOOKS / "public", folder / "public", dirs_exist_ok=True)
+    path = harness.copy_notebook(jupyter_lab, "custom_elements.ipynb", "gauge/custom_elements.ipynb")
+    page = await chromium.new_page()
+    console = harness.ConsoleLog(page)
+    try:
+        await harness.open_lab_notebook(page, jupyter_lab, path)
+        await harness.run_all_cells(page)
+        widget = await harness.chat_widget(page)
+        chat_gauge = widget.frame_locator("iframe.nbc-custom-frame").first
+        await expect(chat_gauge.locator(".gauge-value")).to_have_text("3 / 10", timeout=REPLY_MS)
+        await chat_gauge.get_by_role("button", name="+").click()
+        await expect(chat_gauge.locator(".gauge-value")).to_have_text("4 / 10")
+        await harness.send(widget, "hello")
+        await finished(assistant(widget, "The gauge the server knows is at 4."))
+        await chat_gauge.get_by_role("button", name="Reset").click()  # callAction + update()
+        await expect(chat_gauge.locator(".gauge-value")).to_have_text("0 / 10", timeout=REPLY_MS)
+
+        # the same file as an anywidget.AnyWidget: its model is the widget's traits
+        plain = page.locator(".jp-OutputArea-output").filter(has_text="As a widget")
+        await expect(plain.locator(".gauge-value")).to_have_text("5 / 10", timeout=REPLY_MS)
+        await expect(plain.get_by_role("button", name="Reset")).to_have_count(0)
+        await plain.get_by_role("button", name="+").click()
+        await expect(plain.locator(".gauge-value")).to_have_text("6 / 10")
+        assert await harness.run_code(page, "print(gauge.value)") == "6"
+        assert not console.nbchat_errors(), console.errors
+    finally:
+        await page.close()
