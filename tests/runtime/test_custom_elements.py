@@ -11,6 +11,7 @@ import nbchat as cl
 from fixture_types import Connect
 from nbchat.app import App, registering_on
 from nbchat.element import custom_element_source
+from nbchat.testing import ChatTestClient
 
 
 def _counter_app(app: App, seen: list[dict[str, object]]) -> None:
@@ -131,3 +132,17 @@ def test_custom_element_source_is_a_plain_name_in_public_elements(tmp_path: Path
     (folder / "Link.js").symlink_to(outside)
     with pytest.raises(FileNotFoundError):
         custom_element_source(tmp_path, "Link")
+
+
+async def test_the_custom_elements_notebook_runs_as_an_app() -> None:
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "custom_elements.ipynb"
+    async with ChatTestClient(notebook) as client:
+        assert [e["name"] for e in client.elements] == ["Gauge"]
+        await client.send("set 8")
+        assert client.elements[0]["props"]["value"] == 8
+        await client.send("sidebar")
+        assert client.sidebar is not None
+        assert client.sidebar["title"] == "Side notes"
+        await client.send("steps")
+        assert [s.get("icon") for s in client.steps if s["type"] == "tool"] == [
+            "globe", "database"]

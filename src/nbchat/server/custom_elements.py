@@ -10,14 +10,13 @@ element's code is part of the app, not user data.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tornado.web import RequestHandler
 
 from nbchat.element import custom_element_source
 from nbchat.server.auth import public
-from nbchat.server.pages import security_headers
+from nbchat.server.pages import finish_json_error, security_headers
 
 
 class CustomElementHandler(RequestHandler):
@@ -30,11 +29,9 @@ class CustomElementHandler(RequestHandler):
         self.set_header("Cache-Control", "no-cache")
 
     def write_error(self, status_code: int, **kwargs: object) -> None:
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        message = str(kwargs.get("message") or self._reason)
-        code = "bad_element_name" if status_code == 400 else "not_found"
-        self.finish(json.dumps({"error": {"code": code, "message": message},
-                                "status": status_code}))
+        finish_json_error(self, status_code,
+                          "bad_element_name" if status_code == 400 else "not_found",
+                          str(kwargs.get("message") or self._reason))
 
     @public
     def get(self, name: str) -> None:

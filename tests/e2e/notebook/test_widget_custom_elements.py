@@ -73,13 +73,18 @@ async def test_the_custom_elements_notebook_and_its_module_as_an_anywidget(
     folder = jupyter_lab.root / "gauge"
     folder.mkdir(exist_ok=True)
     shutil.copytree(harness.NOTEBOOKS / "public", folder / "public", dirs_exist_ok=True)
-    path = harness.copy_notebook(jupyter_lab, "custom_elements.ipynb", "gauge/custom_elements.ipynb")
+    path = harness.copy_notebook(jupyter_lab, "custom_elements.ipynb",
+                                 "gauge/custom_elements.ipynb")
     page = await chromium.new_page()
     console = harness.ConsoleLog(page)
     try:
         await harness.open_lab_notebook(page, jupyter_lab, path)
         await harness.run_all_cells(page)
         widget = await harness.chat_widget(page)
+        # The last cells' outputs are there (nothing is drawn again while the test clicks).
+        plain = page.locator(".jp-OutputArea-output").filter(has_text="As a widget")
+        await expect(plain.locator(".gauge-value")).to_have_text("5 / 10", timeout=REPLY_MS)
+        await harness.wait_kernel_idle(page)
         chat_gauge = widget.frame_locator("iframe.nbc-custom-frame").first
         await expect(chat_gauge.locator(".gauge-value")).to_have_text("3 / 10", timeout=REPLY_MS)
         await chat_gauge.get_by_role("button", name="+").click()
@@ -90,8 +95,6 @@ async def test_the_custom_elements_notebook_and_its_module_as_an_anywidget(
         await expect(chat_gauge.locator(".gauge-value")).to_have_text("0 / 10", timeout=REPLY_MS)
 
         # the same file as an anywidget.AnyWidget: its model is the widget's traits
-        plain = page.locator(".jp-OutputArea-output").filter(has_text="As a widget")
-        await expect(plain.locator(".gauge-value")).to_have_text("5 / 10", timeout=REPLY_MS)
         await expect(plain.get_by_role("button", name="Reset")).to_have_count(0)
         await plain.get_by_role("button", name="+").click()
         await expect(plain.locator(".gauge-value")).to_have_text("6 / 10")

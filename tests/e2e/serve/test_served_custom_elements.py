@@ -9,18 +9,17 @@ its own page and waits on DOM conditions. Screenshots go to $NBCHAT_SHOTS when s
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, FrameLocator, Locator, Page, expect
+from playwright.async_api import FrameLocator, Locator, Page, expect
 
 from e2e import harness
 from e2e.harness import REPLY_MS, assistant, finished
-from e2e.serve.conftest import ServedApp, start_served
+from e2e.serve.conftest import ServedApp, open_chat, shot, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 HERE = Path(__file__).parent
@@ -35,36 +34,14 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     await app.stop()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium: BrowserContext, served: ServedApp) -> AsyncIterator[Page]:
-    page = await chromium.new_page()
-    await page.set_viewport_size({"width": 1280, "height": 800})
-    console = harness.ConsoleLog(page)
-    yield page
-    await page.close()
-    # The probe's foreign script is refused on purpose; nothing else may fail.
-    assert not console.nbchat_errors(), console.errors
-
-
-async def open_chat(page: Page, served: ServedApp) -> Locator:
-    await page.goto(served.url)
-    await expect(page.get_by_role("textbox", name="Message")).to_be_enabled(timeout=REPLY_MS)
-    return page.locator("#nbchat-root")
-
-
-async def shot(page: Page, name: str) -> None:
-    folder = os.environ.get("NBCHAT_SHOTS")
-    if folder:
-        await page.screenshot(path=str(Path(folder) / name))
-
-
 def counter_in(scope: Page | Locator) -> FrameLocator:
     return scope.frame_locator("iframe.nbc-custom-frame").first
 
 
 async def test_the_elements_code_runs_sandboxed_and_talks_to_the_server(
         page: Page, served: ServedApp) -> None:
-    root = await open_chat(page, served)
+    await open_chat(page, served)
+    root = page.locator("#nbchat-root")
     frame_el = page.locator(".nbc-msg iframe.nbc-custom-frame")
     await expect(frame_el).to_have_attribute("sandbox", "allow-scripts")
     counter = counter_in(page.locator(".nbc-msg"))
@@ -98,7 +75,8 @@ async def test_the_elements_code_runs_sandboxed_and_talks_to_the_server(
 
 
 async def test_a_missing_elements_code_says_so(page: Page, served: ServedApp) -> None:
-    root = await open_chat(page, served)
+    await open_chat(page, served)
+    root = page.locator("#nbchat-root")
     await harness.send(root, "missing")
     reply = await finished(assistant(page, "a missing element"))
     await expect(reply.get_by_role("alert")).to_contain_text(
@@ -107,7 +85,8 @@ async def test_a_missing_elements_code_says_so(page: Page, served: ServedApp) ->
 
 async def test_the_element_sidebar_opens_updates_and_closes(page: Page,
                                                            served: ServedApp) -> None:
-    root = await open_chat(page, served)
+    await open_chat(page, served)
+    root = page.locator("#nbchat-root")
     side = page.locator("aside.nbc-side")
     await expect(side).to_be_hidden()
     await harness.send(root, "sidebar")
@@ -129,7 +108,8 @@ async def test_the_element_sidebar_opens_updates_and_closes(page: Page,
 
 
 async def test_step_icons_draw_known_lucide_names(page: Page, served: ServedApp) -> None:
-    root = await open_chat(page, served)
+    await open_chat(page, served)
+    root = page.locator("#nbchat-root")
     await harness.send(root, "steps")
     await finished(assistant(page, "steps done"))
     icons = page.locator(".nbc-step .nbc-step-icon")
