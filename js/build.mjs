@@ -1,5 +1,6 @@
 // Builds src/nbchat/static/widget.js (anywidget ESM, CSS inside) and widget.css, plus
-// page.js for served mode, and plotly.js (loaded on demand, see src/ui/plotly.ts).
+// page.js for served mode, plotly.js (loaded on demand, see src/ui/plotly.ts), and
+// element-frame.js (the runtime of custom elements' sandboxed frames, src/custom/).
 // Everything is bundled: no CDN; nothing is fetched from elsewhere at run time.
 import * as esbuild from "esbuild";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -61,10 +62,36 @@ const cssPlugin = (css) => ({
   },
 });
 
+// The custom-element frame runtime: a classic script (the page loads it by URL from the
+// frame, which needs no CORS for a classic script), and its text inside widget.js (the
+// widget writes it into the frame's srcdoc: anywidget's module has no URL to load from).
+async function buildFrameRuntime() {
+  const result = await esbuild.build({
+    entryPoints: [join(here, "src", "custom", "frame-runtime.ts")],
+    bundle: true, format: "iife", target: "es2020", minify: !watch, write: false,
+    outfile: "element-frame.js", logLevel: "warning",
+  });
+  return result.outputFiles[0].text;
+}
+
+const textPlugin = (name, text) => ({
+  name,
+  setup(build) {
+    const filter = new RegExp(`^${name}$`);
+    build.onResolve({ filter }, () => ({ path: name, namespace: name }));
+    build.onLoad({ filter: /.*/, namespace: name }, () => ({
+      contents: `export default ${JSON.stringify(text)};`,
+      loader: "js",
+    }));
+  },
+});
+
 async function main() {
   mkdirSync(outdir, { recursive: true });
   const css = await buildCss();
   writeFileSync(join(outdir, "widget.css"), css);
+  const frameRuntime = await buildFrameRuntime();
+  writeFileSync(join(outdir, "element-frame.js"), frameRuntime);
   const options = {
     entryPoints: { widget: join(here, "src", "widget.ts"), page: join(here, "src", "page.ts") },
     bundle: true,
@@ -74,7 +101,7 @@ async function main() {
     sourcemap: false,
     legalComments: "eof",
     outdir,
-    plugins: [cssPlugin(css)],
+    plugins: [cssPlugin(css), textPlugin("nbchat:frame-runtime", frameRuntime)],
     logLevel: "warning",
     define: { "process.env.NODE_ENV": '"production"' },
   };
@@ -92,7 +119,7 @@ async function main() {
     bundle: true, format: "esm", target: "es2020", minify: true, legalComments: "eof",
     outdir, logLevel: "warning",
   });
-  for (const name of ["widget.js", "page.js", "widget.css", "plotly.js"]) {
+  for (const name of ["widget.js", "page.js", "widget.css", "plotly.js", "element-frame.js"]) {
     const bytes = (await import("node:fs")).readFileSync(join(outdir, name));
     console.log(`${name}: ${(bytes.length / 1024).toFixed(1)} KiB, gzip ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB`);
   }

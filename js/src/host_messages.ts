@@ -24,6 +24,13 @@ export interface AssetRequest {
   name: string;
 }
 
+/** A custom element's code, `public/elements/<name>.js` of the kernel's app folder. */
+export interface ElementCodeRequest {
+  host: "element_code_request";
+  requestId: string;
+  name: string;
+}
+
 /** Replace the widget's chat with a fresh session; `hello` follows (with `resumeThreadId`). */
 export interface Reset {
   host: "reset";
@@ -44,7 +51,7 @@ export interface FileResponse {
 
 // ---- END HOST REPLIES
 
-export type HostRequest = FileRequest | AssetRequest | Reset;
+export type HostRequest = FileRequest | AssetRequest | ElementCodeRequest | Reset;
 export type HostReply = FileResponse;
 
 /** A request as the caller writes it: the transport adds the `requestId`. */

@@ -20,6 +20,7 @@ import type { ChatApp } from "./ui/app";
 import { h, initials } from "./ui/dom";
 import { HistoryList } from "./ui/history";
 import { siblingUrl } from "./ui/plotly";
+import { servedCustomElements } from "./custom/served";
 import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
 
@@ -218,6 +219,7 @@ export class ChatPage {
       },
       avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
+      customElements: servedCustomElements(this.config.rootPath),
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;

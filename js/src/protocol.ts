@@ -6,91 +6,12 @@
  * `nbchat.protocol.CLIENT_EVENTS` / `SERVER_EVENTS`. Keep that layout when editing.
  */
 
+import { MESSAGE_STEP_TYPES, type FeedbackDict, type StepDict, type SidebarDict, type ElementDict, type ActionDict, type AskSpec } from "./protocol_shapes";
+export { MESSAGE_STEP_TYPES, type FeedbackDict, type StepDict, type SidebarDict, type ElementDict, type ActionDict, type AskSpec } from "./protocol_shapes";
+
 export const PROTOCOL_VERSION = 1;
 
 type Json = Record<string, unknown>;
-
-// ----------------------------------------------------------------------------- shared shapes
-
-export interface FeedbackDict {
-  forId: string;
-  id?: string | null;
-  value: 0 | 1;
-  comment?: string | null;
-  threadId?: string | null;
-}
-
-export interface StepDict {
-  id: string;
-  name: string;
-  type: string;
-  threadId: string;
-  parentId: string | null;
-  input: string;
-  output: string;
-  isError: boolean;
-  createdAt: string;
-  start: string | null;
-  end: string | null;
-  metadata: Json;
-  tags: string[] | null;
-  language: string | null;
-  generation: Json | null;
-  showInput: boolean | string;
-  defaultOpen: boolean;
-  streaming: boolean;
-  waitForAnswer: boolean;
-  cancelled?: boolean;
-  command?: string | null;
-  modes?: Record<string, string> | null;
-  icon?: string | null;
-  autoCollapse?: boolean;
-  feedback?: FeedbackDict | null;
-}
-
-export interface ElementDict {
-  id: string;
-  threadId: string | null;
-  type: string;
-  name: string;
-  display: string;
-  forId: string | null;
-  mime: string | null;
-  size: string | null;
-  language: string | null;
-  url: string | null;
-  objectKey: string | null;
-  content?: string | null;
-  props?: Json;
-  page?: number | null;
-  autoPlay?: boolean | null;
-  playerConfig?: Json | null;
-  chainlitKey?: string | null;
-}
-
-export interface ActionDict {
-  id: string;
-  name: string;
-  forId: string | null;
-  payload: Json;
-  label: string;
-  tooltip: string;
-  icon: string | null;
-}
-
-export interface AskSpec {
-  accept?: string[] | Record<string, string[]>;
-  maxSizeMb?: number;
-  maxFiles?: number;
-  actions?: ActionDict[];
-  element?: ElementDict;
-}
-
-export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
-  "user_message",
-  "assistant_message",
-  "system_message",
-]);
 
 // ---- BEGIN CLIENT EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -122,6 +43,21 @@ export interface EditMessage {
 export interface ActionClick {
   type: "action";
   id: string;
+}
+
+/** A custom element's `updateElement(props)`: its new props (the server sends it again). */
+export interface ElementUpdate {
+  type: "element_update";
+  id: string;
+  props: Record<string, unknown>;
+}
+
+/** A custom element's `callAction({name, payload})`; answered by `call_action_result`. */
+export interface CallAction {
+  type: "call_action";
+  callId: string;
+  name: string;
+  payload?: Record<string, unknown>;
 }
 
 export interface AskResponse {
@@ -208,6 +144,8 @@ export type ClientEvent =
   | UserMessage
   | EditMessage
   | ActionClick
+  | ElementUpdate
+  | CallAction
   | AskResponse
   | Stop
   | SettingsUpdate
@@ -250,6 +188,7 @@ export interface Snapshot {
   ask: AskEvent | null;
   settings: SettingsEvent | null;
   running: boolean;
+  sidebar?: SidebarDict | null;
 }
 
 export interface StepEvent {
@@ -284,6 +223,24 @@ export interface ElementDelete {
   type: "element_delete";
   seq: number;
   id: string;
+}
+
+/** The element sidebar (`cl.ElementSidebar`), see reducer.ts `nextSidebar`. */
+export interface SidebarEvent {
+  type: "sidebar";
+  seq: number;
+  title?: string;
+  elements?: ElementDict[];
+  key?: string | null;
+}
+
+export interface CallActionResult {
+  type: "call_action_result";
+  seq: number;
+  callId: string;
+  success: boolean;
+  response?: unknown;
+  error?: string;
 }
 
 export interface ActionEvent {
@@ -418,6 +375,8 @@ export type ServerEvent =
   | TokenEvent
   | ElementEvent
   | ElementDelete
+  | SidebarEvent
+  | CallActionResult
   | ActionEvent
   | ActionDelete
   | AskEvent
@@ -442,14 +401,14 @@ export type ClientEventType = ClientEvent["type"];
 
 /** Every server event type; `satisfies` makes the compiler check the list is complete. */
 export const SERVER_EVENT_TYPES = [
-  "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
-  "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
+  "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
+  "call_action_result", "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
   "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
-  "hello", "user_message", "edit_message", "action", "ask_response", "stop",
+  "hello", "user_message", "edit_message", "action", "element_update", "call_action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel", "window_message", "call_fn_result",
 ] as const satisfies readonly ClientEventType[];

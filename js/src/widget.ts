@@ -15,6 +15,7 @@
  * "History" toggle with the history list. Elsewhere (VS Code, Colab) it stays hidden.
  */
 import css from "nbchat:css";
+import frameRuntime from "nbchat:frame-runtime";
 import { ApiClient, type FetchLike } from "./api";
 import { injectCss, mount } from "./host";
 import { type CommModel, CommTransport } from "./transports/comm";
@@ -46,6 +47,12 @@ function makeHost(model: CommModel, transport: CommTransport): Host {
     // file cannot be imported by path: the kernel sends the bytes over the comm instead.
     async scriptUrl(name) {
       return URL.createObjectURL(new Blob([await transport.fetchAsset(name)], { type: "text/javascript" }));
+    },
+    customElements: {
+      async code(name) {
+        return { code: await (await transport.fetchElementCode(name)).text() };
+      },
+      frameScript: { code: frameRuntime },
     },
     releaseFile(url) {
       if (blobUrls.delete(url)) URL.revokeObjectURL(url);

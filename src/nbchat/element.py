@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
 from nbchat.runtime.context import get_session
 from nbchat.types import ElementDict as ElementDict  # also Chainlit's chainlit.element path
+
+if TYPE_CHECKING:
+    from nbchat.runtime.session import ChatSession
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -158,6 +162,14 @@ class Element:
         session = get_session(f"{type(self).__name__}.send")
         if for_id is not None:
             self.for_id = for_id
+        self.prepare(session)
+        session.emitter.emit(outbound.element(self.to_dict()))
+        self.sent = True
+        return self
+
+    def prepare(self, session: ChatSession) -> ElementDict:
+        """Put the element's bytes in the session's file store (once) and register it, so
+        the browser can load them; the dict to send. Nothing is emitted."""
         self.thread_id = session.thread_id
         if self.url is None and self.inline_content() is None and self.object_key is None:
             data = self.load_bytes()
@@ -171,9 +183,7 @@ class Element:
         else:
             self.mime = self._guess_mime(None)
         session.elements[self.id] = self
-        session.emitter.emit(outbound.element(self.to_dict()))
-        self.sent = True
-        return self
+        return self.to_dict()
 
     async def remove(self) -> bool:
         """Take the element away from the chat."""
@@ -368,7 +378,9 @@ class TaskList(Element):
 
 
 class CustomElement(Element):
-    """A custom element rendered by name with `props` (sanitized JSON view by default)."""
+    """An element drawn by the app's own code: the ES module `public/elements/<name>.js`
+    (anywidget's `render({model, el})`, with `props` as the model), run in a sandboxed
+    frame. Without that file the props are shown as a list."""
 
     type = "custom"
     extra_fields: ClassVar[dict[str, str]] = {"props": "props"}
@@ -382,9 +394,65 @@ class CustomElement(Element):
         return json.dumps(self.props, default=str)
 
     async def update(self) -> CustomElement:
-        """Show the element's changed `props` (it replaces the one shown)."""
+        """Show the element's changed `props`: its code gets them live (no reload)."""
+        session = get_session("CustomElement.update")
+        shown = session.state.sidebar
+        if not self.sent and shown and any(e["id"] == self.id for e in shown["elements"]):
+            # In the sidebar only: send the sidebar again with this element's new props.
+            elements = [self.prepare(session) if e["id"] == self.id else e
+                        for e in shown["elements"]]
+            session.emit(outbound.sidebar(title=shown["title"], elements=elements))
+            return self
         await self.send(for_id=self.for_id)
         return self
+
+
+CUSTOM_ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
+
+
+def custom_element_source(app_dir: Path, name: str) -> Path:
+    """The file of custom element `name`'s code: `<app_dir>/public/elements/<name>.js`, a
+    regular file directly in that folder. ValueError for a name that is not a plain
+    identifier (letters, digits, `_`, `-`), FileNotFoundError (saying what is there
+    instead) when there is no such file."""
+    if not CUSTOM_ELEMENT_NAME.fullmatch(name):
+        raise ValueError(f"a custom element name is letters, digits, '_' and '-' "
+                         f"(starting with a letter or '_'), got {name[:100]!r}")
+    folder = app_dir / "public" / "elements"
+    path = folder / f"{name}.js"
+    if path.is_file() and path.resolve().parent == folder.resolve():
+        return path.resolve()
+    hint = ""
+    if (folder / f"{name}.jsx").is_file():
+        hint = (f"; {name}.jsx is Chainlit's JSX form: nbchat runs an ES module with "
+                "`export default { render({ model, el }) { … } }` (docs/api.md)")
+    raise FileNotFoundError(f"no custom element code public/elements/{name}.js{hint}")
+
+
+class ElementSidebar:
+    """The element sidebar beside the chat (Chainlit's `cl.ElementSidebar`), set from the
+    server: `await cl.ElementSidebar.set_elements([...])` opens it with those elements,
+    `set_elements([])` closes it, `set_title("…")` names it. Its elements are shown there
+    only (not in a message) and are not stored with the thread."""
+
+    @staticmethod
+    async def set_title(title: str) -> None:
+        """Name the sidebar and open it (with the elements it has, if any)."""
+        get_session("ElementSidebar.set_title").emit(outbound.sidebar(title=title))
+
+    @staticmethod
+    async def set_elements(elements: list[Element], key: str | None = None) -> None:
+        """Show `elements` in the sidebar (an empty list closes it). While the sidebar is
+        open with the same `key`, the elements shown are kept (Chainlit's rule)."""
+        session = get_session("ElementSidebar.set_elements")
+        session.emit(outbound.sidebar(elements=[e.prepare(session) for e in elements], key=key))
+
+    @staticmethod
+    async def set(title: str, elements: list[Element], key: str | None = None) -> None:
+        """Title and elements in one event (an empty list closes the sidebar)."""
+        session = get_session("ElementSidebar.set")
+        session.emit(outbound.sidebar(
+            title=title, elements=[e.prepare(session) for e in elements], key=key))
 
 
 def element_class(type_: str) -> type[Element]:

@@ -209,7 +209,7 @@ class Step(StepBase):
             name=name or "Step", type=type, id=id, parent_id=parent_id, metadata=metadata,
             tags=tags, language=language, show_input=show_input, default_open=default_open,
         )
-        # A Lucide icon name (or an image URL) shown by the step's name; `auto_collapse`
+        # A Lucide icon name drawn by the step's name; `auto_collapse`
         # folds the step once it ends, even if it was open.
         self.icon = icon
         self.auto_collapse = auto_collapse

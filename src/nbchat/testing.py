@@ -26,6 +26,7 @@ from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
+from nbchat.protocol.server_events import SidebarDict
 from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession
 from nbchat.runtime.state import SessionState
@@ -169,6 +170,11 @@ class ChatTestClient:
     def elements(self) -> list[dict[str, Any]]:
         """The elements shown now."""
         return list(self.state.elements.values())
+
+    @property
+    def sidebar(self) -> SidebarDict | None:
+        """The element sidebar as open now (`cl.ElementSidebar`), or None when closed."""
+        return self.state.sidebar
 
     @property
     def errors(self) -> list[dict[str, Any]]:

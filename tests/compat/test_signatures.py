@@ -101,6 +101,11 @@ CHAINLIT: dict[str, tuple[Any, dict[str, Any]]] = {
                                            "value": REQUIRED}),
     "user_session.create_accessor": (UserSession.create_accessor, {
         "self": REQUIRED, "key": REQUIRED, "default": REQUIRED, "apply_fn": None}),
+    "ElementSidebar.set_title": (cl.ElementSidebar.set_title, {"title": REQUIRED}),
+    "ElementSidebar.set_elements": (cl.ElementSidebar.set_elements, {"elements": REQUIRED,
+                                                                     "key": None}),
+    "ElementSidebar.set": (cl.ElementSidebar.set, {"title": REQUIRED, "elements": REQUIRED,
+                                                   "key": None}),
     "context.emitter.send_toast": (type(cl.context.emitter).send_toast, {
         "self": REQUIRED, "message": REQUIRED, "type": "info"}),
     "context.emitter.update_token_count": (type(cl.context.emitter).update_token_count, {

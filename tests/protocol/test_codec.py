@@ -38,6 +38,8 @@ VALID: dict[str, dict[str, Any]] = {
                      "command": "c", "clientId": "x"},
     "edit_message": {"type": "edit_message", "id": "s", "content": "new"},
     "action": {"type": "action", "id": "a"},
+    "element_update": {"type": "element_update", "id": "e", "props": {"n": 1}},
+    "call_action": {"type": "call_action", "callId": "c1", "name": "go", "payload": {"x": 1}},
     "ask_response": {"type": "ask_response", "askId": "q", "values": {"k": [1]}},
     "stop": {"type": "stop"},
     "settings_update": {"type": "settings_update", "settings": {"a": 1}},

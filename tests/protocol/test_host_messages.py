@@ -16,6 +16,7 @@ VALID: dict[str, dict[str, Any]] = {
     "file_request": {"host": "file_request", "requestId": "r1", "objectKey": "k"},
     "asset_request": {"host": "asset_request", "requestId": "r2", "name": "plotly.js"},
     "reset": {"host": "reset", "resumeThreadId": "t"},
+    "element_code_request": {"host": "element_code_request", "requestId": "r3", "name": "Gauge"},
 }
 
 

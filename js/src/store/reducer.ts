@@ -1,4 +1,4 @@
-import type { ServerEvent, StepDict } from "../protocol";
+import type { ServerEvent, SidebarDict, SidebarEvent, StepDict } from "../protocol";
 import { type ChatState, MAX_NOTICES, initialState } from "./state";
 
 function without<T>(record: Readonly<Record<string, T>>, id: string): Record<string, T> {
@@ -22,6 +22,18 @@ function subtree(steps: Readonly<Record<string, StepDict>>, id: string): Set<str
     }
   }
   return doomed;
+}
+
+/** The sidebar after a `sidebar` event (state.py `next_sidebar` applies the same rules):
+ * a title opens it; an empty element list closes it; elements replace the shown ones
+ * unless the open sidebar has the same non-null key. */
+export function nextSidebar(shown: SidebarDict | null, event: SidebarEvent): SidebarDict | null {
+  const title = event.title ?? shown?.title ?? "";
+  if (event.elements === undefined) return { title, elements: shown?.elements ?? [], key: shown?.key ?? null };
+  if (event.elements.length === 0) return null;
+  const key = event.key ?? null;
+  if (shown && key !== null && shown.key === key) return { ...shown, title };
+  return { title, elements: event.elements, key };
 }
 
 /** Pure: state × server event → new state. Unknown ids are ignored, never thrown on. */
@@ -53,6 +65,7 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         actions,
         ask: event.ask,
         settings: event.settings,
+        sidebar: event.sidebar ?? null,
         // A snapshot says only whether something runs: count it as one task, as state.py does.
         runningTasks: event.running ? 1 : 0,
         tokenCount: state.tokenCount,
@@ -84,6 +97,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     }
     case "element":
       return { ...state, elements: { ...state.elements, [event.element.id]: event.element } };
+    case "sidebar":
+      return { ...state, sidebar: nextSidebar(state.sidebar, event) };
     case "element_delete":
       return { ...state, elements: without(state.elements, event.id) };
     case "action":
@@ -115,7 +130,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     case "thread":
       return { ...state, threadId: event.id, threadName: event.name };
     case "upload_ticket":
-      return state; // only the uploader needs it
+    case "call_action_result":
+      return state; // only the uploader / the custom element that called needs it
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
     case "token_usage":

@@ -1,5 +1,5 @@
 import type {
-  ActionDict, AskEvent, ElementDict, Notice, ErrorEvent, SettingsEvent, StepDict, Welcome,
+  ActionDict, AskEvent, ElementDict, Notice, ErrorEvent, SettingsEvent, SidebarDict, StepDict, Welcome,
 } from "../protocol";
 
 /** Everything the UI shows, derived only from server events (see reducer.ts). */
@@ -14,6 +14,8 @@ export interface ChatState {
   actions: Readonly<Record<string, ActionDict>>;
   ask: AskEvent | null;
   settings: SettingsEvent | null;
+  /** The element sidebar (`cl.ElementSidebar`); null: closed. */
+  sidebar: SidebarDict | null;
   commands: readonly Record<string, unknown>[];
   /** The composer's mode pickers (`welcome.modes`, then `modes` events). */
   modes: readonly Record<string, unknown>[];
@@ -42,6 +44,7 @@ export function initialState(): ChatState {
     actions: {},
     ask: null,
     settings: null,
+    sidebar: null,
     commands: [],
     modes: [],
     runningTasks: 0,

@@ -6,11 +6,11 @@
  *   Python → JS: msg:custom {events: [...]}              — one batch of server events.
  *
  * Host messages (not chat events) share the channel under a `host` key: file_request,
- * asset_request and reset from the view, file_response (bytes as buffers[0]) from the
+ * asset_request, element_code_request and reset from the view, file_response (bytes as buffers[0]) from the
  * kernel. Their types are in ../host_messages.ts, documented in docs/protocol.md.
  */
 import {
-  type AssetRequest, type FileRequest, type HostRequest, type Reset, type Unsent, isFileResponse,
+  type AssetRequest, type ElementCodeRequest, type FileRequest, type HostRequest, type Reset, type Unsent, isFileResponse,
 } from "../host_messages";
 import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
 import { TransportBase } from "./base";
@@ -54,7 +54,12 @@ export class CommTransport extends TransportBase {
     return this.request({ host: "asset_request", name }, name, timeoutMs);
   }
 
-  private request(message: Unsent<FileRequest> | Unsent<AssetRequest>, what: string, timeoutMs: number): Promise<Blob> {
+  /** A custom element's code, `public/elements/<name>.js` of the kernel's app folder. */
+  fetchElementCode(name: string, timeoutMs = 60_000): Promise<Blob> {
+    return this.request({ host: "element_code_request", name }, `public/elements/${name}.js`, timeoutMs);
+  }
+
+  private request(message: Unsent<FileRequest> | Unsent<AssetRequest> | Unsent<ElementCodeRequest>, what: string, timeoutMs: number): Promise<Blob> {
     this.nextRequest += 1;
     const requestId = `f${this.nextRequest}`;
     return new Promise<Blob>((resolve, reject) => {

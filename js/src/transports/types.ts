@@ -1,3 +1,4 @@
+import type { CustomElementHost } from "../custom/host";
 import type { ClientEvent, ElementDict, ServerEvent } from "../protocol";
 
 export type TransportStatus = "connecting" | "open" | "closed";
@@ -26,6 +27,8 @@ export interface Host {
   releaseFile?(url: string): void;
   /** A URL to `import()` a separately built bundle from (`plotly.js`). */
   scriptUrl?(name: "plotly.js"): Promise<string>;
+  /** Where custom elements' code and the frame runtime come from (none: props as text). */
+  customElements?: CustomElementHost;
   /** The avatar image URL for a message author (none: initials are shown). */
   avatarUrl?(author: string): string | null;
 }

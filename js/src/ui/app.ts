@@ -15,9 +15,10 @@ import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
-import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
+import { renderStarters } from "./starter_categories";
 import { UserEnvForm } from "./user_env";
 import type { ViewContext } from "./context";
+import { pushProps, settleCall } from "../custom/host";
 import { Conversation } from "./conversation";
 import { copyText, flashCopied, h } from "./dom";
 import { retryMessage, retryableReply } from "./edit";
@@ -101,6 +102,7 @@ export class ChatApp {
       get engine(): MarkdownEngine { return app.authorEngine; },
       openImage: (src, alt) => this.viewCtx.openImage(src, alt),
       scriptUrl: host.scriptUrl ? (name) => host.scriptUrl!(name) : undefined,
+      custom: host.customElements && { ...host.customElements, send: (ev) => this.send(ev) },
     };
     this.conversation = new Conversation(this.viewCtx, this.elementCtx, this.globalActions, {
       state: () => this.state,
@@ -137,8 +139,6 @@ export class ChatApp {
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
-
-
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
     this.unsubscribe.push(host.transport.onStatus((status) => {
       this.root.dataset.connection = status;
@@ -274,6 +274,8 @@ export class ChatApp {
       }
       case "element": return this.conversation.upsertElement(event.element);
       case "element_delete": return this.conversation.removeElement(event.id);
+      case "sidebar": return this.showSidebar();
+      case "call_action_result": return settleCall(event);
       case "action": return this.conversation.upsertAction(event.action);
       case "action_delete": return this.conversation.removeAction(event.id);
       case "ask":
@@ -345,12 +347,19 @@ export class ChatApp {
 
   private rebuild(): void {
     this.side.close();
+    this.showSidebar();
     this.tasks.clear();
     this.conversation.rebuild(this.state);
     this.renderAskState();
     this.applySettings();
     this.showRunning();
     this.stick = true;
+  }
+
+  /** A custom element shown before keeps its frame and gets the new props. */
+  private showSidebar(): void {
+    this.side.setSidebar(this.state.sidebar, (el, prev) =>
+      (prev && el.type === "custom" && pushProps(el) ? prev : renderElement(el, this.elementCtx)));
   }
 
   /** Stop and the running style stay while any callback runs, not only the last started. */
@@ -417,21 +426,8 @@ export class ChatApp {
   }
 
   private renderStarters(): void {
-    const categories = (this.state.welcome?.starterCategories ?? []) as StarterCategorySpec[];
-    if (categories.length) {
-      this.starters.replaceChildren(...renderStarterCategories(categories, (message, command) =>
-        this.send(act.userMessage(message, { command }))));
-      return;
-    }
-    const starters = this.state.welcome?.starters ?? [];
-    this.starters.replaceChildren(...starters.map((s) => {
-      const label = String(s.label ?? s.message ?? "");
-      // A real <button> inside the list item: role "button", named by the label.
-      const btn = h("button", { type: "button", class: "nbc-starter" }, label);
-      btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
-        { command: typeof s.command === "string" ? s.command : undefined })));
-      return h("div", { role: "listitem", class: "nbc-starter-item" }, btn);
-    }));
+    this.starters.replaceChildren(...renderStarters(this.state.welcome, (message, command) =>
+      this.send(act.userMessage(message, { command }))));
   }
 
   private updateEmpty(): void {

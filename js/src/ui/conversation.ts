@@ -10,6 +10,7 @@ import * as act from "../store/actions";
 import type { ChatState } from "../store/state";
 import type { NodeView, ViewContext } from "./context";
 import { h } from "./dom";
+import { pushProps } from "../custom/host";
 import { type ElementContext, renderElement } from "./element";
 import { MessageView } from "./message";
 import { StepView } from "./step";
@@ -114,6 +115,8 @@ export class Conversation {
   }
 
   upsertElement(el: ElementDict): void {
+    // A custom element already running gets its new props live (no reload of its code).
+    if (el.type === "custom" && this.elementViews.has(el.id) && pushProps(el)) return;
     this.elementViews.get(el.id)?.remove();
     if (el.type === "tasklist" && this.hooks.showTaskList) {
       this.hooks.showTaskList(el);

@@ -3,6 +3,7 @@ import type { ElementDict } from "../protocol";
 import type { MarkdownEngine } from "../markdown/render";
 import { highlight } from "../markdown/highlight";
 import { safeElementUrl } from "../markdown/sanitize";
+import { type CustomElementContext, renderCustomElement } from "../custom/host";
 import { h } from "./dom";
 import { type ScriptUrl, renderPlotly } from "./plotly";
 import { renderTaskList } from "./tasklist";
@@ -13,6 +14,8 @@ export interface ElementContext {
   openImage(src: string, alt: string): void;
   /** Where separately built bundles are (plotly.js); none: figures show as JSON. */
   scriptUrl?: ScriptUrl;
+  /** Runs custom elements' code (custom/host.ts); none: their props show as a list. */
+  custom?: CustomElementContext;
 }
 
 /** Element types whose URL is shown as media (where a data: URL of a media type may be). */
@@ -73,7 +76,7 @@ export function dataframeTable(content: unknown): HTMLElement {
   return h("div", { class: "nbc-dataframe" }, h("table", {}, h("thead", {}, head), body), note);
 }
 
-/** Custom elements: their props as a read-only, text-only view (no author JS runs). */
+/** Custom elements without a host to run their code: their props as text. */
 export function propsView(props: Record<string, unknown> | undefined): HTMLElement {
   const dl = h("dl", { class: "nbc-props" });
   for (const [key, value] of Object.entries(props ?? {})) {
@@ -140,6 +143,9 @@ export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement
       box.append(renderTaskList(el, () => undefined)); // no message list to link into here
       return box;
     case "custom":
+      if (ctx.custom) return renderCustomElement(el, box, ctx.custom);
+      box.append(h("div", { class: "nbc-el-title" }, el.name), propsView(el.props));
+      return box;
     default:
       box.append(h("div", { class: "nbc-el-title" }, el.name), propsView(el.props));
       return box;

@@ -1,16 +1,19 @@
 /**
- * The side panel for elements with `display="side"` (Chainlit's ElementSideView): the
- * element's name in the message is a link; clicking it opens this panel beside the chat
- * with the element rendered at full size. "Close side panel" or Escape closes it, and
- * focus goes back to the link that opened it.
+ * The side panel beside the chat (Chainlit's ElementSideView). It shows either one
+ * `display="side"` element (its name in the message is a link that opens it at full
+ * size) or the element sidebar the server sets (`cl.ElementSidebar`: a title and a list
+ * of elements). "Close side panel" or Escape closes it, and focus goes back to the link
+ * that opened it.
  */
-import type { ElementDict } from "../protocol";
+import type { ElementDict, SidebarDict } from "../protocol";
 import { h } from "./dom";
 
 export class SidePanel {
   readonly el = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
   private opener: HTMLElement | null = null;
   private shownId: string | null = null;
+  /** The sidebar shown (compared by reference: unchanged elements are not redrawn). */
+  private sidebar: SidebarDict | null = null;
 
   constructor() {
     this.el.addEventListener("keydown", (e) => {
@@ -23,16 +26,47 @@ export class SidePanel {
   }
 
   open(el: ElementDict, content: HTMLElement, opener: HTMLElement | null = null): void {
+    this.show(el.name, [content], opener);
+    this.shownId = el.id;
+    this.el.querySelector<HTMLElement>(".nbc-side-close")?.focus();
+  }
+
+  /** Show what the server set as the sidebar (null: close it, if it shows the sidebar). */
+  setSidebar(sidebar: SidebarDict | null, render: (el: ElementDict, prev?: HTMLElement) => HTMLElement): void {
+    if (sidebar === null) {
+      if (this.sidebar !== null) this.close();
+      return;
+    }
+    if (this.sidebar !== null && this.sidebar.elements === sidebar.elements) {
+      this.sidebar = sidebar; // only the title changed: keep the drawn elements (and their state)
+      this.el.setAttribute("aria-label", sidebar.title || "Sidebar");
+      const title = this.el.querySelector(".nbc-side-title");
+      if (title) title.textContent = sidebar.title;
+      return;
+    }
+    // An element shown before is offered to `render` (a custom element keeps its frame).
+    const prev = new Map<string, HTMLElement>();
+    for (const node of this.el.querySelectorAll<HTMLElement>(".nbc-side-body > [data-element-id]")) {
+      prev.set(node.dataset.elementId ?? "", node);
+    }
+    this.show(sidebar.title, sidebar.elements.map((el) => render(el, this.sidebar ? prev.get(el.id) : undefined)), null);
+    this.el.setAttribute("aria-label", sidebar.title || "Sidebar");
+    this.el.dataset.sidebar = "true";
+    this.sidebar = sidebar;
+  }
+
+  private show(title: string, contents: HTMLElement[], opener: HTMLElement | null): void {
     const close = h("button", { type: "button", class: "nbc-icon-btn nbc-side-close", "aria-label": "Close side panel",
       title: "Close" }, "×");
     close.addEventListener("click", () => this.close());
-    this.el.setAttribute("aria-label", el.name);
-    this.el.replaceChildren(h("div", { class: "nbc-side-head" }, h("h2", { class: "nbc-side-title" }, el.name), close),
-      h("div", { class: "nbc-side-body" }, content));
+    this.el.setAttribute("aria-label", title);
+    delete this.el.dataset.sidebar;
+    this.el.replaceChildren(h("div", { class: "nbc-side-head" }, h("h2", { class: "nbc-side-title" }, title), close),
+      h("div", { class: "nbc-side-body" }, ...contents));
     this.el.hidden = false;
-    this.shownId = el.id;
+    this.shownId = null;
+    this.sidebar = null;
     this.opener = opener;
-    close.focus();
   }
 
   /** Escape anywhere in the chat closes the panel too (the app forwards it). */
@@ -41,6 +75,8 @@ export class SidePanel {
     this.el.hidden = true;
     this.el.replaceChildren();
     this.shownId = null;
+    this.sidebar = null;
+    delete this.el.dataset.sidebar;
     const opener = this.opener;
     this.opener = null;
     if (opener?.isConnected) opener.focus();

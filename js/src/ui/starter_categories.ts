@@ -1,5 +1,7 @@
-/** Starters grouped under labels (`@cl.set_starter_categories`): one button per category;
- * choosing one shows its starters, and a starter sends its message. */
+/** Starters on an empty chat: one real button per starter (`@cl.set_starters`), or grouped
+ * under labels (`@cl.set_starter_categories`): one button per category; choosing one shows
+ * its starters, and a starter sends its message. */
+import type { Welcome } from "../protocol";
 import { h } from "./dom";
 
 export interface StarterSpec {
@@ -36,4 +38,19 @@ export function renderStarterCategories(categories: readonly StarterCategorySpec
   });
   return [h("div", { class: "nbc-starters nbc-starter-categories", role: "group",
     "aria-label": "Starter categories" }, ...tabs), list];
+}
+
+/** The welcome's starters (or categories): what goes in the "Starters" list. */
+export function renderStarters(welcome: Welcome | null,
+  send: (message: string, command: string | undefined) => void): HTMLElement[] {
+  const categories = (welcome?.starterCategories ?? []) as StarterCategorySpec[];
+  if (categories.length) return renderStarterCategories(categories, send);
+  return (welcome?.starters ?? []).map((s: StarterSpec) => {
+    const label = String(s.label ?? s.message ?? "");
+    // A real <button> inside the list item: role "button", named by the label.
+    const btn = h("button", { type: "button", class: "nbc-starter" }, label);
+    btn.addEventListener("click", () => send(String(s.message ?? label),
+      typeof s.command === "string" ? s.command : undefined));
+    return h("div", { role: "listitem", class: "nbc-starter-item" }, btn);
+  });
 }

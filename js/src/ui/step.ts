@@ -5,6 +5,7 @@ import type { StepDict } from "../protocol";
 import { type NodeView, type ViewContext, isRunning } from "./context";
 import { formatDuration, h } from "./dom";
 import { asMarkdown, asText, guarded } from "./jsontext";
+import { stepIcon } from "./lucide";
 
 const ICONS: Record<string, string> = {
   run: "▶", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
@@ -56,7 +57,13 @@ export class StepView implements NodeView {
     this.el.dataset.type = step.type;
     this.el.dataset.id = step.id;
     this.el.dataset.state = state;
-    this.icon.textContent = ICONS[step.type] ?? "•";
+    if (!this.icon.firstChild || step.icon !== prev.icon || step.type !== prev.type) {
+      // A Lucide name the bundle draws (lucide.ts), else the type's default marker.
+      const drawn = stepIcon(step.icon);
+      this.icon.dataset.icon = drawn ? drawn.dataset.icon : "";
+      if (drawn) this.icon.replaceChildren(drawn);
+      else this.icon.textContent = ICONS[step.type] ?? "•";
+    }
     this.name.textContent = step.name || step.type;
     this.status.replaceChildren(
       running ? h("span", { class: "nbc-spinner", role: "status", "aria-label": "Running" }) :

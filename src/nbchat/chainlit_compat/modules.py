@@ -69,6 +69,7 @@ MAPPED: dict[str, str | Callable[[], ModuleType]] = {
     "chainlit.cache": "nbchat.app",
     "chainlit.chat_context": "nbchat.message",
     "chainlit.message": "nbchat.message",
+    "chainlit.sidebar": "nbchat.element",
     "chainlit.step": "nbchat.step",
     "chainlit.sync": "nbchat.sync",
     "chainlit.types": "nbchat.chainlit_compat.types_view",

@@ -23,11 +23,13 @@ from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, resolve_data_layer
 from nbchat.data.plug import app_brings_layer
+from nbchat.element import custom_element_source
 from nbchat.errors import ProtocolError
 from nbchat.jupyter.kernel_stores import register
 from nbchat.protocol import decode_host
 from nbchat.protocol.host_messages import (
     AssetRequest,
+    ElementCodeRequest,
     FileRequest,
     FileResponse,
     file_error,
@@ -173,6 +175,9 @@ class ChatWidget(anywidget.AnyWidget):
             if message["host"] == "asset_request":
                 self._loop.create_task(self._send_asset(message))
                 return
+            if message["host"] == "element_code_request":
+                self._loop.create_task(self._send_element_code(message))
+                return
             # a reset: in order with the chat events around it (the view's hello follows)
         if self._inbox is None:
             self._inbox = asyncio.Queue()
@@ -217,6 +222,18 @@ class ChatWidget(anywidget.AnyWidget):
                 request_id, f"{name} is not built in this nbchat install ({exc.strerror})"))
             return
         self._reply(file_response(request_id, mime), data)
+
+    async def _send_element_code(self, request: ElementCodeRequest) -> None:
+        """A custom element's code, `public/elements/<name>.js` of the app folder (the
+        widget has no HTTP route for it: the view runs it from these bytes)."""
+        request_id = request["requestId"]
+        try:
+            path = custom_element_source(self.session.config.app_dir, request["name"])
+            data = await asyncio.to_thread(path.read_bytes)
+        except (ValueError, OSError) as exc:
+            self._reply(file_error(request_id, str(exc)))
+            return
+        self._reply(file_response(request_id, "text/javascript"), data)
 
     def close(self) -> None:
         """Close the widget and end its chat session (on_chat_end runs)."""

@@ -47,6 +47,27 @@ class ActionClick(TypedDict):
     id: str
 
 
+class ElementUpdate(TypedDict):
+    """A custom element's `updateElement(props)` (or its model's `save_changes()`): the
+    element's new props. The server keeps them and sends the element again."""
+
+    type: Literal["element_update"]
+    id: str
+    props: dict[str, Any]
+
+
+class CallAction(TypedDict):
+    """A custom element's `callAction({name, payload})`: runs `@cl.action_callback(name)`
+    with an Action made from the browser's name and payload (Chainlit's rule; only while
+    the chat shows a custom element). Answered by `call_action_result` with the same
+    `callId`."""
+
+    type: Literal["call_action"]
+    callId: str
+    name: str
+    payload: NotRequired[dict[str, Any]]
+
+
 class AskResponse(TypedDict):
     """Answers an action, file or element ask (text asks are answered by user_message)."""
 
@@ -143,6 +164,8 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     UserMessage,
     EditMessage,
     ActionClick,
+    ElementUpdate,
+    CallAction,
     AskResponse,
     Stop,
     SettingsUpdate,

@@ -32,6 +32,15 @@ class AssetRequest(TypedDict):
     name: str
 
 
+class ElementCodeRequest(TypedDict):
+    """A custom element's code, `public/elements/<name>.js` of the kernel's app folder
+    (the widget has no HTTP route for it; the view runs it in its sandboxed frame)."""
+
+    host: Literal["element_code_request"]
+    requestId: str
+    name: str
+
+
 class Reset(TypedDict):
     """Replace the widget's chat with a fresh session (the History panel); the old one
     ends. The view then sends `hello`, with `resumeThreadId` to open a stored thread."""
@@ -41,8 +50,8 @@ class Reset(TypedDict):
 
 
 class FileResponse(TypedDict):
-    """The answer to a `file_request` or `asset_request`: `mime` and the bytes as the
-    message's first buffer, or `error` saying why there are none."""
+    """The answer to a `file_request`, `asset_request` or `element_code_request`: `mime`
+    and the bytes as the message's first buffer, or `error` saying why there are none."""
 
     host: Literal["file_response"]
     requestId: str
@@ -50,7 +59,8 @@ class FileResponse(TypedDict):
     error: NotRequired[str]
 
 
-HostRequest = Union[FileRequest, AssetRequest, Reset]  # noqa: UP007 - iterated at run time
+HostRequest = Union[  # noqa: UP007 - iterated at run time
+    FileRequest, AssetRequest, ElementCodeRequest, Reset]
 # Kernel → view; one kind so far (a tuple, since a one-member Union is the member itself).
 HOST_REPLY_CLASSES: tuple[type, ...] = (FileResponse,)
 

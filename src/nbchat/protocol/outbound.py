@@ -15,6 +15,7 @@ from nbchat.protocol.server_events import (
     AskCancel,
     AskEvent,
     AskSpec,
+    CallActionResult,
     CallFn,
     CommandsEvent,
     ElementDelete,
@@ -24,6 +25,7 @@ from nbchat.protocol.server_events import (
     ModesEvent,
     Notice,
     SettingsEvent,
+    SidebarEvent,
     StepDelete,
     StepEvent,
     TaskEnd,
@@ -71,6 +73,27 @@ def element(element: ElementDict) -> ElementEvent:
 
 def element_delete(element_id: str) -> ElementDelete:
     return {"type": "element_delete", "seq": 0, "id": element_id}
+
+
+def sidebar(*, title: str | None = None, elements: list[ElementDict] | None = None,
+            key: str | None = None) -> SidebarEvent:
+    """A title, elements (with their key), or both: what is None is left as it is."""
+    event: SidebarEvent = {"type": "sidebar", "seq": 0}
+    if title is not None:
+        event["title"] = title
+    if elements is not None:
+        event["elements"] = elements
+        event["key"] = key
+    return event
+
+
+def call_action_result(call_id: str, *, response: Any = None,
+                       error: str | None = None) -> CallActionResult:
+    if error is not None:
+        return {"type": "call_action_result", "seq": 0, "callId": call_id, "success": False,
+                "error": error}
+    return {"type": "call_action_result", "seq": 0, "callId": call_id, "success": True,
+            "response": response}
 
 
 def action(action: ActionDict) -> ActionEvent:

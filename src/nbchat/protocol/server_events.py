@@ -58,6 +58,8 @@ class Snapshot(TypedDict):
     ask: "AskEvent | None"
     settings: "SettingsEvent | None"
     running: bool
+    # The element sidebar as open now (absent or None: closed).
+    sidebar: NotRequired["SidebarDict | None"]
 
 
 class StepEvent(TypedDict):
@@ -96,6 +98,38 @@ class ElementDelete(TypedDict):
     type: Literal["element_delete"]
     seq: int
     id: str
+
+
+class SidebarDict(TypedDict):
+    """What the element sidebar shows (`cl.ElementSidebar`)."""
+
+    title: str
+    elements: list[ElementDict]
+    key: str | None
+
+
+class SidebarEvent(TypedDict):
+    """Change the element sidebar: a `title` opens it (keeping its elements); `elements`
+    replace what it shows, unless it is open with the same non-null `key`; an empty
+    `elements` list closes it (and forgets the title)."""
+
+    type: Literal["sidebar"]
+    seq: int
+    title: NotRequired[str]
+    elements: NotRequired[list[ElementDict]]
+    key: NotRequired[str | None]
+
+
+class CallActionResult(TypedDict):
+    """What the action callback a custom element called returned (`response`, made
+    JSON-safe), or why it could not run (`error`)."""
+
+    type: Literal["call_action_result"]
+    seq: int
+    callId: str
+    success: bool
+    response: NotRequired[Any]
+    error: NotRequired[str]
 
 
 class ActionEvent(TypedDict):
@@ -249,6 +283,8 @@ ServerEvent = Union[  # noqa: UP007
     TokenEvent,
     ElementEvent,
     ElementDelete,
+    SidebarEvent,
+    CallActionResult,
     ActionEvent,
     ActionDelete,
     AskEvent,

@@ -39,6 +39,7 @@ from nbchat.protocol.client_events import (
 from nbchat.runtime import window
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
+from nbchat.runtime.custom_elements import call_action, element_update
 from nbchat.runtime.handshake import hello, user_env
 from nbchat.types import FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
@@ -362,6 +363,10 @@ async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[byte
         await _stop(session, event, buffers)
     elif event["type"] == "action":
         await _action(session, event, buffers)
+    elif event["type"] == "element_update":
+        await element_update(session, event, buffers)
+    elif event["type"] == "call_action":
+        await call_action(session, event, buffers)
     elif event["type"] == "ask_response":
         await _ask_response(session, event, buffers)
     elif event["type"] == "edit_message":

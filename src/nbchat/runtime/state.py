@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from nbchat.protocol.server_events import ActionDict, AskEvent, SettingsEvent, Snapshot
+from nbchat.protocol.server_events import (
+    ActionDict,
+    AskEvent,
+    SettingsEvent,
+    SidebarDict,
+    Snapshot,
+)
 from nbchat.types import ElementDict, StepDict
 
 
@@ -19,6 +25,7 @@ class SessionState:
         self.actions: dict[str, dict[str, Any]] = {}
         self.ask: dict[str, Any] | None = None
         self.settings: dict[str, Any] | None = None
+        self.sidebar: SidebarDict | None = None
         self.running = 0
 
     def apply(self, batch: list[dict[str, Any]]) -> None:
@@ -54,6 +61,8 @@ class SessionState:
                 step = self.steps.get(event["stepId"])
                 if step is not None:
                     step["feedback"] = event["feedback"]
+            elif kind == "sidebar":
+                self.sidebar = next_sidebar(self.sidebar, event)
             elif kind == "snapshot":
                 self._load(event)
             elif kind == "task_start":
@@ -67,6 +76,7 @@ class SessionState:
         self.actions = {a["id"]: a for a in snapshot["actions"]}
         self.ask = snapshot["ask"]
         self.settings = snapshot["settings"]
+        self.sidebar = snapshot.get("sidebar")
         self.running = 1 if snapshot["running"] else 0
 
     def snapshot(self) -> Snapshot:
@@ -81,6 +91,7 @@ class SessionState:
             "ask": cast("AskEvent | None", self.ask),
             "settings": cast("SettingsEvent | None", self.settings),
             "running": self.running > 0,
+            "sidebar": self.sidebar,
         }
 
     def confirm_settings(self, values: dict[str, Any]) -> None:
@@ -94,6 +105,22 @@ class SessionState:
         """Ids of the steps created after `step_id`, in creation order."""
         ids = list(self.steps)
         return ids[ids.index(step_id) + 1:] if step_id in self.steps else []
+
+
+def next_sidebar(shown: SidebarDict | None, event: dict[str, Any]) -> SidebarDict | None:
+    """The sidebar after a `sidebar` event (js/src/store/reducer.ts applies the same rules):
+    a title opens it; an empty element list closes it; elements replace the shown ones
+    unless the open sidebar has the same non-null key."""
+    title = event.get("title", shown["title"] if shown else "")
+    if "elements" not in event:
+        return {"title": title, "elements": shown["elements"] if shown else [],
+                "key": shown["key"] if shown else None}
+    if not event["elements"]:
+        return None
+    key = event.get("key")
+    if shown is not None and key is not None and shown["key"] == key:
+        return {**shown, "title": title}
+    return {"title": title, "elements": event["elements"], "key": key}
 
 
 def _with_initial(inputs: list[dict[str, Any]], values: dict[str, Any]) -> list[dict[str, Any]]:

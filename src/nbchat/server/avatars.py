@@ -12,14 +12,13 @@ no script as this origin (as an `<img>` it never does).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from tornado.web import RequestHandler
 
 from nbchat.server.auth import public
-from nbchat.server.pages import security_headers
+from nbchat.server.pages import finish_json_error, security_headers
 
 AVATAR_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                 ".webp": "image/webp", ".gif": "image/gif", ".svg": "image/svg+xml"}
@@ -62,12 +61,9 @@ class AvatarHandler(RequestHandler):
         security_headers(self)
 
     def write_error(self, status_code: int, **kwargs: object) -> None:
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        message = str(kwargs.get("message") or self._reason)
-        code = "bad_avatar_name" if status_code == 400 else "not_found"
-        self.finish(json.dumps({"error": {"code": code, "message": message},
-                                "status": status_code}))
+        finish_json_error(self, status_code,
+                          "bad_avatar_name" if status_code == 400 else "not_found",
+                          str(kwargs.get("message") or self._reason))
 
     @public
     def get(self, name: str) -> None:

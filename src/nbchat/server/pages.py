@@ -44,6 +44,15 @@ def security_headers(handler: RequestHandler) -> None:
     handler.set_header("X-Frame-Options", "SAMEORIGIN")
 
 
+def finish_json_error(handler: RequestHandler, status_code: int, code: str,
+                      message: str) -> None:
+    """The REST API's error shape, for the page-level routes' own errors (no store)."""
+    handler.set_header("Cache-Control", "no-store")
+    handler.set_header("Content-Type", "application/json; charset=UTF-8")
+    handler.finish(json.dumps({"error": {"code": code, "message": message},
+                               "status": status_code}))
+
+
 _ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
 
 

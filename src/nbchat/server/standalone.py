@@ -9,6 +9,7 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
     {root}thread/{threadId}                  page, resuming a thread
     {root}share/{threadId}                   page, read-only share view
     {root}static/…                           the built bundle (hashed URLs, long cache)
+    {root}public/elements/{Name}.js          a custom element's code (server.custom_elements)
     {root}ws                                 the protocol over a WebSocket
     {root}nbchat/api/…                       the history REST API (docs/rest-api.md)
     {root}nbchat/api/uploads/{ticket}        bytes of a live chat's upload (also without
@@ -52,6 +53,7 @@ from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.channel_routes import channel_specs
+from nbchat.server.custom_elements import custom_element_spec
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.pages import (
     PageContext,
@@ -219,6 +221,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
             (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
             avatar_spec(r, config.app_dir, config.ui.name),
+            custom_element_spec(r, config.app_dir),
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)

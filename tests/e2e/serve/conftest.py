@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from e2e import harness
+from e2e.harness import REPLY_MS
 
 STARTUP_SECONDS = 30.0
 
@@ -88,3 +89,27 @@ async def browser() -> AsyncIterator[Browser]:
             executable_path=str(harness.CHROMIUM), headless=True, args=harness.CHROMIUM_ARGS)
         yield launched
         await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(chromium: BrowserContext, served: ServedApp) -> AsyncIterator[Page]:
+    """A desktop-sized page of the module's `served` app; no nbchat console error allowed."""
+    page = await chromium.new_page()
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    console = harness.ConsoleLog(page)
+    yield page
+    await page.close()
+    assert not console.nbchat_errors(), console.errors
+
+
+async def open_chat(page: Page, served: ServedApp, query: str = "") -> None:
+    """Open a new chat of the app and wait until the composer takes input."""
+    await page.goto(served.url + query)
+    await expect(page.get_by_role("textbox", name="Message")).to_be_enabled(timeout=REPLY_MS)
+
+
+async def shot(page: Page, name: str) -> None:
+    """A screenshot into $NBCHAT_SHOTS, when it is set."""
+    folder = os.environ.get("NBCHAT_SHOTS")
+    if folder:
+        await page.screenshot(path=str(Path(folder) / name))

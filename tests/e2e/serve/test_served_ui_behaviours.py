@@ -8,7 +8,6 @@ conditions, never on time. Screenshots go to $NBCHAT_SHOTS when it is set.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import zlib
@@ -17,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from e2e import harness
 from e2e.harness import REPLY_MS, finished
-from e2e.serve.conftest import ServedApp, start_served
+from e2e.serve.conftest import ServedApp, open_chat, shot, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 HERE = Path(__file__).parent
@@ -46,27 +45,6 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     app = await start_served(HERE / "ui_app.py", folder)
     yield app
     await app.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium: BrowserContext, served: ServedApp) -> AsyncIterator[Page]:
-    page = await chromium.new_page()
-    await page.set_viewport_size({"width": 1280, "height": 800})
-    console = harness.ConsoleLog(page)
-    yield page
-    await page.close()
-    assert not console.nbchat_errors(), console.errors
-
-
-async def open_chat(page: Page, served: ServedApp, query: str = "") -> None:
-    await page.goto(served.url + query)
-    await expect(page.get_by_role("textbox", name="Message")).to_be_enabled(timeout=REPLY_MS)
-
-
-async def shot(page: Page, name: str) -> None:
-    folder = os.environ.get("NBCHAT_SHOTS")
-    if folder:
-        await page.screenshot(path=str(Path(folder) / name))
 
 
 def message(page: Page, author: str, text: str | re.Pattern[str]) -> Locator:
