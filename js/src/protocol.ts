@@ -187,6 +187,20 @@ export interface UploadCancel {
   uploadId: string;
 }
 
+/** What the embedding page posted to the chat page (an origin of `server.embed_origins`). */
+export interface WindowMessage {
+  type: "window_message";
+  data: unknown;
+}
+
+/** The embedding page's answer to a `call_fn`. */
+export interface CallFnResult {
+  type: "call_fn_result";
+  callId: string;
+  result?: unknown;
+  error?: string;
+}
+
 // ---- END CLIENT EVENTS
 
 export type ClientEvent =
@@ -204,7 +218,9 @@ export type ClientEvent =
   | UploadStart
   | UploadChunk
   | UploadEnd
-  | UploadCancel;
+  | UploadCancel
+  | WindowMessage
+  | CallFnResult;
 
 // ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -368,6 +384,30 @@ export interface ErrorEvent {
   message: string;
 }
 
+/** For the embedding page: the served page posts `data` to its parent window. */
+export interface WindowMessageEvent {
+  type: "window_message";
+  seq: number;
+  data: unknown;
+}
+
+/** A function the embedding page runs (CopilotFunction); answered with `call_fn_result`. */
+export interface CallFn {
+  type: "call_fn";
+  seq: number;
+  callId: string;
+  name: string;
+  args: Record<string, unknown>;
+  timeout: number;
+}
+
+/** Tokens an LLM call used; the client adds them up. */
+export interface TokenUsage {
+  type: "token_usage";
+  seq: number;
+  count: number;
+}
+
 // ---- END SERVER EVENTS
 
 export type ServerEvent =
@@ -392,7 +432,10 @@ export type ServerEvent =
   | UploadTicket
   | UploadDone
   | Notice
-  | ErrorEvent;
+  | ErrorEvent
+  | WindowMessageEvent
+  | CallFn
+  | TokenUsage;
 
 export type ServerEventType = ServerEvent["type"];
 export type ClientEventType = ClientEvent["type"];
@@ -402,12 +445,13 @@ export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
-  "upload_end", "upload_cancel",
+  "upload_end", "upload_cancel", "window_message", "call_fn_result",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.

@@ -176,6 +176,22 @@ class ChatTestClient:
         return [e for e in self.events if e["type"] == "error"]
 
     @property
+    def window_messages(self) -> list[Any]:
+        """What the app posted to the embedding page (`cl.send_window_message`), in order."""
+        return [e["data"] for e in self.events if e["type"] == "window_message"]
+
+    @property
+    def call_fns(self) -> list[dict[str, Any]]:
+        """The `call_fn` events (`cl.CopilotFunction`) still waiting for an answer."""
+        return [e for e in self.events
+                if e["type"] == "call_fn" and e["callId"] in self.session.calls]
+
+    @property
+    def token_count(self) -> int:
+        """The tokens reported with `cl.context.emitter.update_token_count`, added up."""
+        return sum(int(e["count"]) for e in self.events if e["type"] == "token_usage")
+
+    @property
     def last_seq(self) -> int:
         """The seq of the last event received (0 before any)."""
         return int(self.events[-1]["seq"]) if self.events else 0
@@ -288,6 +304,26 @@ class ChatTestClient:
                 return await self.send_event({"type": "action", "id": action["id"]})
         shown = list(dict.fromkeys(a["name"] for a in self.actions))  # once each, in order
         raise AssertionError(f"no action {name!r} is shown; shown: {shown}")
+
+    async def post_window_message(self, data: Any) -> list[StepDict]:
+        """Post `data` as the page embedding the chat would (runs @cl.on_window_message)."""
+        return await self.send_event({"type": "window_message", "data": data})
+
+    async def answer_call_fn(self, result: Any = None, *, name: str | None = None,
+                             error: str | None = None) -> list[StepDict]:
+        """Answer the oldest waiting `cl.CopilotFunction` call (the one named `name`) as
+        the embedding page would: with `result`, or with `error`."""
+        waiting = [c for c in self.call_fns if name is None or c["name"] == name]
+        if not waiting:
+            names = [c["name"] for c in self.call_fns]
+            raise AssertionError(f"no CopilotFunction call {name or ''} is waiting; "
+                                 f"waiting: {names}")
+        event: dict[str, Any] = {"type": "call_fn_result", "callId": waiting[0]["callId"]}
+        if error is not None:
+            event["error"] = error
+        else:
+            event["result"] = result
+        return await self.send_event(event)
 
     async def stop(self) -> list[StepDict]:
         """Press Stop; return the steps created or changed."""

@@ -16,6 +16,7 @@ import pytest
 import nbchat
 import nbchat.config
 import nbchat.data
+from nbchat.app import App, registering_on
 from nbchat.chainlit_compat import alias, alias_chainlit
 from nbchat.chainlit_compat.modules import ChainlitModuleError, ChainlitNameError
 from nbchat.config import load
@@ -107,11 +108,13 @@ def test_nbchat_own_missing_names_are_plain_again_without_the_alias() -> None:
 def test_a_module_nbchat_does_not_offer_says_which_name_and_what_to_do() -> None:
     alias_chainlit()
     with pytest.raises(ChainlitModuleError) as caught:
-        from chainlit.server import app  # noqa: F401
+        from chainlit.socket import emit  # noqa: F401
     message = str(caught.value)
-    assert "'app' from chainlit.server" in message
-    assert "nbchat serve" in message
-    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth"):
+    assert "'emit' from chainlit.socket" in message
+    assert "cl.context.session" in message
+    # A module nbchat offers in part names what it has.
+    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth: nbchat offers only "
+                       r"create_jwt"):
         from chainlit.auth import oauth  # noqa: F401
 
 
@@ -194,3 +197,32 @@ async def test_a_chainlit_notebook_loads_without_the_alias_line(tmp_path: Path) 
     path.write_text(json.dumps(notebook), encoding="utf-8")
     async with ChatTestClient(path) as client:
         assert client.messages[-1]["output"] == "from the notebook"
+
+
+def test_chainlit_server_and_utils_leave_nbchats_own_attributes_alone() -> None:
+    # Served through the import system, `chainlit.server` would set `nbchat.server` (the
+    # package) to the compat module: every `nbchat.server.x` attribute lookup would break.
+    import nbchat.server.serve
+
+    alias_chainlit()
+    with registering_on(App("routes")) as loading:  # as while the loader runs an app
+        from chainlit.server import app
+        from chainlit.utils import mount_chainlit
+
+    assert nbchat.server.__name__ == "nbchat.server"
+    assert callable(nbchat.server.serve.start_server)  # the package's own submodule, again
+    assert not hasattr(nbchat, "utils")
+    assert callable(mount_chainlit)
+    assert app is loading.asgi
+
+
+def test_chainlit_server_without_fastapi_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # FastAPI is installed here (nbchat[asgi]); a None entry makes its import fail as if
+    # it were not.
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    alias_chainlit()
+    with registering_on(App("routes")) as loading, pytest.raises(
+            ChainlitModuleError, match=r"pip install 'nbchat\[asgi\]'"):
+        from chainlit.server import app  # noqa: F401
+    assert loading.asgi is None  # nothing half made

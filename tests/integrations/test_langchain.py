@@ -143,6 +143,7 @@ async def test_chat_model_ainvoke_makes_llm_step_with_generation() -> None:
                                {"role": "user", "content": "Capital of France?"}]
     assert gen["messageCompletion"] == {"role": "assistant", "content": "Paris."}
     assert (gen["inputTokenCount"], gen["outputTokenCount"], gen["tokenCount"]) == (12, 4, 16)
+    assert client.token_count == 16  # Chainlit's token_usage, as its handler reports it
     assert gen["duration"] > 0
     assert gen["tokenThroughputInSeconds"] == pytest.approx(4 / gen["duration"])
     assert "ttFirstToken" not in gen  # nothing streamed

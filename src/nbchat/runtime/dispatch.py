@@ -36,6 +36,7 @@ from nbchat.protocol.client_events import (
     UserEnv,
     UserMessage,
 )
+from nbchat.runtime import window
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.handshake import hello, user_env
@@ -213,9 +214,11 @@ async def cancel_tasks(session: ChatSession) -> None:
 
 
 async def _stop(session: ChatSession, _event: Stop, _: list[bytes]) -> None:
-    await cancel_tasks(session)
-    if session.config.ui.stop_message:  # Chainlit posts it on every Stop
+    # As Chainlit: the message first (on every Stop), then the cancellation. The message
+    # is sent whole here, outside any task, so closing the cancelled steps leaves it be.
+    if session.config.ui.stop_message:
         await Message(content=session.config.ui.stop_message).send()
+    await cancel_tasks(session)
     session.spawn(run_callback(session, "on_stop"))
 
 
@@ -379,6 +382,10 @@ async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[byte
         await _upload_end(session, event, buffers)
     elif event["type"] == "upload_cancel":
         await _upload_cancel(session, event, buffers)
+    elif event["type"] == "window_message":
+        await window.window_message(session, event, buffers)
+    elif event["type"] == "call_fn_result":
+        await window.call_fn_result(session, event, buffers)
     else:  # the decoder knows only these: a new event type needs its branch here
         typing.assert_never(event)
 

@@ -92,6 +92,8 @@ class ChatSession:
         self.elements: dict[str, Element] = {}
         self.open_steps: dict[str, StepBase] = {}
         self.asks: dict[str, PendingAsk] = {}
+        # Functions the embedding page runs (CopilotFunction), waiting for its answer.
+        self.calls: dict[str, asyncio.Future[Any]] = {}
         self.feedback: dict[str, FeedbackDict] = {}
         self.blobs: dict[str, tuple[bytes, str]] = {}
         # `tickets`: the host takes upload bodies over HTTP (uploads/tickets.py).
@@ -204,8 +206,17 @@ class ChatSession:
             self.emitter.emit(outbound.ask_cancel(ask.id))
         self._update_quiet()
 
+    def open_call(self, call_id: str, future: asyncio.Future[Any]) -> None:
+        self.calls[call_id] = future
+        self._update_quiet()
+
+    def close_call(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+        self._update_quiet()
+
     def _update_quiet(self) -> None:
-        if self._busy == 0 or self.asks:
+        # A callback waiting on the user (an ask) or on the embedding page (a call) is idle.
+        if self._busy == 0 or self.asks or self.calls:
             self.quiet.set()
         else:
             self.quiet.clear()
