@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbchat.errors import NbchatError, ProtocolError
+from nbchat.protocol.client_events import CallFnResult, WindowMessage
 from nbchat.runtime.callbacks import run_callback
 from nbchat.runtime.context import context
 
@@ -48,14 +49,14 @@ class CopilotFunction:
         return context.emitter.send_call_fn(self.name, self.args)
 
 
-async def window_message(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def window_message(session: ChatSession, event: WindowMessage, _: list[bytes]) -> None:
     """The `window_message` client event: run @cl.on_window_message with its data."""
     # As on Chainlit, no task_start/task_end: a page may post often, and the chat should
     # not look busy each time.
     session.spawn(run_callback(session, "on_window_message", event["data"], busy=False))
 
 
-async def call_fn_result(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def call_fn_result(session: ChatSession, event: CallFnResult, _: list[bytes]) -> None:
     """The `call_fn_result` client event: the answer a CopilotFunction call waits for."""
     future = session.calls.get(event["callId"])
     if future is None or future.done():
