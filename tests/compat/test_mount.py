@@ -5,6 +5,7 @@ Host guard and security headers still apply behind the mount."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib.util
 import json
 import socket
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 import uvicorn
 
@@ -32,7 +34,8 @@ def _load_main() -> ModuleType:
 @pytest.fixture
 async def base() -> AsyncIterator[str]:
     main = _load_main()
-    sock = socket.socket()
+    # IPPROTO_TCP, as getaddrinfo gives it: asyncio sets TCP_NODELAY only on such sockets.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(main.app, lifespan="on", log_level="warning"))
@@ -90,3 +93,21 @@ async def test_a_websocket_from_a_foreign_host_is_refused_behind_the_mount(base:
     ws = base.replace("http://", "ws://") + "/chat/ws"
     with pytest.raises(Exception, match="403"):
         await WsClient.connect(ws, headers={"Host": "evil.example"})
+
+
+async def test_request_bodies_cross_the_mount_to_the_chats_own_route(base: str) -> None:
+    # uvicorn → the mount → the private nbchat server → the chat app's FastAPI route, and
+    # back: a body in one piece, and one the client streams in chunks (no length).
+    data = bytes(range(256)) * 6000  # 1.5 MB, under server.max_body_bytes
+    expected = {"length": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 64 * 1024):
+            yield data[start:start + 64 * 1024]
+
+    async with httpx.AsyncClient(timeout=DEADLINE) as client:
+        whole = await client.post(base + "/chat/digest", content=data)
+        streamed = await client.post(base + "/chat/digest", content=chunks())
+    assert whole.json() == expected
+    assert streamed.json() == expected
+    assert whole.headers["x-content-type-options"] == "nosniff"  # nbchat's, on the app's route
