@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import importlib.util
 import json
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,8 +23,11 @@ from serve.helpers import DEADLINE, WsClient, fetch
 APP = Path(__file__).with_name("mounted_app.py")
 
 
-def _load_main() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mounted_app", APP)
+def _load_main(folder: Path) -> ModuleType:
+    """mounted_app.py and its chat copied into `folder` (the chat's data lands there)."""
+    for name in (APP.name, "mounted_chat.py"):
+        shutil.copy(APP.with_name(name), folder / name)
+    spec = importlib.util.spec_from_file_location("mounted_app", folder / APP.name)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -32,8 +36,8 @@ def _load_main() -> ModuleType:
 
 
 @pytest.fixture
-async def base() -> AsyncIterator[str]:
-    main = _load_main()
+async def base(tmp_path: Path) -> AsyncIterator[str]:
+    main = _load_main(tmp_path)
     # IPPROTO_TCP, as getaddrinfo gives it: asyncio sets TCP_NODELAY only on such sockets.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
