@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import importlib.util
 import json
+import logging
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -42,7 +43,10 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(main.app, lifespan="on", log_level="warning"))
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback,
+    # where the tests' client is (its --forwarded-allow-ips default).
+    server = uvicorn.Server(uvicorn.Config(main.app, lifespan="on", log_level="warning",
+                                           proxy_headers=False))
     started = asyncio.Event()
     startup = server.startup
 
@@ -115,3 +119,16 @@ async def test_request_bodies_cross_the_mount_to_the_chats_own_route(base: str) 
     assert whole.json() == expected
     assert streamed.json() == expected
     assert whole.headers["x-content-type-options"] == "nosniff"  # nbchat's, on the app's route
+
+
+async def test_the_private_server_sees_the_client_the_asgi_server_saw(
+        base: str, caplog: pytest.LogCaptureFixture) -> None:
+    # The mount replaces what the client claims (X-Forwarded-For) with the client uvicorn
+    # saw (scope["client"]), and the private server believes that from its Unix socket
+    # peer only.
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    await fetch(base + "/chat/health", headers={"X-Forwarded-For": "203.0.113.9"})
+    [line] = [r.getMessage() for r in caplog.records
+              if r.name == "tornado.access" and "/chat/health" in r.getMessage()]
+    assert "(127.0.0.1)" in line
+    assert "203.0.113.9" not in line
