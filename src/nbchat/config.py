@@ -128,6 +128,9 @@ class ServerConfig:
     body_timeout_ms: int = 60_000
     # Live chat sessions one user may hold (0: no cap); see docs/serving.md.
     max_sessions_per_user: int = 20
+    # Also answer ChatKit's front end at <root>chatkit (docs/chatkit.md; needs the
+    # nbchat[chatkit] extra and persistence).
+    chatkit: bool = False
 
 
 @dataclass(frozen=True)
