@@ -5,10 +5,15 @@
 
 One server process per storage (`make_data_layer(None, dir, storage_url)`, the REST API of
 `nbchat serve`, SingleUserIdentity, uvloop when installed) and the emulators of
-tests/storage (moto's S3 server, Azurite, gcp-storage-emulator) as their own processes.
+tests/emulators.py (moto's S3 server, Azurite, gcp-storage-emulator) as their own processes.
 This process is the client: per round it uploads the same file to every storage in turn
 (POST /threads/{t}/files, multipart, time to the 201) and reads it back through the file
-route (GET, time to the last byte), so load drifts hit all storages alike. Prints medians,
+route (GET, time to the last byte), so load drifts hit all storages alike; right after
+each bucket's round, the vendor SDK nbchat's client is built on uploads the same bytes
+from memory to the same emulator in one call (aiobotocore put_object, azure-storage-blob
+upload_blob, gcloud-aio-storage upload): nbchat / raw SDK is nbchat's own overhead (the
+HTTP upload into nbchat, its parsing and streaming), apart from the emulator's speed.
+Prints medians,
 the overhead against the folder (the issue's budget: < 10% on the upload) and the load
 average before and after, and the nbchat server's own CPU time per upload and read (its
 share, apart from the emulator's). The emulators run on the same cores as the server, so a bucket's
@@ -28,9 +33,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "storage"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from emulators import (  # noqa: E402 (the shared emulator launcher of tests/storage)
+from emulators import (  # noqa: E402 (the emulator launcher of tests/)
     AZURITE_ACCOUNT,
     AZURITE_KEY,
     BUCKET,
@@ -109,6 +114,47 @@ async def round_trip(port: int, body: bytes, size: int) -> tuple[float, float]:
         client.close()
 
 
+async def raw_sdk_upload(name: str, emulators: Emulators, data: bytes) -> float:
+    """Seconds for the vendor's SDK (the one nbchat's client uses) to store `data` in the
+    same emulator with one upload call from memory: the floor nbchat's upload is held to."""
+    from nbchat.ids import new_id
+
+    key = f"raw/{new_id()}"
+    if name == "s3":
+        from aiobotocore.session import get_session
+
+        async with get_session().create_client("s3", endpoint_url=emulators.s3().url,
+                                               **S3_KEYS) as s3:
+            began = time.perf_counter()
+            await s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+            took = time.perf_counter() - began
+            await s3.delete_object(Bucket=BUCKET, Key=key)
+            return took
+    if name == "azure_blob":
+        from azure.storage.blob.aio import BlobServiceClient
+
+        async with BlobServiceClient(
+                f"{emulators.azure_blob().url}/{AZURITE_ACCOUNT}",
+                credential={"account_name": AZURITE_ACCOUNT,
+                            "account_key": AZURITE_KEY}) as service:
+            blob = service.get_blob_client(BUCKET, key)
+            began = time.perf_counter()
+            await blob.upload_blob(data, overwrite=True)
+            took = time.perf_counter() - began
+            await blob.delete_blob()
+            return took
+    assert name == "gcs"
+    from gcloud.aio.storage import Storage
+
+    async with Storage(api_root=emulators.gcs().url) as storage:
+        began = time.perf_counter()
+        await storage.upload(BUCKET, key, data, content_type="application/octet-stream",
+                             timeout=600)
+        took = time.perf_counter() - began
+        await storage.delete(BUCKET, key)
+        return took
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=int, nargs="+", default=[8, 64])
@@ -136,6 +182,7 @@ async def main() -> None:
             ups: dict[str, list[float]] = {n: [] for n in servers}
             reads: dict[str, list[float]] = {n: [] for n in servers}
             cpus: dict[str, list[float]] = {n: [] for n in servers}
+            raws: dict[str, list[float]] = {n: [] for n in servers if n != "folder"}
             for _ in range(args.rounds):
                 for name, (port, proc) in servers.items():  # alternating, same order
                     cpu = cpu_seconds(proc.pid)
@@ -143,6 +190,8 @@ async def main() -> None:
                     cpus[name].append(cpu_seconds(proc.pid) - cpu)
                     ups[name].append(up)
                     reads[name].append(read)
+                    if name in raws:  # the SDK alone, right after nbchat, same emulator
+                        raws[name].append(await raw_sdk_upload(name, emulators, data))
             base = statistics.median(ups["folder"])
             for name in servers:
                 up, read = statistics.median(ups[name]), statistics.median(reads[name])
@@ -150,6 +199,10 @@ async def main() -> None:
                       f"({mb / up:5.0f} MB/s, {100 * (up / base - 1):+5.1f}% vs folder)  "
                       f"read median {read * 1000:7.0f} ms ({mb / read:5.0f} MB/s)  "
                       f"server CPU {statistics.median(cpus[name]) * 1000:6.0f} ms")
+                if name in raws:
+                    raw = statistics.median(raws[name])
+                    print(f"  {'':7s}  {'raw SDK':10s}  upload median {raw * 1000:7.0f} ms "
+                          f"({mb / raw:5.0f} MB/s)  nbchat / raw SDK {up / raw:5.2f}x")
         print(f"load average {os.getloadavg()[0]:.2f} at end")
     finally:
         for _port, proc in servers.values():
