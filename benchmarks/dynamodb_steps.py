@@ -14,8 +14,8 @@ Each round, on a fresh table each, in turn (so load drifts hit all alike):
 * PutItem: one PutItem per step straight through aiobotocore, nothing else (Chainlit's
   layer does this, blocking, on the event loop): the floor of one call per step.
 
-The workload: every step created, then every step updated once (a streamed reply's
-end), all queued at once and flushed. Prints steps/s per variant (median of rounds), the
+The workload: every step created (queued, flushed), then every step updated once (a
+streamed reply's end; queued, flushed). Prints steps/s per variant (median of rounds), the
 ratio to PutItem and the load average. moto runs on the same cores as this process.
 """
 
@@ -38,6 +38,7 @@ from emulators import CREDENTIALS, Emulators, fresh_table  # noqa: E402 (tests' 
 from nbchat.data import AdaptedDataLayer, LocalStorage  # noqa: E402
 from nbchat.data.dynamodb import DynamoDBDataLayer  # noqa: E402
 from nbchat.data.dynamodb_client import to_attr  # noqa: E402
+from nbchat.data.validation import Limits, normalize_step  # noqa: E402
 from nbchat.ids import new_id, utc_now  # noqa: E402
 from nbchat.types import StepDict  # noqa: E402
 
@@ -49,16 +50,20 @@ class PerStepLayer(DynamoDBDataLayer):
 
 
 def workload(threads: int, per_thread: int) -> list[StepDict]:
-    return [StepDict(id=new_id(), threadId=tid, name="m",  # type: ignore[typeddict-item]
-                     type="assistant_message", output=f"reply {i}", createdAt=utc_now())
-            for tid in (new_id() for _ in range(threads)) for i in range(per_thread)]
+    """Whole step dicts, as the runtime sends them (an update needs no read to merge)."""
+    return [cast(StepDict, dict(normalize_step(
+        {"id": new_id(), "threadId": tid, "name": "m", "type": "assistant_message",
+         "output": f"reply {i}", "createdAt": utc_now()}, Limits())))
+        for tid in (new_id() for _ in range(threads)) for i in range(per_thread)]
 
 
 async def adapted(layer: DynamoDBDataLayer, steps: list[StepDict], folder: Path) -> float:
     queued = AdaptedDataLayer(layer, LocalStorage(folder), max_batch=2000)
+    await layer.dynamo.call("describe_table", TableName=layer.table_name)  # the client made
     start = time.perf_counter()
     for step in steps:
         await queued.create_step(step)
+    await queued.flush()  # (else the queue merges each step's two writes into one)
     for step in steps:
         await queued.update_step(cast(StepDict, {**step, "output": f"{step['output']} (done)"}))
     await queued.flush()
@@ -72,6 +77,7 @@ async def put_items(url: str, table: str, steps: list[StepDict]) -> float:
 
     async with get_session().create_client("dynamodb", endpoint_url=url,
                                            **CREDENTIALS) as client:
+        await client.describe_table(TableName=table)  # the connection made
         start = time.perf_counter()
         for version in ("", " (done)"):
             for step in steps:
@@ -106,6 +112,7 @@ async def main() -> None:
                         layer = kind(table, endpoint_url=moto.url, **CREDENTIALS)
                         took = await adapted(layer, steps, Path(tmp) / "files")
                     times[name].append(took)
+                    print(f"  round: {name} {took * 1000:.0f} ms", file=sys.stderr, flush=True)
         finally:
             emulators.close()
     writes = 2 * args.threads * args.steps

@@ -13,6 +13,7 @@ each bucket's round, the vendor SDK nbchat's client is built on uploads the same
 from memory to the same emulator in one call (aiobotocore put_object, azure-storage-blob
 upload_blob, gcloud-aio-storage upload): nbchat / raw SDK is nbchat's own overhead (the
 HTTP upload into nbchat, its parsing and streaming), apart from the emulator's speed.
+`azure_blob/1` is Azure with one block in the air at a time (before `concurrency`).
 Prints medians,
 the overhead against the folder (the issue's budget: < 10% on the upload) and the load
 average before and after, and the nbchat server's own CPU time per upload and read (its
@@ -55,12 +56,22 @@ from nbchat.server.serve import run
 async def main():
     folder, url, port = Path(sys.argv[1]), sys.argv[2] or None, int(sys.argv[3])
     layer = make_data_layer(None, folder, url)
-    services = Services(layer, blob_storage(layer, folder), SingleUserIdentity("local"),
+    storage = blob_storage(layer, folder)
+    if len(sys.argv) > 4:  # parts in the air at once (ObjectStorageClient.concurrency)
+        storage.concurrency = int(sys.argv[4])
+    services = Services(layer, storage, SingleUserIdentity("local"),
                         UploadLimits(accept=("*/*",), max_files=1, max_size=2 * 1024 ** 3))
     app = tornado.web.Application(make_handlers("/", services))
     server = tornado.httpserver.HTTPServer(app, max_body_size=2 * 1024 ** 3)
     server.listen(port, "127.0.0.1")
-    print("ready", flush=True)
+    # The thread the uploads go to, the local user's (the file route answers its owner).
+    from nbchat.ids import new_id
+    from nbchat.types import User
+    user = await layer.create_user(User(identifier="local"))
+    thread_id = new_id()
+    await layer.update_thread(thread_id, name="uploads", user_id=user.id)
+    await layer.flush()
+    print("ready", thread_id, flush=True)
     await asyncio.Event().wait()
 
 run(main)
@@ -86,19 +97,23 @@ def storage_urls(emulators: Emulators) -> dict[str, str]:
     }
 
 
-async def round_trip(port: int, body: bytes, size: int) -> tuple[float, float]:
+# Variants of a storage with another `concurrency`: (name, storage, parts in the air).
+VARIANTS = [("azure_blob/1", "azure_blob", 1)]
+
+
+async def round_trip(port: int, thread_id: str, body: bytes,
+                     size: int) -> tuple[float, float]:
     import json
 
     import tornado.httpclient
 
-    from nbchat.ids import new_id
 
     client = tornado.httpclient.AsyncHTTPClient(force_instance=True,
                                                 max_body_size=2 * 1024 ** 3)
     base = f"http://127.0.0.1:{port}/nbchat/api"
     try:
         began = time.perf_counter()
-        r = await client.fetch(f"{base}/threads/{new_id()}/files", method="POST", body=body,
+        r = await client.fetch(f"{base}/threads/{thread_id}/files", method="POST", body=body,
                                headers={"Content-Type":
                                         f"multipart/form-data; boundary={BOUNDARY}"},
                                request_timeout=600)
@@ -163,15 +178,21 @@ async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nbchat-storage-bench-"))
     emulators = Emulators(work / "emulators")
     servers: dict[str, tuple[int, asyncio.subprocess.Process]] = {}
+    threads: dict[str, str] = {}
     try:
-        for name, url in storage_urls(emulators).items():
+        urls = storage_urls(emulators)
+        runs: list[tuple[str, str, list[str]]] = [(n, u, []) for n, u in urls.items()]
+        runs += [(name, urls[of], [str(n)]) for name, of, n in VARIANTS]
+        for name, url, extra in runs:
             port = free_port()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", SERVER, str(work / name), url, str(port),
-                stdout=asyncio.subprocess.PIPE)
+                sys.executable, "-c", SERVER, str(work / name.replace("/", "-")), url,
+                str(port), *extra, stdout=asyncio.subprocess.PIPE)
             assert proc.stdout is not None
-            assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
+            ready, thread_id = (await asyncio.wait_for(proc.stdout.readline(), 60)).split()
+            assert ready == b"ready"
             servers[name] = (port, proc)
+            threads[name] = thread_id.decode()
         print(f"storage upload: load average {os.getloadavg()[0]:.2f} "
               f"{os.getloadavg()[1]:.2f} (1, 5 min) at start")
         for mb in args.mb:
@@ -182,11 +203,11 @@ async def main() -> None:
             ups: dict[str, list[float]] = {n: [] for n in servers}
             reads: dict[str, list[float]] = {n: [] for n in servers}
             cpus: dict[str, list[float]] = {n: [] for n in servers}
-            raws: dict[str, list[float]] = {n: [] for n in servers if n != "folder"}
+            raws: dict[str, list[float]] = {n: [] for n in servers if n in urls and n != "folder"}
             for _ in range(args.rounds):
                 for name, (port, proc) in servers.items():  # alternating, same order
                     cpu = cpu_seconds(proc.pid)
-                    up, read = await round_trip(port, body, len(data))
+                    up, read = await round_trip(port, threads[name], body, len(data))
                     cpus[name].append(cpu_seconds(proc.pid) - cpu)
                     ups[name].append(up)
                     reads[name].append(read)
