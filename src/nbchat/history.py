@@ -89,18 +89,18 @@ async def afeedback(layer: NativeDataLayer, user: str | None = None) -> Rows:
 def threads(app_dir: str | Path = ".", *, url: str | None = None,
             user: str | None = None) -> Any:
     """Threads of the app in `app_dir` (or the database at `url`) as a table."""
-    return _table(_run(_with_layer(app_dir, url, athreads, user)), THREAD_COLUMNS)
+    return table(_run(_with_layer(app_dir, url, athreads, user)), THREAD_COLUMNS)
 
 
 def steps(app_dir: str | Path = ".", *, url: str | None = None, user: str | None = None) -> Any:
     """Steps and messages of the app in `app_dir` (or at `url`) as a table."""
-    return _table(_run(_with_layer(app_dir, url, asteps, user)), STEP_COLUMNS)
+    return table(_run(_with_layer(app_dir, url, asteps, user)), STEP_COLUMNS)
 
 
 def feedback(app_dir: str | Path = ".", *, url: str | None = None,
              user: str | None = None) -> Any:
     """Feedback of the app in `app_dir` (or at `url`) as a table; times are parsed."""
-    return _table(_run(_with_layer(app_dir, url, afeedback, user)), FEEDBACK_COLUMNS)
+    return table(_run(_with_layer(app_dir, url, afeedback, user)), FEEDBACK_COLUMNS)
 
 
 async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
@@ -140,7 +140,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return ex.submit(asyncio.run, coro).result()
 
 
-def _table(rows: Rows, columns: list[str]) -> Any:
+def table(rows: Rows, columns: list[str]) -> Any:
+    """`rows` as a pandas DataFrame with `columns` (times parsed), or the rows as they
+    are without pandas."""
     if importlib.util.find_spec("pandas") is None:
         return rows
     import pandas as pd
