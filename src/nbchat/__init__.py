@@ -108,12 +108,18 @@ _LAZY = {
 }
 
 
+# Subpackages `cl.<name>` imports on first access (`from nbchat import export` works too).
+_SUBPACKAGES = {"export"}
+
+
 def __getattr__(name: str) -> _Any:
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"nbchat.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbchat' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

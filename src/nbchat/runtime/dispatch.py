@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from nbchat.action import CLICKS_KEY
 from nbchat.chat_settings import chosen_modes
 from nbchat.element import File
 from nbchat.errors import ProtocolError
@@ -26,6 +27,7 @@ from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
 
 if TYPE_CHECKING:
     # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.action import Action
     from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
@@ -145,8 +147,20 @@ async def _action(session: ChatSession, event: Any, _: list[bytes]) -> None:
     if func is None:
         raise ProtocolError(f"no @cl.action_callback({action.name!r}) is registered",
                             code="no_callback")
+    _record_click(session, action)
     session.spawn(run_callback(session, f"action_callback({action.name!r})", action,
                                func=func))
+
+
+def _record_click(session: ChatSession, action: Action) -> None:
+    """Note the click on the message the action belongs to (stored with the thread, so
+    nbchat.replay can click it again)."""
+    message = session.chat_context.get(action.for_id or "")
+    if message is not None:
+        clicks = [*message.metadata.get(CLICKS_KEY, []),
+                  {"name": action.name, "payload": action.payload}]
+        message.metadata = {**message.metadata, CLICKS_KEY: clicks}
+        session.step_changed(message)
 
 
 async def _ask_response(session: ChatSession, event: Any, _: list[bytes]) -> None:
