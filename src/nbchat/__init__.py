@@ -105,6 +105,7 @@ _LAZY = {
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
     "ChatWidget": "nbchat.jupyter.widget",
     "chat": "nbchat.jupyter.widget",
+    "replay": "nbchat.workbench.replay",
 }
 
 
@@ -207,6 +208,7 @@ __all__ = [
     "on_shared_thread_view",
     "on_stop",
     "password_auth_callback",
+    "replay",
     "set_chat_profiles",
     "set_commands",
     "set_modes",

@@ -123,7 +123,7 @@ def thread(thread_id: str, app_dir: str | Path = ".", *, url: str | None = None)
 def read(fn: Read[T], app_dir: str | Path = ".", *, url: str | None = None) -> T:
     """`await fn(layer)` with the data layer of the app in `app_dir` (or the database at
     `url`), opened for the call and closed after; safe in a notebook cell."""
-    return _run(_with_layer(app_dir, url, fn))
+    return run_on_own_loop(_with_layer(app_dir, url, fn))
 
 
 async def _with_layer(app_dir: str | Path, url: str | None, fn: Read[T]) -> T:
@@ -153,7 +153,8 @@ async def _with_layer(app_dir: str | Path, url: str | None, fn: Read[T]) -> T:
             await layer.close()  # ours (an adapter leaves the app's layer open)
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+def run_on_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to its end on a private event loop in a worker thread."""
     # A notebook's main thread already runs an event loop, where asyncio.run() is refused:
     # run on a private loop in a worker thread instead (the same code works in scripts).
     import asyncio

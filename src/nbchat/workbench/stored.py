@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,24 @@ class StoredTurn:
     @property
     def tokens(self) -> int | None:
         """Tokens the turn's LLM calls counted (their generation metadata), or None."""
-        counts = [_tokens(s["generation"]) for s in self.steps if s.get("generation")]
-        known = [c for c in counts if c is not None]
-        return sum(known) if known else None
+        return tokens_of(self.steps)
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from the user's message to the end of the turn's last step."""
+        ends = [s.get("end") or s.get("createdAt") for s in self.steps]
+        known = [e for e in ends if e]
+        if not known:
+            return None
+        start = datetime.fromisoformat(self.prompt["createdAt"])
+        return max((datetime.fromisoformat(e) - start).total_seconds() for e in known)
+
+
+def tokens_of(steps: Iterable[StepDict]) -> int | None:
+    """Tokens counted by the generation metadata of `steps` (None: none counted)."""
+    counts = [_tokens(s["generation"]) for s in steps if s.get("generation")]
+    known = [c for c in counts if c is not None]
+    return sum(known) if known else None
 
 
 def _tokens(generation: dict[str, Any] | None) -> int | None:
