@@ -163,6 +163,11 @@ export interface FeedbackDelete {
   stepId: string;
 }
 
+export interface Fork {
+  type: "fork";
+  stepId: string;
+}
+
 export interface UploadStart {
   type: "upload_start";
   uploadId: string;
@@ -201,6 +206,7 @@ export type ClientEvent =
   | UserEnv
   | Feedback
   | FeedbackDelete
+  | Fork
   | UploadStart
   | UploadChunk
   | UploadEnd
@@ -223,6 +229,7 @@ export interface Welcome {
   commands: Json[];
   modes: Json[];
   httpUploads: boolean;
+  forks?: boolean;
 }
 
 export interface Snapshot {
@@ -354,6 +361,14 @@ export interface UploadDone {
   fileId: string;
 }
 
+export interface Forked {
+  type: "forked";
+  seq: number;
+  threadId: string;
+  fromThreadId: string;
+  stepId: string;
+}
+
 export interface Notice {
   type: "notice";
   seq: number;
@@ -391,6 +406,7 @@ export type ServerEvent =
   | ThreadEvent
   | UploadTicket
   | UploadDone
+  | Forked
   | Notice
   | ErrorEvent;
 
@@ -401,12 +417,12 @@ export type ClientEventType = ClientEvent["type"];
 export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
-  "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "forked", "notice", "error",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
-  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
+  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "fork", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel",
 ] as const satisfies readonly ClientEventType[];
 

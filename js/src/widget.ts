@@ -138,7 +138,18 @@ function render({ model, el }: RenderProps): () => void {
   const transport = new CommTransport(model);
   const host = makeHost(model, transport);
   const height = model.get("height");
-  const app = mount(el, host, { height: typeof height === "number" ? height : undefined });
+  const app = mount(el, host, {
+    height: typeof height === "number" ? height : undefined,
+    // A fork of this chat opens in this widget, as the History panel opens a chat.
+    onEvent: (event, chat) => {
+      if (event.type !== "forked") return;
+      const forkId = event.threadId;
+      queueMicrotask(() => {
+        transport.sendHost({ host: "reset", resumeThreadId: forkId });
+        chat.reset(forkId);
+      });
+    },
+  });
   app.sendHello();
   let history: HistoryList | null = null;
   let disposed = false;

@@ -10,6 +10,7 @@ In a notebook cell (no `await` needed; works while Jupyter's own event loop runs
     history.steps(url="postgresql://…")     # or an explicit database URL
     history.threads(user="ann")             # one user's threads (by identifier)
     history.thread("3f2…")                  # one thread with its steps, as a dict
+    history.fork("3f2…", step_id)           # a copy up to that message: a new thread's id
 
 Each function returns a pandas DataFrame when pandas is installed (`pip install
 nbchat[test]` or just `pip install pandas`), otherwise a list of dicts. The synchronous
@@ -118,6 +119,16 @@ def thread(thread_id: str, app_dir: str | Path = ".", *, url: str | None = None)
     """One thread of the app in `app_dir` (or at `url`), with its steps and elements, as
     the data layer's `get_thread` gives it (a dict); LookupError when there is none."""
     return read(lambda layer: athread(layer, thread_id), app_dir, url=url)
+
+
+def fork(thread_id: str, step_id: str, app_dir: str | Path = ".", *,
+         url: str | None = None) -> str:
+    """Copy thread `thread_id` up to and including message `step_id` into a new thread of
+    the same user (its elements' bytes copied, its feedback not); return the new id. Open
+    it like any stored thread (the History panel, `/thread/<id>` when served)."""
+    from nbchat.workbench.fork import fork_thread
+
+    return read(lambda layer: fork_thread(layer, thread_id, step_id), app_dir, url=url)
 
 
 def read(fn: Read[T], app_dir: str | Path = ".", *, url: str | None = None) -> T:

@@ -115,6 +115,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
       return { ...state, threadId: event.id, threadName: event.name };
     case "upload_ticket":
       return state; // only the uploader needs it
+    case "forked":
+      return state; // the host opens the new thread (page.ts, widget.ts)
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
     case "notice":

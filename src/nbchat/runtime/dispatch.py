@@ -22,8 +22,9 @@ from nbchat.protocol import decode_client, outbound
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.handshake import hello, user_env
-from nbchat.types import FeedbackDict, User
+from nbchat.types import MESSAGE_STEP_TYPES, FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
+from nbchat.workbench.fork import fork_thread
 
 if TYPE_CHECKING:
     # The session imports this module to dispatch its events; this one only names it.
@@ -288,6 +289,25 @@ async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> 
         session.emit(outbound.feedback(event["stepId"], None))
 
 
+async def _fork(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    recorder = session.recorder
+    if recorder is None:
+        raise ProtocolError("this chat is not stored, so it cannot be forked "
+                            "(data.enabled is off)", code="no_persistence")
+    step = session.state.steps.get(event["stepId"])
+    if step is None or step["type"] not in MESSAGE_STEP_TYPES:
+        raise ProtocolError(f"no message with id {event['stepId']!r} to fork at",
+                            code="unknown_step")
+    if not recorder.thread_created:
+        raise ProtocolError("nothing of this chat is stored yet: send a message first",
+                            code="unknown_step")
+    await recorder.written()
+    owner = await recorder.data.get_user(recorder.user.identifier)
+    fork_id = await fork_thread(recorder.data, session.thread_id, step["id"],
+                                user_id=owner.id if owner is not None else None)
+    session.emit(outbound.forked(fork_id, session.thread_id, step["id"]))
+
+
 def _spontaneous_limits(session: ChatSession) -> UploadLimits:
     """The limits of files sent with a message, or `forbidden` when that is turned off."""
     upload = session.config.features.spontaneous_file_upload
@@ -341,6 +361,7 @@ _HANDLERS: dict[str, Handler] = {
     "user_env": _user_env_event,
     "feedback": _feedback,
     "feedback_delete": _feedback_delete,
+    "fork": _fork,
     "upload_start": _upload_start,
     "upload_chunk": _upload_chunk,
     "upload_end": _upload_end,
