@@ -92,6 +92,8 @@ class ChatHandle:
             try:
                 await self.widget.deliver(event)
                 await self.session.wait_quiet()
+                if self.session.recorder is not None:  # stored: exports see this turn
+                    await self.session.recorder.written()
                 events = self._capture
             finally:
                 self._capture = None
