@@ -26,7 +26,9 @@ def text(outputs: list[dict[str, Any]]) -> str:
     """What a cell printed (stdout) and showed as plain text, widgets left out."""
     parts = []
     for out in outputs:
-        if out["output_type"] == "stream":
+        if out["output_type"] == "stream" and out["name"] == "stdout":
+            # (stderr left out: under load the watchdog may log a slow cell, e.g. the
+            # first pandas import, there)
             parts.append(out["text"])
         elif "data" in out and WIDGET not in out["data"]:
             parts.append(out["data"].get("text/plain", ""))
