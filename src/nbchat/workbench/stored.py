@@ -17,6 +17,7 @@ from typing import Any
 from nbchat.action import CLICKS_KEY
 from nbchat.ask import ANSWER_KEY
 from nbchat.types import MESSAGE_STEP_TYPES, StepDict, ThreadDict
+from nbchat.workbench.turns import replies, reply_text
 
 ThreadSource = str | ThreadDict
 
@@ -32,14 +33,12 @@ class StoredTurn:
     @property
     def replies(self) -> list[StepDict]:
         """The assistant's messages of the turn (ask questions included)."""
-        return [s for s in self.steps if s["type"] in MESSAGE_STEP_TYPES
-                and s["type"] != "user_message"]
+        return replies(self.steps)
 
     @property
     def reply(self) -> str:
-        """The text of the turn's assistant messages, joined by blank lines (as
-        `Reply.content` joins a live turn's)."""
-        return "\n\n".join(m["output"] for m in self.replies if m["output"])
+        """The text of the turn's assistant messages, joined by blank lines."""
+        return reply_text(self.steps)
 
     @property
     def answers(self) -> list[dict[str, Any]]:

@@ -27,6 +27,17 @@ def touched_steps(events: Iterable[dict[str, Any]], state: SessionState) -> list
     return [state.steps[i] for i in touched if i in state.steps]
 
 
+def replies(steps: Iterable[StepDict]) -> list[StepDict]:
+    """The assistant's (and system's) messages among `steps`: not the user's, not tools."""
+    return [s for s in steps if s["type"] in MESSAGE_STEP_TYPES and s["type"] != "user_message"]
+
+
+def reply_text(steps: Iterable[StepDict]) -> str:
+    """The text of the replies among `steps`, joined by blank lines: how a turn's answer
+    reads, live (`Reply.content`) and stored (`StoredTurn.reply`) alike."""
+    return "\n\n".join(m["output"] for m in replies(steps) if m["output"])
+
+
 @dataclass
 class Reply:
     """What the app answered to one user message: `content` is the text of its assistant
@@ -38,12 +49,11 @@ class Reply:
 
     @property
     def messages(self) -> list[StepDict]:
-        return [s for s in self.steps if s["type"] in MESSAGE_STEP_TYPES
-                and s["type"] != "user_message"]
+        return replies(self.steps)
 
     @property
     def content(self) -> str:
-        return "\n\n".join(m["output"] for m in self.messages if m["output"])
+        return reply_text(self.steps)
 
     def __str__(self) -> str:
         return self.content
