@@ -37,7 +37,14 @@ def to_html(thread: str | ThreadDict, path: str | Path | None = None, *,
     """The thread as one HTML page (returned, and written to `path` when given): its
     messages with markdown rendered, steps as collapsible blocks with input and output,
     images embedded, other files named. Nothing in it loads from the network or runs."""
-    exported = load(thread, app_dir, url)
+    page = render_html(load(thread, app_dir, url))
+    if path is not None:
+        Path(path).write_text(page, encoding="utf-8")
+    return page
+
+
+def render_html(exported: Exported) -> str:
+    """The page of an exported thread (what `to_html` writes)."""
     render = _markdown()
     parts = []
     for step, depth in exported.outline():
@@ -45,7 +52,7 @@ def to_html(thread: str | ThreadDict, path: str | Path | None = None, *,
         parts.extend(_element(exported, e) for e in exported.elements(step["id"]))
     t = exported.thread
     title = html.escape(exported.title)
-    page = (
+    return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -54,9 +61,6 @@ def to_html(thread: str | ThreadDict, path: str | Path | None = None, *,
         f"started {html.escape(t['createdAt'])}</p></header><main>"
         + "\n".join(parts) + "</main></body></html>\n"
     )
-    if path is not None:
-        Path(path).write_text(page, encoding="utf-8")
-    return page
 
 
 def _markdown() -> Any:

@@ -23,9 +23,15 @@ def to_notebook(thread: str | ThreadDict, path: str | Path | None = None, *,
     output as a comment and a stream output; elements are display outputs (images,
     text, tables, Plotly figures) of a hidden cell after their message. Nothing runs:
     the cells have no execution count."""
-    nbformat = _nbformat()
+    nb = render_notebook(load(thread, app_dir, url))
+    if path is not None:
+        _nbformat().write(nb, str(path))
+    return nb
 
-    exported = load(thread, app_dir, url)
+
+def render_notebook(exported: Exported) -> Any:
+    """The notebook of an exported thread (what `to_notebook` writes)."""
+    nbformat = _nbformat()
     nb = nbformat.v4.new_notebook()
     t = exported.thread
     nb.metadata["nbchat"] = {"threadId": t["id"], "createdAt": t["createdAt"],
@@ -46,8 +52,6 @@ def to_notebook(thread: str | ThreadDict, path: str | Path | None = None, *,
             cell.metadata["nbchat"] = {"elementsFor": step["id"]}
             nb.cells.append(cell)
     nbformat.validate(nb)
-    if path is not None:
-        nbformat.write(nb, str(path))
     return nb
 
 

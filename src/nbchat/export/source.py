@@ -77,9 +77,14 @@ async def _read(layer: Any, thread: str | ThreadDict) -> Exported:
     from nbchat.history import athread
 
     found = thread if isinstance(thread, dict) else await athread(layer, thread)
-    exported = Exported(found)
-    storage = getattr(layer, "storage", None)
-    for element in found.get("elements") or []:
+    return await with_bytes(found, getattr(layer, "storage", None))
+
+
+async def with_bytes(thread: ThreadDict, storage: Any) -> Exported:
+    """The thread with the bytes of its stored elements read from `storage` (a
+    BlobStorage; None: no bytes), those up to `EMBED_LIMIT` each."""
+    exported = Exported(thread)
+    for element in thread.get("elements") or []:
         key = element.get("objectKey")
         if not key or storage is None:
             continue
@@ -88,7 +93,7 @@ async def _read(layer: Any, thread: str | ThreadDict) -> Exported:
                 exported.blobs[element["id"]] = bytes(await storage.get(key))
         except Exception as exc:  # a missing blob: the element is named, not embedded
             log.warning("nbchat: element %s of thread %s has no readable bytes (%s)",
-                        element["id"], found["id"], exc)
+                        element["id"], thread["id"], exc)
     return exported
 
 
