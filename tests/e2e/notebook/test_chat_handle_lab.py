@@ -19,7 +19,8 @@ CELLS = [
     "@cl.on_chat_start\nasync def hi():\n    await cl.Message(content='ready').send()\n\n"
     "def echo(message, history):\n"
     "    yield from ('echo ', message, f' after {len(history)}')\n",
-    "chat = cl.chat(echo)\nseen = []\nstop = chat.observe(lambda reply: seen.append(reply.content))",
+    "chat = cl.chat(echo)\nseen = []\n"
+    "stop = chat.observe(lambda reply: seen.append(reply.content))",
 ]
 
 
