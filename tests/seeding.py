@@ -60,6 +60,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", f"/threads/{T}/files", None),
     ("GET", f"/threads/{T}/files/{{element_id}}", None),
     ("GET", f"/threads/{T}/elements/{{element_id}}", None),
+    ("GET", f"/threads/{T}/export", None),
 ]
 # The body of a one-file multipart upload (boundary B) for the POST route.
 UPLOAD = (b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"

@@ -245,6 +245,13 @@ export class ChatPage {
       this.history.touch(event.id, event.name);
       this.history.setActive(event.id);
       this.setTitle(event.name);
+    } else if (event.type === "forked") {
+      // Carry on in the fork: opened once this batch is done (it disposes this chat).
+      const forkId = event.threadId;
+      queueMicrotask(() => {
+        this.openThread(forkId);
+        void this.history.reload();
+      });
     } else if (event.type === "step" && event.step.type === "user_message" && this.threadSeen && this.activeThreadId) {
       // new activity in the open thread moves it to the top
       this.history.touch(this.activeThreadId, null);

@@ -99,6 +99,11 @@ export interface FeedbackDelete {
   stepId: string;
 }
 
+export interface Fork {
+  type: "fork";
+  stepId: string;
+}
+
 export interface UploadStart {
   type: "upload_start";
   uploadId: string;
@@ -153,6 +158,7 @@ export type ClientEvent =
   | UserEnv
   | Feedback
   | FeedbackDelete
+  | Fork
   | UploadStart
   | UploadChunk
   | UploadEnd
@@ -177,6 +183,7 @@ export interface Welcome {
   commands: Json[];
   modes: Json[];
   httpUploads: boolean;
+  forks?: boolean;
 }
 
 export interface Snapshot {
@@ -327,6 +334,14 @@ export interface UploadDone {
   fileId: string;
 }
 
+export interface Forked {
+  type: "forked";
+  seq: number;
+  threadId: string;
+  fromThreadId: string;
+  stepId: string;
+}
+
 export interface Notice {
   type: "notice";
   seq: number;
@@ -390,6 +405,7 @@ export type ServerEvent =
   | ThreadEvent
   | UploadTicket
   | UploadDone
+  | Forked
   | Notice
   | ErrorEvent
   | WindowMessageEvent
@@ -403,13 +419,13 @@ export type ClientEventType = ClientEvent["type"];
 export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
   "call_action_result", "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
-  "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "forked", "notice", "error",
   "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "element_update", "call_action", "ask_response", "stop",
-  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
+  "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "fork", "upload_start", "upload_chunk",
   "upload_end", "upload_cancel", "window_message", "call_fn_result",
 ] as const satisfies readonly ClientEventType[];
 

@@ -145,9 +145,20 @@ function render({ model, el }: RenderProps): () => void {
   const transport = new CommTransport(model);
   const host = makeHost(model, transport);
   const height = model.get("height");
-  const app = mount(el, host, { height: typeof height === "number" ? height : undefined,
-    // No page embeds a notebook's widget: a CopilotFunction gets its null at once.
-    onEvent: (event) => answerUnembedded(event, (answer) => transport.send(answer)) });
+  const app = mount(el, host, {
+    height: typeof height === "number" ? height : undefined,
+    onEvent: (event, chat) => {
+      // No page embeds a notebook's widget: a CopilotFunction gets its null at once.
+      answerUnembedded(event, (answer) => transport.send(answer));
+      // A fork of this chat opens in this widget, as the History panel opens a chat.
+      if (event.type !== "forked") return;
+      const forkId = event.threadId;
+      queueMicrotask(() => {
+        transport.sendHost({ host: "reset", resumeThreadId: forkId });
+        chat.reset(forkId);
+      });
+    },
+  });
   app.sendHello();
   let history: HistoryList | null = null;
   let disposed = false;

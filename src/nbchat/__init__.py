@@ -109,15 +109,22 @@ _LAZY = {
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
     "ChatWidget": "nbchat.jupyter.widget",
     "chat": "nbchat.jupyter.widget",
+    "replay": "nbchat.workbench.replay",
 }
 
 
+# Subpackages `cl.<name>` imports on first access (`from nbchat import export` works too).
+_SUBPACKAGES = {"export"}
+
+
 def __getattr__(name: str) -> _Any:
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"nbchat.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbchat' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
@@ -210,6 +217,7 @@ __all__ = [
     "on_stop",
     "on_window_message",
     "password_auth_callback",
+    "replay",
     "send_window_message",
     "set_chat_profiles",
     "set_commands",

@@ -10,6 +10,10 @@ from nbchat.protocol import outbound
 from nbchat.protocol.server_events import ActionDict
 from nbchat.runtime.context import get_session
 
+# The message's metadata key for the clicks its actions got, in order ({name, payload}),
+# stored with the thread so nbchat.replay can click them again.
+CLICKS_KEY = "nbchatClicks"
+
 
 class Action:
     """A button shown under a message (or globally); a click runs `@cl.action_callback(name)`."""

@@ -22,6 +22,9 @@ from nbchat.runtime.context import get_session
 from nbchat.uploads.files import Accept, UploadedFile, UploadLimits
 
 AskKind = Literal["text", "action", "file", "element"]
+# The ask message's metadata key for the answer it got, stored with the thread so a replay
+# (nbchat.replay) or an exported test can give the same answer again.
+ANSWER_KEY = "nbchatAskAnswer"
 
 
 @dataclass
@@ -64,7 +67,10 @@ class _Ask(Message):
         session.open_ask(pending)
         self._waiting = pending
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), self.timeout)
+            answer = await asyncio.wait_for(asyncio.shield(pending.future), self.timeout)
+            if answer is not None:
+                self.metadata = {**self.metadata, ANSWER_KEY: self._answer_record(answer)}
+            return answer
         except TimeoutError:
             if self.raise_on_timeout:
                 raise AskTimeoutError(
@@ -77,6 +83,10 @@ class _Ask(Message):
             self.wait_for_answer = False
             if not self._removed:
                 await self.update()
+
+    def _answer_record(self, answer: Any) -> dict[str, Any]:
+        """What to store of `answer` (JSON)."""
+        return {"kind": "text", "stepId": answer["id"], "content": answer["output"]}
 
     async def remove(self) -> bool:
         """Take the question away; a `send` still waiting for the answer returns None
@@ -120,6 +130,9 @@ class AskActionMessage(_Ask):
         pending.actions = {a.id: a for a in self.ask_actions}
         return pending
 
+    def _answer_record(self, answer: Any) -> dict[str, Any]:
+        return {"kind": "action", "name": answer["name"], "payload": answer["payload"]}
+
     async def send(self) -> Any:
         """Show the actions and wait: the chosen one as a dict, or None on timeout."""
         session = get_session("AskActionMessage.send")
@@ -154,6 +167,9 @@ class AskFileMessage(_Ask):
         pending.limits = self.limits
         return pending
 
+    def _answer_record(self, answer: Any) -> dict[str, Any]:
+        return {"kind": "file", "names": [f.name for f in answer]}
+
     async def send(self) -> list[UploadedFile] | None:  # type: ignore[override]
         """Ask for files and wait: the uploaded files, or None on timeout."""
         result: list[UploadedFile] | None = await self._ask()
@@ -172,6 +188,9 @@ class AskElementMessage(_Ask):
 
     def _spec(self) -> AskSpec:
         return {"element": self.element.to_dict()}
+
+    def _answer_record(self, answer: Any) -> dict[str, Any]:
+        return {"kind": "element", "values": answer}
 
     async def send(self) -> dict[str, Any] | None:  # type: ignore[override]
         """Show the element and wait: the values submitted with it, or None on timeout."""

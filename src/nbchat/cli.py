@@ -185,6 +185,25 @@ def convert_chainlit_config(app_dir: Path, force: bool = False) -> str:
     return f"wrote {target}{skipped}"
 
 
+def export_thread(args: argparse.Namespace) -> Path:
+    """`nbchat export`: the format is the output file's suffix."""
+    from nbchat import export
+
+    where = {"app_dir": args.app_dir, "url": args.url}
+    suffix = args.out.suffix
+    if suffix == ".ipynb":
+        export.to_notebook(args.thread_id, args.out, **where)
+    elif suffix == ".html":
+        export.to_html(args.thread_id, args.out, **where)
+    elif suffix == ".py":
+        if args.app is None:
+            raise ValueError("a .py export is a test of an app: name it with --app APP")
+        export.to_test(args.thread_id, args.out, app=args.app, **where)
+    else:
+        raise ValueError(f"export to .ipynb, .html or .py, not {suffix or 'no suffix'!r}")
+    return Path(args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nbchat", description="nbchat command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         help="copy a database of Chainlit's SQLAlchemy schema into nbchat's own schema")
     migrate_cmd.add_argument("src", help="SQLAlchemy URL, e.g. sqlite+aiosqlite:///chainlit.db")
     migrate_cmd.add_argument("dst", help="nbchat data.url: a SQLite path or postgresql://…")
+    export_cmd = sub.add_parser(
+        "export", help="write a stored thread as a notebook (.ipynb), a page (.html) or a "
+                       "pytest file (.py, with --app)")
+    export_cmd.add_argument("thread_id", help="the thread's id (nbchat.history.threads())")
+    export_cmd.add_argument("out", type=Path, help="the file to write: .ipynb, .html or .py")
+    export_cmd.add_argument("--app-dir", type=Path, default=Path("."),
+                            help="the app folder whose data layer holds the thread")
+    export_cmd.add_argument("--url", help="a data.url instead of the app folder's")
+    export_cmd.add_argument("--app", type=Path, help="for .py: the app the test drives")
     args = parser.parse_args(argv)
     try:
         if args.command == "create-secret":
@@ -232,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nbchat: copied {report}")
         elif args.command == "chat":
             asyncio.run(chat(args.app))
+        elif args.command == "export":
+            print(f"nbchat: wrote {export_thread(args)}")
         elif args.command == "serve":
             from nbchat.server.serve import ServeOptions, run, serve
 
@@ -240,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
                                    watch=args.watch)
             run(lambda: serve(options), args.loop)
     except NbchatError as exc:
+        print(f"nbchat: {exc}", file=sys.stderr)
+        return 1
+    except (LookupError, ValueError, TypeError) as exc:  # e.g. no such thread
         print(f"nbchat: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # e.g. the port is taken

@@ -9,6 +9,8 @@ In a notebook cell (no `await` needed; works while Jupyter's own event loop runs
     history.threads("path/to/app")          # another app folder (reads its nbchat.yaml)
     history.steps(url="postgresql://…")     # or an explicit database URL
     history.threads(user="ann")             # one user's threads (by identifier)
+    history.thread("3f2…")                  # one thread with its steps, as a dict
+    history.fork("3f2…", step_id)           # a copy up to that message: a new thread's id
 
 Each function returns a pandas DataFrame when pandas is installed (`pip install
 nbchat[test]` or just `pip install pandas`), otherwise a list of dicts. The synchronous
@@ -26,10 +28,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nbchat.data.native import NativeDataLayer
+from nbchat.types import ThreadDict
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
-Export = Callable[[NativeDataLayer, str | None], Awaitable[Rows]]
+Read = Callable[[NativeDataLayer], Awaitable[T]]
 
 THREAD_COLUMNS = ["id", "name", "createdAt", "userId", "userIdentifier", "tags", "metadata"]
 STEP_COLUMNS = ["id", "threadId", "parentId", "type", "name", "createdAt", "start", "end",
@@ -89,22 +92,52 @@ async def afeedback(layer: NativeDataLayer, user: str | None = None) -> Rows:
 def threads(app_dir: str | Path = ".", *, url: str | None = None,
             user: str | None = None) -> Any:
     """Threads of the app in `app_dir` (or the database at `url`) as a table."""
-    return _table(_run(_with_layer(app_dir, url, athreads, user)), THREAD_COLUMNS)
+    return table(read(lambda layer: athreads(layer, user), app_dir, url=url), THREAD_COLUMNS)
 
 
 def steps(app_dir: str | Path = ".", *, url: str | None = None, user: str | None = None) -> Any:
     """Steps and messages of the app in `app_dir` (or at `url`) as a table."""
-    return _table(_run(_with_layer(app_dir, url, asteps, user)), STEP_COLUMNS)
+    return table(read(lambda layer: asteps(layer, user), app_dir, url=url), STEP_COLUMNS)
 
 
 def feedback(app_dir: str | Path = ".", *, url: str | None = None,
              user: str | None = None) -> Any:
     """Feedback of the app in `app_dir` (or at `url`) as a table; times are parsed."""
-    return _table(_run(_with_layer(app_dir, url, afeedback, user)), FEEDBACK_COLUMNS)
+    return table(read(lambda layer: afeedback(layer, user), app_dir, url=url),
+                 FEEDBACK_COLUMNS)
 
 
-async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
-                      user: str | None) -> Rows:
+async def athread(layer: NativeDataLayer, thread_id: str) -> ThreadDict:
+    """One stored thread with its steps (in order) and elements; LookupError if none."""
+    found = await layer.get_thread(thread_id)
+    if found is None:
+        raise LookupError(f"no stored thread {thread_id!r} in this data layer")
+    return found
+
+
+def thread(thread_id: str, app_dir: str | Path = ".", *, url: str | None = None) -> ThreadDict:
+    """One thread of the app in `app_dir` (or at `url`), with its steps and elements, as
+    the data layer's `get_thread` gives it (a dict); LookupError when there is none."""
+    return read(lambda layer: athread(layer, thread_id), app_dir, url=url)
+
+
+def fork(thread_id: str, step_id: str, app_dir: str | Path = ".", *,
+         url: str | None = None) -> str:
+    """Copy thread `thread_id` up to and including message `step_id` into a new thread of
+    the same user (its elements' bytes copied, its feedback not); return the new id. Open
+    it like any stored thread (the History panel, `/thread/<id>` when served)."""
+    from nbchat.workbench.fork import fork_thread
+
+    return read(lambda layer: fork_thread(layer, thread_id, step_id), app_dir, url=url)
+
+
+def read(fn: Read[T], app_dir: str | Path = ".", *, url: str | None = None) -> T:
+    """`await fn(layer)` with the data layer of the app in `app_dir` (or the database at
+    `url`), opened for the call and closed after; safe in a notebook cell."""
+    return run_on_own_loop(_with_layer(app_dir, url, fn))
+
+
+async def _with_layer(app_dir: str | Path, url: str | None, fn: Read[T]) -> T:
     import nbchat.data
     from nbchat.app import current_app
     from nbchat.data import AdaptedDataLayer
@@ -123,7 +156,7 @@ async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
             url = load(folder).data.url
         layer = nbchat.data.make_data_layer(url, folder)
     try:
-        return await export(layer, user)
+        return await fn(layer)
     finally:
         if layer is brought and not isinstance(layer, AdaptedDataLayer):
             await layer.flush()  # the app's own nbchat layer: it stays open
@@ -131,7 +164,8 @@ async def _with_layer(app_dir: str | Path, url: str | None, export: Export,
             await layer.close()  # ours (an adapter leaves the app's layer open)
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+def run_on_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to its end on a private event loop in a worker thread."""
     # A notebook's main thread already runs an event loop, where asyncio.run() is refused:
     # run on a private loop in a worker thread instead (the same code works in scripts).
     import asyncio
@@ -140,7 +174,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return ex.submit(asyncio.run, coro).result()
 
 
-def _table(rows: Rows, columns: list[str]) -> Any:
+def table(rows: Rows, columns: list[str]) -> Any:
+    """`rows` as a pandas DataFrame with `columns` (times parsed), or the rows as they
+    are without pandas."""
     if importlib.util.find_spec("pandas") is None:
         return rows
     import pandas as pd

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from nbchat.runtime.session import ChatSession
 from nbchat.runtime.state import SessionState
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import MESSAGE_STEP_TYPES, StepDict, User
+from nbchat.workbench.turns import Reply, touched_steps
 
 CHUNK = 256 * 1024
 
@@ -211,13 +212,7 @@ class ChatTestClient:
         mark = len(self.events)
         await self.session.receive(event, buffers)
         await self.settle()
-        touched: dict[str, None] = {}
-        for e in self.events[mark:]:
-            if e["type"] == "step":
-                touched[e["step"]["id"]] = None
-            elif e["type"] == "token":
-                touched[e["id"]] = None
-        return [self.state.steps[i] for i in touched if i in self.state.steps]
+        return touched_steps(self.events[mark:], self.state)
 
     async def settle(self) -> None:
         """Wait until no callback runs (or one waits on an ask) and all events arrived.
@@ -248,6 +243,46 @@ class ChatTestClient:
         if files:
             event["fileIds"] = [await self._upload_one(Path(p)) for p in files]
         return await self.send_event(event)
+
+    async def play(self, content: str, *, answers: Iterable[dict[str, Any]] = (),
+                   clicks: Iterable[dict[str, Any]] = ()) -> Reply:
+        """Play one turn of a conversation: send `content`, answer the app's asks with
+        `answers` in order ({"kind": "text", "content"}, {"kind": "action", "name"},
+        {"kind": "element", "values"}), then click `clicks` ({"name", "payload"}) in order
+        (answering asks they lead to). Return the reply: what the turn changed but the
+        user's own messages. An ask beyond the answers given is left pending."""
+        before = {i: s["output"] for i, s in self.state.steps.items()}
+        mark = len(self.events)
+        await self.send(content)
+        waiting, to_click = list(answers), list(clicks)
+        while True:
+            ask = self.pending_ask
+            if ask is not None and waiting:
+                await self._give(ask, waiting.pop(0))
+            elif ask is None and to_click:
+                click = to_click.pop(0)
+                await self.click(click["name"], click.get("payload"))
+            else:
+                break
+        steps = [s for s in touched_steps(self.events[mark:], self.state)
+                 if before.get(s["id"]) != s["output"]]
+        return Reply(content, steps)
+
+    async def _give(self, ask: dict[str, Any], answer: dict[str, Any]) -> None:
+        kind = answer.get("kind")
+        if kind != ask["kind"]:
+            raise AssertionError(f"the app asks for {ask['kind']!r}; the answer given is "
+                                 f"for {kind!r}")
+        if kind == "text":
+            await self.answer(str(answer["content"]))
+        elif kind == "action":
+            await self.choose(str(answer["name"]))
+        elif kind == "element":
+            await self.send_event({"type": "ask_response", "askId": ask["askId"],
+                                   "values": answer["values"]})
+        else:
+            raise AssertionError(f"a {kind!r} ask cannot be answered again: its files are "
+                                 "not stored with the answer; use client.upload()")
 
     def _ask(self, kind: str) -> dict[str, Any]:
         ask = self.pending_ask

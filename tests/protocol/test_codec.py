@@ -47,6 +47,7 @@ VALID: dict[str, dict[str, Any]] = {
     "user_env": {"type": "user_env", "env": {"KEY": "v"}},
     "feedback": {"type": "feedback", "stepId": "s", "value": 1, "comment": None},
     "feedback_delete": {"type": "feedback_delete", "stepId": "s"},
+    "fork": {"type": "fork", "stepId": "s"},
     "upload_start": {"type": "upload_start", "uploadId": "u", "name": "a.txt",
                      "mime": "text/plain", "size": 3},
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u"},

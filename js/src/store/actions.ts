@@ -1,7 +1,7 @@
 /** User intent → client events. Pure builders; the app sends what they return. */
 import {
   type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
-  type FeedbackDelete, type Hello, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
+  type FeedbackDelete, type Fork, type Hello, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
   type Stop,
   type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserEnv,
   type UserMessage,
@@ -55,6 +55,8 @@ export function feedback(stepId: string, value: 0 | 1, comment?: string | null):
 
 export const feedbackDelete = (stepId: string): FeedbackDelete =>
   ({ type: "feedback_delete", stepId });
+
+export const fork = (stepId: string): Fork => ({ type: "fork", stepId });
 
 export const uploadStart = (uploadId: string, file: { name: string; type: string; size: number },
   via: "events" | "http" = "events"): UploadStart => ({

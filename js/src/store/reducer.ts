@@ -132,6 +132,8 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     case "upload_ticket":
     case "call_action_result":
       return state; // only the uploader / the custom element that called needs it
+    case "forked":
+      return state; // the host opens the new thread (page.ts, widget.ts)
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
     case "token_usage":

@@ -94,6 +94,7 @@ export class ChatApp {
       openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
       editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
       retry: (id) => this.retry(id),
+      forkEnabled: () => !this.readOnly && this.state.welcome?.forks === true,
       avatarUrl: (author) => this.host.avatarUrl?.(author) ?? null,
     };
     const app = this;

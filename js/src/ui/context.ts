@@ -17,6 +17,8 @@ export interface ViewContext {
   editEnabled?(): boolean;
   /** Re-run the reply `stepId` (see edit.ts). */
   retry?(stepId: string): void;
+  /** The host stores chats (`welcome.forks`) and the view is not read-only. */
+  forkEnabled?(): boolean;
 }
 
 /** Both message and step views expose the same slots to the app. */

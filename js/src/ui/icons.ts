@@ -31,6 +31,11 @@ export function icon(shapes: Shape[]): SVGSVGElement {
 export const copyIcon = (): SVGSVGElement =>
   icon([["rect", 5.5, 5.5, 8, 8], ["path", "M3.5 10.5h-1v-8h8v1"]]);
 
+/** A fork: two branches joining into one stem. */
+export const forkIcon = (): SVGSVGElement =>
+  icon([["path", "M2.5 3a1.5 1.5 0 1 0 3 0a1.5 1.5 0 1 0-3 0"], ["path", "M10.5 3a1.5 1.5 0 1 0 3 0a1.5 1.5 0 1 0-3 0"],
+    ["path", "M6.5 13a1.5 1.5 0 1 0 3 0a1.5 1.5 0 1 0-3 0"], ["path", "M4 4.5v1a2 2 0 0 0 2 2h4a2 2 0 0 0 2-2v-1M8 7.5v4"]]);
+
 /** A thumb pointing up: palm block and raised thumb. */
 export const thumbUpIcon = (): SVGSVGElement =>
   icon([["path", "M2 7h2.5v7H2z"], ["path", "M4.5 13.5h6.8a1.5 1.5 0 0 0 1.5-1.2l.9-4.3A1.5 1.5 0 0 0 12.2 6H9.5l.5-2.6A1.4 1.4 0 0 0 7.4 2.8L4.5 7.3"]]);

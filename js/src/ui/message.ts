@@ -1,5 +1,5 @@
 /** One chat message: an article with avatar, author, hover timestamp, body, footer. */
-import { editMessage, feedback, feedbackDelete } from "../store/actions";
+import { editMessage, feedback, feedbackDelete, fork } from "../store/actions";
 import { IncrementalMarkdown } from "../markdown/render";
 import type { FeedbackDict, StepDict } from "../protocol";
 import { type NodeView, type ViewContext, authorOf } from "./context";
@@ -8,7 +8,7 @@ import { copyText, flashCopied, formatTime, h, parseTime } from "./dom";
 import { inlineEditor, pencilIcon, retryIcon } from "./edit";
 import { type ElementLink, linkifyNames } from "./elementlinks";
 import { asMarkdown, asText } from "./jsontext";
-import { copyIcon, thumbDownIcon, thumbUpIcon } from "./icons";
+import { copyIcon, forkIcon, thumbDownIcon, thumbUpIcon } from "./icons";
 
 export class MessageView implements NodeView {
   readonly el: HTMLElement;
@@ -42,6 +42,11 @@ export class MessageView implements NodeView {
       this.retryBtn.addEventListener("click", () => this.ctx.retry?.(this.step.id));
       this.foot.append(this.retryBtn);
     }
+    // A new chat holding the conversation up to here (welcome.forks: the host stores chats).
+    this.forkBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-fork-btn",
+      "aria-label": "Fork chat from here", title: "Fork a new chat from here", hidden: true }, forkIcon());
+    this.forkBtn.addEventListener("click", () => this.ctx.send(fork(this.step.id)));
+    this.foot.append(this.forkBtn);
     this.el = h("article", { class: "nbc-msg", role: "article" },
       this.avatar,
       h("div", { class: "nbc-msg-main" },
@@ -73,9 +78,11 @@ export class MessageView implements NodeView {
     }
     this.renderFeedback(step.feedback ?? null);
     if (this.editBtn && !this.editor) this.editBtn.hidden = !(this.ctx.editEnabled?.() ?? false);
+    this.forkBtn.hidden = step.streaming || !(this.ctx.forkEnabled?.() ?? false);
   }
 
   private streamingShown = false;
+  private readonly forkBtn: HTMLButtonElement;
   private editBtn: HTMLButtonElement | null = null;
   readonly retryBtn: HTMLButtonElement | null = null;
   private editor: HTMLElement | null = null;

@@ -13,13 +13,14 @@ import contextlib
 import functools
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
-from nbchat.app import App, default_app
+from nbchat.app import App, current_app, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, resolve_data_layer
 from nbchat.data.plug import app_brings_layer
@@ -39,6 +40,11 @@ from nbchat.runtime.builder import SessionBuilder
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
 from nbchat.uploads.tickets import StagingTickets, staging_dir
+
+if TYPE_CHECKING:
+    from nbchat.runtime.session import ChatSession
+    from nbchat.workbench.handle import ChatHandle
+    from nbchat.workbench.responder import Respond
 
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent.parent / "static"
@@ -100,6 +106,10 @@ def _bundle() -> str:
     return BUNDLE.read_text(encoding="utf-8")
 
 
+# A client event, its binary buffers, and a future set once it was handled (or None).
+_Inbound = tuple[dict[str, Any], list[bytes], "asyncio.Future[None] | None"]
+
+
 class ChatWidget(anywidget.AnyWidget):
     """A chat in a notebook cell output."""
 
@@ -123,11 +133,13 @@ class ChatWidget(anywidget.AnyWidget):
             app, config, _data_layer(app, config) if config.data.enabled else None,
             tickets=_upload_tickets(), client_type="notebook",
             viewer_is_author=True)  # a notebook's chat is seen by who wrote its cells
-        self.session = self._sessions.build(user, transport=self.transport)
+        # Who else reads the chat's flushed events (cl.chat()'s handle); kept across resets.
+        self.batch_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        self.session = self._build(user)
         # A layer the app brings lives in this kernel only: the extension cannot open it
         # (and must not make a .nbchat/nbchat.db for it), so the panel shows the server's.
         self.history_store = "" if app_brings_layer(app) else _history_store(config)
-        self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
+        self._inbox: asyncio.Queue[_Inbound] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
         # ipykernel 7 may call comm handlers on a subshell thread with its own loop (it
@@ -139,12 +151,21 @@ class ChatWidget(anywidget.AnyWidget):
             self._loop = asyncio.get_running_loop()
         self.on_msg(self._on_msg)
 
+    def _build(self, user: User | None) -> ChatSession:
+        session = self._sessions.build(user, transport=self.transport)
+        session.emitter.listeners.append(self._forward)
+        return session
+
+    def _forward(self, batch: list[dict[str, Any]]) -> None:
+        for listener in self.batch_listeners:
+            listener(batch)
+
     async def _reset(self) -> None:
         """Start a fresh chat in this widget (the history panel opens a stored thread by
         resetting, then saying hello with its id); the old chat ends."""
         old = self.session
         old.detach(self.transport)
-        self.session = self._sessions.build(old.user, transport=self.transport)
+        self.session = self._build(old.user)
         await old.close()
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
@@ -179,16 +200,30 @@ class ChatWidget(anywidget.AnyWidget):
                 self._loop.create_task(self._send_element_code(message))
                 return
             # a reset: in order with the chat events around it (the view's hello follows)
+        self._enqueue((content, data, None))
+
+    def _enqueue(self, item: _Inbound) -> None:
         if self._inbox is None:
+            assert self._loop is not None
             self._inbox = asyncio.Queue()
             self._reader = self._loop.create_task(self._read())
-        self._inbox.put_nowait((content, data))
+        self._inbox.put_nowait(item)
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        """Handle `event` as if the view sent it, in order with the view's own events;
+        return once it was handled (the callbacks it starts may still run)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._owner = threading.get_ident()
+        done = self._loop.create_future()
+        self._enqueue((event, [], done))
+        await done
 
     async def _read(self) -> None:
         # One reader keeps client events in order even when a handler awaits.
         assert self._inbox is not None
         while True:
-            content, buffers = await self._inbox.get()
+            content, buffers, done = await self._inbox.get()
             try:
                 if "host" in content:  # decoded by _dispatch: only a reset comes this way
                     await self._reset()
@@ -196,6 +231,9 @@ class ChatWidget(anywidget.AnyWidget):
                     await self.session.receive(content, buffers)
             except Exception:  # a bug in nbchat must not kill the widget
                 log.exception("nbchat: handling a widget event failed")
+            finally:
+                if done is not None and not done.done():
+                    done.set_result(None)
 
     def _reply(self, reply: FileResponse, data: bytes | None = None) -> None:
         self.send(dict(reply), [data] if data is not None else None)
@@ -244,14 +282,24 @@ class ChatWidget(anywidget.AnyWidget):
         super().close()
 
 
-def chat(app: App | None = None, **options: Any) -> ChatWidget | None:
-    """Show a chat with the app's callbacks in the cell output.
+def chat(app: App | Respond | None = None, **options: Any) -> ChatHandle | None:
+    """Show a chat with the app's callbacks in the cell output; return its handle
+    (`await chat.send("…")`, `chat.messages`, `chat.observe(fn)`), shown only once.
+
+    `cl.chat(fn)` with a plain function or (async) generator `fn(message, history)` makes
+    it the app's `on_message` (what it returns or yields is the reply, streamed).
 
     Under `nbchat serve`, `nbchat chat` and `ChatTestClient` (anything that loads the
-    notebook as an app) this does nothing, so the same notebook works everywhere.
+    notebook as an app) this shows nothing and returns None (`cl.chat(fn)` still sets
+    the handler), so the same notebook works everywhere.
     """
     from nbchat.loader import loading
 
+    if app is not None and not isinstance(app, App):
+        from nbchat.workbench.responder import responder
+
+        current_app().register("on_message", responder(app))
+        app = None
     if loading.get():
         return None
     try:
@@ -264,6 +312,8 @@ def chat(app: App | None = None, **options: Any) -> ChatWidget | None:
         print("nbchat.chat() shows a widget in a Jupyter notebook; outside one, run "
               "`nbchat chat <your file>` to talk to the app in a terminal.")
         return None
+    from nbchat.workbench.handle import ChatHandle
+
     widget = ChatWidget(app, **options)
     display(widget)  # type: ignore[no-untyped-call]
-    return None
+    return ChatHandle(widget, shown_in=shell.execution_count)

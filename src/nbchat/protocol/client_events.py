@@ -113,6 +113,13 @@ class FeedbackDelete(TypedDict):
     stepId: str
 
 
+class Fork(TypedDict):
+    """Copy the stored chat up to message `stepId` into a new thread (answered `forked`)."""
+
+    type: Literal["fork"]
+    stepId: str
+
+
 class UploadStart(TypedDict):
     """Begin an upload. Its bytes follow as `upload_chunk` buffers, or, with `via: "http"`
     (when `welcome.httpUploads`), in one HTTP PUT to the ticket `upload_ticket` gives."""
@@ -173,6 +180,7 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     UserEnv,
     Feedback,
     FeedbackDelete,
+    Fork,
     UploadStart,
     UploadChunk,
     UploadEnd,

@@ -22,6 +22,7 @@ from nbchat.protocol.server_events import (
     ElementEvent,
     ErrorEvent,
     FeedbackEvent,
+    Forked,
     ModesEvent,
     Notice,
     SettingsEvent,
@@ -45,6 +46,11 @@ NoticeLevel = Literal["info", "success", "warning", "error"]
 
 def error(code: str, message: str) -> ErrorEvent:
     return {"type": "error", "seq": 0, "code": code, "message": message}
+
+
+def forked(thread_id: str, from_thread_id: str, step_id: str) -> Forked:
+    return {"type": "forked", "seq": 0, "threadId": thread_id, "fromThreadId": from_thread_id,
+            "stepId": step_id}
 
 
 def notice(level: NoticeLevel, message: str) -> Notice:

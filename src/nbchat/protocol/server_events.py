@@ -45,6 +45,8 @@ class Welcome(TypedDict):
     modes: list[dict[str, Any]]
     # The host takes upload bodies over HTTP (`upload_start` with `via: "http"`).
     httpUploads: bool
+    # The host stores chats, so a `fork` can copy this one into a new thread.
+    forks: NotRequired[bool]
 
 
 class Snapshot(TypedDict):
@@ -227,6 +229,17 @@ class UploadDone(TypedDict):
     fileId: str
 
 
+class Forked(TypedDict):
+    """The chat was forked at message `stepId` (a `fork` of this client): the new stored
+    thread `threadId` holds it up to there; the client opens it to carry on."""
+
+    type: Literal["forked"]
+    seq: int
+    threadId: str
+    fromThreadId: str
+    stepId: str
+
+
 class Notice(TypedDict):
     """A short message for the user (toast), e.g. "the app was reloaded"."""
 
@@ -298,6 +311,7 @@ ServerEvent = Union[  # noqa: UP007
     ThreadEvent,
     UploadTicket,
     UploadDone,
+    Forked,
     Notice,
     ErrorEvent,
     WindowMessageEvent,

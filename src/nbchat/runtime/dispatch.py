@@ -13,6 +13,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from nbchat.action import CLICKS_KEY
 from nbchat.chat_settings import chosen_modes
 from nbchat.element import File
 from nbchat.errors import ProtocolError
@@ -26,6 +27,7 @@ from nbchat.protocol.client_events import (
     EditMessage,
     Feedback,
     FeedbackDelete,
+    Fork,
     SettingsEdit,
     SettingsUpdate,
     Stop,
@@ -41,11 +43,13 @@ from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.custom_elements import call_action, element_update
 from nbchat.runtime.handshake import hello, user_env
-from nbchat.types import FeedbackDict, User
+from nbchat.types import MESSAGE_STEP_TYPES, FeedbackDict, User
 from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
+from nbchat.workbench.fork import fork_thread
 
 if TYPE_CHECKING:
     # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.action import Action
     from nbchat.ask import PendingAsk
     from nbchat.runtime.session import ChatSession
 
@@ -178,8 +182,20 @@ async def _action(session: ChatSession, event: ActionClick, _: list[bytes]) -> N
     if func is None:
         raise ProtocolError(f"no @cl.action_callback({action.name!r}) is registered",
                             code="no_callback")
+    _record_click(session, action)
     session.spawn(run_callback(session, f"action_callback({action.name!r})", action,
                                func=func))
+
+
+def _record_click(session: ChatSession, action: Action) -> None:
+    """Note the click on the message the action belongs to (stored with the thread, so
+    nbchat.replay can click it again)."""
+    message = session.chat_context.get(action.for_id or "")
+    if message is not None:
+        clicks = [*message.metadata.get(CLICKS_KEY, []),
+                  {"name": action.name, "payload": action.payload}]
+        message.metadata = {**message.metadata, CLICKS_KEY: clicks}
+        session.step_changed(message)
 
 
 async def _ask_response(session: ChatSession, event: AskResponse, _: list[bytes]) -> None:
@@ -309,6 +325,25 @@ async def _feedback_delete(session: ChatSession, event: FeedbackDelete, _: list[
         session.emit(outbound.feedback(event["stepId"], None))
 
 
+async def _fork(session: ChatSession, event: Fork, _: list[bytes]) -> None:
+    recorder = session.recorder
+    if recorder is None:
+        raise ProtocolError("this chat is not stored, so it cannot be forked "
+                            "(data.enabled is off)", code="no_persistence")
+    step = session.state.steps.get(event["stepId"])
+    if step is None or step["type"] not in MESSAGE_STEP_TYPES:
+        raise ProtocolError(f"no message with id {event['stepId']!r} to fork at",
+                            code="unknown_step")
+    if not recorder.thread_created:
+        raise ProtocolError("nothing of this chat is stored yet: send a message first",
+                            code="unknown_step")
+    await recorder.written()
+    owner = await recorder.data.get_user(recorder.user.identifier)
+    fork_id = await fork_thread(recorder.data, session.thread_id, step["id"],
+                                user_id=owner.id if owner is not None else None)
+    session.emit(outbound.forked(fork_id, session.thread_id, step["id"]))
+
+
 def _spontaneous_limits(session: ChatSession) -> UploadLimits:
     """The limits of files sent with a message, or `forbidden` when that is turned off."""
     upload = session.config.features.spontaneous_file_upload
@@ -381,6 +416,8 @@ async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[byte
         await _feedback(session, event, buffers)
     elif event["type"] == "feedback_delete":
         await _feedback_delete(session, event, buffers)
+    elif event["type"] == "fork":
+        await _fork(session, event, buffers)
     elif event["type"] == "upload_start":
         await _upload_start(session, event, buffers)
     elif event["type"] == "upload_end":

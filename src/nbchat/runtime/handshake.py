@@ -81,7 +81,8 @@ async def _welcome(session: ChatSession, profiles: list[ChatProfile],
             "starters": [s.to_dict() for s in starters],
             "starterCategories": [c.to_dict() for c in await _starter_categories(session)],
             "commands": session.commands, "modes": [m.to_dict() for m in session.modes],
-            "httpUploads": session.files.tickets is not None}
+            "httpUploads": session.files.tickets is not None,
+            "forks": session.recorder is not None}
 
 
 async def hello(session: ChatSession, event: Hello, _: list[bytes]) -> None:

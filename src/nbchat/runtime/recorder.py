@@ -270,6 +270,16 @@ class ThreadRecorder:
         stored = {k: v for k, v in step.items() if k != "feedback"}
         self._enqueue(partial(self.data.update_step, stored))  # type: ignore[arg-type]
 
+    async def written(self) -> None:
+        """Return once everything the chat showed so far is in the data layer (streamed
+        text held for its checkpoint included): what a fork copies."""
+        if self._held_timer is not None:
+            self._held_timer.cancel()
+            self._write_held()
+        if self._writer is not None:
+            await self._queue.join()
+        await self.data.flush()
+
     async def read_stored_blob(self, key: str) -> bytes | None:
         if key not in self.stored_keys:
             return None

@@ -106,6 +106,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             **_errors(404)},
     },
+    ("/threads/{thread_id}/export", "get"): {
+        "summary": "The thread as a file: one self-contained HTML page or a notebook",
+        "parameters": [*_path(*_T), {"name": "format", "in": "query", "required": False,
+                                     "schema": {"type": "string", "enum": ["html", "ipynb"],
+                                                "default": "html"}}],
+        "responses": {"200": {"description": "the file (an attachment)", "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/x-ipynb+json": {"schema": {"type": "object"}}}},
+            **_errors(400, 404)},
+    },
     ("/threads/{thread_id}/elements/{element_id}", "get"): {
         "summary": "One element of the thread",
         "parameters": _path("thread_id", "element_id"),

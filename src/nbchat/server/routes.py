@@ -17,7 +17,7 @@ from tornado.web import RequestHandler
 
 from nbchat.server.auth import Identity, declared_auth
 from nbchat.server.base import ApiHandler
-from nbchat.server.handlers import elements, feedback, files, meta, threads
+from nbchat.server.handlers import elements, exports, feedback, files, meta, threads
 from nbchat.server.live_uploads import LiveUploadHandler
 from nbchat.server.services import Services
 from nbchat.uploads.tickets import UploadDesk
@@ -37,7 +37,7 @@ def api_root(base_url: str) -> str:
 
 def resource_handlers() -> list[type[ApiHandler]]:
     return [*threads.default_handlers, *feedback.default_handlers, *files.default_handlers,
-            *elements.default_handlers, *meta.default_handlers]
+            *elements.default_handlers, *exports.default_handlers, *meta.default_handlers]
 
 
 def implemented_methods(handler: type[RequestHandler]) -> list[str]:
