@@ -10,88 +10,10 @@ export const PROTOCOL_VERSION = 1;
 
 type Json = Record<string, unknown>;
 
-// ----------------------------------------------------------------------------- shared shapes
+// Shared shapes (StepDict, ElementDict, …) live in protocol_shapes.ts.
+import type { ActionDict, AskSpec, ElementDict, FeedbackDict, SidebarDict, StepDict } from "./protocol_shapes";
 
-export interface FeedbackDict {
-  forId: string;
-  id?: string | null;
-  value: 0 | 1;
-  comment?: string | null;
-  threadId?: string | null;
-}
-
-export interface StepDict {
-  id: string;
-  name: string;
-  type: string;
-  threadId: string;
-  parentId: string | null;
-  input: string;
-  output: string;
-  isError: boolean;
-  createdAt: string;
-  start: string | null;
-  end: string | null;
-  metadata: Json;
-  tags: string[] | null;
-  language: string | null;
-  generation: Json | null;
-  showInput: boolean | string;
-  defaultOpen: boolean;
-  streaming: boolean;
-  waitForAnswer: boolean;
-  cancelled?: boolean;
-  command?: string | null;
-  modes?: Record<string, string> | null;
-  icon?: string | null;
-  autoCollapse?: boolean;
-  feedback?: FeedbackDict | null;
-}
-
-/** What the element sidebar shows (`SidebarEvent`s resolved; a snapshot's `sidebar`). */
-export interface SidebarDict {
-  title: string;
-  elements: ElementDict[];
-  key: string | null;
-}
-
-export interface ElementDict {
-  id: string;
-  threadId: string | null;
-  type: string;
-  name: string;
-  display: string;
-  forId: string | null;
-  mime: string | null;
-  size: string | null;
-  language: string | null;
-  url: string | null;
-  objectKey: string | null;
-  content?: string | null;
-  props?: Json;
-  page?: number | null;
-  autoPlay?: boolean | null;
-  playerConfig?: Json | null;
-  chainlitKey?: string | null;
-}
-
-export interface ActionDict {
-  id: string;
-  name: string;
-  forId: string | null;
-  payload: Json;
-  label: string;
-  tooltip: string;
-  icon: string | null;
-}
-
-export interface AskSpec {
-  accept?: string[] | Record<string, string[]>;
-  maxSizeMb?: number;
-  maxFiles?: number;
-  actions?: ActionDict[];
-  element?: ElementDict;
-}
+export type { ActionDict, AskSpec, ElementDict, FeedbackDict, SidebarDict, StepDict } from "./protocol_shapes";
 
 export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
   "user_message",
@@ -209,6 +131,20 @@ export interface UploadCancel {
   uploadId: string;
 }
 
+/** What the embedding page posted to the chat page (an origin of `server.embed_origins`). */
+export interface WindowMessage {
+  type: "window_message";
+  data: unknown;
+}
+
+/** The embedding page's answer to a `call_fn`. */
+export interface CallFnResult {
+  type: "call_fn_result";
+  callId: string;
+  result?: unknown;
+  error?: string;
+}
+
 // ---- END CLIENT EVENTS
 
 export type ClientEvent =
@@ -228,7 +164,9 @@ export type ClientEvent =
   | UploadStart
   | UploadChunk
   | UploadEnd
-  | UploadCancel;
+  | UploadCancel
+  | WindowMessage
+  | CallFnResult;
 
 // ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -411,6 +349,30 @@ export interface ErrorEvent {
   message: string;
 }
 
+/** For the embedding page: the served page posts `data` to its parent window. */
+export interface WindowMessageEvent {
+  type: "window_message";
+  seq: number;
+  data: unknown;
+}
+
+/** A function the embedding page runs (CopilotFunction); answered with `call_fn_result`. */
+export interface CallFn {
+  type: "call_fn";
+  seq: number;
+  callId: string;
+  name: string;
+  args: Record<string, unknown>;
+  timeout: number;
+}
+
+/** Tokens an LLM call used; the client adds them up. */
+export interface TokenUsage {
+  type: "token_usage";
+  seq: number;
+  count: number;
+}
+
 // ---- END SERVER EVENTS
 
 export type ServerEvent =
@@ -437,7 +399,10 @@ export type ServerEvent =
   | UploadTicket
   | UploadDone
   | Notice
-  | ErrorEvent;
+  | ErrorEvent
+  | WindowMessageEvent
+  | CallFn
+  | TokenUsage;
 
 export type ServerEventType = ServerEvent["type"];
 export type ClientEventType = ClientEvent["type"];
@@ -447,12 +412,13 @@ export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
   "call_action_result", "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "element_update", "call_action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
-  "upload_end", "upload_cancel",
+  "upload_end", "upload_cancel", "window_message", "call_fn_result",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.

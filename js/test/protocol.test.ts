@@ -8,8 +8,8 @@ import * as act from "../src/store/actions";
 describe("protocol", () => {
   it("has version 1 and complete event type lists", () => {
     expect(PROTOCOL_VERSION).toBe(1);
-    expect(SERVER_EVENT_TYPES).toHaveLength(24);
-    expect(CLIENT_EVENT_TYPES).toHaveLength(17);
+    expect(SERVER_EVENT_TYPES).toHaveLength(27);
+    expect(CLIENT_EVENT_TYPES).toHaveLength(19);
   });
 
   it("decodes JSON text, arrays and the comm envelope", () => {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
 from nbchat.runtime.context import get_session
-from nbchat.types import ElementDict
+from nbchat.types import ElementDict as ElementDict  # also Chainlit's chainlit.element path
 
 if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession

@@ -11,6 +11,12 @@ import pytest
 import nbchat as cl
 from fixture_types import Connect
 from nbchat.app import App, registering_on
+from nbchat.protocol.server_events import SidebarDict
+from nbchat.testing import ChatTestClient
+
+
+def _shown(client: ChatTestClient) -> SidebarDict | None:
+    return client.sidebar  # read again (not narrowed from an earlier assert)
 
 
 def _sidebar_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,6 +48,7 @@ async def test_set_elements_and_title_open_it_and_an_empty_list_closes_it(
         assert [e["name"] for e in sidebar["elements"]] == ["notes", "dot"]
         image = sidebar["elements"][1]
         # the image's bytes are in the session's file store, so the browser can load them
+        assert image["objectKey"] is not None
         assert client.session.get_blob(image["objectKey"]) is not None
         assert image["mime"] == "image/png"
         # shown in the sidebar only: not an element of any message
@@ -60,7 +67,7 @@ async def test_set_elements_and_title_open_it_and_an_empty_list_closes_it(
         assert client.sidebar["elements"][0]["id"] == ids[0]
 
         await client.send("close")
-        assert client.sidebar is None
+        assert _shown(client) is None
         assert client.state.snapshot()["sidebar"] is None
 
 

@@ -68,6 +68,7 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         sidebar: event.sidebar ?? null,
         // A snapshot says only whether something runs: count it as one task, as state.py does.
         runningTasks: event.running ? 1 : 0,
+        tokenCount: state.tokenCount,
       };
     }
     case "step": {
@@ -133,6 +134,11 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
       return state; // only the uploader / the custom element that called needs it
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
+    case "token_usage":
+      return { ...state, tokenCount: state.tokenCount + event.count };
+    case "window_message":
+    case "call_fn":
+      return state; // for the embedding page: the served page relays them (embedding.ts)
     case "notice":
     case "error":
       return { ...state, notices: [...state.notices, event].slice(-MAX_NOTICES) };

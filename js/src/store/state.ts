@@ -27,6 +27,8 @@ export interface ChatState {
   uploads: Readonly<Record<string, string>>;
   /** Most recent notices and errors, newest last, capped. */
   notices: readonly (Notice | ErrorEvent)[];
+  /** Tokens the app's LLM calls used, added up from `token_usage` (Chainlit's tokenCount). */
+  tokenCount: number;
 }
 
 export const MAX_NOTICES = 20;
@@ -48,6 +50,7 @@ export function initialState(): ChatState {
     runningTasks: 0,
     uploads: {},
     notices: [],
+    tokenCount: 0,
   };
 }
 

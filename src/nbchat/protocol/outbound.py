@@ -16,6 +16,7 @@ from nbchat.protocol.server_events import (
     AskEvent,
     AskSpec,
     CallActionResult,
+    CallFn,
     CommandsEvent,
     ElementDelete,
     ElementEvent,
@@ -31,8 +32,10 @@ from nbchat.protocol.server_events import (
     TaskStart,
     ThreadEvent,
     TokenEvent,
+    TokenUsage,
     UploadDone,
     UploadTicket,
+    WindowMessageEvent,
 )
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
@@ -144,3 +147,16 @@ def upload_done(upload_id: str, file_id: str) -> UploadDone:
 def ask(ask_id: str, kind: AskKind, step_id: str, timeout: float, spec: AskSpec) -> AskEvent:
     return {"type": "ask", "seq": 0, "askId": ask_id, "kind": kind, "stepId": step_id,
             "timeout": timeout, "spec": spec}
+
+
+def window_message(data: Any) -> WindowMessageEvent:
+    return {"type": "window_message", "seq": 0, "data": data}
+
+
+def call_fn(call_id: str, name: str, args: dict[str, Any], timeout: float) -> CallFn:
+    return {"type": "call_fn", "seq": 0, "callId": call_id, "name": name, "args": args,
+            "timeout": timeout}
+
+
+def token_usage(count: int) -> TokenUsage:
+    return {"type": "token_usage", "seq": 0, "count": count}
