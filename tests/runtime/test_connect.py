@@ -17,7 +17,7 @@ from nbchat import protocol
 from nbchat.app import App
 from nbchat.config import Config, DataConfig
 from nbchat.protocol.server_events import ErrorEvent
-from nbchat.runtime import dispatch, handshake, window
+from nbchat.runtime import custom_elements, dispatch, handshake, window
 from nbchat.runtime.hosting import ChatHost
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import User
@@ -91,7 +91,7 @@ def test_transports_do_not_read_events() -> None:
 def test_every_runtime_handler_takes_its_event_typeddict() -> None:
     events = sorted(cls.__name__ for cls in protocol.CLIENT_EVENTS.values())
     taken = []
-    for module in (dispatch, handshake, window):
+    for module in (dispatch, handshake, window, custom_elements):
         for name, func in inspect.getmembers(module, inspect.iscoroutinefunction):
             params = list(inspect.signature(func).parameters.values())
             if func.__module__ != module.__name__ or len(params) < 2 or params[1].name not in (

@@ -19,13 +19,14 @@ from nbchat.action import Action
 from nbchat.element import CustomElement
 from nbchat.errors import ProtocolError
 from nbchat.protocol import outbound
+from nbchat.protocol.client_events import CallAction, ElementUpdate
 from nbchat.runtime.callbacks import run_callback
 
 if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
 
 
-async def element_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def element_update(session: ChatSession, event: ElementUpdate, _: list[bytes]) -> None:
     element = session.elements.get(event["id"])
     if not isinstance(element, CustomElement):
         raise ProtocolError(f"no custom element with id {event['id']!r} in this chat",
@@ -38,7 +39,7 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-async def call_action(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def call_action(session: ChatSession, event: CallAction, _: list[bytes]) -> None:
     call_id, name = event["callId"], event["name"]
     func = session.app.actions.get(name)
     problem = None
