@@ -8,7 +8,7 @@ loop that made them), so async tests that use them run with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from playwright.async_api import BrowserContext, async_playwright
 
 import pgdb
 from e2e import harness
+from emulators import Emulator, EmulatorError, Emulators
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,3 +64,37 @@ def pg_url() -> Iterator[str]:
     url = asyncio.run(pgdb.create(name))
     yield url
     asyncio.run(pgdb.drop(name))
+
+
+@pytest.fixture(scope="session")
+def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
+    """The cloud stand-ins of tests/emulators.py, each started on first use, one of each
+    for the whole session (tests/data's DynamoDB and tests/storage's S3 share moto)."""
+    started = Emulators(tmp_path_factory.mktemp("emulators"))
+    yield started
+    started.close()
+
+
+def _started(start: Callable[[], Emulator]) -> Emulator:
+    try:
+        return start()
+    except EmulatorError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def moto_server(emulators: Emulators) -> Emulator:
+    """moto in server mode (DynamoDB, and S3 with the bucket BUCKET)."""
+    return _started(emulators.s3)
+
+
+@pytest.fixture(scope="session")
+def azurite(emulators: Emulators) -> Emulator:
+    """Azurite's Blob service, with the container BUCKET."""
+    return _started(emulators.azure_blob)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(emulators: Emulators) -> Emulator:
+    """gcp-storage-emulator in memory, with the bucket BUCKET; STORAGE_EMULATOR_HOST set."""
+    return _started(emulators.gcs)

@@ -7,7 +7,9 @@
  * parent posts becomes a `window_message` event; `{type: "nbchat:call_fn_result", callId,
  * result | error}` answers a `call_fn`, which the page posts to the parent as
  * `{type: "nbchat:call_fn", callId, name, args}`. Messages wait for the session's
- * `welcome` (the server refuses events before `hello`).
+ * `welcome` (the server refuses events before `hello`). A page no one embeds (and the
+ * notebook widget) answers a `call_fn` at once with `null`, what an unanswered call gives
+ * after its timeout, so the app does not wait for nothing.
  */
 import type { ClientEvent, ServerEvent } from "./protocol";
 
@@ -25,6 +27,11 @@ export interface EmbeddingOptions {
   win?: Window;
   /** The embedding page; none when the page is not framed. */
   parent?: ParentWindow | null;
+}
+
+/** Answer a `call_fn` no embedding page will: `null` now rather than after its timeout. */
+export function answerUnembedded(event: ServerEvent, send: (event: ClientEvent) => void): void {
+  if (event.type === "call_fn") send({ type: "call_fn_result", callId: event.callId, result: null });
 }
 
 function framingParent(win: Window): ParentWindow | null {
@@ -78,7 +85,10 @@ export class EmbeddingRelay {
   };
 
   onServerEvent(event: ServerEvent): void {
-    if (!this.active) return;
+    if (!this.active) {
+      answerUnembedded(event, this.send);
+      return;
+    }
     if (event.type === "window_message") this.post(event.data);
     else if (event.type === "call_fn") {
       this.post({ type: CALL_FN, callId: event.callId, name: event.name, args: event.args });

@@ -6,20 +6,12 @@
  * `nbchat.protocol.CLIENT_EVENTS` / `SERVER_EVENTS`. Keep that layout when editing.
  */
 
+import { MESSAGE_STEP_TYPES, type FeedbackDict, type StepDict, type SidebarDict, type ElementDict, type ActionDict, type AskSpec } from "./protocol_shapes";
+export { MESSAGE_STEP_TYPES, type FeedbackDict, type StepDict, type SidebarDict, type ElementDict, type ActionDict, type AskSpec } from "./protocol_shapes";
+
 export const PROTOCOL_VERSION = 1;
 
 type Json = Record<string, unknown>;
-
-// Shared shapes (StepDict, ElementDict, …) live in protocol_shapes.ts.
-import type { ActionDict, AskSpec, ElementDict, FeedbackDict, SidebarDict, StepDict } from "./protocol_shapes";
-
-export type { ActionDict, AskSpec, ElementDict, FeedbackDict, SidebarDict, StepDict } from "./protocol_shapes";
-
-export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
-  "user_message",
-  "assistant_message",
-  "system_message",
-]);
 
 // ---- BEGIN CLIENT EVENTS (checked by tests/protocol/test_parity.py)
 

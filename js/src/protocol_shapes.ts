@@ -1,7 +1,7 @@
 /**
- * The shapes inside protocol events (steps, elements, actions, feedback, asks, the element
- * sidebar), mirrored from `src/nbchat/types.py` and `src/nbchat/protocol/server_events.py`;
- * re-exported by protocol.ts, which holds the events themselves.
+ * The shapes the protocol's events carry (steps, elements, actions, asks, feedback),
+ * mirrored from `src/nbchat/types.py` and `src/nbchat/protocol/server_events.py`; the
+ * events themselves are in ./protocol.ts, which re-exports these.
  */
 
 type Json = Record<string, unknown>;
@@ -86,3 +86,9 @@ export interface AskSpec {
   actions?: ActionDict[];
   element?: ElementDict;
 }
+
+export const MESSAGE_STEP_TYPES: ReadonlySet<string> = new Set([
+  "user_message",
+  "assistant_message",
+  "system_message",
+]);

@@ -18,6 +18,7 @@ import css from "nbchat:css";
 import frameRuntime from "nbchat:frame-runtime";
 import { ApiClient, type FetchLike } from "./api";
 import { injectCss, mount } from "./host";
+import { answerUnembedded } from "./embedding";
 import { type CommModel, CommTransport } from "./transports/comm";
 import type { Host } from "./transports/types";
 import type { ChatApp } from "./ui/app";
@@ -144,7 +145,9 @@ function render({ model, el }: RenderProps): () => void {
   const transport = new CommTransport(model);
   const host = makeHost(model, transport);
   const height = model.get("height");
-  const app = mount(el, host, { height: typeof height === "number" ? height : undefined });
+  const app = mount(el, host, { height: typeof height === "number" ? height : undefined,
+    // No page embeds a notebook's widget: a CopilotFunction gets its null at once.
+    onEvent: (event) => answerUnembedded(event, (answer) => transport.send(answer)) });
   app.sendHello();
   let history: HistoryList | null = null;
   let disposed = false;

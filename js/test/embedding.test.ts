@@ -72,5 +72,9 @@ describe("the page inside an embedding page", () => {
     expect(posted).not.toHaveBeenCalled();
     expect(transport.types()).not.toContain("window_message");
     expect(chat.app?.state.tokenCount).toBe(42);
+    // A call no page can answer gets its null at once, not after the app's timeout.
+    transport.deliver(numbered([{ type: "call_fn", callId: "c9", name: "f", args: {}, timeout: 300 }], 5));
+    expect(transport.sent.filter((s) => s.event.type === "call_fn_result").map((s) => s.event))
+      .toEqual([{ type: "call_fn_result", callId: "c9", result: null }]);
   });
 });

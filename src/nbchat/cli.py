@@ -149,6 +149,10 @@ async def chat(path: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdou
                     await client.upload([p for p in text.split() if p])
                 elif text.strip():
                     await client.send(text)
+                while client.call_fns:  # no page embeds the terminal: the call gets None
+                    call = client.call_fns[0]
+                    view._line(f"  (no embedding page to run {call['name']}: None)")
+                    await client.answer_call_fn(None, name=call["name"])
             except (AssertionError, OSError) as exc:
                 view._line(f"! {exc}")
             stdout.flush()

@@ -131,6 +131,9 @@ class ServerConfig:
     # Origins (https://host[:port]) whose pages may embed the chat page in an iframe and
     # exchange window messages with it (@cl.on_window_message); "*": any. None by default.
     embed_origins: tuple[str, ...] = ()
+    # Also answer ChatKit's front end at <root>chatkit (docs/chatkit.md; needs the
+    # nbchat[chatkit] extra and persistence).
+    chatkit: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,17 @@ Host guard and security headers still apply behind the mount."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib.util
 import json
+import logging
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 import uvicorn
 
@@ -20,8 +24,11 @@ from serve.helpers import DEADLINE, WsClient, fetch
 APP = Path(__file__).with_name("mounted_app.py")
 
 
-def _load_main() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mounted_app", APP)
+def _load_main(folder: Path) -> ModuleType:
+    """mounted_app.py and its chat copied into `folder` (the chat's data lands there)."""
+    for name in (APP.name, "mounted_chat.py"):
+        shutil.copy(APP.with_name(name), folder / name)
+    spec = importlib.util.spec_from_file_location("mounted_app", folder / APP.name)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -30,12 +37,16 @@ def _load_main() -> ModuleType:
 
 
 @pytest.fixture
-async def base() -> AsyncIterator[str]:
-    main = _load_main()
-    sock = socket.socket()
+async def base(tmp_path: Path) -> AsyncIterator[str]:
+    main = _load_main(tmp_path)
+    # IPPROTO_TCP, as getaddrinfo gives it: asyncio sets TCP_NODELAY only on such sockets.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(main.app, lifespan="on", log_level="warning"))
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback,
+    # where the tests' client is (its --forwarded-allow-ips default).
+    server = uvicorn.Server(uvicorn.Config(main.app, lifespan="on", log_level="warning",
+                                           proxy_headers=False))
     started = asyncio.Event()
     startup = server.startup
 
@@ -90,3 +101,34 @@ async def test_a_websocket_from_a_foreign_host_is_refused_behind_the_mount(base:
     ws = base.replace("http://", "ws://") + "/chat/ws"
     with pytest.raises(Exception, match="403"):
         await WsClient.connect(ws, headers={"Host": "evil.example"})
+
+
+async def test_request_bodies_cross_the_mount_to_the_chats_own_route(base: str) -> None:
+    # uvicorn → the mount → the private nbchat server → the chat app's FastAPI route, and
+    # back: a body in one piece, and one the client streams in chunks (no length).
+    data = bytes(range(256)) * 6000  # 1.5 MB, under server.max_body_bytes
+    expected = {"length": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 64 * 1024):
+            yield data[start:start + 64 * 1024]
+
+    async with httpx.AsyncClient(timeout=DEADLINE) as client:
+        whole = await client.post(base + "/chat/digest", content=data)
+        streamed = await client.post(base + "/chat/digest", content=chunks())
+    assert whole.json() == expected
+    assert streamed.json() == expected
+    assert whole.headers["x-content-type-options"] == "nosniff"  # nbchat's, on the app's route
+
+
+async def test_the_private_server_sees_the_client_the_asgi_server_saw(
+        base: str, caplog: pytest.LogCaptureFixture) -> None:
+    # The mount replaces what the client claims (X-Forwarded-For) with the client uvicorn
+    # saw (scope["client"]), and the private server believes that from its Unix socket
+    # peer only.
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    await fetch(base + "/chat/health", headers={"X-Forwarded-For": "203.0.113.9"})
+    [line] = [r.getMessage() for r in caplog.records
+              if r.name == "tornado.access" and "/chat/health" in r.getMessage()]
+    assert "(127.0.0.1)" in line
+    assert "203.0.113.9" not in line

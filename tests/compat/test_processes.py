@@ -38,6 +38,16 @@ def test_nbchat_chat_runs_the_chainlit_app_unchanged(tmp_path: Path) -> None:
     assert "Assistant: done: HI" in result.stdout
 
 
+def test_nbchat_chat_answers_a_copilot_function_with_none_at_once(tmp_path: Path) -> None:
+    # No page embeds the terminal: the app gets None now, not after the call's 300 s.
+    app = tmp_path / "app.py"
+    shutil.copy(Path(__file__).with_name("window_app.py"), app)
+    result = _chat(app, "hi\n/quit\n", env())
+    assert result.returncode == 0, result.stderr
+    assert "(no embedding page to run getContext: None)" in result.stdout
+    assert "Assistant: hi in no page, area None" in result.stdout
+
+
 @pytest.fixture
 def real_chainlit(tmp_path: Path) -> Path:
     """A folder holding a package named chainlit, as `pip install chainlit` would."""

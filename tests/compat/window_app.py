@@ -26,5 +26,6 @@ async def on_window(message: str) -> None:
 async def reply(message: cl.Message) -> None:
     context = await cl.CopilotFunction(name="getContext", args={"q": message.content}).acall()
     await cl.context.emitter.update_token_count(42)
-    await cl.Message(content=f"{message.content} in {context['page']}, "
+    page = context["page"] if context else "no page"  # None: no embedding page answered
+    await cl.Message(content=f"{message.content} in {page}, "
                              f"area {cl.user_session.get('area')}").send()

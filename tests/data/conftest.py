@@ -20,8 +20,8 @@ import pytest
 
 import pgdb
 import sqladb
+from emulators import CREDENTIALS, Emulator, boto3_client, fresh_table
 from memory_layer import MemoryDataLayer, MemoryStore
-from moto_server import CREDENTIALS, MotoServer, boto3_client, fresh_table, start_moto
 from nbchat.data import (
     AdaptedDataLayer,
     LocalStorage,
@@ -47,17 +47,7 @@ CONTRACT_BACKENDS = ["sqlite", "postgres", "chainlit", "sqla-sqlite", "sqla-post
                      "sqla-mariadb", "dynamodb", "dynamodb-boto3"]
 SQL_BACKENDS = ["sqlite", "postgres"]
 _memory_stores: dict[str, MemoryStore] = {}
-_moto: list[MotoServer] = []  # the session's server, once started
-
-
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    """moto in server mode on a free loopback port, for the whole session."""
-    server = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
-    _moto.append(server)
-    yield server
-    _moto.remove(server)
-    server.stop()
+_moto: list[Emulator] = []  # the session's moto (tests/conftest.py), once asked for
 
 
 def dynamodb_layer(backend: str) -> DynamoDBDataLayer:
@@ -86,7 +76,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:{tmp_path / 'db' / 'nbchat.db'}"
         return
     if request.param.startswith("dynamodb"):
-        server: MotoServer = request.getfixturevalue("moto_server")
+        server: Emulator = request.getfixturevalue("moto_server")
+        _moto[:] = [server]
         yield f"{request.param}:{fresh_table(server)}"
         return
     if request.param == "chainlit":

@@ -1,4 +1,4 @@
-"""DynamoDBDataLayer against moto's server on loopback (tests/moto_server.py), beyond the
+"""DynamoDBDataLayer against moto's server on loopback (tests/emulators.py), beyond the
 contract suite: Chainlit's item layout both ways (a table Chainlit's layer filled reads
 back, what nbchat writes is what Chainlit reads), plain JSON out, first/cursor paging, and
 a boto3 client's calls kept off the event loop."""
@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 import nbchat as cl
-from moto_server import CREDENTIALS, MotoServer, boto3_client, fresh_table
+from emulators import CREDENTIALS, Emulator, boto3_client, fresh_table
 from nbchat.app import App, registering_on
 from nbchat.config import Config
 from nbchat.data import AdaptedDataLayer, InvalidDataError, LocalStorage
@@ -25,12 +25,12 @@ from nbchat.types import Pagination, StepDict, ThreadFilter, User
 
 
 @pytest.fixture
-def table(moto_server: MotoServer) -> str:
+def table(moto_server: Emulator) -> str:
     return fresh_table(moto_server)
 
 
 @pytest.fixture
-async def dynamo(moto_server: MotoServer, table: str) -> AsyncIterator[DynamoDBDataLayer]:
+async def dynamo(moto_server: Emulator, table: str) -> AsyncIterator[DynamoDBDataLayer]:
     layer = DynamoDBDataLayer(table, endpoint_url=moto_server.url, **CREDENTIALS)
     yield layer
     await layer.close()
@@ -53,7 +53,7 @@ def chainlit_step(thread_id: str, step_id: str, kind: str, output: str, at: str)
     }
 
 
-def fill_like_chainlit(server: MotoServer, table: str, thread_id: str) -> dict[str, str]:
+def fill_like_chainlit(server: Emulator, table: str, thread_id: str) -> dict[str, str]:
     """Items exactly as Chainlit's DynamoDBDataLayer leaves them after a short chat of user
     ada (whose id is her identifier), with feedback 1 on the reply and one element."""
     user_step, reply = new_id(), new_id()
@@ -86,7 +86,7 @@ def fill_like_chainlit(server: MotoServer, table: str, thread_id: str) -> dict[s
 
 
 async def test_a_table_chainlit_filled_reads_back(
-        moto_server: MotoServer, table: str, dynamo: DynamoDBDataLayer) -> None:
+        moto_server: Emulator, table: str, dynamo: DynamoDBDataLayer) -> None:
     tid = new_id()
     ids = fill_like_chainlit(moto_server, table, tid)
     layer = AdaptedDataLayer(dynamo, LocalStorage(Path("/nonexistent")), close_layer=False)
@@ -135,7 +135,7 @@ async def test_a_table_chainlit_filled_reads_back(
 
 
 async def test_a_chainlit_thread_resumes_in_a_chat(
-        moto_server: MotoServer, table: str, dynamo: DynamoDBDataLayer, tmp_path: Path) -> None:
+        moto_server: Emulator, table: str, dynamo: DynamoDBDataLayer, tmp_path: Path) -> None:
     tid = new_id()
     fill_like_chainlit(moto_server, table, tid)
     seen: dict[str, Any] = {}
@@ -163,7 +163,7 @@ async def test_a_chainlit_thread_resumes_in_a_chat(
 
 
 async def test_what_nbchat_writes_has_chainlits_layout(
-        moto_server: MotoServer, table: str, dynamo: DynamoDBDataLayer, tmp_path: Path) -> None:
+        moto_server: Emulator, table: str, dynamo: DynamoDBDataLayer, tmp_path: Path) -> None:
     layer = AdaptedDataLayer(dynamo, LocalStorage(tmp_path), close_layer=False)
     ann = await layer.create_user(User("ann", "Ann"))
     tid, sid = new_id(), new_id()
@@ -254,7 +254,7 @@ async def test_bad_cursors_are_invalid_data(dynamo: DynamoDBDataLayer) -> None:
 
 
 async def test_a_boto3_clients_calls_run_off_the_event_loop(
-        moto_server: MotoServer, table: str) -> None:
+        moto_server: Emulator, table: str) -> None:
     client = boto3_client(moto_server)
     callers: list[int] = []
     client.meta.events.register("before-call.dynamodb",
@@ -295,7 +295,7 @@ def test_the_documented_table_is_table_definition() -> None:
 
 
 async def test_the_documented_app_runs_as_written(
-        moto_server: MotoServer, table: str, tmp_path: Path,
+        moto_server: Emulator, table: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     section = DOC.read_text().split("## DynamoDB (Chainlit's table)", 1)[1]
     (tmp_path / "app.py").write_text(section.split("```python\n", 1)[1].split("```", 1)[0])
@@ -329,7 +329,7 @@ async def test_the_documented_app_runs_as_written(
 
 
 async def test_delete_thread_removes_every_item_in_batches(
-        moto_server: MotoServer, table: str, dynamo: DynamoDBDataLayer) -> None:
+        moto_server: Emulator, table: str, dynamo: DynamoDBDataLayer) -> None:
     layer = AdaptedDataLayer(dynamo, LocalStorage(Path("/nonexistent")), close_layer=False)
     tid, other = new_id(), new_id()
     steps = [StepDict(id=new_id(), threadId=tid, name="u", type="user_message",  # type: ignore[typeddict-item]
@@ -386,7 +386,7 @@ class S3Provider:
 
 
 async def test_element_bytes_go_to_the_storage_provider_as_in_chainlit(
-        moto_server: MotoServer, table: str, tmp_path: Path) -> None:
+        moto_server: Emulator, table: str, tmp_path: Path) -> None:
     provider = S3Provider(moto_server.url)
     await provider.open()
     dynamo = DynamoDBDataLayer(table, endpoint_url=moto_server.url, storage_provider=provider,
@@ -412,7 +412,7 @@ async def test_element_bytes_go_to_the_storage_provider_as_in_chainlit(
 
 
 async def test_an_aiobotocore_client_can_be_passed_as_client(
-        moto_server: MotoServer, table: str) -> None:
+        moto_server: Emulator, table: str) -> None:
     from aiobotocore.session import get_session
 
     async with get_session().create_client("dynamodb", endpoint_url=moto_server.url,

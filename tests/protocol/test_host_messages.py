@@ -15,8 +15,8 @@ from nbchat.protocol.host_messages import file_error, file_response
 VALID: dict[str, dict[str, Any]] = {
     "file_request": {"host": "file_request", "requestId": "r1", "objectKey": "k"},
     "asset_request": {"host": "asset_request", "requestId": "r2", "name": "plotly.js"},
-    "element_code_request": {"host": "element_code_request", "requestId": "r4", "name": "Counter"},
     "reset": {"host": "reset", "resumeThreadId": "t"},
+    "element_code_request": {"host": "element_code_request", "requestId": "r3", "name": "Gauge"},
 }
 
 

@@ -97,8 +97,8 @@ def test_host_messages_are_told_apart_from_chat_events() -> None:
     for classes in (protocol.CLIENT_EVENTS, protocol.SERVER_EVENTS):
         for name, cls in classes.items():
             assert "host" not in typing.get_type_hints(cls), f"{name} has a `host` field"
-    assert set(protocol.HOST_REQUESTS) == {"file_request", "asset_request", "element_code_request",
-                                           "reset"}
+    assert set(protocol.HOST_REQUESTS) == {"file_request", "asset_request",
+                                           "element_code_request", "reset"}
 
 
 def test_protocol_version_matches() -> None:

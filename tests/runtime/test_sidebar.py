@@ -11,12 +11,7 @@ import pytest
 import nbchat as cl
 from fixture_types import Connect
 from nbchat.app import App, registering_on
-from nbchat.protocol.server_events import SidebarDict
 from nbchat.testing import ChatTestClient
-
-
-def _shown(client: ChatTestClient) -> SidebarDict | None:
-    return client.sidebar  # read again (not narrowed from an earlier assert)
 
 
 def _sidebar_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,8 +43,9 @@ async def test_set_elements_and_title_open_it_and_an_empty_list_closes_it(
         assert [e["name"] for e in sidebar["elements"]] == ["notes", "dot"]
         image = sidebar["elements"][1]
         # the image's bytes are in the session's file store, so the browser can load them
-        assert image["objectKey"] is not None
-        assert client.session.get_blob(image["objectKey"]) is not None
+        key = image["objectKey"]
+        assert key is not None
+        assert client.session.get_blob(key) is not None
         assert image["mime"] == "image/png"
         # shown in the sidebar only: not an element of any message
         assert client.elements == []
@@ -67,7 +63,7 @@ async def test_set_elements_and_title_open_it_and_an_empty_list_closes_it(
         assert client.sidebar["elements"][0]["id"] == ids[0]
 
         await client.send("close")
-        assert _shown(client) is None
+        assert shown(client) is None  # (a call: mypy narrowed client.sidebar above)
         assert client.state.snapshot()["sidebar"] is None
 
 
@@ -88,3 +84,8 @@ async def test_set_sends_title_and_elements_in_one_event(app: App, connect: Conn
 async def test_outside_a_callback_it_says_where_to_call_it() -> None:
     with pytest.raises(cl.ContextError, match=r"ElementSidebar\.set_title"):
         await cl.ElementSidebar.set_title("nowhere")
+
+
+def shown(client: ChatTestClient) -> object:
+    """The sidebar the client shows now."""
+    return client.sidebar

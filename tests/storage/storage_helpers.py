@@ -7,8 +7,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from emulators import AZURITE_ACCOUNT, AZURITE_KEY, BUCKET, S3_KEYS, Emulator
 from nbchat.ids import new_id
-from storage.emulators import AZURITE_ACCOUNT, AZURITE_KEY, BUCKET, S3_KEYS, Emulator
 
 
 def storage_url(provider: str, request: pytest.FixtureRequest) -> str:

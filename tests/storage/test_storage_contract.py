@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from emulators import list_names
 from nbchat.data import BlobStorage, BlobTooLargeError, InvalidDataError, NotFoundError
 from nbchat.data.storage_clients import ObjectAlreadyExistsError, ObjectStorageClient
-from storage.emulators import list_names
 
 MB = 1024 * 1024
 
@@ -86,10 +86,12 @@ async def test_big_file_streams_in_bounded_memory(storage: BlobStorage) -> None:
     finally:
         tracemalloc.stop()
     assert total == size == await storage.size(key)
-    # A write holds a few parts (the one in the air, the one being cut, the SDK's copy),
+    # A write holds a few parts (those in the air, the one being cut, the SDK's copies),
     # never the file: the bound is in parts, and under half the file.
     part = storage.part_size if isinstance(storage, ObjectStorageClient) else 4 * MB
-    assert put_peak < min(6 * part, size // 2), f"put held {put_peak / MB:.1f} MB"
+    in_air = storage.concurrency if isinstance(storage, ObjectStorageClient) else 1
+    print(f"put peak {put_peak / MB:.1f} MB")
+    assert put_peak < min((in_air + 5) * part, size // 2), f"put held {put_peak / MB:.1f} MB"
     assert read_peak < 24 * MB, f"open held {read_peak / MB:.1f} MB"
     assert await storage.delete(key)
 

@@ -15,12 +15,12 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 from tornado.web import Application
 
+from emulators import PROVIDERS, list_names
 from nbchat.data import QueuedDataLayer, blob_storage, make_data_layer
 from nbchat.data.storage_clients import ObjectStorageClient
 from nbchat.server import Services, UploadLimits, make_handlers
 from seeding import seed
 from server.server_helpers import HeaderIdentity
-from storage.emulators import PROVIDERS, list_names
 from storage.storage_helpers import storage_url
 
 ROOT = "/nbchat/api"

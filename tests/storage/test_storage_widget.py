@@ -17,6 +17,7 @@ from tornado.testing import bind_unused_port
 from tornado.web import Application
 
 import nbchat as cl
+from emulators import list_names
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
 from nbchat.data import SQLiteDataLayer, blob_storage
@@ -25,7 +26,6 @@ from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
 from nbchat.jupyter.widget import ChatWidget
 from nbchat.server import Services, UploadLimits, make_handlers
 from server.server_helpers import HeaderIdentity
-from storage.emulators import list_names
 from storage.storage_helpers import storage_url
 from widget_log import SentLog
 

@@ -18,8 +18,7 @@ on every turn; an `AskUserMessage` is not supported (ChatKit has no such round t
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,18 +44,26 @@ from tornado.web import RequestHandler
 
 from nbchat.app import App
 from nbchat.config import Config, load
+from nbchat.errors import ConfigError
 from nbchat.integrations.chatkit import Context, NbchatStore, user_identifier
-from nbchat.integrations.chatkit_attachments import DEFAULT_MAX_BYTES, AttachmentHandler
+from nbchat.integrations.chatkit_attachments import (
+    DEFAULT_MAX_BYTES,
+    AttachmentHandler,
+    JsonErrorHandler,
+    NbchatAttachmentStore,
+)
 from nbchat.integrations.chatkit_items import item_text
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
 from nbchat.runtime.builder import SessionBuilder
+from nbchat.runtime.hosting import ChatHost
 from nbchat.runtime.session import ChatSession
-from nbchat.server.auth import Identity
+from nbchat.server.auth import Identity, requires_user
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import User
+from nbchat.uploads.files import MB
 
-__all__ = ["ChatKitHandler", "NbchatChatKitServer", "chatkit_routes"]
+__all__ = ["ChatKitHandler", "NbchatChatKitServer", "chatkit_routes", "served_routes"]
 
 
 class _Reply:
@@ -70,25 +77,31 @@ class _Reply:
 class NbchatChatKitServer(ChatKitServer[Context]):
     """A `chatkit.server.ChatKitServer` whose answers are an nbchat app's (module doc).
 
-    `app`: an app file or notebook (loaded on first use with nbchat.loader.load_app) or
-    an App. `config`: the app's configuration (default: read from the app's folder).
+    `app`: an app file or notebook (loaded on first use with nbchat.loader.load_app), an
+    App, or a function returning the App to answer with (`nbchat serve` passes its host's,
+    so a reload's callbacks answer at once). `config`: the app's configuration (default:
+    read from the app's folder).
     """
 
-    def __init__(self, app: App | str | Path, store: NbchatStore, *,
+    def __init__(self, app: App | str | Path | Callable[[], App], store: NbchatStore, *,
                  config: Config | None = None,
                  attachment_store: AttachmentStore[Context] | None = None) -> None:
         super().__init__(store, attachment_store)
-        self._source = app
-        self._app = app if isinstance(app, App) else None
-        folder = Path(app).resolve().parent if isinstance(app, str | Path) else Path.cwd()
+        self._path = Path(app) if isinstance(app, str | Path) else None
+        self._app: App | None = app if isinstance(app, App) else None
+        self._app_source = None if isinstance(app, App | str | Path) else app
+        folder = self._path.resolve().parent if self._path is not None else Path.cwd()
         self.config = config or load(folder)
         self._loading = asyncio.Lock()
 
     async def app(self) -> App:
-        """The app whose callbacks answer (loaded once)."""
+        """The app whose callbacks answer (a file is loaded once)."""
+        if self._app_source is not None:
+            return self._app_source()
         async with self._loading:
             if self._app is None:
-                self._app, _ = await load_app(Path(str(self._source)), self.config)
+                assert self._path is not None
+                self._app, _ = await load_app(self._path, self.config)
             return self._app
 
     async def respond(self, thread: ThreadMetadata, input_user_message: UserMessageItem | None,
@@ -177,27 +190,24 @@ class NbchatChatKitServer(ChatKitServer[Context]):
                                            content_index=0, delta=delta))]
 
 
-class ChatKitHandler(RequestHandler):
+class ChatKitHandler(JsonErrorHandler):
     """POST a ChatKit request (the JSON ChatKit's front end sends); the answer is JSON or
     a server-sent event stream. The user is the host's (`identity`): ChatKit's
-    `user_id` is the signed-in identifier, so a user sees only their own threads."""
+    `user_id` is the signed-in identifier, so a user sees only their own threads. The
+    context also carries the request's `origin` (for upload URLs given as a path)."""
 
     def initialize(self, server: NbchatChatKitServer, identity: Identity) -> None:
         self.server = server
         self.identity = identity
 
-    def _error(self, status: int, code: str, message: str) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps({"error": {"code": code, "message": message},
-                                "status": status}))
-
+    @requires_user
     async def post(self) -> None:
         user = await self.identity.current_user(self)
         if user is None:
             self._error(401, "unauthenticated", "this request carries no user; sign in first")
             return
-        context = {"user_id": user.identifier}
+        context = {"user_id": user.identifier,
+                   "origin": f"{self.request.protocol}://{self.request.host}"}
         try:
             result = await self.server.process(self.request.body, context)
         except ValidationError as exc:
@@ -264,3 +274,22 @@ def chatkit_routes(server: NbchatChatKitServer, identity: Identity, root: str = 
         (base + r"/attachments/([^/]+)", AttachmentHandler,
          {"store": store, "identity": identity, "max_bytes": max_upload_bytes}),
     ]
+
+
+def served_routes(host: ChatHost, identity: Identity, root: str,
+                  ) -> list[tuple[str, type[RequestHandler], dict[str, Any]]]:
+    """`nbchat serve`'s ChatKit routes (`server.chatkit: true`): the bridge answers with
+    the host's app (after a reload, the new one) and stores into the host's data layer,
+    the one the chats and the REST API use; uploads go to `<root>chatkit/attachments`,
+    at most `features.spontaneous_file_upload.max_size_mb`."""
+    layer = host.data_layer
+    if layer is None:
+        raise ConfigError("server.chatkit needs persistence (ChatKit keeps its threads in "
+                          "nbchat's history): set data.enabled to true")
+    config = host.config
+    store = NbchatStore(layer, config.app_dir)
+    base = f"{root.rstrip('/')}/chatkit"
+    server = NbchatChatKitServer(lambda: host.app, store, config=config,
+                                 attachment_store=NbchatAttachmentStore(base + "/attachments"))
+    limit = config.features.spontaneous_file_upload.max_size_mb * MB
+    return chatkit_routes(server, identity, root, max_upload_bytes=limit)

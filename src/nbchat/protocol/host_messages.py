@@ -33,8 +33,8 @@ class AssetRequest(TypedDict):
 
 
 class ElementCodeRequest(TypedDict):
-    """A custom element's code: `public/elements/<name>.js` of the kernel's app folder (the
-    view runs it in the element's sandboxed frame from these bytes)."""
+    """A custom element's code, `public/elements/<name>.js` of the kernel's app folder
+    (the widget has no HTTP route for it; the view runs it in its sandboxed frame)."""
 
     host: Literal["element_code_request"]
     requestId: str
@@ -59,7 +59,8 @@ class FileResponse(TypedDict):
     error: NotRequired[str]
 
 
-HostRequest = Union[FileRequest, AssetRequest, ElementCodeRequest, Reset]  # noqa: UP007 - iterated at run time
+HostRequest = Union[  # noqa: UP007 - iterated at run time
+    FileRequest, AssetRequest, ElementCodeRequest, Reset]
 # Kernel → view; one kind so far (a tuple, since a one-member Union is the member itself).
 HOST_REPLY_CLASSES: tuple[type, ...] = (FileResponse,)
 

@@ -146,7 +146,12 @@ class MountedChat:
                 return
 
     async def _forward_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def body() -> AsyncIterator[bytes]:
+        first = await receive()
+        if first["type"] == "http.disconnect":
+            return
+
+        async def rest() -> AsyncIterator[bytes]:
+            yield first.get("body", b"")
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -155,10 +160,13 @@ class MountedChat:
                 if not message.get("more_body", False):
                     return
 
+        # A body in one piece (every GET, most POSTs) goes with its length; a longer one
+        # streams through, chunked.
+        content = rest() if first.get("more_body", False) else first.get("body", b"")
         headers = [(k, v) for k, v in _headers(scope) if k.lower() not in _HOP]
         headers += _forwarded(scope, scope.get("scheme") == "https")
         request = self._http.build_request(scope["method"], f"http://nbchat{_target(scope)}",
-                                           headers=headers, content=body())
+                                           headers=headers, content=content)
         response = await self._http.send(request, stream=True)
         try:
             out = [(k.encode("latin-1"), v.encode("latin-1"))

@@ -18,6 +18,8 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
     {root}health                             JSON for probes
     {root}…                                  the app's own routes, if it adds any
                                              (`chainlit.server.app`, asgi_routes.py)
+    {root}chatkit, {root}chatkit/attachments/…  ChatKit's front end (server.chatkit: true;
+                                             nbchat.integrations.chatkit_server)
 
 `headless=True` leaves out the page and static routes. See docs/serving.md.
 """
@@ -37,6 +39,7 @@ from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import App
 from nbchat.config import Config
+from nbchat.errors import ConfigError
 from nbchat.runtime.hosting import ChatHost
 from nbchat.server.asgi_routes import AsgiRouteHandler, asgi_rule
 from nbchat.server.auth import Identity, SingleUserIdentity, public
@@ -167,6 +170,16 @@ def socket_identify(identity: Identity, sockets: SessionSockets | None = None) -
     return identify
 
 
+def chatkit_routes(host: ChatHost, identity: Identity, root: str) -> list[Any]:
+    """The ChatKit bridge's routes, behind the same identity as the chats and the API."""
+    try:
+        from nbchat.integrations.chatkit_server import served_routes
+    except ImportError as exc:  # openai-chatkit is an optional dependency
+        raise ConfigError(f"server.chatkit needs the openai-chatkit package ({exc}); "
+                          "pip install 'nbchat[chatkit]'") from None
+    return served_routes(host, identity, root)
+
+
 def make_app(app: App, config: Config, *, host: ChatHost, services: Services | None,
              identity: Identity, root_path: str = "/", headless: bool = False,
              static_dir: Path = STATIC_DIR,
@@ -196,6 +209,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         *(make_handlers(root, services) if services is not None else
           [live_upload_spec(root, host.upload_tickets, identity)]),
     ]
+    if config.server.chatkit:
+        handlers += chatkit_routes(host, identity, root)
     if isinstance(identity, CookieIdentity):  # login and logout, also when headless
         identity.app_source = lambda: host.app  # a reload's callbacks apply at once
         oauth = oauth_config(os.environ) if oauth is None else oauth

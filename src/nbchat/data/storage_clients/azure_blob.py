@@ -5,7 +5,8 @@
                            account_url="http://127.0.0.1:10000/devstoreaccount1")  # Azurite
 
 `account_url` (nbchat's one addition to Chainlit's signature) reaches an emulator or a
-sovereign cloud. A big object is staged as 4 MiB blocks and committed at the end, so a
+sovereign cloud. A big object is staged as 4 MiB blocks (`concurrency`, 4, of them in
+the air at once) and committed at the end, so a
 failed upload leaves only uncommitted blocks, which Azure discards.
 """
 
@@ -72,7 +73,7 @@ class AzureBlobStorageClient(ObjectStorageClient):
                 await blob.upload_blob(whole, overwrite=overwrite, content_settings=settings)
                 return
             blocks: list[str] = []
-            async with InFlight() as flight:
+            async with InFlight(self.concurrency) as flight:
                 async for part in parts:
                     block_id = base64.b64encode(f"{len(blocks):08d}".encode()).decode()
                     # A stream, not bytes: aiohttp warns that a big bytes body blocks the loop.

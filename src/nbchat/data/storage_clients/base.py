@@ -128,35 +128,52 @@ class Parts:
 
 
 class InFlight:
-    """One part's request runs while the next part is read from the client, in order.
+    """Part requests run while the next parts are read from the client, at most `limit` at
+    a time (`limit` parts are then all the memory a write holds, besides the one being cut).
 
-    `async with InFlight() as flight: await flight.send(request)`: send waits for the
-    previous request first (so parts arrive in order and at most one is in the air); the
-    block's end waits for the last one, and an error cancels the one still running.
+    `async with InFlight(limit) as flight: await flight.send(request)`: send waits until
+    fewer than `limit` requests are running (a failed one raises there); the block's end
+    waits for them all, and an error cancels those still running. With `limit=1` the parts
+    go strictly one after the other (GCS's resumable upload needs that order).
     """
 
-    def __init__(self) -> None:
-        self._task: asyncio.Future[None] | None = None
+    def __init__(self, limit: int = 1) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit!r}")
+        self.limit = limit
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def send(self, request: Awaitable[None]) -> None:
-        await self.wait()
-        self._task = asyncio.ensure_future(request)
+        while len(self._tasks) >= self.limit:
+            done, self._tasks = await asyncio.wait(self._tasks,
+                                                   return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a failed part fails the write now
+        self._tasks.add(asyncio.ensure_future(request))
 
     async def wait(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await task
+        tasks, self._tasks = self._tasks, set()
+        if tasks:
+            await asyncio.gather(*tasks)
 
     async def __aenter__(self) -> InFlight:
         return self
 
     async def __aexit__(self, kind: object, *_: object) -> None:
         if kind is None:
-            await self.wait()
+            try:
+                await self.wait()
+            except BaseException:
+                await self._cancel()
+                raise
             return
-        task, self._task = self._task, None
-        if task is not None:
+        await self._cancel()
+
+    async def _cancel(self) -> None:
+        tasks, self._tasks = self._tasks, set()
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
 
@@ -178,8 +195,11 @@ class ObjectStorageClient(BaseStorageClient, BlobStorage):
     """
 
     prefix = ""
-    # The bytes of one request of a big upload, the most a write holds (twice, briefly).
+    # The bytes of one request of a big upload.
     part_size = 4 * MIB
+    # Part requests of one upload in the air at once (where the service allows it); a
+    # write holds at most this many parts, plus the one being cut from the incoming data.
+    concurrency = 4
 
     # -- what a provider implements, over full object names ----------------------------------
 

@@ -1,8 +1,15 @@
-"""The three object-store emulators as subprocesses on free loopback ports (no pytest here:
-tests/storage/conftest.py and benchmarks/storage_upload.py both start them this way).
+"""The local stand-ins for cloud services, each a subprocess on a free loopback port: the
+one place that starts them (tests/conftest.py's session fixtures, tests/data's DynamoDB
+tables, tests/storage's buckets and benchmarks/ all use it; no pytest here).
 
-`Emulators(folder)` starts each on first use (`.s3()`, `.azure_blob()`, `.gcs()`), makes
-the bucket BUCKET in it, and `close()` stops them all. A start that fails raises
+* moto's server mode (PyPI): DynamoDB and S3 in one process (`moto()`; `s3()` also makes
+  the bucket BUCKET);
+* Azurite's Blob service (npm, installed in tests/storage/azurite by `make test` / `npm ci
+  --prefix tests/storage/azurite`): `azure_blob()`, with the container BUCKET;
+* gcp-storage-emulator (PyPI), in memory: `gcs()`, with the bucket BUCKET.
+
+`Emulators(folder)` starts each on first use, ready when its port answers (waiting on the
+process, never a fixed sleep), and `close()` stops them all. A start that fails raises
 EmulatorError with what is missing or the emulator's own log.
 """
 
@@ -18,24 +25,38 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+import boto3
 
 from nbchat.data import BlobStorage, LocalStorage
+from nbchat.data.dynamodb import table_definition
 from nbchat.data.storage_clients.azure_blob import AzureBlobStorageClient
 from nbchat.data.storage_clients.gcs import GCSStorageClient
 from nbchat.data.storage_clients.s3 import S3StorageClient
+from nbchat.ids import new_id
 
 HERE = Path(__file__).parent
-AZURITE = HERE / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+AZURITE = HERE / "storage" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 # Azurite's well-known development account (public, documented by Microsoft).
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
                "KBHBeksoGMGw==")
 BUCKET = "nbchat-test"
-S3_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
-           "region_name": "us-east-1"}
+
+
+class AwsKeys(TypedDict):
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    region_name: str
+
+
+# moto accepts any keys; these are what every client of it here is given.
+CREDENTIALS = AwsKeys(aws_access_key_id="test", aws_secret_access_key="test",
+                      region_name="us-east-1")
+S3_KEYS = CREDENTIALS
 STARTUP_SECONDS = 60.0
-PROVIDERS = ["local", "s3", "azure_blob", "gcs"]  # what the suite is parametrized over
+PROVIDERS = ["local", "s3", "azure_blob", "gcs"]  # what the storage suite is parametrized over
 
 
 class EmulatorError(RuntimeError):
@@ -85,6 +106,7 @@ class Emulators:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.started: dict[str, Emulator] = {}
+        self._made: set[str] = set()  # moto's S3 bucket, once made
 
     def _start(self, name: str, argv: list[str], port: int) -> Emulator:
         log = self.folder / f"{name}.log"
@@ -108,13 +130,19 @@ class Emulators:
         raise EmulatorError(f"{name} did not start on port {port}:\n"
                             f"{log.read_text(errors='replace')[-2000:]}")
 
-    def s3(self) -> Emulator:
-        """moto's S3 in server mode, with the bucket BUCKET."""
+    def moto(self) -> Emulator:
+        """moto in server mode: DynamoDB and S3 on one port (pip install 'moto[server]')."""
         if "moto" in self.started:
             return self.started["moto"]
         port = free_port()
-        emulator = self._start("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                        "-p", str(port)], port)
+        return self._start("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                    "-p", str(port)], port)
+
+    def s3(self) -> Emulator:
+        """moto's S3, with the bucket BUCKET."""
+        if BUCKET in self._made:
+            return self.started["moto"]
+        emulator = self.moto()
 
         async def make_bucket() -> None:
             client = S3StorageClient(BUCKET, endpoint_url=emulator.url, **S3_KEYS)
@@ -122,6 +150,7 @@ class Emulators:
             await client.close()
 
         run_apart(make_bucket)
+        self._made.add(BUCKET)
         return emulator
 
     def azure_blob(self) -> Emulator:
@@ -132,7 +161,7 @@ class Emulators:
             raise EmulatorError("Azurite needs node on PATH")
         if not AZURITE.exists():
             raise EmulatorError(f"Azurite is not installed at {AZURITE}: run `npm ci --prefix "
-                                f"{HERE / 'azurite'}` (make test does)")
+                                f"{HERE / 'storage' / 'azurite'}` (make test does)")
         port = free_port()
         emulator = self._start("azurite", [
             str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port),
@@ -169,6 +198,7 @@ class Emulators:
         for emulator in self.started.values():
             _stop(emulator)
         self.started.clear()
+        self._made.clear()
 
 
 async def list_names(store: BlobStorage) -> list[str]:
@@ -185,3 +215,17 @@ async def list_names(store: BlobStorage) -> list[str]:
     assert isinstance(store, GCSStorageClient)
     res = await (await store.storage()).list_objects(BUCKET, params={"prefix": store.prefix})
     return sorted(o["name"][len(store.prefix):] for o in res.get("items", []))
+
+
+def boto3_client(moto: Emulator) -> Any:
+    """A blocking boto3 DynamoDB client of moto (Chainlit's kind of client)."""
+    return boto3.client("dynamodb", endpoint_url=moto.url, **CREDENTIALS)
+
+
+def fresh_table(moto: Emulator) -> str:
+    """A new, empty DynamoDB table in Chainlit's layout (CreateTable with table_definition)."""
+    name = f"nbchat-{new_id()}"
+    client = boto3_client(moto)
+    client.create_table(**table_definition(name))
+    client.close()
+    return name
