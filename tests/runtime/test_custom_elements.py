@@ -10,6 +10,7 @@ import pytest
 import nbchat as cl
 from fixture_types import Connect
 from nbchat.app import App, registering_on
+from nbchat.data import make_data_layer
 from nbchat.element import custom_element_source
 from nbchat.testing import ChatTestClient
 
@@ -146,3 +147,36 @@ async def test_the_custom_elements_notebook_runs_as_an_app() -> None:
         await client.send("steps")
         assert [s.get("icon") for s in client.steps if s["type"] == "tool"] == [
             "globe", "database"]
+
+
+async def test_a_resumed_threads_custom_element_takes_updates(tmp_path: Path) -> None:
+    data = make_data_layer(None, tmp_path)  # SQLite in tmp_path/.nbchat
+    app = App("resume-custom")
+    with registering_on(app):
+        @cl.on_chat_start
+        async def start() -> None:
+            await cl.Message(content="counter", elements=[
+                cl.CustomElement(name="Counter", props={"count": 1})]).send()
+
+        @cl.on_chat_resume
+        async def resume(thread: object) -> None:
+            return None
+
+    user = cl.User(identifier="ada")
+    try:
+        async with ChatTestClient(app, user=user, data_layer=data) as client:
+            await client.send("keep this chat")
+            thread_id = client.session.thread_id
+            (element_id,) = [e["id"] for e in client.elements]
+        async with ChatTestClient(app, user=user, data_layer=data,
+                                  resume_thread=thread_id) as again:
+            await again.send_event({"type": "element_update", "id": element_id,
+                                    "props": {"count": 6}})
+            assert again.errors == []
+            restored = again.session.elements[element_id]
+            assert isinstance(restored, cl.CustomElement)
+            assert restored.props == {"count": 6}
+            assert [e["props"] for e in again.elements if e["id"] == element_id] == [
+                {"count": 6}]
+    finally:
+        await data.close()

@@ -26,6 +26,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "user_message": {"type": "user_message", "content": "hi"},
     "edit_message": {"type": "edit_message", "id": "s1", "content": "hi"},
     "action": {"type": "action", "id": "a1"},
+    # A custom element's props and a callAction payload are the browser's, kept as data
+    # (props are shown as JSON, a payload goes to the action callback), never opened.
+    "element_update": {"type": "element_update", "id": "e1", "props": {"n": 1}},
+    "call_action": {"type": "call_action", "callId": "c1", "name": "go", "payload": {}},
     "ask_response": {"type": "ask_response", "askId": "k1", "fileIds": ["f1"]},
     "stop": {"type": "stop"},
     "settings_update": {"type": "settings_update", "settings": {}},

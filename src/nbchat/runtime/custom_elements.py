@@ -26,9 +26,26 @@ if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
 
 
+def _custom_element(session: ChatSession, element_id: str) -> CustomElement | None:
+    """The custom element shown with this id: one the app made in this session, or one
+    of the resumed thread (stored, so shown, but never a Python object here: made now)."""
+    element = session.elements.get(element_id)
+    if element is not None:
+        return element if isinstance(element, CustomElement) else None
+    shown = session.state.elements.get(element_id)
+    if shown is None or shown.get("type") != "custom":
+        return None
+    restored = CustomElement(name=shown["name"], props=shown.get("props") or {},
+                             display=shown["display"], for_id=shown.get("forId"),
+                             id=element_id, thread_id=shown.get("threadId"))
+    restored.sent = True
+    session.elements[element_id] = restored
+    return restored
+
+
 async def element_update(session: ChatSession, event: ElementUpdate, _: list[bytes]) -> None:
-    element = session.elements.get(event["id"])
-    if not isinstance(element, CustomElement):
+    element = _custom_element(session, event["id"])
+    if element is None:
         raise ProtocolError(f"no custom element with id {event['id']!r} in this chat",
                             code="unknown_element")
     element.props = event["props"]
