@@ -187,6 +187,21 @@ export interface UploadCancel {
   uploadId: string;
 }
 
+export interface McpConnect {
+  type: "mcp_connect";
+  name: string;
+  clientType: "stdio" | "streamable-http" | "sse";
+  command?: string;
+  args?: string[];
+  url?: string;
+  headers?: Record<string, string>;
+}
+
+export interface McpDisconnect {
+  type: "mcp_disconnect";
+  name: string;
+}
+
 // ---- END CLIENT EVENTS
 
 export type ClientEvent =
@@ -204,7 +219,9 @@ export type ClientEvent =
   | UploadStart
   | UploadChunk
   | UploadEnd
-  | UploadCancel;
+  | UploadCancel
+  | McpConnect
+  | McpDisconnect;
 
 // ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -368,6 +385,16 @@ export interface ErrorEvent {
   message: string;
 }
 
+export interface McpStatus {
+  type: "mcp_status";
+  seq: number;
+  name: string;
+  clientType: string;
+  status: "connected" | "failed" | "disconnected";
+  tools: string[];
+  error?: string;
+}
+
 // ---- END SERVER EVENTS
 
 export type ServerEvent =
@@ -392,7 +419,8 @@ export type ServerEvent =
   | UploadTicket
   | UploadDone
   | Notice
-  | ErrorEvent;
+  | ErrorEvent
+  | McpStatus;
 
 export type ServerEventType = ServerEvent["type"];
 export type ClientEventType = ClientEvent["type"];
@@ -402,12 +430,13 @@ export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete",
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
+  "mcp_status",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
-  "upload_end", "upload_cancel",
+  "upload_end", "upload_cancel", "mcp_connect", "mcp_disconnect",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.

@@ -41,6 +41,9 @@ VALID = {
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u"},
     "upload_end": {"type": "upload_end", "uploadId": "u"},
     "upload_cancel": {"type": "upload_cancel", "uploadId": "u"},
+    "mcp_connect": {"type": "mcp_connect", "name": "files", "clientType": "stdio",
+                    "command": "/usr/bin/x", "args": ["-v"]},
+    "mcp_disconnect": {"type": "mcp_disconnect", "name": "files"},
 }
 
 

@@ -60,6 +60,7 @@ MAPPED: dict[str, str | Callable[[], ModuleType]] = {
     "chainlit.langchain.callbacks": "nbchat.integrations.langchain",
     "chainlit.cache": "nbchat.app",
     "chainlit.chat_context": "nbchat.message",
+    "chainlit.mcp": "nbchat.integrations.mcp",
     "chainlit.message": "nbchat.message",
     "chainlit.step": "nbchat.step",
     "chainlit.sync": "nbchat.sync",

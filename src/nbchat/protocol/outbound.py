@@ -20,6 +20,7 @@ from nbchat.protocol.server_events import (
     ElementEvent,
     ErrorEvent,
     FeedbackEvent,
+    McpStatus,
     ModesEvent,
     Notice,
     SettingsEvent,
@@ -121,3 +122,15 @@ def upload_done(upload_id: str, file_id: str) -> UploadDone:
 def ask(ask_id: str, kind: AskKind, step_id: str, timeout: float, spec: AskSpec) -> AskEvent:
     return {"type": "ask", "seq": 0, "askId": ask_id, "kind": kind, "stepId": step_id,
             "timeout": timeout, "spec": spec}
+
+
+McpState = Literal["connected", "failed", "disconnected"]
+
+
+def mcp_status(name: str, client_type: str, status: McpState, tools: list[str],
+               error: str | None = None) -> McpStatus:
+    event: McpStatus = {"type": "mcp_status", "seq": 0, "name": name,
+                        "clientType": client_type, "status": status, "tools": tools}
+    if error is not None:
+        event["error"] = error
+    return event

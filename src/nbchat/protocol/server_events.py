@@ -211,6 +211,19 @@ class ErrorEvent(TypedDict):
     message: str
 
 
+class McpStatus(TypedDict):
+    """An MCP server of this chat connected (with its tools' names), failed to, or was
+    closed."""
+
+    type: Literal["mcp_status"]
+    seq: int
+    name: str
+    clientType: str
+    status: Literal["connected", "failed", "disconnected"]
+    tools: list[str]
+    error: NotRequired[str]
+
+
 ServerEvent = Union[  # noqa: UP007
     Welcome,
     Snapshot,
@@ -234,4 +247,5 @@ ServerEvent = Union[  # noqa: UP007
     UploadDone,
     Notice,
     ErrorEvent,
+    McpStatus,
 ]

@@ -315,6 +315,26 @@ async def _upload_cancel(session: ChatSession, event: Any, _: list[bytes]) -> No
     session.files.abort(event["uploadId"])
 
 
+def _mcp_chat() -> Any:
+    try:
+        from nbchat.integrations import mcp_chat
+    except ImportError as exc:
+        raise ProtocolError(f"MCP servers need the mcp package ({exc}): pip install "
+                            "'nbchat[mcp]'", code="mcp_unavailable") from None
+    return mcp_chat
+
+
+async def _mcp_connect(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    _mcp_chat().user_connect(session, event)
+
+
+async def _mcp_disconnect(session: ChatSession, event: Any, _: list[bytes]) -> None:
+    if event["name"] not in session.mcp_sessions:
+        raise ProtocolError(f"this chat has no MCP server named {event['name']!r}",
+                            code="unknown_mcp")
+    session.spawn(_mcp_chat().disconnect(session, event["name"]))
+
+
 _HANDLERS: dict[str, Handler] = {
     "hello": hello,
     "user_message": _user_message,
@@ -331,15 +351,19 @@ _HANDLERS: dict[str, Handler] = {
     "upload_chunk": _upload_chunk,
     "upload_end": _upload_end,
     "upload_cancel": _upload_cancel,
+    "mcp_connect": _mcp_connect,
+    "mcp_disconnect": _mcp_disconnect,
 }
 
 
 async def end_session(session: ChatSession) -> None:
     """Cancel what runs and call on_chat_end (part of ChatSession.close)."""
     await cancel_tasks(session)
-    if session.started and session.app.get("on_chat_end") is not None:
-        token = current_session.set(session)
-        try:
+    token = current_session.set(session)
+    try:
+        if session.started and session.app.get("on_chat_end") is not None:
             await run_callback(session, "on_chat_end")
-        finally:
-            current_session.reset(token)
+        if session.mcp_sessions:
+            await _mcp_chat().close_all(session)
+    finally:
+        current_session.reset(token)

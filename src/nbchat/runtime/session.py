@@ -84,6 +84,8 @@ class ChatSession:
         self.feedback: dict[str, FeedbackDict] = {}
         self.blobs: dict[str, tuple[bytes, str]] = {}
         self.files = FileStore()
+        # The chat's MCP servers, as Chainlit's: name -> (mcp.ClientSession, its closer).
+        self.mcp_sessions: dict[str, tuple[Any, Any]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.message_lock = asyncio.Lock()
         # Set while no callback runs, or while one waits on an ask: "the app is idle".
