@@ -8,8 +8,8 @@ import * as act from "../src/store/actions";
 describe("protocol", () => {
   it("has version 1 and complete event type lists", () => {
     expect(PROTOCOL_VERSION).toBe(1);
-    expect(SERVER_EVENT_TYPES).toHaveLength(22);
-    expect(CLIENT_EVENT_TYPES).toHaveLength(15);
+    expect(SERVER_EVENT_TYPES).toHaveLength(23);
+    expect(CLIENT_EVENT_TYPES).toHaveLength(17);
   });
 
   it("decodes JSON text, arrays and the comm envelope", () => {

@@ -117,6 +117,9 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
       return state; // only the uploader needs it
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
+    case "mcp_status":
+      return { ...state, mcpServers: event.status === "connected"
+        ? { ...state.mcpServers, [event.name]: event } : without(state.mcpServers, event.name) };
     case "notice":
     case "error":
       return { ...state, notices: [...state.notices, event].slice(-MAX_NOTICES) };

@@ -1,5 +1,5 @@
 import type {
-  ActionDict, AskEvent, ElementDict, Notice, ErrorEvent, SettingsEvent, StepDict, Welcome,
+  ActionDict, AskEvent, ElementDict, McpStatus, Notice, ErrorEvent, SettingsEvent, StepDict, Welcome,
 } from "../protocol";
 
 /** Everything the UI shows, derived only from server events (see reducer.ts). */
@@ -25,6 +25,8 @@ export interface ChatState {
   uploads: Readonly<Record<string, string>>;
   /** Most recent notices and errors, newest last, capped. */
   notices: readonly (Notice | ErrorEvent)[];
+  /** The chat's connected MCP servers by name (`mcp_status` connected; gone otherwise). */
+  mcpServers: Readonly<Record<string, McpStatus>>;
 }
 
 export const MAX_NOTICES = 20;
@@ -45,6 +47,7 @@ export function initialState(): ChatState {
     runningTasks: 0,
     uploads: {},
     notices: [],
+    mcpServers: {},
   };
 }
 
