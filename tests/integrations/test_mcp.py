@@ -342,3 +342,25 @@ async def test_a_user_cannot_replace_a_declared_server() -> None:
                                  "command": PYTHON, "args": [SERVER, "stdio"]})
         assert client.errors[-1]["code"] == "mcp_refused"
         assert len(seen.connects) == 1
+
+
+async def test_the_example_notebook_calls_its_server_tools_as_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = Path(__file__).parents[2] / "notebooks" / "mcp"
+    monkeypatch.chdir(folder)  # where Jupyter runs it: its server script sits beside it
+    client = ChatTestClient(folder / "mcp.ipynb", timeout=60)
+    try:
+        async with client:
+            assert statuses(client)[-1]["status"] == "connected", statuses(client)
+            assert "km_to_miles" in client.messages[-1]["output"]
+            await client.send("km_to_miles 42")
+            tool = [s for s in client.steps if s["type"] == "tool"][-1]
+            assert tool["name"] == "km_to_miles"
+            assert client.messages[-1]["output"] == "26.10 miles"
+    finally:
+        server = client.namespace.get("server")
+        if server is not None:
+            server.terminate()
+            server.wait()
+            server.stdout.close()
+            server.stderr.close()
