@@ -100,12 +100,14 @@ from nbchat.user_session import user_session
 
 __version__ = "0.1.0"
 
-# Loaded on first access: importing them pulls in langchain-core / ipywidgets.
+# Loaded on first access: importing them pulls in langchain-core / ipywidgets / openai.
 _LAZY = {
     "LangchainCallbackHandler": "nbchat.integrations.langchain",
     "LangchainTracer": "nbchat.integrations.langchain",
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
     "ChatWidget": "nbchat.jupyter.widget",
+    "instrument_openai": "nbchat.integrations.openai",
+    "instrument_mistralai": "nbchat.integrations.mistralai",
     "chat": "nbchat.jupyter.widget",
 }
 
@@ -188,6 +190,8 @@ __all__ = [
     "context",
     "data_layer",
     "header_auth_callback",
+    "instrument_mistralai",
+    "instrument_openai",
     "make_async",
     "oauth_callback",
     "on_app_shutdown",

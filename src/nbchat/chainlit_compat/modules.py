@@ -62,6 +62,8 @@ MAPPED: dict[str, str | Callable[[], ModuleType]] = {
     "chainlit.chat_context": "nbchat.message",
     "chainlit.mcp": "nbchat.integrations.mcp",
     "chainlit.message": "nbchat.message",
+    "chainlit.mistralai": "nbchat.integrations.mistralai",
+    "chainlit.openai": "nbchat.integrations.openai",
     "chainlit.step": "nbchat.step",
     "chainlit.sync": "nbchat.sync",
     "chainlit.types": "nbchat.types",
