@@ -167,6 +167,22 @@ class McpConfig:
 
 
 @dataclass(frozen=True)
+class OtelConfig:
+    """Every step as an OpenTelemetry span, with OpenInference attributes
+    (docs/integrations/opentelemetry.md)."""
+
+    enabled: bool = False
+    # OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); None: the spans go
+    # to the process's global TracerProvider, which the app sets up itself.
+    endpoint: str | None = None
+    # Headers sent with every export (an API key of the collector).
+    headers: dict[str, str] = field(default_factory=dict)
+    service_name: str = "nbchat"
+    # Send inputs, outputs and messages; off, only names, kinds, timings, models and tokens.
+    include_content: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     project: ProjectConfig = field(default_factory=ProjectConfig)
     ui: UIConfig = field(default_factory=UIConfig)
@@ -175,6 +191,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     mcp: McpConfig = field(default_factory=McpConfig)
+    otel: OtelConfig = field(default_factory=OtelConfig)
     app_dir: Path = field(default_factory=Path.cwd)
 
     def to_client(self) -> dict[str, Any]:

@@ -99,6 +99,12 @@ class ChatSession:
         # The one viewing this chat wrote the app (the notebook widget, not a served page):
         # a failing callback shows its traceback in the chat (callback_errors.py).
         self.viewer_is_author = False
+        # Steps as OpenTelemetry spans (otel.enabled; integrations/otel.py).
+        self.spans: Any = None
+        if config.otel.enabled:
+            from nbchat.integrations import otel
+
+            self.spans = otel.attach(self, config.otel)
 
     # ------------------------------------------------------------------ values
 
@@ -282,6 +288,9 @@ class ChatSession:
             self.emitter.flush()
             await self.recorder.close()
         self.closed = True
+        if self.spans is not None:
+            self.emitter.flush()
+            self.spans.close()
         self._forget_chat()
         self.files.close()
         self.emitter.close()
