@@ -140,6 +140,19 @@ def best_of(variants: dict[str, Callable[[], Awaitable[float]]], repeat: int) ->
     return times
 
 
+def report(title: str, unit: str, per: dict[str, float]) -> float:
+    """Print one measurement (µs per unit); return what tracing added."""
+    added = per["traced"] - per["plain"]
+    print(f"{title}:")
+    print(f"  plain   {per['plain']:7.2f} µs/{unit} (the client's own work)")
+    print(f"  traced  {per['traced']:7.2f} µs/{unit}")
+    print(f"  added   {added:7.2f} µs/{unit} ({added / per['plain']:.1%})")
+    if "cl.Step" in per:
+        print(f"  for comparison, the plain call in a hand-written `async with cl.Step` "
+              f"(input, output): {per['cl.Step'] - per['plain']:.2f} µs/{unit} added")
+    return added
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=2000)
@@ -151,25 +164,13 @@ def main() -> None:
     print(f"CPU time, best of {args.repeat} interleaved runs\n")
     t = best_of({"plain": streamed(args.chunks, False),
                  "traced": streamed(args.chunks, True)}, args.repeat)
-    per = {k: v * 1e6 / args.chunks for k, v in t.items()}
-    chunk_cost = per["traced"] - per["plain"]
-    print(f"streamed, {args.chunks:,} chunks per call:")
-    print(f"  plain   {per['plain']:7.2f} µs/chunk (the client's own work)")
-    print(f"  traced  {per['traced']:7.2f} µs/chunk")
-    print(f"  added   {chunk_cost:7.2f} µs/chunk ({chunk_cost / per['plain']:.1%})")
-
+    chunk_cost = report(f"streamed, {args.chunks:,} chunks per call", "chunk",
+                        {k: v * 1e6 / args.chunks for k, v in t.items()})
     t = best_of({"plain": plain_calls(args.calls, False),
                  "traced": plain_calls(args.calls, True),
                  "cl.Step": plain_calls(args.calls, False, in_step=True)}, args.repeat)
-    per = {k: v * 1e6 / args.calls for k, v in t.items()}
-    call_cost = per["traced"] - per["plain"]
-    print(f"\nplain calls, {args.calls:,} per run:")
-    print(f"  plain   {per['plain']:7.1f} µs/call (the client's own work)")
-    print(f"  traced  {per['traced']:7.1f} µs/call")
-    print(f"  added   {call_cost:7.1f} µs/call ({call_cost / per['plain']:.1%})")
-    by_hand = per["cl.Step"] - per["plain"]
-    print(f"  for comparison, the plain call in a hand-written `async with cl.Step` (input, "
-          f"output): {by_hand:.1f} µs/call added")
+    call_cost = report(f"\nplain calls, {args.calls:,} per run", "call",
+                       {k: v * 1e6 / args.calls for k, v in t.items()})
 
     # A plain call is two events (the step shown when it starts, then closed with its
     # generation); a streamed chunk is one (a token).
