@@ -107,6 +107,7 @@ _LAZY = {
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
     "ChatWidget": "nbchat.jupyter.widget",
     "instrument_openai": "nbchat.integrations.openai",
+    "OpenAIAgentsTracingProcessor": "nbchat.integrations.openai_agents",
     "instrument_mistralai": "nbchat.integrations.mistralai",
     "chat": "nbchat.jupyter.widget",
 }
@@ -159,6 +160,7 @@ __all__ = [
     "MultiSelect",
     "NbchatError",
     "NumberInput",
+    "OpenAIAgentsTracingProcessor",
     "Pdf",
     "PersistedUser",
     "Plotly",

@@ -94,6 +94,7 @@ def response_json(body: dict[str, Any], tool: bool, status: str = "completed") -
     return {"id": "resp_1", "object": "response", "created_at": 1, "model": body["model"],
             "status": status, "output": output if status == "completed" else [],
             "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            "instructions": body.get("instructions"),  # echoed, as the API does
             "usage": {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17,
                       "input_tokens_details": {"cached_tokens": 0},
                       "output_tokens_details": {"reasoning_tokens": 0}}}
@@ -125,7 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append({"path": self.path, "body": body})
         text = _last_user_text(body)
-        tool = "weather" in text
+        # A request that carries the tool's result gets the text answer.
+        items = body.get("input") or body.get("messages") or []
+        answered = any(isinstance(i, dict) and (i.get("type") == "function_call_output"
+                                                or i.get("role") == "tool") for i in items)
+        tool = "weather" in text and not answered
         if "fail" in text:
             self._json(500, {"error": {"message": "the model is overloaded",
                                        "type": "server_error"}})
