@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -293,3 +294,16 @@ async def test_mistral_sync_stream_with_a_tool_call(server: LlmServer) -> None:
     assert tool_call["function"]["name"] == "get_weather"
     assert json.loads(tool_call["function"]["arguments"]) == {"city": "Paris"}
     assert len(TOKENS) == 5
+
+
+async def test_the_example_notebook_traces_its_offline_model() -> None:
+    notebook = Path(__file__).parents[2] / "notebooks" / "openai.ipynb"
+    async with ChatTestClient(notebook, config=Config(data=DataConfig(enabled=False)),
+                              timeout=30) as client:
+        await client.send("What is the capital of France?")
+    step, gen = the_llm_step(client)
+    assert step["name"] == "scripted-4o"
+    assert gen["messages"][1] == {"role": "user", "content": "What is the capital of France?"}
+    assert (gen["inputTokenCount"], gen["outputTokenCount"]) == (9, 7)
+    assert "ttFirstToken" in gen
+    assert client.messages[-1]["output"] == "Paris is the capital of France."
