@@ -108,6 +108,7 @@ _LAZY = {
     "ChatWidget": "nbchat.jupyter.widget",
     "instrument_openai": "nbchat.integrations.openai",
     "OpenAIAgentsTracingProcessor": "nbchat.integrations.openai_agents",
+    "run_graph": "nbchat.integrations.langgraph",
     "instrument_mistralai": "nbchat.integrations.mistralai",
     "chat": "nbchat.jupyter.widget",
 }
@@ -211,6 +212,7 @@ __all__ = [
     "on_shared_thread_view",
     "on_stop",
     "password_auth_callback",
+    "run_graph",
     "set_chat_profiles",
     "set_commands",
     "set_modes",
