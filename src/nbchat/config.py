@@ -155,6 +155,8 @@ class McpConfig:
     servers: dict[str, McpServerConfig] = field(default_factory=dict)
     # Transports a user may add servers with, per chat, in the UI; () lets no one.
     user_servers: tuple[McpTransport, ...] = ()
+    # Servers one user may add to one chat (connected or connecting).
+    max_user_servers: int = 5
     # Full paths of the executables a user-added stdio server may run (exact match).
     allowed_executables: tuple[str, ...] = ()
     # URLs (scheme, host, port and a path prefix) a user-added HTTP or SSE server may use.

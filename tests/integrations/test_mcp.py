@@ -364,3 +364,17 @@ async def test_the_example_notebook_calls_its_server_tools_as_steps(
             server.wait()
             server.stdout.close()
             server.stderr.close()
+
+
+async def test_a_user_may_add_only_so_many_servers() -> None:
+    seen = Seen()
+    async with ChatTestClient(mcp_app(seen), timeout=60, config=config(
+            user_servers=("stdio",), allowed_executables=(PYTHON,),
+            max_user_servers=1)) as client:
+        for name in ("one", "two"):
+            await client.send_event({"type": "mcp_connect", "name": name,
+                                     "clientType": "stdio", "command": PYTHON,
+                                     "args": [SERVER, "stdio"]})
+        assert [s["name"] for s in statuses(client)] == ["one"]
+        assert client.errors[-1]["code"] == "mcp_refused"
+        assert "mcp.max_user_servers" in client.errors[-1]["message"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from nbchat.config import McpServerConfig
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
+# Names of the user-added servers each chat is connecting to right now.
+_connecting: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def declared(name: str, server: McpServerConfig) -> McpConnection:
@@ -62,6 +65,11 @@ def requested(session: ChatSession, event: Any) -> McpConnection:
     name = check_name(event["name"])
     if name in config.servers:
         raise McpRefused(f"{name!r} is a server the app declares; pick another name")
+    added = {n for n in session.mcp_sessions if n not in config.servers}
+    added |= _connecting.get(session, set())
+    if name not in added and len(added) >= config.max_user_servers:
+        raise McpRefused(f"this chat has {len(added)} servers of yours already "
+                         f"(mcp.max_user_servers); remove one first")
     if kind == "stdio":
         command = check_executable(event.get("command", ""), config.allowed_executables)
         return StdioMcpConnection(name=name, command=command, args=list(event.get("args", [])))
@@ -79,7 +87,16 @@ def user_connect(session: ChatSession, event: Any) -> None:
         connection = requested(session, event)
     except McpRefused as exc:
         raise ProtocolError(str(exc), code="mcp_refused") from None
-    session.spawn(connect(session, connection))
+    connecting = _connecting.setdefault(session, set())
+    connecting.add(connection.name)
+
+    async def run() -> None:
+        try:
+            await connect(session, connection)
+        finally:
+            connecting.discard(connection.name)
+
+    session.spawn(run())
 
 
 def _failed(session: ChatSession, connection: McpConnection, why: str) -> None:
