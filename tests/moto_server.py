@@ -12,15 +12,24 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import boto3
 
 from nbchat.data.dynamodb import table_definition
 from nbchat.ids import new_id
 
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
-               "region_name": "us-east-1"}
+
+class Credentials(TypedDict):
+    """The keyword arguments of a client (or DynamoDBDataLayer) of the emulator."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    region_name: str
+
+
+CREDENTIALS: Credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
+                            "region_name": "us-east-1"}
 STARTUP_SECONDS = 60.0
 
 

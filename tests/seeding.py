@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nbchat.data import BaseDataLayer
+from nbchat.data import NativeDataLayer
 from nbchat.ids import new_id, utc_now
 from nbchat.types import StepDict, User
 
@@ -27,7 +27,7 @@ def step(thread_id: str, kind: str, text: str) -> StepDict:
             "type": kind, "createdAt": utc_now(), "output": text}
 
 
-async def seed(data: BaseDataLayer, identifier: str, words: str = "hello world",
+async def seed(data: NativeDataLayer, identifier: str, words: str = "hello world",
                name: str | None = None) -> Seeded:
     """A thread of `identifier`: a user message, a reply with thumbs up, a file element
     whose bytes are `secret notes of <identifier>`."""

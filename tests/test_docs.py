@@ -37,7 +37,7 @@ def _documented_calls(text: str, name: str) -> list[tuple[bool, list[str], dict[
         assert isinstance(call, ast.Call)
         positional = [a.id for a in call.args if isinstance(a, ast.Name)]
         assert len(positional) == len(call.args), f"@cl.{name}: positional args must be names"
-        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        keywords = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
         calls.append((match["args"] is None, positional, keywords))
     return calls
 
@@ -92,21 +92,25 @@ def test_every_config_key_is_described() -> None:
 def _section(text: str, heading: str) -> str:
     start = text.index(heading)
     rest = text[start + len(heading):]
-    end = rest.find("\n### ")
-    return rest if end < 0 else rest[:end]
+    ends = [i for i in (rest.find("\n### "), rest.find("\n## ")) if i >= 0]
+    return rest[:min(ends)] if ends else rest
 
 
 def test_every_protocol_event_and_field_is_documented() -> None:
     text = (DOCS / "protocol.md").read_text()
-    client, server = text.split("## Server → client")
-    for part, events in ((client, protocol.CLIENT_EVENTS), (server, protocol.SERVER_EVENTS)):
+    client, rest = text.split("## Server → client")
+    server, host = rest.split("## Widget host messages")
+    host_messages = {**protocol.HOST_REQUESTS, **protocol.HOST_REPLIES}
+    for part, events, tag in ((client, protocol.CLIENT_EVENTS, "type"),
+                              (server, protocol.SERVER_EVENTS, "type"),
+                              (host, host_messages, "host")):
         for name, cls in events.items():
             heading = f"### `{name}`"
             assert heading in part, f"docs/protocol.md has no section for {name}"
             section = _section(part, heading)
             documented = {line.split("`")[1] for line in section.splitlines()
                           if line.startswith("| `")}
-            fields = set(typing.get_type_hints(cls)) - {"type"}
+            fields = set(typing.get_type_hints(cls)) - {tag}
             assert documented == fields, f"{name}: documented {documented}, defined {fields}"
 
 

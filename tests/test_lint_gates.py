@@ -124,3 +124,20 @@ def test_docstrings_are_required_exactly_on_the_public_modules() -> None:
     assert _docstring_scope() == public, (
         "pyproject.toml's D1 scope must list exactly the modules defining public names: "
         f"{sorted(public)}")
+
+
+def test_mypy_checks_the_tests_as_strictly_as_the_package() -> None:
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert set(mypy["files"]) == {"src/nbchat", "tests"}
+    # A relaxation is per module, with a reason; none turns strictness off for a folder.
+    for override in mypy.get("overrides", []):
+        modules = override["module"] if isinstance(override["module"], list) else [
+            override["module"]]
+        assert "strict" not in override, modules
+        assert not any(m.split(".")[0] in {"tests", "runtime", "server", "data"}
+                       and m.endswith("*") for m in modules), modules
+    # conftest names collide across folders: tests import helpers by their own names.
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+                 if re.search(r"^\s*from conftest import", p.read_text(), re.M)]
+    assert offenders == []

@@ -83,11 +83,11 @@ async def test_send_returns_the_turn_and_views_follow_the_conversation(app_path:
 async def test_answer_choose_upload_click(app_path: Path, tmp_path: Path) -> None:
     async with ChatTestClient(app_path, config=Config()) as client:
         await client.send("name")
-        assert client.pending_ask["kind"] == "text"
+        assert (client.pending_ask or {}).get("kind") == "text"
         assert (await client.answer("Ada"))[-1]["output"] == "Hi Ada"
 
         await client.send("color")
-        assert client.pending_ask["kind"] == "action"
+        assert (client.pending_ask or {}).get("kind") == "action"
         assert (await client.choose("blue"))[-1]["output"] == "color=blue"
 
         upload = tmp_path / "note.txt"

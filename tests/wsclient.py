@@ -34,7 +34,7 @@ class WsClient:
             frame = await asyncio.wait_for(self.conn.read_message(), DEADLINE)
             assert frame is not None, "the server closed the connection"
             self.frames += 1
-            batch = json.loads(frame)
+            batch: list[dict[str, Any]] = json.loads(frame)
             self.events.extend(batch)
             for event in batch:
                 if predicate(event):

@@ -11,6 +11,7 @@
  */
 import css from "nbchat:css";
 import { ApiClient, type FetchLike, readCookie } from "./api";
+import { EmbeddingRelay } from "./embedding";
 import { injectCss, mount } from "./host";
 import type { ServerEvent } from "./protocol";
 import type { Transport } from "./transports/types";
@@ -55,6 +56,8 @@ export interface PageConfig {
   threadId: string | null;
   mode: "chat" | "share";
   name: string;
+  /** `server.embed_origins`: the parent pages this page talks with (embedding.ts). */
+  embedOrigins: string[];
 }
 
 /** Parse and normalise the page JSON; throws with a readable message when it is unusable. */
@@ -76,6 +79,7 @@ export function parsePageConfig(text: string): PageConfig {
     threadId: typeof raw.threadId === "string" && raw.threadId ? raw.threadId : null,
     mode: raw.mode === "share" ? "share" : "chat",
     name: str(raw.name, "nbchat") || "nbchat",
+    embedOrigins: Array.isArray(raw.embedOrigins) ? raw.embedOrigins.filter((o): o is string => typeof o === "string") : [],
   };
 }
 
@@ -139,9 +143,13 @@ export class ChatPage {
   private readonly onPop = (): void => this.followLocation();
   private threadSeen = false;
   private readonly cleanups: (() => void)[] = [];
+  readonly embedding: EmbeddingRelay;
 
   constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
-    private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url })) {
+    private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url }),
+    parent?: { postMessage(message: unknown, targetOrigin: string): void } | null) {
+    this.embedding = new EmbeddingRelay({ origins: config.embedOrigins, parent,
+      send: (event) => this.transport?.send(event) });
     this.history = new HistoryList({
       api,
       manage: true,
@@ -193,6 +201,7 @@ export class ChatPage {
   /** A new WebSocket session; `hello` carries `resumeThreadId` when a thread is given. */
   openChat(threadId: string | null): void {
     this.closeChat();
+    this.embedding.reset();
     this.activeThreadId = threadId;
     this.threadSeen = false;
     this.history.setActive(threadId);
@@ -224,6 +233,8 @@ export class ChatPage {
   }
 
   private onEvent(event: ServerEvent): void {
+    if (event.type === "welcome") this.embedding.connected();
+    this.embedding.onServerEvent(event);
     if (event.type === "thread") {
       this.threadSeen = true;
       this.activeThreadId = event.id;
@@ -295,6 +306,7 @@ export class ChatPage {
 
   dispose(): void {
     window.removeEventListener("popstate", this.onPop);
+    this.embedding.dispose();
     for (const off of this.cleanups) off();
     this.closeChat();
     this.history.dispose();

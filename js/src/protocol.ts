@@ -202,6 +202,20 @@ export interface McpDisconnect {
   name: string;
 }
 
+/** What the embedding page posted to the chat page (an origin of `server.embed_origins`). */
+export interface WindowMessage {
+  type: "window_message";
+  data: unknown;
+}
+
+/** The embedding page's answer to a `call_fn`. */
+export interface CallFnResult {
+  type: "call_fn_result";
+  callId: string;
+  result?: unknown;
+  error?: string;
+}
+
 // ---- END CLIENT EVENTS
 
 export type ClientEvent =
@@ -221,7 +235,9 @@ export type ClientEvent =
   | UploadEnd
   | UploadCancel
   | McpConnect
-  | McpDisconnect;
+  | McpDisconnect
+  | WindowMessage
+  | CallFnResult;
 
 // ---- BEGIN SERVER EVENTS (checked by tests/protocol/test_parity.py)
 
@@ -395,6 +411,30 @@ export interface McpStatus {
   error?: string;
 }
 
+/** For the embedding page: the served page posts `data` to its parent window. */
+export interface WindowMessageEvent {
+  type: "window_message";
+  seq: number;
+  data: unknown;
+}
+
+/** A function the embedding page runs (CopilotFunction); answered with `call_fn_result`. */
+export interface CallFn {
+  type: "call_fn";
+  seq: number;
+  callId: string;
+  name: string;
+  args: Record<string, unknown>;
+  timeout: number;
+}
+
+/** Tokens an LLM call used; the client adds them up. */
+export interface TokenUsage {
+  type: "token_usage";
+  seq: number;
+  count: number;
+}
+
 // ---- END SERVER EVENTS
 
 export type ServerEvent =
@@ -420,7 +460,10 @@ export type ServerEvent =
   | UploadDone
   | Notice
   | ErrorEvent
-  | McpStatus;
+  | McpStatus
+  | WindowMessageEvent
+  | CallFn
+  | TokenUsage;
 
 export type ServerEventType = ServerEvent["type"];
 export type ClientEventType = ClientEvent["type"];
@@ -431,12 +474,13 @@ export const SERVER_EVENT_TYPES = [
   "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "notice", "error",
   "mcp_status",
+  "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "upload_start", "upload_chunk",
-  "upload_end", "upload_cancel", "mcp_connect", "mcp_disconnect",
+  "upload_end", "upload_cancel", "window_message", "call_fn_result", "mcp_connect", "mcp_disconnect",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.
@@ -445,32 +489,6 @@ const _serverComplete: Missing<ServerEventType, (typeof SERVER_EVENT_TYPES)[numb
 const _clientComplete: Missing<ClientEventType, (typeof CLIENT_EVENT_TYPES)[number]>[] = [];
 void _serverComplete;
 void _clientComplete;
-
-const SERVER_TYPES: ReadonlySet<string> = new Set(SERVER_EVENT_TYPES);
-
-/**
- * Decode one server frame (a batch). Accepts the JSON text, an array, or the comm
- * envelope `{events: [...]}`. Events of unknown type or without a numeric `seq` are
- * dropped (a newer server may send events this client does not know).
- */
-export function decodeServerFrame(frame: unknown): ServerEvent[] {
-  let value = frame;
-  if (typeof value === "string") value = JSON.parse(value);
-  if (value && typeof value === "object" && !Array.isArray(value) && "events" in value) {
-    value = (value as { events: unknown }).events;
-  }
-  if (!Array.isArray(value)) throw new Error("nbchat: a server frame must be a JSON array of events");
-  const out: ServerEvent[] = [];
-  for (const ev of value) {
-    if (
-      ev && typeof ev === "object" && typeof (ev as Json).type === "string" &&
-      SERVER_TYPES.has((ev as Json).type as string) && typeof (ev as Json).seq === "number"
-    ) {
-      out.push(ev as ServerEvent);
-    }
-  }
-  return out;
-}
 
 export function isMessageStep(step: Pick<StepDict, "type">): boolean {
   return MESSAGE_STEP_TYPES.has(step.type);

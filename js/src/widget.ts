@@ -1,13 +1,12 @@
 /**
  * anywidget entry: `export default { render({ model, el }) }`.
  *
- * Python → JS: msg:custom `{events: [...]}` (a batch of server events), and host
- * replies `{host: "file_response", requestId, mime?, error?}` with buffers[0] = bytes.
+ * Python → JS: msg:custom `{events: [...]}` (a batch of server events), and host replies.
  * JS → Python: one protocol event per `model.send(event, undefined, buffers?)`;
- * `upload_chunk` carries its bytes as buffers[0]; `{host: "file_request", requestId,
- * objectKey}` asks for an element's bytes when the model has no `files_url` trait;
- * `{host: "reset", resumeThreadId?}` replaces the session (history panel), followed by
- * `hello` (with `resumeThreadId` to resume a stored thread).
+ * `upload_chunk` carries its bytes as buffers[0]. Host messages (host_messages.ts):
+ * `file_request` asks for an element's bytes when the model has no `files_url` trait,
+ * `asset_request` for a bundle (plotly.js), and `reset` replaces the session (history
+ * panel), followed by `hello` (with `resumeThreadId` to resume a stored thread).
  * Every render sends `hello` first (with `lastSeq` when this view saw events before),
  * so a freshly displayed view gets a snapshot.
  *

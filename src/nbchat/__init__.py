@@ -32,7 +32,9 @@ from nbchat.app import (
     on_settings_edit,
     on_settings_update,
     on_shared_thread_view,
+    on_slack_reaction_added,
     on_stop,
+    on_window_message,
     password_auth_callback,
     set_chat_profiles,
     set_starter_categories,
@@ -92,6 +94,7 @@ from nbchat.input_widget import (
 )
 from nbchat.message import ErrorMessage, Message, chat_context
 from nbchat.runtime.context import context
+from nbchat.runtime.window import CopilotFunction, CopilotFunctionError, send_window_message
 from nbchat.step import Step, step
 from nbchat.sync import make_async
 from nbchat.types import PersistedUser, User
@@ -144,6 +147,8 @@ __all__ = [
     "CompletionGeneration",
     "ConfigError",
     "ContextError",
+    "CopilotFunction",
+    "CopilotFunctionError",
     "CustomElement",
     "Dataframe",
     "DatePicker",
@@ -210,9 +215,12 @@ __all__ = [
     "on_settings_edit",
     "on_settings_update",
     "on_shared_thread_view",
+    "on_slack_reaction_added",
     "on_stop",
+    "on_window_message",
     "password_auth_callback",
     "run_graph",
+    "send_window_message",
     "set_chat_profiles",
     "set_commands",
     "set_modes",

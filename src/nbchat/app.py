@@ -30,6 +30,7 @@ HOOKS = (
     "on_settings_update",
     "on_settings_edit",
     "on_feedback",
+    "on_window_message",
     "set_chat_profiles",
     "set_starters",
     "set_starter_categories",
@@ -39,6 +40,7 @@ HOOKS = (
     "oauth_callback",
     "on_logout",
     "on_shared_thread_view",
+    "on_slack_reaction_added",
     "data_layer",
     "on_mcp_connect",
     "on_mcp_disconnect",
@@ -52,6 +54,9 @@ class App:
         self.name = name
         self.hooks: dict[str, Callable[..., Any]] = {}
         self.actions: dict[str, Callable[..., Any]] = {}
+        # The app's own HTTP routes: an ASGI app (Chainlit's `chainlit.server.app`, a
+        # FastAPI app made on first use), served by `nbchat serve` after nbchat's routes.
+        self.asgi: Any = None
 
     def register(self, hook: str, func: F) -> F:
         """Set the callback of `hook` (one of HOOKS), replacing any earlier one."""
@@ -180,6 +185,8 @@ on_stop = _hook_decorator("on_stop")
 on_settings_update = _hook_decorator("on_settings_update")
 on_settings_edit = _hook_decorator("on_settings_edit")
 on_feedback = _hook_decorator("on_feedback")
+# What the page embedding the chat posts to it (window.postMessage; runtime/window.py).
+on_window_message = _hook_decorator("on_window_message")
 set_starter_categories = _hook_decorator("set_starter_categories")
 set_chat_profiles = _hook_decorator("set_chat_profiles")
 set_starters = _hook_decorator("set_starters")
@@ -193,6 +200,8 @@ on_shared_thread_view = _hook_decorator("on_shared_thread_view")
 # chat is connected, on_mcp_disconnect(name, session) before it is closed.
 on_mcp_connect = _hook_decorator("on_mcp_connect")
 on_mcp_disconnect = _hook_decorator("on_mcp_disconnect")
+# Someone added an emoji reaction in a Slack chat of the app (channels/slack.py).
+on_slack_reaction_added = _hook_decorator("on_slack_reaction_added")
 # A function returning the app's data layer (a BaseDataLayer); every host calls it once.
 data_layer = _hook_decorator("data_layer")
 

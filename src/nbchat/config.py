@@ -128,6 +128,9 @@ class ServerConfig:
     body_timeout_ms: int = 60_000
     # Live chat sessions one user may hold (0: no cap); see docs/serving.md.
     max_sessions_per_user: int = 20
+    # Origins (https://host[:port]) whose pages may embed the chat page in an iframe and
+    # exchange window messages with it (@cl.on_window_message); "*": any. None by default.
+    embed_origins: tuple[str, ...] = ()
 
 
 McpTransport = Literal["stdio", "streamable-http", "sse"]

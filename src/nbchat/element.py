@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
 from nbchat.runtime.context import get_session
-from nbchat.types import ElementDict
+from nbchat.types import ElementDict as ElementDict  # also Chainlit's chainlit.element path
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),

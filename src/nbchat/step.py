@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 from nbchat.generation import BaseGeneration
 from nbchat.ids import new_id, utc_now
 from nbchat.runtime.context import current_step, get_session
-from nbchat.types import StepDict
+from nbchat.types import StepDict as StepDict  # also Chainlit's chainlit.step path
 
 if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession

@@ -35,6 +35,10 @@ def make_async(func: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
     return wrapper
 
 
+# Chainlit's `chainlit.sync` re-exports asyncer's `asyncify` under both names.
+asyncify = make_async
+
+
 def _loop_of_chat() -> asyncio.AbstractEventLoop | None:
     loop = chat_loop.get()
     if loop is not None:

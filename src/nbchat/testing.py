@@ -26,7 +26,7 @@ from nbchat.data.plug import app_data_layer, native_layer
 from nbchat.ids import new_id
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
-from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession
 from nbchat.runtime.state import SessionState
 from nbchat.transports.memory import MemoryTransport
@@ -95,7 +95,6 @@ class ChatTestClient:
         else:
             app = source or default_app
             config = self.config or load(app_dir)
-        self._session = ChatSession(app, config, user=self.user)
         layer: NativeDataLayer | None
         if self.data_layer is None:  # the app's own layer (unless data.enabled is false)
             layer = self._own_layer = (app_data_layer(app, config.app_dir)
@@ -105,8 +104,7 @@ class ChatTestClient:
         else:  # a Chainlit-style layer: the client's own adapter (the layer stays open)
             layer = self._own_layer = native_layer(self.data_layer, config.app_dir,
                                                    close_layer=False)
-        if layer is not None:
-            ThreadRecorder.attach(self._session, layer)
+        self._session = SessionBuilder(app, config, layer).build(self.user)
         self._connect()
         hello: dict[str, Any] = {"type": "hello", "protocolVersion": PROTOCOL_VERSION}
         if self.chat_profile is not None:
@@ -176,6 +174,22 @@ class ChatTestClient:
     def errors(self) -> list[dict[str, Any]]:
         """Every `error` event received."""
         return [e for e in self.events if e["type"] == "error"]
+
+    @property
+    def window_messages(self) -> list[Any]:
+        """What the app posted to the embedding page (`cl.send_window_message`), in order."""
+        return [e["data"] for e in self.events if e["type"] == "window_message"]
+
+    @property
+    def call_fns(self) -> list[dict[str, Any]]:
+        """The `call_fn` events (`cl.CopilotFunction`) still waiting for an answer."""
+        return [e for e in self.events
+                if e["type"] == "call_fn" and e["callId"] in self.session.calls]
+
+    @property
+    def token_count(self) -> int:
+        """The tokens reported with `cl.context.emitter.update_token_count`, added up."""
+        return sum(int(e["count"]) for e in self.events if e["type"] == "token_usage")
 
     @property
     def last_seq(self) -> int:
@@ -290,6 +304,26 @@ class ChatTestClient:
                 return await self.send_event({"type": "action", "id": action["id"]})
         shown = list(dict.fromkeys(a["name"] for a in self.actions))  # once each, in order
         raise AssertionError(f"no action {name!r} is shown; shown: {shown}")
+
+    async def post_window_message(self, data: Any) -> list[StepDict]:
+        """Post `data` as the page embedding the chat would (runs @cl.on_window_message)."""
+        return await self.send_event({"type": "window_message", "data": data})
+
+    async def answer_call_fn(self, result: Any = None, *, name: str | None = None,
+                             error: str | None = None) -> list[StepDict]:
+        """Answer the oldest waiting `cl.CopilotFunction` call (the one named `name`) as
+        the embedding page would: with `result`, or with `error`."""
+        waiting = [c for c in self.call_fns if name is None or c["name"] == name]
+        if not waiting:
+            names = [c["name"] for c in self.call_fns]
+            raise AssertionError(f"no CopilotFunction call {name or ''} is waiting; "
+                                 f"waiting: {names}")
+        event: dict[str, Any] = {"type": "call_fn_result", "callId": waiting[0]["callId"]}
+        if error is not None:
+            event["error"] = error
+        else:
+            event["result"] = result
+        return await self.send_event(event)
 
     async def stop(self) -> list[StepDict]:
         """Press Stop; return the steps created or changed."""

@@ -16,6 +16,7 @@ import pytest
 import nbchat
 import nbchat.config
 import nbchat.data
+from nbchat.app import App, registering_on
 from nbchat.chainlit_compat import alias, alias_chainlit
 from nbchat.chainlit_compat.modules import ChainlitModuleError, ChainlitNameError
 from nbchat.config import load
@@ -74,7 +75,7 @@ def test_chainlit_names_are_nbchat_objects_and_nbchat_keeps_its_own(
     sentinel = object()
     # Chainlit's way of plugging a data layer (monkeypatch puts back what nbchat.data had).
     monkeypatch.setattr(cl_data, "_data_layer", sentinel, raising=False)
-    assert nbchat.data._data_layer is sentinel  # type: ignore[attr-defined]
+    assert nbchat.data._data_layer is sentinel
     assert config.ui.name == "Assistant"
     with pytest.raises(AttributeError, match="read only"):
         config.ui.name = "Other"
@@ -99,7 +100,7 @@ def test_nbchat_own_missing_names_are_plain_again_without_the_alias() -> None:
 
     alias.uninstall()
     with pytest.raises(AttributeError) as caught:
-        _ = nbchat.some_missing  # type: ignore[attr-defined]
+        _ = nbchat.some_missing
     assert not isinstance(caught.value, ChainlitNameError)
     assert "chainlit" not in sys.modules
 
@@ -107,11 +108,13 @@ def test_nbchat_own_missing_names_are_plain_again_without_the_alias() -> None:
 def test_a_module_nbchat_does_not_offer_says_which_name_and_what_to_do() -> None:
     alias_chainlit()
     with pytest.raises(ChainlitModuleError) as caught:
-        from chainlit.server import app  # noqa: F401
+        from chainlit.socket import emit  # noqa: F401
     message = str(caught.value)
-    assert "'app' from chainlit.server" in message
-    assert "nbchat serve" in message
-    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth"):
+    assert "'emit' from chainlit.socket" in message
+    assert "cl.context.session" in message
+    # A module nbchat offers in part names what it has.
+    with pytest.raises(ImportError, match=r"'oauth' from chainlit\.auth: nbchat offers only "
+                       r"create_jwt"):
         from chainlit.auth import oauth  # noqa: F401
 
 
@@ -125,13 +128,15 @@ def test_chainlit_data_modules_resolve_to_nbchat_data_once_they_exist(
         from chainlit.data.literalai import LiteralDataLayer  # noqa: F401
     # Once nbchat has the module (here: one made in memory), the same name resolves to it.
     sys.modules.pop("chainlit.data.literalai")
-    made = importlib.util.module_from_spec(
-        importlib.util.spec_from_loader("nbchat.data.literalai", loader=None))
-    made.LiteralDataLayer = type("LiteralDataLayer", (), {})  # type: ignore[attr-defined]
+    spec = importlib.util.spec_from_loader("nbchat.data.literalai", loader=None)
+    assert spec is not None
+    made = importlib.util.module_from_spec(spec)
+    layer_class = type("LiteralDataLayer", (), {})
+    made.__dict__["LiteralDataLayer"] = layer_class
     monkeypatch.setitem(sys.modules, "nbchat.data.literalai", made)
     from chainlit.data.literalai import LiteralDataLayer as Layer
 
-    assert Layer is made.LiteralDataLayer  # type: ignore[attr-defined]
+    assert Layer is layer_class
 
 
 def test_an_unknown_chainlit_module_is_a_plain_module_not_found() -> None:
@@ -192,3 +197,32 @@ async def test_a_chainlit_notebook_loads_without_the_alias_line(tmp_path: Path) 
     path.write_text(json.dumps(notebook), encoding="utf-8")
     async with ChatTestClient(path) as client:
         assert client.messages[-1]["output"] == "from the notebook"
+
+
+def test_chainlit_server_and_utils_leave_nbchats_own_attributes_alone() -> None:
+    # Served through the import system, `chainlit.server` would set `nbchat.server` (the
+    # package) to the compat module: every `nbchat.server.x` attribute lookup would break.
+    import nbchat.server.serve
+
+    alias_chainlit()
+    with registering_on(App("routes")) as loading:  # as while the loader runs an app
+        from chainlit.server import app
+        from chainlit.utils import mount_chainlit
+
+    assert nbchat.server.__name__ == "nbchat.server"
+    assert callable(nbchat.server.serve.start_server)  # the package's own submodule, again
+    assert not hasattr(nbchat, "utils")
+    assert callable(mount_chainlit)
+    assert app is loading.asgi
+
+
+def test_chainlit_server_without_fastapi_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # FastAPI is installed here (nbchat[asgi]); a None entry makes its import fail as if
+    # it were not.
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    alias_chainlit()
+    with registering_on(App("routes")) as loading, pytest.raises(
+            ChainlitModuleError, match=r"pip install 'nbchat\[asgi\]'"):
+        from chainlit.server import app  # noqa: F401
+    assert loading.asgi is None  # nothing half made

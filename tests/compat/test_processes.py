@@ -5,45 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from serve.helpers import DEADLINE, WsClient, fetch
+from serve.helpers import DEADLINE, WsClient
 from serve.test_serve_cli import Process
 
 from .conftest import APP
-
-SECRET = "c" * 64
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NBCHAT_AUTH_SECRET", "CHAINLIT_AUTH_SECRET")}
-    env.update(extra)
-    return env
+from .served import SECRET, cookie_header, env, sign_in, start, stop
 
 
-def _chat(app: Path, text: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _chat(app: Path, text: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nbchat.cli", "chat", str(app)],
                           input=text, capture_output=True, text=True, timeout=60,
-                          check=False, env=env, cwd=app.parent)
+                          check=False, env=environ, cwd=app.parent)
 
 
 def test_nbchat_chat_runs_the_chainlit_app_unchanged(tmp_path: Path) -> None:
     app = tmp_path / "app.py"
     shutil.copy(APP, app)
-    result = _chat(app, "hi\n/quit\n", _env())
+    result = _chat(app, "hi\n/quit\n", env())
     assert result.returncode == 0, result.stderr
     assert "Assistant: Assistant ready, model large" in result.stdout
     assert "Assistant: working on hi" in result.stdout
@@ -70,7 +58,7 @@ def real_chainlit(tmp_path: Path) -> Path:
 def test_an_installed_chainlit_is_not_shadowed_and_the_log_says_how_to_choose(
         real_chainlit: Path, tmp_path: Path) -> None:
     path = os.pathsep.join([str(real_chainlit), os.environ.get("PYTHONPATH", "")])
-    result = _chat(tmp_path / "app.py", "/quit\n", _env(PYTHONPATH=path))
+    result = _chat(tmp_path / "app.py", "/quit\n", env(PYTHONPATH=path))
     assert result.returncode == 0, result.stderr
     assert "real=the installed chainlit" in result.stdout
     assert f"chainlit is installed ({real_chainlit}" in result.stderr
@@ -78,35 +66,22 @@ def test_an_installed_chainlit_is_not_shadowed_and_the_log_says_how_to_choose(
     assert "on: always nbchat" in result.stderr
 
     forced = _chat(tmp_path / "app.py", "/quit\n",
-                   _env(PYTHONPATH=path, NBCHAT_RUNTIME_CHAINLIT_ALIAS="on"))
+                   env(PYTHONPATH=path, NBCHAT_RUNTIME_CHAINLIT_ALIAS="on"))
     assert forced.returncode == 0, forced.stderr
     assert "real=no" in forced.stdout  # chainlit is nbchat now
     assert "runtime.chainlit_alias is on" in forced.stderr
 
 
-async def _start(app: Path, env: dict[str, str]) -> Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nbchat.cli", "serve", app.name, "--port", "0", cwd=app.parent,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    return Process(proc)
-
-
-async def _stop(process: Process) -> None:
-    if process.proc.returncode is None:
-        process.proc.send_signal(signal.SIGTERM)
-    await asyncio.wait_for(process.proc.wait(), DEADLINE)
-
-
 @pytest.fixture
 async def served_chainlit_app(tmp_path: Path) -> AsyncIterator[tuple[Process, str]]:
     shutil.copy(APP, tmp_path / "app.py")
-    process = await _start(tmp_path / "app.py", _env())
+    process = await start(tmp_path / "app.py", env())
     try:
         await process.line(r"chainlit imports are served by nbchat")
         url = (await process.line(r"at (http://\S+)")).group(1)
         yield process, url
     finally:
-        await _stop(process)
+        await stop(process)
 
 
 def _output(text: str) -> Callable[[dict[str, Any]], bool]:
@@ -142,38 +117,20 @@ LOGIN_APP = textwrap.dedent('''
 ''')
 
 
-def _cookies(response: object, jar: dict[str, str]) -> None:
-    for line in response.headers.get_list("Set-Cookie"):  # type: ignore[attr-defined]
-        parsed: SimpleCookie = SimpleCookie()
-        parsed.load(line)
-        jar.update({name: morsel.value for name, morsel in parsed.items()})
-
-
 async def test_chainlit_auth_secret_signs_the_login_of_nbchat_serve(tmp_path: Path) -> None:
     app = tmp_path / "app.py"
     app.write_text(LOGIN_APP, encoding="utf-8")
-    refused = await _start(app, _env())
+    refused = await start(app, env())
     assert refused.proc.stdout is not None
     out = (await asyncio.wait_for(refused.proc.stdout.read(), DEADLINE)).decode()
     assert await refused.proc.wait() == 1
     assert "NBCHAT_AUTH_SECRET is not set (nor CHAINLIT_AUTH_SECRET)" in out
 
-    process = await _start(app, _env(CHAINLIT_AUTH_SECRET=SECRET))
+    process = await start(app, env(CHAINLIT_AUTH_SECRET=SECRET))
     try:
         url = (await process.line(r"at (http://\S+)")).group(1)
-        jar: dict[str, str] = {}
-        page = await fetch(url + "login")
-        _cookies(page, jar)
-        token = re.search(r'name="_xsrf" value="([^"]+)"', page.body.decode())
-        assert token is not None
-        form = urlencode({"username": "alice", "password": "pw", "_xsrf": token.group(1)})
-        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-        signed_in = await fetch(url + "login", method="POST", body=form,
-                                follow_redirects=False, headers={"Cookie": cookie})
-        assert signed_in.code == 303
-        _cookies(signed_in, jar)
-        assert "nbchat_session" in jar
-        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        jar = await sign_in(url, "alice")
+        cookie = cookie_header(jar)
         origin = url.rstrip("/")
         client = await WsClient.connect(url.replace("http://", "ws://") + "ws",
                                         headers={"Cookie": cookie, "Origin": origin})
@@ -184,4 +141,4 @@ async def test_chainlit_auth_secret_signs_the_login_of_nbchat_serve(tmp_path: Pa
         finally:
             await client.close()
     finally:
-        await _stop(process)
+        await stop(process)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import nbchat as cl
+from nbchat.chainlit_compat import auth, utils
 from nbchat.user_session import UserSession
 
 REQUIRED = object()  # no default in Chainlit
@@ -39,7 +40,7 @@ CHAINLIT: dict[str, tuple[Any, dict[str, Any]]] = {
         "on_settings_update", "on_settings_edit", "on_feedback", "set_chat_profiles",
         "set_starters", "set_starter_categories", "author_rename", "password_auth_callback",
         "header_auth_callback", "oauth_callback", "on_logout", "on_shared_thread_view",
-        "on_app_startup", "on_app_shutdown")},
+        "on_app_startup", "on_app_shutdown", "on_window_message")},
     "action_callback": (cl.action_callback, {"name": REQUIRED}),
     "step": (cl.step, {"original_function": None, "name": None, "type": "undefined",
                        "id": None, "parent_id": None, "tags": None, "metadata": None,
@@ -102,6 +103,25 @@ CHAINLIT: dict[str, tuple[Any, dict[str, Any]]] = {
         "self": REQUIRED, "key": REQUIRED, "default": REQUIRED, "apply_fn": None}),
     "context.emitter.send_toast": (type(cl.context.emitter).send_toast, {
         "self": REQUIRED, "message": REQUIRED, "type": "info"}),
+    "context.emitter.update_token_count": (type(cl.context.emitter).update_token_count, {
+        "self": REQUIRED, "count": REQUIRED}),
+    "context.emitter.send_window_message": (type(cl.context.emitter).send_window_message, {
+        "self": REQUIRED, "data": REQUIRED}),
+    "context.emitter.send_call_fn": (type(cl.context.emitter).send_call_fn, {
+        "self": REQUIRED, "name": REQUIRED, "args": REQUIRED, "timeout": 300,
+        "raise_on_timeout": False}),
+    # the embedding page (callbacks.py, __init__.py)
+    "send_window_message": (cl.send_window_message, {"data": REQUIRED}),
+    "CopilotFunction": (cl.CopilotFunction, {"name": REQUIRED, "args": REQUIRED}),
+    # HTTP: chainlit.auth (jwt.py, __init__.py) and chainlit.utils
+    "auth.create_jwt": (auth.create_jwt, {"data": REQUIRED}),
+    "auth.decode_jwt": (auth.decode_jwt, {"token": REQUIRED}),
+    "auth.get_jwt_secret": (auth.get_jwt_secret, {}),
+    "auth.require_login": (auth.require_login, {}),
+    "auth.get_current_user": (auth.get_current_user, {"token": REQUIRED}),
+    "utils.mount_chainlit": (utils.mount_chainlit, {"app": REQUIRED, "target": REQUIRED,
+                                                    "path": "/chainlit"}),
+    "utils.check_file": (utils.check_file, {"target": REQUIRED}),
     # input widgets
     "Switch": (cl.Switch, {"id": REQUIRED, "label": REQUIRED, "initial": False, **TOOLTIP}),
     "Checkbox": (cl.Checkbox, {"id": REQUIRED, "label": REQUIRED, "initial": False,
@@ -147,6 +167,8 @@ ALLOWED: dict[tuple[str, str], str] = {
                        "lists at the side)"
        for n in ELEMENT_OWN},
     ("Tab", "tooltip"): "a tab has no tooltip", ("Tab", "description"): "nor a description",
+    ("auth.get_current_user", "token"): "takes the request (FastAPI hands it over): served, "
+                                        "the server has identified it already",
 }
 
 
@@ -154,7 +176,7 @@ def _own_parameters(obj: Any) -> set[str]:
     """The names `obj` itself declares (a class: its own __init__)."""
     target = obj
     if inspect.isclass(obj):
-        target = next(c.__init__ for c in type.mro(obj) if "__init__" in vars(c))
+        target = next(vars(c)["__init__"] for c in type.mro(obj) if "__init__" in vars(c))
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     return {n for n, p in inspect.signature(target).parameters.items()
             if p.kind not in variadic and not (n == "self" and inspect.isclass(obj))}
@@ -163,7 +185,7 @@ def _own_parameters(obj: Any) -> set[str]:
 def _parameters(obj: Any) -> dict[str, inspect.Parameter]:
     """Named parameters of `obj`, following `**kwargs` into base classes' __init__."""
     params: dict[str, inspect.Parameter] = {}
-    targets = [c.__init__ for c in type.mro(obj) if "__init__" in vars(c)] \
+    targets = [vars(c)["__init__"] for c in type.mro(obj) if "__init__" in vars(c)] \
         if inspect.isclass(obj) else [obj]
     for target in targets:
         sig = inspect.signature(target)

@@ -15,6 +15,7 @@ from nbchat.app import App, registering_on
 from nbchat.data import make_data_layer
 from nbchat.runtime.session import ChatSession
 from nbchat.testing import ChatTestClient
+from nbchat.types import ThreadDict
 
 
 async def test_a_step_with_dict_input_is_stored(backend: str, tmp_path: Path) -> None:
@@ -23,8 +24,9 @@ async def test_a_step_with_dict_input_is_stored(backend: str, tmp_path: Path) ->
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
-            async with cl.Step(name="tool", type="tool"):
-                cl.context.current_step.input = {"query": message.content}
+            async with cl.Step(name="tool", type="tool") as step:
+                assert cl.context.current_step is step
+                step.input = {"query": message.content}
             await cl.Message("done").send()
 
     try:
@@ -95,7 +97,7 @@ async def test_user_session_values_and_tags_are_stored_and_restored_on_resume(
             await cl.Message("ok").send()
 
         @cl.on_chat_resume
-        async def resume(thread: dict) -> None:
+        async def resume(thread: ThreadDict) -> None:
             seen["history"] = cl.user_session.get("history")
             seen["client"] = cl.user_session.get("client")
             seen["huge"] = cl.user_session.get("huge")
@@ -107,9 +109,11 @@ async def test_user_session_values_and_tags_are_stored_and_restored_on_resume(
             thread_id = client.session.thread_id
         thread = await data.get_thread(thread_id)
         assert thread is not None
-        assert thread["metadata"]["history"] == [{"role": "user", "content": "hi"}]
-        assert "client" not in thread["metadata"]
-        assert "huge" not in thread["metadata"]
+        metadata = thread["metadata"]
+        assert metadata is not None
+        assert metadata["history"] == [{"role": "user", "content": "hi"}]
+        assert "client" not in metadata
+        assert "huge" not in metadata
         assert thread["tags"] == ["analyst", "billing"]
         async with ChatTestClient(app, user=user, data_layer=data,
                                   resume_thread=thread_id) as again:
@@ -151,7 +155,7 @@ async def test_an_attached_file_is_stored_without_reading_it_on_the_event_loop(
         assert threading.get_ident() not in readers
         thread = await data.get_thread(thread_id)
         assert thread is not None
-        [element] = thread["elements"]
+        [element] = thread["elements"] or []
         assert element["name"] == "notes.txt"
         assert element["objectKey"]
     finally:

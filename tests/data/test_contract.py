@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 
+from data.step_rows import step
 from nbchat.data import (
     InvalidDataError,
     NotFoundError,
@@ -24,18 +25,6 @@ from nbchat.types import (
     ThreadFilter,
     User,
 )
-
-
-def step(thread_id: str, **kw: Any) -> StepDict:
-    s: dict[str, Any] = {
-        "id": new_id(), "threadId": thread_id, "parentId": None, "name": "user",
-        "type": "user_message", "input": "", "output": "hello", "isError": False,
-        "createdAt": utc_now(), "start": None, "end": None, "metadata": {}, "tags": None,
-        "language": None, "generation": None, "showInput": True, "defaultOpen": False,
-        "streaming": False, "waitForAnswer": False,
-    }
-    s.update(kw)
-    return cast(StepDict, s)
 
 
 def element(thread_id: str, **kw: Any) -> ElementDict:
@@ -240,7 +229,7 @@ async def test_shared_flag(layer: QueuedDataLayer) -> None:
     thread = await layer.get_thread(tid)
     assert thread is not None
     assert is_shared(thread)
-    assert thread["metadata"]["keep"] is True
+    assert (thread["metadata"] or {})["keep"] is True
     await layer.set_thread_shared(tid, False)
     thread = await layer.get_thread(tid)
     assert thread is not None

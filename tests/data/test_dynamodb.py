@@ -194,6 +194,7 @@ async def test_what_nbchat_writes_has_chainlits_layout(
         assert step["feedback"]["M"]["id"] == S(fid)
         element = client.get_item(TableName=table, Key={
             "PK": S(f"THREAD#{tid}"), "SK": S(f"ELEMENT#{el['id']}")})["Item"]
+        assert el["objectKey"] is not None
         assert element["objectKey"] == S(el["objectKey"])
         # Chainlit's list_threads: the UserThread index, newest first.
         listed = client.query(TableName=table, IndexName="UserThread",
@@ -405,6 +406,7 @@ async def test_element_bytes_go_to_the_storage_provider_as_in_chainlit(
     got = await dynamo.get_element(tid, el["id"])
     assert got is not None
     assert got["objectKey"] == key
+    assert got["url"] is not None
     assert got["url"].startswith(f"{moto_server.url}/elements/{key}")
     await layer.close()  # closes the layer, and the layer its provider
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ async def test_tables_from_inside_a_running_loop(tmp_path: Path) -> None:
 
 def test_lists_of_dicts_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     asyncio.run(_seed(tmp_path))
-    monkeypatch.setattr(history.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     rows = history.feedback(url=str(tmp_path / ".nbchat" / "nbchat.db"))
     assert isinstance(rows, list)
     assert rows[0]["comment"] == "nice"

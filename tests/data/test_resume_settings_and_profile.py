@@ -10,12 +10,12 @@ from typing import Any
 
 import nbchat as cl
 from nbchat.app import App, registering_on
-from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.data import NativeDataLayer, make_data_layer
 from nbchat.input_widget import Select
 from nbchat.testing import ChatTestClient
 
 
-def layer(backend: str, folder: Path) -> BaseDataLayer:
+def layer(backend: str, folder: Path) -> NativeDataLayer:
     return make_data_layer(backend.removeprefix("sqlite:"), folder)
 
 

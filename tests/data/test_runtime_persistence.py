@@ -16,16 +16,16 @@ import pytest
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
-from nbchat.data import BaseDataLayer, make_data_layer
+from nbchat.data import NativeDataLayer, make_data_layer
 from nbchat.runtime.context import current_session
 from nbchat.testing import ChatTestClient
 
 
-def layer(backend: str, folder: Path) -> BaseDataLayer:
+def layer(backend: str, folder: Path) -> NativeDataLayer:
     return make_data_layer(backend.removeprefix("sqlite:"), folder)
 
 
-def chat_app(seen: dict[str, object], data: BaseDataLayer) -> App:
+def chat_app(seen: dict[str, object], data: NativeDataLayer) -> App:
     app = App("persisted")
     with registering_on(app):
 
@@ -178,7 +178,7 @@ async def test_a_streaming_reply_is_checkpointed_at_most_every_checkpoint_ms(
                 caught_up.set()
         await real_update(step, **kwargs)
 
-    data.update_step = spy  # type: ignore[method-assign]
+    data.update_step = spy  # type: ignore[method-assign,assignment]  # a spy on the instance
     app = App("checkpoints")
     with registering_on(app):
 
@@ -186,6 +186,7 @@ async def test_a_streaming_reply_is_checkpointed_at_most_every_checkpoint_ms(
         async def reply(_: cl.Message) -> None:
             msg = cl.Message(content="")
             session = current_session.get()
+            assert session is not None
             for i in range(5):
                 await msg.stream_token(f"t{i} ")
                 session.emitter.flush()  # a flush per token: five batches

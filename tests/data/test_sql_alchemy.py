@@ -142,7 +142,7 @@ async def test_documented_schema_takes_autocollapse_and_list_tags(tmp_path: Path
         assert thread is not None
         assert thread["tags"] == ["red", "blue"]
         [got] = thread["steps"]
-        assert got["autoCollapse"] is True  # type: ignore[typeddict-item]
+        assert got["autoCollapse"] is True
         assert got["tags"] == ["x", "y"]
         assert got["metadata"] == {"k": 1}
     finally:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from test_contract import step
 
+from data.step_rows import step
 from nbchat.data.queued import QueuedDataLayer
 from nbchat.data.validation import InvalidDataError
 from nbchat.ids import new_id

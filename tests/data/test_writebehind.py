@@ -86,7 +86,8 @@ async def test_pending_and_inflight_writes_are_visible() -> None:
     await rec.entered.wait()  # the flush took the batch
     assert q.find_step("s1") is not None
     assert q.find_feedback("s1") is not None
-    assert q.dirty
+    dirty_while_flushing = q.dirty  # (mypy would keep q.dirty narrowed across the await)
+    assert dirty_while_flushing
     rec.gate.set()
     await flushing
     assert not q.dirty

@@ -165,7 +165,8 @@ async def test_items_order_cursors_and_same_time_ties(store: NbchatStore) -> Non
     # Added out of time order, and three in the same microsecond: time, then insertion.
     late = assistant_item(thread.id, "late", T0 + timedelta(seconds=9))
     same = [user_item(thread.id, f"same {n}", T0) for n in range(3)]
-    for item in [late, *same]:
+    items: list[UserMessageItem | AssistantMessageItem] = [late, *same]
+    for item in items:
         await store.add_thread_item(thread.id, item, ALICE)
     expected = [*(i.id for i in same), late.id]
     asc = await store.load_thread_items(thread.id, None, 2, "asc", ALICE)
@@ -312,7 +313,7 @@ async def test_chatkit_thread_is_nbchat_history(store: NbchatStore, tmp_path: Pa
         await client.send("thanks")
     await layer.flush()
     page = await store.load_thread_items(thread.id, None, 20, "asc", ALICE)
-    kinds = [(i.type, i.content[0].text) for i in page.data  # type: ignore[union-attr]
+    kinds = [(i.type, i.content[0].text) for i in page.data
              if isinstance(i, UserMessageItem | AssistantMessageItem)]
     assert kinds == [("user_message", "where is my invoice"),
                      ("assistant_message", "in the mail"), ("user_message", "thanks"),

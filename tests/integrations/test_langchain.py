@@ -23,6 +23,7 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import GenerationChunk
+from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableParallel
@@ -142,6 +143,7 @@ async def test_chat_model_ainvoke_makes_llm_step_with_generation() -> None:
                                {"role": "user", "content": "Capital of France?"}]
     assert gen["messageCompletion"] == {"role": "assistant", "content": "Paris."}
     assert (gen["inputTokenCount"], gen["outputTokenCount"], gen["tokenCount"]) == (12, 4, 16)
+    assert client.token_count == 16  # Chainlit's token_usage, as its handler reports it
     assert gen["duration"] > 0
     assert gen["tokenThroughputInSeconds"] == pytest.approx(4 / gen["duration"])
     assert "ttFirstToken" not in gen  # nothing streamed
@@ -385,8 +387,10 @@ async def test_parallel_branches_shown_when_nothing_is_ignored() -> None:
 
 @pytest.mark.parametrize("mode", ["abatch", "batch-in-thread"])
 async def test_batch_gives_each_input_its_own_tree(mode: str) -> None:
-    echo = RunnableLambda(lambda messages: f"echo {messages.messages[-1].content}",
-                          name="echo_model")
+    def reply(prompt_value: PromptValue) -> str:
+        return f"echo {prompt_value.to_messages()[-1].content}"
+
+    echo = RunnableLambda(reply, name="echo_model")
     model = GenericFakeChatModel(messages=iter(["x", "y", "z"]))
     chain = (prompt() | RunnableParallel(echo=echo, model=model)).with_config(run_name="row")
     inputs = [{"q": "one"}, {"q": "two"}, {"q": "three"}]

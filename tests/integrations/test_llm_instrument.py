@@ -12,10 +12,10 @@ from typing import Any
 
 import openai
 import pytest
-from llm_server import ANSWER, TOKENS, TOOL_ARGS, LlmServer
 from mistralai.client import Mistral
 
 import nbchat as cl
+from integrations.llm_server import ANSWER, TOKENS, TOOL_ARGS, LlmServer
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
 from nbchat.testing import ChatTestClient

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import openai
 import pytest
 from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_trace_processors
-from llm_server import ANSWER, LlmServer
 from openai.types.responses import ResponseTextDeltaEvent
 
 import nbchat as cl
+from integrations.llm_server import ANSWER, LlmServer
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig
 from nbchat.testing import ChatTestClient

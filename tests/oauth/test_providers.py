@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -305,6 +306,6 @@ def test_an_expired_or_forged_flow_cookie_is_refused() -> None:
 
 
 def test_the_provider_fixture_fails_without_node(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="needs Node"):
         conftest.install_provider()

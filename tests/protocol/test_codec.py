@@ -3,9 +3,9 @@ an `error` event that changes nothing, and the session stays alive."""
 
 from __future__ import annotations
 
-import functools
 import json
 import typing
+from typing import Any
 
 import pytest
 
@@ -23,7 +23,16 @@ from nbchat.protocol import (
 )
 from nbchat.testing import ChatTestClient
 
-VALID = {
+
+def _nested(depth: int) -> list[Any]:
+    """[[[…]]] `depth` levels deep (the comm's frames come parsed: no JSON text to nest)."""
+    inner: list[Any] = []
+    for _ in range(depth):
+        inner = [inner]
+    return inner
+
+
+VALID: dict[str, dict[str, Any]] = {
     "hello": {"type": "hello", "protocolVersion": 1, "lastSeq": 3, "chatProfile": "p"},
     "user_message": {"type": "user_message", "content": "hi", "fileIds": ["a"],
                      "command": "c", "clientId": "x"},
@@ -44,6 +53,8 @@ VALID = {
     "mcp_connect": {"type": "mcp_connect", "name": "files", "clientType": "stdio",
                     "command": "/usr/bin/x", "args": ["-v"]},
     "mcp_disconnect": {"type": "mcp_disconnect", "name": "files"},
+    "window_message": {"type": "window_message", "data": {"any": ["json", 1]}},
+    "call_fn_result": {"type": "call_fn_result", "callId": "c", "result": {"k": "v"}},
 }
 
 
@@ -94,10 +105,11 @@ def test_valid_events_decode_from_dicts_and_json(kind: str) -> None:
     # (the comm's frames come parsed) would make json.dumps of the size check recurse.
     ('{"type": "stop", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "bad_json",
      "nested deeper than 64"),
-    ({"type": "settings_update", "settings": {"a": functools.reduce(
-        lambda inner, _: [inner], range(100_000), [])}}, "bad_json", "nested deeper"),
+    ({"type": "settings_update", "settings": {"a": _nested(100_000)}}, "bad_json",
+     "nested deeper"),
 ])
-def test_invalid_events_raise_a_protocol_error(frame, code: str, text: str) -> None:
+def test_invalid_events_raise_a_protocol_error(frame: str | dict[str, Any], code: str,
+                                               text: str) -> None:
     with pytest.raises(ProtocolError) as info:
         decode_client(frame, 1_000_000)
     assert info.value.code == code
@@ -108,7 +120,7 @@ def test_invalid_events_raise_a_protocol_error(frame, code: str, text: str) -> N
     json.dumps({"type": "user_message", "content": "x" * 200}),
     {"type": "user_message", "content": "x" * 200},
 ])
-def test_oversized_events_are_refused(frame) -> None:
+def test_oversized_events_are_refused(frame: str | dict[str, Any]) -> None:
     with pytest.raises(ProtocolError, match="exceeds the limit of 100 bytes") as info:
         decode_client(frame, 100)
     assert info.value.code == "too_large"
@@ -168,7 +180,8 @@ BAD_FRAMES = [
 
 @pytest.mark.parametrize(("frame", "code"), BAD_FRAMES)
 async def test_bad_event_gives_an_error_event_and_changes_nothing(counting_app: tuple[App,
-                                                                  list[str]], frame,
+                                                                  list[str]],
+                                                                  frame: str | dict[str, Any],
                                                                   code: str) -> None:
     app, seen = counting_app
     config = Config(runtime=RuntimeConfig(max_event_bytes=500))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from fixture_types import Connect, OfType
 from nbchat.app import App, registering_on
 from nbchat.config import Config, UploadConfig
 from nbchat.testing import ChatTestClient
+from nbchat.uploads.files import UploadedFile
+
+# What each file ask of the `file_ask_app` fixture returned.
+FileAsks = list[list[UploadedFile] | None]
 
 
 async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app: App,
@@ -31,6 +36,7 @@ async def test_ask_user_message_answer_is_not_dispatched_to_on_message(app: App,
 
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         assert ask["kind"] == "text"
         assert ask["timeout"] == 10
         question = client.state.steps[ask["stepId"]]
@@ -74,7 +80,8 @@ async def test_ask_timeout_returns_none_and_cancels_the_ask(app: App, connect: C
     lambda: cl.AskFileMessage("?", accept=["text/plain"], timeout=0.05,
                               raise_on_timeout=True),
 ])
-async def test_raise_on_timeout(app: App, connect: Connect, make) -> None:
+async def test_raise_on_timeout(app: App, connect: Connect,
+                                make: Callable[[], cl.AskUserMessage]) -> None:
     raised = []
     done = asyncio.Event()
     with registering_on(app):
@@ -109,6 +116,7 @@ async def test_ask_action_message(app: App, connect: Connect) -> None:
 
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         assert [a["name"] for a in ask["spec"]["actions"]] == ["red", "blue"]
         assert all(a["forId"] == ask["stepId"] for a in ask["spec"]["actions"])
         # A text message is refused while a choice is pending; the ask stays.
@@ -131,7 +139,9 @@ async def test_ask_action_answered_by_a_click_event(app: App, connect: Connect) 
             chosen.append(await cl.AskActionMessage("Pick", actions=[cl.Action("ok")]).send())
 
     async with connect() as client:
-        action_id = client.pending_ask["spec"]["actions"][0]["id"]
+        ask = client.pending_ask
+        assert ask is not None
+        action_id = ask["spec"]["actions"][0]["id"]
         await client.send_event({"type": "action", "id": action_id})
         assert chosen[0]["name"] == "ok"
         # Once answered, its actions are gone.
@@ -149,6 +159,7 @@ async def test_ask_element_message(app: App, connect: Connect) -> None:
 
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         assert ask["kind"] == "element"
         assert ask["spec"]["element"]["props"] == {"fields": ["age"]}
         await client.send_event({"type": "ask_response", "askId": ask["askId"]})
@@ -167,6 +178,7 @@ async def test_bad_ask_responses_leave_the_ask_pending(app: App, connect: Connec
 
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         await client.send_event({"type": "ask_response", "askId": "nope"})
         assert client.errors[-1]["code"] == "unknown_ask"
         await client.send_event({"type": "ask_response", "askId": ask["askId"],
@@ -191,7 +203,7 @@ async def test_stop_cancels_a_pending_ask(app: App, connect: Connect) -> None:
     async with connect() as client:
         assert client.pending_ask is not None
         await client.stop()
-        assert client.pending_ask is None
+        assert client.state.ask is None
         assert (await client.send("hi"))[-1]["output"] == "got hi"
         assert "not reached" not in [m["output"] for m in client.messages]
 
@@ -207,13 +219,14 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 async def test_ask_file_message_returns_files_on_disk(app: App, connect: Connect,
                                                       tmp_path: Path) -> None:
-    got = []
-    contents = []
+    got: list[UploadedFile] = []
+    contents: list[bytes] = []
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
             files = await cl.AskFileMessage("Upload", accept=["text/plain", ".csv"],
                                             max_files=2, max_size_mb=1).send()
+            assert files is not None
             got.extend(files)
             contents.extend(Path(f.path).read_bytes() for f in files)
             await cl.Message(", ".join(f.name for f in files)).send()
@@ -223,6 +236,7 @@ async def test_ask_file_message_returns_files_on_disk(app: App, connect: Connect
     b = _write(tmp_path, "b.csv", big)
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         assert ask["spec"] == {"accept": ["text/plain", ".csv"], "maxSizeMb": 1,
                                "maxFiles": 2}
         turn = await client.upload([a, b])
@@ -237,7 +251,7 @@ async def test_ask_file_message_returns_files_on_disk(app: App, connect: Connect
     assert not folder.exists()
 
 
-async def _start_upload(client, name: str, mime: str, size: int) -> str:
+async def _start_upload(client: ChatTestClient, name: str, mime: str, size: int) -> str:
     upload_id = f"up-{name}"
     await client.send_event({"type": "upload_start", "uploadId": upload_id, "name": name,
                              "mime": mime, "size": size})
@@ -245,8 +259,8 @@ async def _start_upload(client, name: str, mime: str, size: int) -> str:
 
 
 @pytest.fixture
-def file_ask_app(app: App):
-    got = []
+def file_ask_app(app: App) -> FileAsks:
+    got: FileAsks = []
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -255,7 +269,7 @@ def file_ask_app(app: App):
     return got
 
 
-async def test_file_ask_refuses_a_wrong_type(file_ask_app, connect: Connect,
+async def test_file_ask_refuses_a_wrong_type(file_ask_app: FileAsks, connect: Connect,
                                              tmp_path: Path) -> None:
     async with connect() as client:
         await _start_upload(client, "x.png", "image/png", 10)
@@ -264,11 +278,12 @@ async def test_file_ask_refuses_a_wrong_type(file_ask_app, connect: Connect,
         assert client.pending_ask is not None
         assert file_ask_app == []
         await client.upload([_write(tmp_path, "ok.txt", b"ok")])
+        assert file_ask_app[0] is not None
         assert [f.name for f in file_ask_app[0]] == ["ok.txt"]
 
 
-async def test_file_ask_refuses_a_declared_size_over_the_limit(file_ask_app, connect: Connect,
-                                                                tmp_path: Path) -> None:
+async def test_file_ask_refuses_a_declared_size_over_the_limit(
+        file_ask_app: FileAsks, connect: Connect, tmp_path: Path) -> None:
     async with connect() as client:
         await _start_upload(client, "big.txt", "text/plain", 2 * 1024 * 1024)
         assert client.errors[-1]["code"] == "upload_rejected"
@@ -277,7 +292,7 @@ async def test_file_ask_refuses_a_declared_size_over_the_limit(file_ask_app, con
         assert file_ask_app == []
 
 
-async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app,
+async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app: FileAsks,
                                                                connect: Connect) -> None:
     async with connect() as client:
         upload_id = await _start_upload(client, "liar.txt", "text/plain", 4)
@@ -293,7 +308,7 @@ async def test_file_ask_refuses_bytes_beyond_the_declared_size(file_ask_app,
         assert client.pending_ask is not None
 
 
-async def test_file_ask_refuses_too_many_files(file_ask_app, connect: Connect,
+async def test_file_ask_refuses_too_many_files(file_ask_app: FileAsks, connect: Connect,
                                                tmp_path: Path) -> None:
     async with connect() as client:
         with pytest.raises(AssertionError, match="at most 1"):
@@ -304,6 +319,7 @@ async def test_file_ask_refuses_too_many_files(file_ask_app, connect: Connect,
         assert client.pending_ask is not None
         assert file_ask_app == []
         await client.upload([_write(tmp_path, "3.txt", b"3")])
+        assert file_ask_app[0] is not None
         assert [f.name for f in file_ask_app[0]] == ["3.txt"]
 
 
@@ -322,7 +338,9 @@ async def test_spontaneous_uploads_with_a_message(app: App, connect: Connect,
         assert seen == [[("notes.txt", "text/plain")]]
         element = client.elements[0]
         assert element["forId"] == client.messages[0]["id"]
-        data, mime = client.session.get_blob(element["objectKey"])
+        blob = client.session.get_blob(element["objectKey"])
+        assert blob is not None
+        data, mime = blob
         assert data == b"n" * 10
         assert mime == "text/plain"
         # The configured limits apply: a png is not accepted.
@@ -339,6 +357,7 @@ async def test_files_attached_to_a_message_are_readable_in_on_message(
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
             [element] = message.elements
+            assert element.path is not None
             seen.append((element.name, element.mime, Path(element.path).read_bytes(),
                          element.content))
 

@@ -86,8 +86,10 @@ async def test_dict_and_list_step_input_and_output_are_sent_as_json_text(app: Ap
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
             async with cl.Step(name="tool", type="tool"):
-                cl.context.current_step.input = {"query": message.content}
-                cl.context.current_step.output = ["a", "b"]
+                step = cl.context.current_step
+                assert step is not None
+                step.input = {"query": message.content}
+                step.output = ["a", "b"]
 
     async with connect() as client:
         await client.send("cats")
@@ -115,7 +117,7 @@ async def test_ask_user_message_remove_clears_the_pending_ask(app: App, connect:
     async with connect() as client:
         assert client.pending_ask is not None
         await client.click("drop")
-        assert client.pending_ask is None
+        assert client.state.ask is None
         assert [m["output"] for m in client.messages] == ["menu", "answer None"]
         assert client.errors == []
 
@@ -182,7 +184,7 @@ async def test_switching_the_chat_profile_starts_a_new_chat_under_it(app: App,
 
 @pytest.mark.parametrize("way", ["stream_token", "update"])
 async def test_blocking_work_between_tokens_still_shows_them_as_they_come(
-        app: App, connect: Connect, way) -> None:
+        app: App, connect: Connect, way: str) -> None:
     seen_while_running: list[int] = []
     with registering_on(app):
         @cl.on_message

@@ -135,14 +135,14 @@ async def test_on_chat_start_runs_on_open_and_on_chat_end_on_close(app: App,
 
         @cl.on_chat_end
         def end() -> None:
-            calls.append(("end", cl.user_session.get("id")))
+            calls.append(f"end {cl.user_session.get('id')}")
 
     client = connect()
     async with client:
         assert calls == ["start"]
         assert client.messages[0]["output"] == "welcome!"
         session_id = client.session.id
-    assert calls == ["start", ("end", session_id)]
+    assert calls == ["start", f"end {session_id}"]
 
 
 async def test_resume_without_persistence_is_an_error_and_the_chat_starts(
@@ -191,7 +191,9 @@ async def test_callback_exception_becomes_an_error_message_without_details(
         # The traceback goes to the log.
         logged = [r for r in caplog.records if r.exc_info]
         assert logged
-        assert "secret detail" in str(logged[0].exc_info[1])
+        exc_info = logged[0].exc_info
+        assert exc_info is not None
+        assert "secret detail" in str(exc_info[1])
         # The session keeps working.
         assert (await client.send("again"))[-1]["output"] == "fine"
 
@@ -292,7 +294,7 @@ async def test_tasks_spawned_in_a_callback_keep_the_session(app: App, connect: C
 
 
 async def test_context_gives_the_session_and_current_step(app: App, connect: Connect) -> None:
-    seen = {}
+    seen: dict[str, object] = {}
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,7 @@ async def test_on_feedback_runs_in_the_chat_session(app: App, connect: Connect) 
             await cl.Message("rate me").send()
 
         @cl.on_feedback
-        async def on_feedback(feedback) -> None:
+        async def on_feedback(feedback: cl.types.Feedback) -> None:
             got.append((feedback.forId, feedback.value, feedback.comment,
                         cl.user_session.get("who")))
 
@@ -206,7 +207,7 @@ async def test_set_modes_rejects_a_mode_without_options(app: App, connect: Conne
 async def test_starter_categories_in_welcome(app: App, connect: Connect, of_type: OfType) -> None:
     with registering_on(app):
         @cl.set_starter_categories
-        async def categories(user) -> list[cl.StarterCategory]:
+        async def categories(user: cl.User | None) -> list[cl.StarterCategory]:
             return [cl.StarterCategory(label="Query", icon="search", starters=[
                 cl.Starter(label="Machines", message="list machines")])]
 
@@ -312,11 +313,11 @@ async def test_user_env_reaches_user_session_and_missing_ones_are_named(
 
 
 @pytest.mark.parametrize("overrides", [{"features": {"edit_mesage": False}}, {"nope": {}}])
-async def test_bad_profile_overrides_are_an_error_and_keep_the_config(app: App, connect: Connect,
-                                                                       overrides) -> None:
+async def test_bad_profile_overrides_are_an_error_and_keep_the_config(
+        app: App, connect: Connect, overrides: dict[str, Any]) -> None:
     with registering_on(app):
         @cl.set_chat_profiles
-        async def profiles(user) -> list[cl.ChatProfile]:
+        async def profiles(user: cl.User | None) -> list[cl.ChatProfile]:
             return [cl.ChatProfile(name="P", config_overrides=overrides)]
 
     async with connect() as client:

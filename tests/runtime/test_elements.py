@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -23,7 +25,8 @@ ELEMENT_KEYS = {"id", "threadId", "type", "name", "display", "forId", "mime", "s
                 "language", "url", "objectKey"}
 
 
-async def _shown(app: App, connect: Connect, make):
+async def _shown(app: App, connect: Connect, make: Callable[[], list[cl.Element]],
+                 ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[bytes, str] | None]]:
     """Send a message carrying the elements `make()` returns; give back what the client got."""
     with registering_on(app):
         @cl.on_chat_start
@@ -48,7 +51,7 @@ async def test_byte_elements_detect_their_mime(app: App, connect: Connect, tmp_p
     path = tmp_path / "report.pdf"
     path.write_bytes(PDF)
 
-    def make():
+    def make() -> list[cl.Element]:
         return [
             cl.Image(name="png", content=PNG, size="large"),
             cl.Image(name="photo.jpg", content=JPEG),
@@ -81,7 +84,7 @@ async def test_byte_elements_detect_their_mime(app: App, connect: Connect, tmp_p
 
 
 async def test_url_elements_keep_the_url_and_guess_the_mime(app: App, connect: Connect) -> None:
-    def make():
+    def make() -> list[cl.Element]:
         return [cl.Image(name="remote", url="https://example.org/cat.png"),
                 cl.Pdf(name="paper", url="https://example.org/paper.pdf", display="side")]
 
@@ -98,7 +101,7 @@ async def test_text_elements_are_inline(app: App, connect: Connect, tmp_path: Pa
     path = tmp_path / "notes.md"
     path.write_text("# from a file", encoding="utf-8")
 
-    def make():
+    def make() -> list[cl.Element]:
         return [cl.Text(name="str", content="some text", language="python"),
                 cl.Text(name="bytes", content="bytes é".encode()),
                 cl.Text(name="notes.md", path=path, display="inline")]
@@ -134,7 +137,7 @@ class FakePyplotFigure:
 async def test_figure_and_table_elements(app: App, connect: Connect) -> None:
     pyplot = FakePyplotFigure()
 
-    def make():
+    def make() -> list[cl.Element]:
         task_list = cl.TaskList(name="todo", status="Running")
         task_list.tasks.append(cl.Task("first", status=cl.TaskStatus.DONE))
         task_list.tasks.append(cl.Task("second", status=cl.TaskStatus.RUNNING))

@@ -13,6 +13,7 @@ import pytest
 import nbchat as cl
 from fixture_types import Connect, OfType
 from nbchat.app import App, registering_on
+from nbchat.protocol import outbound
 from nbchat.runtime import emitter as emitter_module
 from nbchat.runtime.emitter import STRETCH, Emitter, FlushClock, flush_clock
 from nbchat.transports.base import Transport
@@ -28,7 +29,7 @@ class Recorder(Transport):
         self.arrived.set()
 
 
-def _streaming_app(app: App, tokens: int, *, yield_every: int | None = None):
+def _streaming_app(app: App, tokens: int, *, yield_every: int | None = None) -> None:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -143,7 +144,7 @@ async def test_one_clock_serves_every_streaming_emitter_of_a_loop() -> None:
     for i, emitter in enumerate(emitters):
         emitter.token("s", f"t{i}")
     early = emitters[0]
-    early.emit({"type": "task_end"})
+    early.emit(outbound.task_end())
     early.flush()  # the token goes out now, before the clock's turn
     loop = asyncio.get_running_loop()
     clock = flush_clock(loop, 0.02)

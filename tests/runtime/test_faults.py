@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any
 
 import pytest
 
@@ -55,8 +56,12 @@ async def test_an_exception_leaves_steps_of_other_running_callbacks_open(app: Ap
 
     async with connect() as client:
         failed = asyncio.Event()
-        client.on_events = lambda batch: any(
-            e["type"] == "step" and e["step"]["isError"] for e in batch) and failed.set()
+
+        def on_events(batch: list[dict[str, Any]]) -> None:
+            if any(e["type"] == "step" and e["step"]["isError"] for e in batch):
+                failed.set()
+
+        client.on_events = on_events
         await client.session.receive({"type": "user_message", "content": "go"})
         await streaming.wait()
         (button,) = client.actions

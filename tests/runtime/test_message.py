@@ -46,7 +46,8 @@ async def test_default_author_is_the_ui_name(app: App, connect: Connect) -> None
 
 
 @pytest.mark.parametrize("content", [{"a": 1, "b": [1, 2]}, [1, "two", None]])
-async def test_dict_and_list_content_become_json(app: App, connect: Connect, content) -> None:
+async def test_dict_and_list_content_become_json(app: App, connect: Connect,
+                                                 content: object) -> None:
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from nbchat.transports.memory import MemoryTransport
 
 
 @pytest.fixture
-def echo_app(app: App):
+def echo_app(app: App) -> App:
     with registering_on(app):
         @cl.on_message
         async def on_message(message: cl.Message) -> None:
@@ -30,7 +32,7 @@ def echo_app(app: App):
 # ---------------------------------------------------------------------------- replay
 
 
-async def test_reconnect_replays_exactly_the_missed_events(echo_app, connect: Connect) -> None:
+async def test_reconnect_replays_exactly_the_missed_events(echo_app: App, connect: Connect) -> None:
     async with connect() as client:
         await client.send("one")
         last = client.last_seq
@@ -54,7 +56,7 @@ async def test_reconnect_replays_exactly_the_missed_events(echo_app, connect: Co
         assert seqs == list(range(1, len(seqs) + 1))
 
 
-async def test_reconnect_when_nothing_was_missed(echo_app, connect: Connect) -> None:
+async def test_reconnect_when_nothing_was_missed(echo_app: App, connect: Connect) -> None:
     async with connect() as client:
         await client.send("one")
         received = len(client.events)
@@ -62,7 +64,7 @@ async def test_reconnect_when_nothing_was_missed(echo_app, connect: Connect) -> 
         assert len(client.events) == received
 
 
-async def test_snapshot_when_the_replay_buffer_was_exceeded(echo_app, connect: Connect,
+async def test_snapshot_when_the_replay_buffer_was_exceeded(echo_app: App, connect: Connect,
                                                             of_type: OfType) -> None:
     async with connect(replay_buffer=8) as client:
         await client.send("one")
@@ -94,6 +96,7 @@ async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app: App,
 
     async with connect() as client:
         ask = client.pending_ask
+        assert ask is not None
         await client.reconnect()  # a new page: no last_seq, starts empty
         snapshot = client.events[-1]
         assert snapshot["type"] == "snapshot"
@@ -101,7 +104,8 @@ async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app: App,
         assert [a["name"] for a in snapshot["actions"]] == ["a"]
         assert snapshot["settings"]["inputs"][0]["id"] == "s"
         assert snapshot["running"] is True
-        assert client.pending_ask["askId"] == ask["askId"]
+        assert client.state.ask is not None
+        assert client.state.ask["askId"] == ask["askId"]
         assert [m["output"] for m in client.messages] == ["hi", "name?"]
         await client.answer("Ada")
         assert client.pending_ask is None
@@ -110,7 +114,7 @@ async def test_fresh_client_gets_a_snapshot_with_the_pending_ask(app: App,
 # ---------------------------------------------------------------------------- edit
 
 
-async def test_edit_message_reruns_from_the_edited_message(echo_app, connect: Connect,
+async def test_edit_message_reruns_from_the_edited_message(echo_app: App, connect: Connect,
                                                             of_type: OfType) -> None:
     async with connect() as client:
         first = (await client.send("a"))[0]
@@ -124,7 +128,7 @@ async def test_edit_message_reruns_from_the_edited_message(echo_app, connect: Co
         assert turn[-1]["output"] == "echo A "
 
 
-async def test_edit_message_refusals(echo_app, connect: Connect) -> None:
+async def test_edit_message_refusals(echo_app: App, connect: Connect) -> None:
     async with connect() as client:
         turn = await client.send("a")
         await client.edit(turn[-1]["id"], "not mine")
@@ -143,7 +147,8 @@ async def test_edit_message_refusals(echo_app, connect: Connect) -> None:
 # ---------------------------------------------------------------------------- feedback
 
 
-async def test_feedback_on_assistant_steps(echo_app, connect: Connect, of_type: OfType) -> None:
+async def test_feedback_on_assistant_steps(echo_app: App, connect: Connect,
+                                           of_type: OfType) -> None:
     async with connect() as client:
         _user, reply = await client.send("a")
         await client.feedback(reply["id"], 1, comment="great")
@@ -163,7 +168,7 @@ async def test_feedback_on_assistant_steps(echo_app, connect: Connect, of_type: 
         assert client.session.feedback == {}
 
 
-async def test_feedback_refusals(echo_app, connect: Connect, of_type: OfType) -> None:
+async def test_feedback_refusals(echo_app: App, connect: Connect, of_type: OfType) -> None:
     async with connect() as client:
         user, reply = await client.send("a")
         await client.feedback(user["id"], 1)
@@ -182,7 +187,7 @@ async def test_feedback_refusals(echo_app, connect: Connect, of_type: OfType) ->
 
 
 async def test_events_before_hello_are_refused(app: App, make_config: MakeConfig) -> None:
-    received: list[dict[str, object]] = []
+    received: list[dict[str, Any]] = []
     session = ChatSession(app, make_config())
     session.attach(MemoryTransport(received.extend))
     await session.receive({"type": "user_message", "content": "early"})
@@ -217,7 +222,7 @@ async def test_registry_closes_sessions(app: App, make_config: MakeConfig) -> No
     assert all(s.closed for s in sessions)
 
 
-async def _growth(cycle, n: int) -> int:
+async def _growth(cycle: Callable[[int], Awaitable[object]], n: int) -> int:
     """Memory blocks still allocated after running `cycle` n times (after a warm-up).
 
     sys.getallocatedblocks() costs nothing per allocation, unlike tracemalloc (which made
@@ -289,7 +294,7 @@ async def test_replay_sends_each_missed_event_once_and_in_order(app: App,
     # Events still pending when the client comes back belong to the replay: sent before it
     # they arrived ahead of older events and then again inside it.
     session = ChatSession(app, make_config())
-    first: list[dict] = []
+    first: list[dict[str, Any]] = []
     session.attach(MemoryTransport(first.extend))
     await session.receive({"type": "hello", "protocolVersion": 1})
     session.emitter.flush()
@@ -299,7 +304,7 @@ async def test_replay_sends_each_missed_event_once_and_in_order(app: App,
     session.emitter.flush()
     session.error("e2", "pending when the client comes back")
     session.error("e3", "pending as well")
-    again: list[dict] = []
+    again: list[dict[str, Any]] = []
     session.attach(MemoryTransport(again.extend))
     await session.receive({"type": "hello", "protocolVersion": 1, "lastSeq": last})
     assert [e["seq"] for e in again] == [last + 1, last + 2, last + 3]

@@ -4,15 +4,20 @@ per-session user_session."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 import nbchat as cl
 from fixture_types import Connect, OfType
 from nbchat.app import App, registering_on
+from nbchat.input_widget import InputWidget
+
+# The values `on_settings_update` got (the `settings_app` fixture).
+Updates = list[dict[str, Any]]
 
 
-def _widgets():
+def _widgets() -> list[InputWidget]:
     return [
         cl.Select("model", "Model", values=["small", "large"], initial_index=1),
         cl.Slider("temperature", "Temperature", initial=0.5, min=0, max=2, step=0.1),
@@ -30,8 +35,8 @@ INITIAL = {"model": "large", "temperature": 0.5, "stream": True, "prompt": "be n
 
 
 @pytest.fixture
-def settings_app(app: App):
-    updates = []
+def settings_app(app: App) -> Updates:
+    updates: Updates = []
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
@@ -39,7 +44,7 @@ def settings_app(app: App):
             cl.user_session.set("initial", values)
 
         @cl.on_settings_update
-        async def on_update(settings: dict) -> None:
+        async def on_update(settings: dict[str, Any]) -> None:
             updates.append(settings)
 
         @cl.on_message
@@ -48,7 +53,7 @@ def settings_app(app: App):
     return updates
 
 
-async def test_chat_settings_form_and_initial_values(settings_app, connect: Connect,
+async def test_chat_settings_form_and_initial_values(settings_app: Updates, connect: Connect,
                                                      of_type: OfType) -> None:
     async with connect() as client:
         assert client.session.user_data["initial"] == INITIAL
@@ -66,7 +71,7 @@ async def test_chat_settings_form_and_initial_values(settings_app, connect: Conn
         assert inputs["model"]["label"] == "Model"
 
 
-async def test_settings_update_calls_the_callback(settings_app, connect: Connect) -> None:
+async def test_settings_update_calls_the_callback(settings_app: Updates, connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", temperature=1.5, stream=False,
                                      prompt="terse", tokens=12, stop=[], tools=["py", "web"])
@@ -81,7 +86,7 @@ async def test_settings_update_calls_the_callback(settings_app, connect: Connect
         assert settings_app[-1] == {**expected, "stream": True}
 
 
-async def test_confirmed_settings_survive_a_reload(settings_app, connect: Connect) -> None:
+async def test_confirmed_settings_survive_a_reload(settings_app: Updates, connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", stream=False)
         await client.reconnect()  # a reload: the page starts empty and gets a snapshot
@@ -103,7 +108,8 @@ async def test_confirmed_settings_survive_a_reload(settings_app, connect: Connec
     ("tools", "web"),
     ("tools", ["web", "shell"]),
 ])
-async def test_bad_setting_values_are_rejected(settings_app, connect: Connect, key, value) -> None:
+async def test_bad_setting_values_are_rejected(settings_app: Updates, connect: Connect, key: str,
+                                               value: object) -> None:
     async with connect() as client:
         await client.update_settings(**{key: value})
         error = client.errors[-1]
@@ -113,7 +119,7 @@ async def test_bad_setting_values_are_rejected(settings_app, connect: Connect, k
         assert client.session.chat_settings == INITIAL
 
 
-async def test_unknown_setting_is_rejected_and_nothing_changes(settings_app,
+async def test_unknown_setting_is_rejected_and_nothing_changes(settings_app: Updates,
                                                                connect: Connect) -> None:
     async with connect() as client:
         await client.update_settings(model="small", color="red")
@@ -134,7 +140,7 @@ def test_widget_arguments_are_checked() -> None:
 
 
 @pytest.fixture
-def profile_app(app: App):
+def profile_app(app: App) -> App:
     with registering_on(app):
         @cl.set_chat_profiles
         async def profiles(user: object) -> list[cl.ChatProfile]:
@@ -154,7 +160,7 @@ def profile_app(app: App):
     return app
 
 
-async def test_profiles_and_starters_in_welcome(profile_app, connect: Connect,
+async def test_profiles_and_starters_in_welcome(profile_app: App, connect: Connect,
                                                 of_type: OfType) -> None:
     async with connect() as client:
         welcome = of_type(client, "welcome")[0]
@@ -169,7 +175,7 @@ async def test_profiles_and_starters_in_welcome(profile_app, connect: Connect,
         assert client.messages[0]["output"] == "profile Smart"
 
 
-async def test_choosing_a_profile(profile_app, connect: Connect, of_type: OfType) -> None:
+async def test_choosing_a_profile(profile_app: App, connect: Connect, of_type: OfType) -> None:
     async with connect(chat_profile="Fast") as client:
         welcome = of_type(client, "welcome")[0]
         assert welcome["chatProfile"] == "Fast"
@@ -178,7 +184,7 @@ async def test_choosing_a_profile(profile_app, connect: Connect, of_type: OfType
         assert client.messages[0]["output"] == "profile Fast"
 
 
-async def test_unknown_profile_is_an_error_and_the_default_is_used(profile_app,
+async def test_unknown_profile_is_an_error_and_the_default_is_used(profile_app: App,
                                                                     connect: Connect) -> None:
     async with connect(chat_profile="Nope") as client:
         assert client.errors[0]["code"] == "unknown_profile"

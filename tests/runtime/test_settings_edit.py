@@ -3,11 +3,16 @@ DatePicker and Tab inputs, chat profiles' display_name and config_overrides, ste
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import nbchat as cl
 from fixture_types import Connect, OfType
 from nbchat.app import App, registering_on
+
+# The values `on_settings_edit` and `on_settings_update` got (the `live_app` fixture).
+Seen = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 MODELS = {"openai": ["gpt-a", "gpt-b"], "local": ["llama"]}
 
@@ -26,26 +31,26 @@ def _form(provider: str) -> cl.ChatSettings:
 
 
 @pytest.fixture
-def live_app(app: App):
-    edits: list[dict] = []
-    updates: list[dict] = []
+def live_app(app: App) -> Seen:
+    edits: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     with registering_on(app):
         @cl.on_chat_start
         async def start() -> None:
             await _form("openai").send()
 
         @cl.on_settings_edit
-        async def on_edit(values: dict) -> None:
+        async def on_edit(values: dict[str, Any]) -> None:
             edits.append(values)
             await _form(values["provider"]).refresh()
 
         @cl.on_settings_update
-        async def on_update(values: dict) -> None:
+        async def on_update(values: dict[str, Any]) -> None:
             updates.append(values)
     return edits, updates
 
 
-async def test_new_widgets_render_and_their_values_come_back(live_app, connect: Connect,
+async def test_new_widgets_render_and_their_values_come_back(live_app: Seen, connect: Connect,
                                                              of_type: OfType) -> None:
     _, updates = live_app
     async with connect() as client:
@@ -71,7 +76,7 @@ async def test_new_widgets_render_and_their_values_come_back(live_app, connect: 
 
 
 async def test_settings_edit_runs_on_settings_edit_and_refresh_keeps_the_edit(
-        live_app, connect: Connect, of_type: OfType) -> None:
+        live_app: Seen, connect: Connect, of_type: OfType) -> None:
     edits, updates = live_app
     async with connect() as client:
         await client.edit_settings(provider="local", tone="warm")
@@ -99,7 +104,7 @@ async def test_send_from_on_settings_edit_keeps_the_edit(app: App, connect: Conn
             await _form("openai").send()
 
         @cl.on_settings_edit
-        async def on_edit(values: dict) -> None:
+        async def on_edit(values: dict[str, Any]) -> None:
             await _form(values["provider"]).send()
 
     async with connect() as client:
@@ -125,7 +130,7 @@ async def test_profile_display_name_and_config_overrides(app: App, connect: Conn
                                                          of_type: OfType) -> None:
     with registering_on(app):
         @cl.set_chat_profiles
-        async def profiles(user) -> list[cl.ChatProfile]:
+        async def profiles(user: cl.User | None) -> list[cl.ChatProfile]:
             return [cl.ChatProfile(name="plain", markdown_description="", default=True),
                     cl.ChatProfile(name="locked", markdown_description="",
                                    display_name="Locked down",

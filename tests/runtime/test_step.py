@@ -11,9 +11,10 @@ import pytest
 import nbchat as cl
 from fixture_types import Connect, OfType
 from nbchat.app import App, registering_on
+from nbchat.types import StepDict
 
 
-def _by_name(steps):
+def _by_name(steps: list[StepDict]) -> dict[str, StepDict]:
     return {s["name"]: s for s in steps}
 
 
@@ -136,6 +137,7 @@ async def test_step_generation(app: App, connect: Connect) -> None:
     async with connect() as client:
         await client.send("x")
         generation = _by_name(client.steps)["call"]["generation"]
+        assert generation is not None
         assert generation["type"] == "CHAT"
         assert generation["model"] == "gpt"
         assert generation["inputTokenCount"] == 3
@@ -173,11 +175,11 @@ async def test_nesting_follows_the_context(app: App, connect: Connect) -> None:
         assert len(leaves) == 3
         assert all(b["parentId"] == root["id"] for b in branches)
         # Every leaf hangs under its own branch, never a sibling's.
-        assert sorted(ids[leaf["parentId"]]["input"] for leaf in leaves) == sorted(
+        assert sorted(ids[str(leaf["parentId"])]["input"] for leaf in leaves) == sorted(
             b["input"] for b in branches)
         assert {leaf["parentId"] for leaf in leaves} == {b["id"] for b in branches}
         for leaf_step in leaves:
-            assert ids[leaf_step["parentId"]]["output"] == leaf_step["output"]
+            assert ids[str(leaf_step["parentId"])]["output"] == leaf_step["output"]
         assert next(s for s in steps if s["name"] == "child")["parentId"] == root["id"]
         assert client.messages[-1]["parentId"] is None
 

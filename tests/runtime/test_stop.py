@@ -53,6 +53,14 @@ async def test_stop_cancels_the_running_message_and_marks_open_steps(app: App, c
         assert [m["output"] for m in client.messages[-2:]] == ["Task manually stopped.",
                                                                "stopped"]
         assert client.messages[-2]["name"] == "Assistant"
+        assert "cancelled" not in client.messages[-2]
+        # Posted before the cancellation, as Chainlit does: it comes ahead of the events
+        # that close the stopped steps.
+        ids = [e["step"]["id"] if e["type"] == "step" else None for e in client.events]
+        stop_message = ids.index(client.messages[-2]["id"])
+        closed = next(i for i, e in enumerate(client.events)
+                      if e["type"] == "step" and e["step"].get("cancelled"))
+        assert stop_message < closed
         assert client.session.open_steps == {}
         # The app is idle: every task_start has its task_end.
         assert len(of_type(client, "task_start")) == len(of_type(client, "task_end"))

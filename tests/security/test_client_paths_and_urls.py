@@ -38,6 +38,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u1"},
     "upload_end": {"type": "upload_end", "uploadId": "u1"},
     "upload_cancel": {"type": "upload_cancel", "uploadId": "u1"},
+    # Its `data` is the embedding page's, handed to the app as it is (never opened here).
+    "window_message": {"type": "window_message", "data": "hello"},
+    "call_fn_result": {"type": "call_fn_result", "callId": "c1", "result": None},
 }
 SMUGGLED = [("path", "/etc/passwd"), ("url", "http://169.254.169.254/latest/meta-data"),
             ("objectKey", "../../../etc/passwd")]

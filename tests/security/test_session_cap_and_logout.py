@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import tornado.httpclient
-from nbchat.server.cookies import CookieIdentity
 
+from nbchat.server.auth.cookies import CookieIdentity
 from nbchat.types import PersistedUser
 from serve_auth.served import ROOT, Browser
 from wsclient import WsClient
@@ -65,7 +65,8 @@ async def test_a_socket_signed_out_while_its_user_is_looked_up_is_refused(
         async def held(identifier: str) -> PersistedUser | None:
             looking.set()
             await go_on.wait()  # …and is held there while the browser signs out
-            return await lookup(identifier)
+            found: PersistedUser | None = await lookup(identifier)
+            return found
 
         monkeypatch.setattr(identity.data, "get_user", held)
         upgrade = asyncio.ensure_future(laptop.ws())

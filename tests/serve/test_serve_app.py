@@ -115,7 +115,7 @@ async def test_the_page_shell_carries_its_config_as_escaped_json(served: Served)
         "user": {"identifier": "ada", "display_name": None},
         "auth": {"enabled": True, "logoutUrl": "/sub/logout", "loginUrl": "/sub/login"},
         "threadId": None, "mode": "chat",
-        "name": 'Bot </script><script>alert(1)</script> & "co"',
+        "name": 'Bot </script><script>alert(1)</script> & "co"', "embedOrigins": [],
     }
     script = re.search(r'<script type="module" src="([^"]+)"></script>', body)
     assert script

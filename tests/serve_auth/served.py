@@ -32,7 +32,7 @@ from tornado.web import Application
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, ProjectConfig
-from nbchat.data import BaseDataLayer, LocalStorage, SQLiteDataLayer
+from nbchat.data import LocalStorage, NativeDataLayer, SQLiteDataLayer
 from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Services, make_handlers
 from nbchat.server.auth.cookies import build_cookie_identity
@@ -41,7 +41,6 @@ from nbchat.server.limiter import AttemptLimiter
 from nbchat.server.standalone import socket_identify
 from nbchat.transports.websocket import ChatSocketHandler
 from nbchat.types import User
-from seeding import Seeded, seed  # noqa: F401 - re-exported for the tests here
 from wsclient import WsClient
 
 ROOT = "/a%40b/"
@@ -102,7 +101,7 @@ class Served:
     port: int
     app: App
     probe: Probe
-    data: BaseDataLayer
+    data: NativeDataLayer
     services: Services
     limiter: AttemptLimiter
     clock: list[float]  # the limiter's clock; tests move it on

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import tornado.httpclient
 
-from .served import API, ROOT, Browser, Served, body, is_final_reply, seed
+from seeding import seed
+
+from .served import API, ROOT, Browser, Served, body, is_final_reply
 
 UPLOAD = (b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"
           b"Content-Type: text/plain\r\n\r\nhello\r\n--B--\r\n")

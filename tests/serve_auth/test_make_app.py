@@ -22,7 +22,6 @@ from nbchat.runtime.hosting import ChatHost
 from nbchat.server import Services, SingleUserIdentity
 from nbchat.server.auth.cookies import SESSION_COOKIE, CookieIdentity
 from nbchat.server.limiter import AttemptLimiter
-from nbchat.server.reload import switch_app
 from nbchat.server.standalone import build_identity, make_app
 
 from .served import API, ROOT, SECRET, Browser, Probe, Served, is_final_reply, login_app
@@ -117,7 +116,7 @@ async def test_a_reloaded_apps_login_callback_applies_at_once(tmp_path: Path) ->
             def only_carol(username: str, password: str) -> cl.User | None:
                 return cl.User("carol") if username == "carol" else None
 
-        switch_app(host, newer)
+        host.switch_app(newer)
         browser = Browser(served)
         try:
             assert (await browser.login("alice")).code == 401

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from seeding import ENDPOINTS, UPLOAD, T
+from seeding import ENDPOINTS, UPLOAD, Seeded, T, seed
 
-from .served import API, Browser, Seeded, Served, body, seed
+from .served import API, Browser, Served, body
 
 READS = [e for e in ENDPOINTS if e[0] == "GET"]
 WRITES = [e for e in ENDPOINTS if e[0] != "GET"]

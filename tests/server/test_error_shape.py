@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
-from conftest import Api
 from nbchat.server import RouteError, public, requires_user
 from nbchat.server import routes as routes_module
-from nbchat.server.base import ERROR_CODES, ApiHandler
+from nbchat.server.base import ApiHandler
 from nbchat.server.routes import check_auth_declared, implemented_methods, resource_handlers
 from seeding import seed
-
-OTHER_CODES = {"too_many_files", "unknown_ticket", "unknown_store"}
-
-
-def assert_error_shape(r: HTTPResponse) -> dict[str, Any]:
-    import json
-
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    payload = json.loads(r.body)
-    assert set(payload) == {"error", "status"}
-    assert set(payload["error"]) == {"code", "message"}
-    assert payload["status"] == r.code
-    assert payload["error"]["code"] in {ERROR_CODES[r.code], *OTHER_CODES}
-    assert isinstance(payload["error"]["message"], str)
-    assert payload["error"]["message"]
-    return payload
+from server.server_helpers import Api, assert_error_shape
 
 
 def every_route() -> list[tuple[str, str]]:

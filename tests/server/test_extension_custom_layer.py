@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_extension import TOKEN, fetch, running_jupyter, token_header
 from tornado.httpclient import AsyncHTTPClient
 
-from conftest import ROOT
+from server.jupyter_process import TOKEN, fetch, running_jupyter, token_header
+from server.server_helpers import ROOT
 
 TESTS = Path(__file__).resolve().parents[1]
 

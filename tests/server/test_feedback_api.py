@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, Api, body
 from seeding import seed
+from server.server_helpers import ROOT, Api, body
 
 
 async def test_feedback_upsert_replaces_and_delete_removes(api: Api) -> None:

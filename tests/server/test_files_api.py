@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, Api, body
 from nbchat.ids import new_id
 from nbchat.server import UploadLimits
 from seeding import seed
+from server.server_helpers import ROOT, Api, body
 
 BOUNDARY = "nbchatTestBoundary7MA4YWxk"
 Part = tuple[str, str | None, str, bytes]  # field name, filename, content type, data

@@ -8,11 +8,12 @@ import re
 import jsonschema
 from openapi_spec_validator import validate
 
-from conftest import ROOT, Api, body
+from nbchat.server.base import ApiHandler
 from nbchat.server.live_uploads import LiveUploadHandler
 from nbchat.server.openapi import SCHEMAS
 from nbchat.server.routes import implemented_methods, resource_handlers
 from seeding import seed
+from server.server_helpers import ROOT, Api, body
 
 
 async def test_document_is_valid_openapi_and_public(api: Api) -> None:
@@ -26,7 +27,8 @@ async def test_document_is_valid_openapi_and_public(api: Api) -> None:
 async def test_document_matches_the_routes_both_ways(api: Api) -> None:
     doc = body(await api.fetch("GET", "/openapi.json"))
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
-    mounted = {(h.path, m) for h in (*resource_handlers(), LiveUploadHandler)
+    handlers: list[type[ApiHandler]] = [*resource_handlers(), LiveUploadHandler]
+    mounted = {(h.path, m) for h in handlers
                for m in implemented_methods(h)}
     assert documented == mounted
     for path, ops in doc["paths"].items():

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Api, body
 from nbchat.server.routes import implemented_methods, resource_handlers
 from seeding import ENDPOINTS, UPLOAD, Seeded, seed
+from server.server_helpers import Api, body
 
 
 def test_the_table_covers_every_route_that_takes_a_thread() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, Api, body
 from nbchat.types import User
 from seeding import seed
+from server.server_helpers import ROOT, Api, body
 
 
 async def test_list_pages_through_own_threads_only(any_api: Api) -> None:

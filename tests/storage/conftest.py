@@ -14,7 +14,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from emulators import (
+
+from nbchat.data import BlobStorage, LocalStorage
+from nbchat.data.storage_clients import ObjectStorageClient
+from nbchat.data.storage_clients.azure_blob import AzureBlobStorageClient
+from nbchat.data.storage_clients.gcs import GCSStorageClient
+from nbchat.data.storage_clients.s3 import S3StorageClient
+from nbchat.ids import new_id
+from storage.emulators import (
     BUCKET,
     PROVIDERS,
     S3_KEYS,
@@ -23,13 +30,6 @@ from emulators import (
     Emulators,
     azure_client,
 )
-
-from nbchat.data import BlobStorage, LocalStorage
-from nbchat.data.storage_clients import ObjectStorageClient
-from nbchat.data.storage_clients.azure_blob import AzureBlobStorageClient
-from nbchat.data.storage_clients.gcs import GCSStorageClient
-from nbchat.data.storage_clients.s3 import S3StorageClient
-from nbchat.ids import new_id
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
-from emulators import list_names
 
 from nbchat.data import BlobStorage, BlobTooLargeError, InvalidDataError, NotFoundError
 from nbchat.data.storage_clients import ObjectAlreadyExistsError, ObjectStorageClient
+from storage.emulators import list_names
 
 MB = 1024 * 1024
 

@@ -8,56 +8,23 @@ import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
-from emulators import (
-    AZURITE_ACCOUNT,
-    AZURITE_KEY,
-    BUCKET,
-    PROVIDERS,
-    S3_KEYS,
-    Emulator,
-    list_names,
-)
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
-from tornado.web import Application, RequestHandler
+from tornado.web import Application
 
 from nbchat.data import QueuedDataLayer, blob_storage, make_data_layer
 from nbchat.data.storage_clients import ObjectStorageClient
-from nbchat.ids import new_id
-from nbchat.server import Identity, Services, UploadLimits, make_handlers
-from nbchat.types import User
+from nbchat.server import Services, UploadLimits, make_handlers
 from seeding import seed
+from server.server_helpers import HeaderIdentity
+from storage.emulators import PROVIDERS, list_names
+from storage.storage_helpers import storage_url
 
 ROOT = "/nbchat/api"
 BOUNDARY = "nbchatStorageBoundary"
-
-
-class HeaderIdentity(Identity):
-    """Tests only: the user is whoever X-Test-User names; no header, no session (401)."""
-
-    async def current_user(self, handler: RequestHandler) -> User | None:
-        name = handler.request.headers.get("X-Test-User")
-        return User(identifier=name) if name else None
-
-
-def storage_url(provider: str, request: pytest.FixtureRequest) -> str:
-    """The nbchat.yaml `data.storage_url` of a fresh prefix in the provider's emulator."""
-    prefix = f"served-{new_id()}"
-    if provider == "s3":
-        moto: Emulator = request.getfixturevalue("moto_server")
-        return f"s3://{BUCKET}?" + urlencode({"endpoint_url": moto.url, **S3_KEYS,
-                                              "prefix": prefix})
-    if provider == "azure_blob":
-        azurite: Emulator = request.getfixturevalue("azurite")
-        return f"azure-blob://{BUCKET}?" + urlencode({
-            "storage_account": AZURITE_ACCOUNT, "storage_key": AZURITE_KEY,
-            "account_url": f"{azurite.url}/{AZURITE_ACCOUNT}", "prefix": prefix})
-    request.getfixturevalue("gcs_emulator")
-    return f"gs://{BUCKET}?prefix={quote(prefix)}"
 
 
 class Served:

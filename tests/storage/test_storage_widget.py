@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-from emulators import list_names
-from test_storage_served import HeaderIdentity, storage_url
 from tornado.httpclient import AsyncHTTPClient
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
@@ -26,6 +24,9 @@ from nbchat.data.storage_clients.s3 import S3StorageClient
 from nbchat.jupyter.kernel_stores import FOLDER, KernelStores
 from nbchat.jupyter.widget import ChatWidget
 from nbchat.server import Services, UploadLimits, make_handlers
+from server.server_helpers import HeaderIdentity
+from storage.emulators import list_names
+from storage.storage_helpers import storage_url
 from widget_log import SentLog
 
 UPLOADED = b"a file the user attached " * 100
@@ -50,7 +51,7 @@ async def test_widget_keeps_uploads_and_elements_in_the_bucket_the_extension_rea
     config = Config(data=DataConfig(storage_url=url), app_dir=tmp_path)
     widget = ChatWidget(_bucket_app(), config=config)
     sent = SentLog()
-    widget.send = sent  # type: ignore[method-assign]
+    widget.send = sent
     recorder = widget.session.recorder
     assert recorder is not None
     layer = recorder.data

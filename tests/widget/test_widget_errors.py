@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from test_widget_session import SentLog
-
 import nbchat as cl
 from nbchat.app import App, registering_on
 from nbchat.config import Config, DataConfig, RuntimeConfig
@@ -18,6 +16,7 @@ from nbchat.jupyter.widget import ChatWidget
 from nbchat.runtime.callback_errors import TRACEBACK_STEP
 from serve.helpers import WsClient
 from serve.test_serve_app import serve
+from widget_log import SentLog
 
 
 def failing_app() -> App:
@@ -41,7 +40,7 @@ async def test_the_notebook_shows_the_traceback_collapsed_under_the_error(
     widget = ChatWidget(failing_app(),
                         config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
     sent = SentLog()
-    widget.send = sent  # type: ignore[method-assign]
+    widget.send = sent
     try:
         widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
         await sent.until(lambda e: e.get("type") == "welcome")

@@ -31,7 +31,7 @@ async def test_reset_starts_a_fresh_chat_and_ends_the_old_one(tmp_path: Path) ->
 
     widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
     sent = SentLog()
-    widget.send = sent  # type: ignore[method-assign]
+    widget.send = sent
     try:
         widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
         first = await sent.until(lambda e: e.get("type") == "welcome")
@@ -58,7 +58,7 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
 
     widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
     sent = SentLog()
-    widget.send = sent  # type: ignore[method-assign]
+    widget.send = sent
     try:
         widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
         element = (await sent.until(lambda e: e.get("type") == "element"))["element"]
@@ -70,6 +70,10 @@ async def test_file_requests_answer_only_this_chats_bytes(tmp_path: Path) -> Non
                           "objectKey": "../../etc/passwd"}, [])
         refused = await sent.until(lambda e: e.get("requestId") == "r2")
         assert "error" in refused
+        # A malformed request (protocol/host_messages.py) is answered, not left to time out.
+        widget._dispatch({"host": "file_request", "requestId": "r3", "objectKey": 7}, [])
+        bad = await sent.until(lambda e: e.get("requestId") == "r3")
+        assert "must be string" in bad["error"]
     finally:
         widget.session.emitter.close()
         widget.close()
@@ -104,7 +108,7 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
     with registering_on(app):
 
         @cl.data_layer
-        def layer() -> MemoryDataLayer:
+        def make_layer() -> MemoryDataLayer:
             made.append(MemoryDataLayer())
             return made[-1]
 
@@ -116,7 +120,7 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
     try:
         for i, widget in enumerate(widgets):
             sent = SentLog()
-            widget.send = sent  # type: ignore[method-assign]
+            widget.send = sent
             widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
             await sent.until(lambda e: e.get("type") == "welcome")
             widget._dispatch({"type": "user_message", "content": f"m{i}"}, [])
@@ -129,7 +133,9 @@ async def test_widgets_store_chats_in_the_apps_own_layer(tmp_path: Path) -> None
         for widget in widgets:  # the recorders' writes reached the layer's queue…
             assert widget.session.recorder is not None
             await widget.session.recorder._queue.join()
-        await widgets[0].session.recorder.data.flush()  # …and the queue the layer
+        recorder = widgets[0].session.recorder
+        assert recorder is not None
+        await recorder.data.flush()  # …and the queue the layer
         outputs = sorted(s["output"] for s in layer.store.steps.values())
         assert outputs == ["echo: m0", "echo: m1", "m0", "m1"]
         assert len(layer.store.threads) == 2
@@ -150,7 +156,7 @@ async def test_a_notebook_chat_has_client_type_notebook(tmp_path: Path) -> None:
 
     widget = ChatWidget(app, config=Config(data=DataConfig(enabled=False), app_dir=tmp_path))
     sent = SentLog()
-    widget.send = sent  # type: ignore[method-assign]
+    widget.send = sent
     try:
         widget._dispatch({"type": "hello", "protocolVersion": 1}, [])
         shown = await sent.until(lambda e: e.get("type") == "step"
@@ -178,7 +184,7 @@ async def test_asset_requests_answer_the_plotly_bundle_only(
             answers[content["requestId"]] = (content, buffers)
             got.set()
 
-    widget.send = record  # type: ignore[method-assign]
+    widget.send = record
     try:
         widget._dispatch({"host": "asset_request", "requestId": "a1", "name": "plotly.js"}, [])
         widget._dispatch({"host": "asset_request", "requestId": "a2", "name": "../secret.txt"}, [])

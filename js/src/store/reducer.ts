@@ -55,6 +55,7 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
         settings: event.settings,
         // A snapshot says only whether something runs: count it as one task, as state.py does.
         runningTasks: event.running ? 1 : 0,
+        tokenCount: state.tokenCount,
       };
     }
     case "step": {
@@ -120,6 +121,11 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
     case "mcp_status":
       return { ...state, mcpServers: event.status === "connected"
         ? { ...state.mcpServers, [event.name]: event } : without(state.mcpServers, event.name) };
+    case "token_usage":
+      return { ...state, tokenCount: state.tokenCount + event.count };
+    case "window_message":
+    case "call_fn":
+      return state; // for the embedding page: the served page relays them (embedding.ts)
     case "notice":
     case "error":
       return { ...state, notices: [...state.notices, event].slice(-MAX_NOTICES) };

@@ -27,6 +27,8 @@ export interface ChatState {
   notices: readonly (Notice | ErrorEvent)[];
   /** The chat's connected MCP servers by name (`mcp_status` connected; gone otherwise). */
   mcpServers: Readonly<Record<string, McpStatus>>;
+  /** Tokens the app's LLM calls used, added up from `token_usage` (Chainlit's tokenCount). */
+  tokenCount: number;
 }
 
 export const MAX_NOTICES = 20;
@@ -48,6 +50,7 @@ export function initialState(): ChatState {
     uploads: {},
     notices: [],
     mcpServers: {},
+    tokenCount: 0,
   };
 }
 

@@ -5,13 +5,15 @@
  *                upload_chunk carries its bytes as buffers[0].
  *   Python → JS: msg:custom {events: [...]}              — one batch of server events.
  *
- * Host messages (not protocol events) share the channel under a `host` key:
- *   JS → Python: {host: "file_request", requestId, objectKey}
- *   Python → JS: {host: "file_response", requestId, mime?, error?} with buffers[0] = bytes
- *   JS → Python: {host: "reset", resumeThreadId?}  — replace this widget's session with a
- *                fresh one; the view then sends hello (with resumeThreadId to resume a thread)
+ * Host messages (not chat events) share the channel under a `host` key: file_request,
+ * asset_request and reset from the view, file_response (bytes as buffers[0]) from the
+ * kernel. Their types are in ../host_messages.ts, documented in docs/protocol.md.
  */
-import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
+import {
+  type AssetRequest, type FileRequest, type HostRequest, type Reset, type Unsent, isFileResponse,
+} from "../host_messages";
+import { type ClientEvent, type ServerEvent } from "../protocol";
+import { decodeServerFrame } from "../server_frames";
 import { TransportBase } from "./base";
 
 /** The part of anywidget's model this module uses. */
@@ -20,13 +22,6 @@ export interface CommModel {
   on(name: "msg:custom", cb: (msg: unknown, buffers: DataView[]) => void): void;
   off(name: "msg:custom", cb: (msg: unknown, buffers: DataView[]) => void): void;
   get(name: string): unknown;
-}
-
-interface FileResponse {
-  host: "file_response";
-  requestId: string;
-  mime?: string;
-  error?: string;
 }
 
 export class CommTransport extends TransportBase {
@@ -44,8 +39,8 @@ export class CommTransport extends TransportBase {
     this.model.send(event, undefined, buffers);
   }
 
-  /** A host message (not a protocol event), e.g. `{host: "reset", resumeThreadId}`. */
-  sendHost(message: { host: string } & Record<string, unknown>): void {
+  /** A host message that expects no answer: `{host: "reset", resumeThreadId?}`. */
+  sendHost(message: Reset): void {
     if (this.status === "closed") return;
     this.model.send(message);
   }
@@ -60,7 +55,7 @@ export class CommTransport extends TransportBase {
     return this.request({ host: "asset_request", name }, name, timeoutMs);
   }
 
-  private request(message: { host: string } & Record<string, unknown>, what: string, timeoutMs: number): Promise<Blob> {
+  private request(message: Unsent<FileRequest> | Unsent<AssetRequest>, what: string, timeoutMs: number): Promise<Blob> {
     this.nextRequest += 1;
     const requestId = `f${this.nextRequest}`;
     return new Promise<Blob>((resolve, reject) => {
@@ -72,7 +67,8 @@ export class CommTransport extends TransportBase {
         resolve: (b) => { clearTimeout(timer); resolve(b); },
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
-      this.model.send({ ...message, requestId });
+      const full: HostRequest = { ...message, requestId };
+      this.model.send(full);
     });
   }
 
@@ -84,8 +80,8 @@ export class CommTransport extends TransportBase {
   }
 
   private receive(msg: unknown, buffers: DataView[]): void {
-    if (msg && typeof msg === "object" && (msg as { host?: unknown }).host === "file_response") {
-      const res = msg as FileResponse;
+    if (isFileResponse(msg)) {
+      const res = msg;
       const waiter = this.pending.get(res.requestId);
       if (!waiter) return;
       this.pending.delete(res.requestId);

@@ -189,8 +189,12 @@ def install(mode: AliasMode = "auto") -> None:
     _finder.mode = mode
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
-    for ready in ("nbchat.chainlit_compat.config_view", "nbchat.sync"):
-        importlib.import_module(ready)  # so _register_ready finds them in sys.modules
+    # So _register_ready finds them in sys.modules: imported through the alias instead,
+    # `chainlit.server` would make the import system set `nbchat.server` (the package) to
+    # the chainlit_compat module, as it sets a parent's attribute for any submodule.
+    for ready in ("nbchat.chainlit_compat.config_view", "nbchat.sync",
+                  "nbchat.chainlit_compat.server", "nbchat.chainlit_compat.utils"):
+        importlib.import_module(ready)
 
 
 def uninstall() -> None:

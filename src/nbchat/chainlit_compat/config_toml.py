@@ -66,6 +66,26 @@ def _convert(key: str, value: Any) -> Any:
     return value
 
 
+def map_keys(flat: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(nbchat config tree, keys without an equivalent) of Chainlit keys written as in
+    config.toml (`UI.name`, `features.edit_message`, …)."""
+    tree: dict[str, Any] = {}
+    unmapped: list[str] = []
+    for key, value in flat.items():
+        target = TOML_KEYS.get(key)
+        if key == "UI.hide_cot":  # Chainlit 1.x spelling of cot = "hidden"
+            target, value = ("ui", "cot"), "hidden" if value else "full"
+        if target is None:
+            if key not in QUIET_KEYS:
+                unmapped.append(key)
+            continue
+        node = tree
+        for part in target[:-1]:
+            node = node.setdefault(part, {})
+        node[target[-1]] = _convert(key, value)
+    return tree, unmapped
+
+
 def read(app_dir: Path) -> tuple[dict[str, Any], list[str]]:
     """(nbchat config tree, Chainlit keys with no nbchat equivalent) of an app folder."""
     tree: dict[str, Any] = {}
@@ -76,18 +96,7 @@ def read(app_dir: Path) -> tuple[dict[str, Any], list[str]]:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for key, value in _flatten(raw).items():
-            target = TOML_KEYS.get(key)
-            if key == "UI.hide_cot":  # Chainlit 1.x spelling of cot = "hidden"
-                target, value = ("ui", "cot"), "hidden" if value else "full"
-            if target is None:
-                if key not in QUIET_KEYS:
-                    unmapped.append(key)
-                continue
-            node = tree
-            for part in target[:-1]:
-                node = node.setdefault(part, {})
-            node[target[-1]] = _convert(key, value)
+        tree, unmapped = map_keys(_flatten(raw))
     readme = app_dir / README_FILE
     if readme.is_file():
         tree.setdefault("ui", {})["readme"] = readme.read_text(encoding="utf-8")

@@ -33,6 +33,14 @@ class ChainlitModuleError(ImportError):
     `try: … except ImportError:` fallbacks keep working."""
 
 
+def not_offered_name(module: str, name: str, offered: str) -> ChainlitModuleError:
+    """The error for a name nbchat's version of a Chainlit module lacks (an ImportError,
+    so `from chainlit.auth import x` shows this message, not the import statement's)."""
+    return ChainlitModuleError(
+        f"{name!r} from {module}: nbchat offers only {offered} there. See {DOCS}.",
+        name=module)
+
+
 def _context_module() -> ModuleType:
     # The module that holds `nbchat.context`, wherever the package layout puts it.
     import nbchat
@@ -66,9 +74,15 @@ MAPPED: dict[str, str | Callable[[], ModuleType]] = {
     "chainlit.openai": "nbchat.integrations.openai",
     "chainlit.step": "nbchat.step",
     "chainlit.sync": "nbchat.sync",
-    "chainlit.types": "nbchat.types",
+    "chainlit.types": "nbchat.chainlit_compat.types_view",
+    "chainlit.emitter": "nbchat.chainlit_compat.emitter_view",
+    "chainlit.logger": "nbchat.chainlit_compat.logger_view",
+    "chainlit.version": "nbchat",
     "chainlit.user": "nbchat.types",
     "chainlit.user_session": _user_session_module,
+    "chainlit.server": "nbchat.chainlit_compat.server",
+    "chainlit.auth": "nbchat.chainlit_compat.auth",
+    "chainlit.utils": "nbchat.chainlit_compat.utils",
 }
 
 # Chainlit's data modules: served from nbchat.data.<same path> once nbchat has it.
@@ -82,24 +96,15 @@ _DATA_HINT = ("nbchat stores chats itself (data.url: SQLite or PostgreSQL, see "
 
 # Chainlit modules nbchat does not offer, and what to do instead.
 NOT_OFFERED: dict[str, str] = {
-    "chainlit.auth": "login is set up with @cl.password_auth_callback, "
-                     "@cl.header_auth_callback or @cl.oauth_callback and NBCHAT_AUTH_SECRET "
-                     "(CHAINLIT_AUTH_SECRET is accepted); see docs/auth.md",
     "chainlit.cli": "run the app with `nbchat serve APP` or `nbchat chat APP`",
-    "chainlit.server": "`nbchat serve` runs its own server, not Chainlit's FastAPI app; "
-                       "serve extra HTTP routes from a separate process (docs/serving.md)",
     "chainlit.socket": "nbchat's transport differs; use cl.context.session",
-    "chainlit.emitter": "nbchat's emitter differs; use cl.Message / cl.Step",
     "chainlit.session": "use cl.context.session and cl.user_session",
     "chainlit.langchain": "use cl.LangchainCallbackHandler (docs/langchain.md)",
-    "chainlit.logger": "use logging.getLogger('nbchat')",
-    "chainlit.utils": "nbchat has no public utils module",
     "chainlit.telemetry": "nbchat sends no telemetry",
     "chainlit.secret": "run `nbchat create-secret`",
     "chainlit.oauth_providers": "OAuth providers are configured as in docs/auth.md",
     "chainlit.translations": "nbchat has no translations yet",
     "chainlit.markdown": "put the readme in chainlit.md; see docs/chainlit.md",
-    "chainlit.version": "use nbchat.__version__",
     "chainlit.mcp": "nbchat does not support MCP",
     **{f"chainlit.{name}": "nbchat has no integration for it"
        for name in ("openai", "mistralai", "llama_index", "haystack", "semantic_kernel",

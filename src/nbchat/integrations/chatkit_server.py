@@ -50,6 +50,7 @@ from nbchat.integrations.chatkit_attachments import DEFAULT_MAX_BYTES, Attachmen
 from nbchat.integrations.chatkit_items import item_text
 from nbchat.loader import load_app
 from nbchat.protocol import PROTOCOL_VERSION
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession
 from nbchat.server.auth import Identity
 from nbchat.transports.memory import MemoryTransport
@@ -95,9 +96,9 @@ class NbchatChatKitServer(ChatKitServer[Context]):
         if input_user_message is None:
             return  # a client tool output or a retry without a message: nothing to run
         user = User(identifier=user_identifier(context))
-        session = ChatSession(await self.app(), self.config, user=user, thread_id=thread.id)
         events: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
-        session.attach(MemoryTransport(events.put_nowait))
+        session = SessionBuilder(await self.app(), self.config).build(
+            user, thread_id=thread.id, transport=MemoryTransport(events.put_nowait))
         try:
             await session.receive({"type": "hello", "protocolVersion": PROTOCOL_VERSION})
             await session.wait_quiet()

@@ -37,6 +37,7 @@ from nbchat.ids import utc_now
 from nbchat.integrations import _lc_values as values
 from nbchat.integrations._lc_answer import DEFAULT_ANSWER_PREFIX, AnswerPrefix, AnswerStream
 from nbchat.integrations._lc_relay import LoopRelay, run_now
+from nbchat.protocol import outbound
 from nbchat.runtime.context import current_session, current_step, get_session
 from nbchat.step import Step, to_text
 
@@ -222,6 +223,8 @@ class LangchainCallbackHandler(BaseCallbackHandler):
             gen.error = completion["error"]
             return
         gen.input_token_count, gen.output_token_count, gen.token_count = completion["usage"]
+        if gen.token_count:  # as Chainlit's handler does: the client adds the total up
+            self._session.emit(outbound.token_usage(int(gen.token_count)))
         produced = gen.output_token_count or run.chunks or None
         if produced and duration > 0:
             gen.token_throughput_in_s = produced / duration

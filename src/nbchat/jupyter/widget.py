@@ -23,9 +23,17 @@ from nbchat.app import App, default_app
 from nbchat.config import Config, load
 from nbchat.data import NativeDataLayer, resolve_data_layer
 from nbchat.data.plug import app_brings_layer
+from nbchat.errors import ProtocolError
 from nbchat.jupyter.kernel_stores import register
-from nbchat.runtime.recorder import ThreadRecorder
-from nbchat.runtime.session import ChatSession
+from nbchat.protocol import decode_host
+from nbchat.protocol.host_messages import (
+    AssetRequest,
+    FileRequest,
+    FileResponse,
+    file_error,
+    file_response,
+)
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.transports.comm import CommTransport
 from nbchat.types import User
 from nbchat.uploads.tickets import StagingTickets, staging_dir
@@ -33,8 +41,8 @@ from nbchat.uploads.tickets import StagingTickets, staging_dir
 log = logging.getLogger("nbchat")
 STATIC = Path(__file__).parent.parent / "static"
 BUNDLE = STATIC / "widget.js"
-# Bundles the view loads on demand over the comm (anywidget's ESM has no URL to load a
-# sibling file from): `{"host": "asset_request", "requestId", "name"}`.
+# Bundles the view loads on demand over the comm with an `asset_request` (anywidget's ESM
+# has no URL to load a sibling file from).
 ASSETS = {"plotly.js": "text/javascript"}
 
 
@@ -107,11 +115,16 @@ class ChatWidget(anywidget.AnyWidget):
                  user: User | None = None, **kwargs: Any) -> None:
         super().__init__(_esm=_bundle(), **kwargs)
         self.transport = CommTransport(self)
-        self.session = self._new_session(app or default_app, config or load(Path.cwd()), user)
+        app = app or default_app
+        config = config or load(Path.cwd())
+        self._sessions = SessionBuilder(
+            app, config, _data_layer(app, config) if config.data.enabled else None,
+            tickets=_upload_tickets(), client_type="notebook",
+            viewer_is_author=True)  # a notebook's chat is seen by who wrote its cells
+        self.session = self._sessions.build(user, transport=self.transport)
         # A layer the app brings lives in this kernel only: the extension cannot open it
         # (and must not make a .nbchat/nbchat.db for it), so the panel shows the server's.
-        self.history_store = ("" if app_brings_layer(self.session.app)
-                              else _history_store(self.session.config))
+        self.history_store = "" if app_brings_layer(app) else _history_store(config)
         self._inbox: asyncio.Queue[tuple[dict[str, Any], list[bytes]]] | None = None
         self._reader: asyncio.Task[None] | None = None
         # The loop (and its thread) the chat runs on: the kernel's, where the cell ran.
@@ -124,22 +137,12 @@ class ChatWidget(anywidget.AnyWidget):
             self._loop = asyncio.get_running_loop()
         self.on_msg(self._on_msg)
 
-    def _new_session(self, app: App, config: Config, user: User | None) -> ChatSession:
-        session = ChatSession(app, config, user=user)
-        session.viewer_is_author = True  # a notebook's chat is seen by who wrote its cells
-        session.client_type = "notebook"
-        session.files.tickets = _upload_tickets()
-        if config.data.enabled:
-            ThreadRecorder.attach(session, _data_layer(app, config))
-        session.attach(self.transport)
-        return session
-
     async def _reset(self) -> None:
         """Start a fresh chat in this widget (the history panel opens a stored thread by
         resetting, then saying hello with its id); the old chat ends."""
         old = self.session
         old.detach(self.transport)
-        self.session = self._new_session(old.app, old.config, old.user)
+        self.session = self._sessions.build(old.user, transport=self.transport)
         await old.close()
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
@@ -155,12 +158,22 @@ class ChatWidget(anywidget.AnyWidget):
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._owner = threading.get_ident()
-        if content.get("host") == "file_request":
-            self._loop.create_task(self._send_file(content))
-            return
-        if content.get("host") == "asset_request":
-            self._loop.create_task(self._send_asset(content))
-            return
+        if "host" in content:  # a host message (protocol/host_messages.py), not a chat event
+            try:
+                message = decode_host(content)
+            except ProtocolError as exc:
+                log.warning("nbchat: the widget's view sent a bad host message: %s", exc)
+                request_id = content.get("requestId")
+                if isinstance(request_id, str):  # a request still gets its answer
+                    self._reply(file_error(request_id, str(exc)))
+                return
+            if message["host"] == "file_request":
+                self._loop.create_task(self._send_file(message))
+                return
+            if message["host"] == "asset_request":
+                self._loop.create_task(self._send_asset(message))
+                return
+            # a reset: in order with the chat events around it (the view's hello follows)
         if self._inbox is None:
             self._inbox = asyncio.Queue()
             self._reader = self._loop.create_task(self._read())
@@ -172,39 +185,38 @@ class ChatWidget(anywidget.AnyWidget):
         while True:
             content, buffers = await self._inbox.get()
             try:
-                if content.get("host") == "reset":
+                if "host" in content:  # decoded by _dispatch: only a reset comes this way
                     await self._reset()
-                elif "host" not in content:
+                else:
                     await self.session.receive(content, buffers)
             except Exception:  # a bug in nbchat must not kill the widget
                 log.exception("nbchat: handling a widget event failed")
 
-    async def _send_file(self, content: dict[str, Any]) -> None:
-        request_id = content.get("requestId")
-        key = content.get("objectKey")
-        blob = await self.session.read_blob(key) if isinstance(key, str) else None
+    def _reply(self, reply: FileResponse, data: bytes | None = None) -> None:
+        self.send(dict(reply), [data] if data is not None else None)
+
+    async def _send_file(self, request: FileRequest) -> None:
+        request_id = request["requestId"]
+        blob = await self.session.read_blob(request["objectKey"])
         if blob is None:
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": "no such file in this chat"})
+            self._reply(file_error(request_id, "no such file in this chat"))
             return
         data, mime = blob
-        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+        self._reply(file_response(request_id, mime), data)
 
-    async def _send_asset(self, content: dict[str, Any]) -> None:
-        request_id = content.get("requestId")
-        name = content.get("name")
-        mime = ASSETS.get(name) if isinstance(name, str) else None
+    async def _send_asset(self, request: AssetRequest) -> None:
+        request_id, name = request["requestId"], request["name"]
+        mime = ASSETS.get(name)
         if mime is None:
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": f"no bundle {name!r}; known: {', '.join(ASSETS)}"})
+            self._reply(file_error(request_id, f"no bundle {name!r}; known: {', '.join(ASSETS)}"))
             return
         try:
-            data = await asyncio.to_thread((STATIC / str(name)).read_bytes)
+            data = await asyncio.to_thread((STATIC / name).read_bytes)
         except OSError as exc:  # an install without the built bundle
-            self.send({"host": "file_response", "requestId": request_id,
-                       "error": f"{name} is not built in this nbchat install ({exc.strerror})"})
+            self._reply(file_error(
+                request_id, f"{name} is not built in this nbchat install ({exc.strerror})"))
             return
-        self.send({"host": "file_response", "requestId": request_id, "mime": mime}, [data])
+        self._reply(file_response(request_id, mime), data)
 
     def close(self) -> None:
         """Close the widget and end its chat session (on_chat_end runs)."""

@@ -19,19 +19,27 @@ from typing import Any, Literal, Union
 
 from nbchat.errors import ProtocolError
 from nbchat.protocol import client_json
-from nbchat.protocol.client_events import ClientEvent
+from nbchat.protocol.client_events import ClientEvent, Hello
+from nbchat.protocol.host_messages import HOST_REPLY_CLASSES, HostRequest
 from nbchat.protocol.server_events import ServerEvent
 
 PROTOCOL_VERSION = 1
 
-def _event_type(cls: type) -> str:
-    literal = typing.get_type_hints(cls)["type"]
-    (name,) = typing.get_args(literal)
-    return str(name)
+
+def _by_tag(classes: Sequence[type], tag: str = "type") -> dict[str, type]:
+    """Message classes by the literal of their `tag` field (`type`, or `host`)."""
+    out: dict[str, type] = {}
+    for cls in classes:
+        (name,) = typing.get_args(typing.get_type_hints(cls)[tag])
+        out[str(name)] = cls
+    return out
 
 
-CLIENT_EVENTS: dict[str, type] = {_event_type(c): c for c in typing.get_args(ClientEvent)}
-SERVER_EVENTS: dict[str, type] = {_event_type(c): c for c in typing.get_args(ServerEvent)}
+CLIENT_EVENTS: dict[str, type] = _by_tag(typing.get_args(ClientEvent))
+SERVER_EVENTS: dict[str, type] = _by_tag(typing.get_args(ServerEvent))
+# The notebook widget's host messages (host_messages.py), by their `host` value.
+HOST_REQUESTS: dict[str, type] = _by_tag(typing.get_args(HostRequest), "host")
+HOST_REPLIES: dict[str, type] = _by_tag(HOST_REPLY_CLASSES, "host")
 
 # ----------------------------------------------------------------------------- validation
 
@@ -104,11 +112,34 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                                 code="too_large")
     if not isinstance(frame, dict):
         raise ProtocolError("event must be a JSON object with a 'type' field")
-    kind = frame.get("type")
-    cls = CLIENT_EVENTS.get(kind) if isinstance(kind, str) else None
+    _check(frame, CLIENT_EVENTS, "type", "event type")
+    return typing.cast(ClientEvent, frame)
+
+
+def decode_hello(frame: str | bytes | dict[str, Any], max_bytes: int) -> Hello:
+    """A connection's first event, which must be a `hello` (`not_started` otherwise): the
+    host reads its `sessionId` to find the session the rest of the connection goes to."""
+    event = decode_client(frame, max_bytes)
+    if event["type"] != "hello":
+        raise ProtocolError(f"the first event must be hello, not {event['type']}",
+                            code="not_started")
+    return event
+
+
+def decode_host(message: dict[str, Any]) -> HostRequest:
+    """Validate one host message of the widget's view (a comm message with a `host` key;
+    the comm already parsed its JSON), or raise ProtocolError saying what is wrong."""
+    _check(message, HOST_REQUESTS, "host", "host message")
+    return typing.cast(HostRequest, message)
+
+
+def _check(frame: dict[str, Any], classes: dict[str, type], tag: str, what: str) -> None:
+    """`frame` is one of `classes` (by its `tag` field), with the fields and types of it."""
+    kind = frame.get(tag)
+    cls = classes.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        known = ", ".join(sorted(CLIENT_EVENTS))
-        raise ProtocolError(f"unknown event type {kind!r}; expected one of: {known}",
+        known = ", ".join(sorted(classes))
+        raise ProtocolError(f"unknown {what} {kind!r}; expected one of: {known}",
                             code="unknown_type")
     hints = _hints(cls)
     required: frozenset[str] = cls.__required_keys__  # type: ignore[attr-defined]
@@ -125,7 +156,6 @@ def decode_client(frame: str | bytes | dict[str, Any], max_bytes: int) -> Client
                 f"{kind}: field {key!r} must be {_type_name(tp)}, "
                 f"got {type(frame[key]).__name__}"
             )
-    return typing.cast(ClientEvent, frame)
 
 
 # json.dumps with options builds a JSONEncoder per call; one is enough (encode keeps no

@@ -140,6 +140,21 @@ class McpDisconnect(TypedDict):
 
     type: Literal["mcp_disconnect"]
     name: str
+class WindowMessage(TypedDict):
+    """What the page embedding the chat posted to it (`window.postMessage` from an origin in
+    `server.embed_origins`), for `@cl.on_window_message`."""
+
+    type: Literal["window_message"]
+    data: Any
+
+
+class CallFnResult(TypedDict):
+    """The embedding page's answer to a `call_fn` (`cl.CopilotFunction.acall`)."""
+
+    type: Literal["call_fn_result"]
+    callId: str
+    result: NotRequired[Any]
+    error: NotRequired[str]
 
 
 ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validator
@@ -160,4 +175,6 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     UploadCancel,
     McpConnect,
     McpDisconnect,
+    WindowMessage,
+    CallFnResult,
 ]

@@ -15,6 +15,7 @@ from nbchat.protocol.server_events import (
     AskCancel,
     AskEvent,
     AskSpec,
+    CallFn,
     CommandsEvent,
     ElementDelete,
     ElementEvent,
@@ -30,8 +31,10 @@ from nbchat.protocol.server_events import (
     TaskStart,
     ThreadEvent,
     TokenEvent,
+    TokenUsage,
     UploadDone,
     UploadTicket,
+    WindowMessageEvent,
 )
 from nbchat.types import ElementDict, FeedbackDict, StepDict
 
@@ -134,3 +137,14 @@ def mcp_status(name: str, client_type: str, status: McpState, tools: list[str],
     if error is not None:
         event["error"] = error
     return event
+def window_message(data: Any) -> WindowMessageEvent:
+    return {"type": "window_message", "seq": 0, "data": data}
+
+
+def call_fn(call_id: str, name: str, args: dict[str, Any], timeout: float) -> CallFn:
+    return {"type": "call_fn", "seq": 0, "callId": call_id, "name": name, "args": args,
+            "timeout": timeout}
+
+
+def token_usage(count: int) -> TokenUsage:
+    return {"type": "token_usage", "seq": 0, "count": count}

@@ -222,6 +222,34 @@ class McpStatus(TypedDict):
     status: Literal["connected", "failed", "disconnected"]
     tools: list[str]
     error: NotRequired[str]
+class WindowMessageEvent(TypedDict):
+    """For the page embedding the chat (`cl.send_window_message`): the page posts `data`
+    to its parent window, to each origin of `server.embed_origins`."""
+
+    type: Literal["window_message"]
+    seq: int
+    data: Any
+
+
+class CallFn(TypedDict):
+    """A function the embedding page runs (`cl.CopilotFunction`); the page posts it to its
+    parent and relays the answer as `call_fn_result` with the same `callId`."""
+
+    type: Literal["call_fn"]
+    seq: int
+    callId: str
+    name: str
+    args: dict[str, Any]
+    timeout: float
+
+
+class TokenUsage(TypedDict):
+    """Tokens an LLM call used (`cl.context.emitter.update_token_count`, Chainlit's
+    `token_usage`); the client adds them up."""
+
+    type: Literal["token_usage"]
+    seq: int
+    count: int
 
 
 ServerEvent = Union[  # noqa: UP007
@@ -248,4 +276,7 @@ ServerEvent = Union[  # noqa: UP007
     Notice,
     ErrorEvent,
     McpStatus,
+    WindowMessageEvent,
+    CallFn,
+    TokenUsage,
 ]

@@ -22,17 +22,19 @@ log = logging.getLogger("nbchat")
 
 
 async def run_callback(session: ChatSession, hook: str, *args: Any,
-                       func: Callable[..., Any] | None = None) -> Any:
+                       func: Callable[..., Any] | None = None, busy: bool = True) -> Any:
     """Run an app callback inside the session: errors become a chat message, a callback
     over `runtime.callback_timeout` is stopped and the user told, and steps it left open
-    (an error, a stop, a timeout) are closed. Cancellation is re-raised."""
+    (an error, a stop, a timeout) are closed. Cancellation is re-raised. `busy=False`
+    leaves out task_start/task_end (the chat does not show it as running)."""
     func = func or session.app.get(hook)
     if func is None:
         return None
     runtime = session.config.runtime
     if runtime.stall_warning_ms is not None:
         watch(asyncio.get_running_loop(), runtime.stall_warning_ms)
-    session.emit(outbound.task_start())
+    if busy:
+        session.emit(outbound.task_start())
     already_open = set(session.open_steps)
     try:
         if runtime.callback_timeout is None:
@@ -59,7 +61,8 @@ async def run_callback(session: ChatSession, hook: str, *args: Any,
         await callback_errors.report(session, hook, exc)
         return None
     finally:
-        session.emit(outbound.task_end())
+        if busy:
+            session.emit(outbound.task_end())
 
 
 def close_open_steps(session: ChatSession, keep: set[str] | frozenset[str] = frozenset(),

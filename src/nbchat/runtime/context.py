@@ -7,10 +7,13 @@ started, never under a sibling's.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from nbchat.errors import ContextError
+from nbchat.ids import new_id
 from nbchat.protocol import outbound
 
 if TYPE_CHECKING:
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from nbchat.runtime.session import ChatSession
     from nbchat.step import Step
 
+log = logging.getLogger("nbchat")
 current_session: ContextVar[ChatSession | None] = ContextVar("nbchat_session", default=None)
 current_step: ContextVar[Step | None] = ContextVar("nbchat_step", default=None)
 
@@ -69,6 +73,40 @@ class AuthorEmitter:
         session = get_session("set_modes")
         session.modes = list(modes)
         session.emitter.emit(outbound.modes([m.to_dict() for m in modes]))
+
+    async def send_window_message(self, data: Any) -> None:
+        """Post `data` to the page embedding the chat (`cl.send_window_message`)."""
+        get_session("cl.send_window_message").emit(outbound.window_message(data))
+
+    async def send_call_fn(self, name: str, args: dict[str, Any],
+                           timeout: float = 300,  # noqa: ASYNC109 - Chainlit's signature
+                           raise_on_timeout: bool = False) -> Any:
+        """Have the embedding page run `name(args)` and return its answer
+        (`cl.CopilotFunction.acall`); None after `timeout` seconds without one, or
+        TimeoutError with `raise_on_timeout`. An error the page reports is raised as
+        CopilotFunctionError."""
+        session = get_session("CopilotFunction.acall")
+        call_id = new_id()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        session.open_call(call_id, future)
+        session.emit(outbound.call_fn(call_id, name, dict(args), timeout))
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            if raise_on_timeout:
+                raise
+            log.warning("nbchat: the embedding page did not answer %s within %s s", name,
+                        timeout)
+            return None
+        finally:
+            session.close_call(call_id)
+
+    async def update_token_count(self, count: int) -> None:
+        """Tell the client an LLM call used `count` more tokens (it adds them up)."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"token count must be a non-negative int, got {count!r}")
+        get_session("context.emitter.update_token_count").emit(outbound.token_usage(count))
 
     async def task_start(self) -> None:
         """Show the chat as busy (the Stop button), as while a callback runs."""

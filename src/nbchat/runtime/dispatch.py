@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import typing
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,26 @@ from nbchat.errors import ProtocolError
 from nbchat.ids import new_id
 from nbchat.message import Message
 from nbchat.protocol import decode_client, outbound
+from nbchat.protocol.client_events import (
+    ActionClick,
+    AskResponse,
+    ClientEvent,
+    EditMessage,
+    Feedback,
+    FeedbackDelete,
+    McpConnect,
+    McpDisconnect,
+    SettingsEdit,
+    SettingsUpdate,
+    Stop,
+    UploadCancel,
+    UploadChunk,
+    UploadEnd,
+    UploadStart,
+    UserEnv,
+    UserMessage,
+)
+from nbchat.runtime import window
 from nbchat.runtime.callbacks import run_callback, serialized
 from nbchat.runtime.context import current_session
 from nbchat.runtime.handshake import hello, user_env
@@ -26,26 +47,39 @@ from nbchat.uploads.files import UploadedFile, UploadLimits, UploadRejected
 
 if TYPE_CHECKING:
     # The session imports this module to dispatch its events; this one only names it.
+    from nbchat.ask import PendingAsk
     from nbchat.runtime.session import ChatSession
 
 log = logging.getLogger("nbchat")
-Handler = Callable[["ChatSession", Any, list[bytes]], Awaitable[None]]
 
 
 async def handle(session: ChatSession, frame: str | bytes | dict[str, Any],
                  buffers: list[bytes]) -> None:
-    """Handle one client event. Whatever goes wrong becomes an `error` event for it: an
-    exception escaping here would make tornado drop the connection (and the next event
-    of a reconnect could do it again), so none does."""
+    """Decode and handle one client event as it came on the wire."""
+    await _guarded(session, lambda: decode_client(frame, session.config.runtime.max_event_bytes),
+                   buffers)
+
+
+async def handle_event(session: ChatSession, event: ClientEvent, buffers: list[bytes]) -> None:
+    """Handle one client event the protocol decoded already (a connection's first hello,
+    decoded to find its session: runtime/hosting.py)."""
+    await _guarded(session, lambda: event, buffers)
+
+
+async def _guarded(session: ChatSession, decode: Callable[[], ClientEvent],
+                   buffers: list[bytes]) -> None:
+    """Whatever goes wrong becomes an `error` event for it: an exception escaping here
+    would make tornado drop the connection (and the next event of a reconnect could do it
+    again), so none does."""
     token = current_session.set(session)
     kind = "event"
     try:
         try:
-            event = decode_client(frame, session.config.runtime.max_event_bytes)
+            event = decode()
             kind = event["type"]
             if kind != "hello" and not session.started:
                 raise ProtocolError("send hello first", code="not_started")
-            await _HANDLERS[kind](session, event, buffers)
+            await _dispatch(session, event, buffers)
         except ProtocolError as exc:
             session.error(exc.code, str(exc))
         except UploadRejected as exc:
@@ -67,11 +101,11 @@ def _author(user: User | None) -> str:
     return user.display_name or user.identifier
 
 
-def _text_ask(session: ChatSession) -> Any:
+def _text_ask(session: ChatSession) -> PendingAsk | None:
     return next((a for a in reversed(session.asks.values()) if a.kind == "text"), None)
 
 
-async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _user_message(session: ChatSession, event: UserMessage, _: list[bytes]) -> None:
     files: list[UploadedFile] = []
     if event.get("fileIds"):
         files = session.files.take(event["fileIds"], _spontaneous_limits(session))
@@ -112,7 +146,7 @@ async def _user_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     session.spawn(serialized(session, "on_message", msg))
 
 
-async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _edit_message(session: ChatSession, event: EditMessage, _: list[bytes]) -> None:
     if not session.config.features.edit_message:
         raise ProtocolError("editing messages is turned off (features.edit_message)",
                             code="forbidden")
@@ -133,7 +167,7 @@ async def _edit_message(session: ChatSession, event: Any, _: list[bytes]) -> Non
     session.spawn(serialized(session, "on_message", msg))
 
 
-async def _action(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _action(session: ChatSession, event: ActionClick, _: list[bytes]) -> None:
     action = session.actions.get(event["id"])
     if action is None:
         raise ProtocolError(f"no action with id {event['id']!r}", code="unknown_action")
@@ -149,7 +183,7 @@ async def _action(session: ChatSession, event: Any, _: list[bytes]) -> None:
                                func=func))
 
 
-async def _ask_response(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _ask_response(session: ChatSession, event: AskResponse, _: list[bytes]) -> None:
     ask = session.asks.get(event["askId"])
     if ask is None or ask.future.done():
         raise ProtocolError(f"no pending ask with id {event['askId']!r}", code="unknown_ask")
@@ -181,10 +215,12 @@ async def cancel_tasks(session: ChatSession) -> None:
         await asyncio.gather(*running, return_exceptions=True)
 
 
-async def _stop(session: ChatSession, _event: Any, _: list[bytes]) -> None:
-    await cancel_tasks(session)
-    if session.config.ui.stop_message:  # Chainlit posts it on every Stop
+async def _stop(session: ChatSession, _event: Stop, _: list[bytes]) -> None:
+    # As Chainlit: the message first (on every Stop), then the cancellation. The message
+    # is sent whole here, outside any task, so closing the cancelled steps leaves it be.
+    if session.config.ui.stop_message:
         await Message(content=session.config.ui.stop_message).send()
+    await cancel_tasks(session)
     session.spawn(run_callback(session, "on_stop"))
 
 
@@ -201,7 +237,7 @@ def _validated_settings(session: ChatSession, settings: dict[str, Any]) -> dict[
     return values
 
 
-async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _settings_update(session: ChatSession, event: SettingsUpdate, _: list[bytes]) -> None:
     values = _validated_settings(session, event["settings"])
     session.chat_settings = values
     session.settings_draft = {}
@@ -211,11 +247,11 @@ async def _settings_update(session: ChatSession, event: Any, _: list[bytes]) -> 
     session.spawn(run_callback(session, "on_settings_update", dict(values)))
 
 
-async def _user_env_event(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _user_env_event(session: ChatSession, event: UserEnv, _: list[bytes]) -> None:
     user_env(session, {**session.user_env, **event["env"]})
 
 
-async def _settings_edit(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _settings_edit(session: ChatSession, event: SettingsEdit, _: list[bytes]) -> None:
     # Chainlit's on_settings_edit: the form as being edited, before Confirm. Nothing is
     # stored; ChatSettings.refresh() redraws the form keeping these values.
     values = _validated_settings(session, event["settings"])
@@ -241,7 +277,7 @@ def _rated_step(session: ChatSession, step_id: str) -> None:
                             code="unknown_step")
 
 
-async def _feedback(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _feedback(session: ChatSession, event: Feedback, _: list[bytes]) -> None:
     _rated_step(session, event["stepId"])
     comment = event.get("comment")
     if comment is not None and len(comment) > 10_000:
@@ -268,7 +304,7 @@ def _feedback_arg(feedback: FeedbackDict) -> Any:
     return SimpleNamespace(**feedback)
 
 
-async def _feedback_delete(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _feedback_delete(session: ChatSession, event: FeedbackDelete, _: list[bytes]) -> None:
     _rated_step(session, event["stepId"])
     if session.feedback.pop(event["stepId"], None) is not None:
         session.emit(outbound.feedback(event["stepId"], None))
@@ -291,7 +327,7 @@ def _upload_limits(session: ChatSession) -> UploadLimits:
     return _spontaneous_limits(session)
 
 
-async def _upload_start(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _upload_start(session: ChatSession, event: UploadStart, _: list[bytes]) -> None:
     ticket = session.files.begin(event["uploadId"], event["name"], event["mime"],
                                  event["size"], _upload_limits(session),
                                  over_http=event.get("via") == "http", owner=session.user)
@@ -299,19 +335,19 @@ async def _upload_start(session: ChatSession, event: Any, _: list[bytes]) -> Non
         session.emit(outbound.upload_ticket(event["uploadId"], ticket))
 
 
-async def _upload_chunk(session: ChatSession, event: Any, buffers: list[bytes]) -> None:
+async def _upload_chunk(session: ChatSession, event: UploadChunk, buffers: list[bytes]) -> None:
     if not buffers:
         raise ProtocolError("upload_chunk carries its bytes as binary buffers; none came")
     for buffer in buffers:
         session.files.write(event["uploadId"], bytes(buffer))
 
 
-async def _upload_end(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _upload_end(session: ChatSession, event: UploadEnd, _: list[bytes]) -> None:
     file = session.files.finish(event["uploadId"])
     session.emit(outbound.upload_done(event["uploadId"], file.id))
 
 
-async def _upload_cancel(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _upload_cancel(session: ChatSession, event: UploadCancel, _: list[bytes]) -> None:
     session.files.abort(event["uploadId"])
 
 
@@ -324,36 +360,61 @@ def _mcp_chat() -> Any:
     return mcp_chat
 
 
-async def _mcp_connect(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _mcp_connect(session: ChatSession, event: McpConnect, _: list[bytes]) -> None:
     _mcp_chat().user_connect(session, event)
 
 
-async def _mcp_disconnect(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def _mcp_disconnect(session: ChatSession, event: McpDisconnect,
+                          _: list[bytes]) -> None:
     if event["name"] not in session.mcp_sessions:
         raise ProtocolError(f"this chat has no MCP server named {event['name']!r}",
                             code="unknown_mcp")
     session.spawn(_mcp_chat().disconnect(session, event["name"]))
 
 
-_HANDLERS: dict[str, Handler] = {
-    "hello": hello,
-    "user_message": _user_message,
-    "edit_message": _edit_message,
-    "action": _action,
-    "ask_response": _ask_response,
-    "stop": _stop,
-    "settings_update": _settings_update,
-    "settings_edit": _settings_edit,
-    "user_env": _user_env_event,
-    "feedback": _feedback,
-    "feedback_delete": _feedback_delete,
-    "upload_start": _upload_start,
-    "upload_chunk": _upload_chunk,
-    "upload_end": _upload_end,
-    "upload_cancel": _upload_cancel,
-    "mcp_connect": _mcp_connect,
-    "mcp_disconnect": _mcp_disconnect,
-}
+async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[bytes]) -> None:
+    """The handler of the event's type, given the event as its TypedDict (mypy narrows the
+    union on `type`). The most frequent first: a message, an upload's chunks, a hello."""
+    if event["type"] == "user_message":
+        await _user_message(session, event, buffers)
+    elif event["type"] == "upload_chunk":
+        await _upload_chunk(session, event, buffers)
+    elif event["type"] == "hello":
+        await hello(session, event, buffers)
+    elif event["type"] == "stop":
+        await _stop(session, event, buffers)
+    elif event["type"] == "action":
+        await _action(session, event, buffers)
+    elif event["type"] == "ask_response":
+        await _ask_response(session, event, buffers)
+    elif event["type"] == "edit_message":
+        await _edit_message(session, event, buffers)
+    elif event["type"] == "settings_update":
+        await _settings_update(session, event, buffers)
+    elif event["type"] == "settings_edit":
+        await _settings_edit(session, event, buffers)
+    elif event["type"] == "user_env":
+        await _user_env_event(session, event, buffers)
+    elif event["type"] == "feedback":
+        await _feedback(session, event, buffers)
+    elif event["type"] == "feedback_delete":
+        await _feedback_delete(session, event, buffers)
+    elif event["type"] == "upload_start":
+        await _upload_start(session, event, buffers)
+    elif event["type"] == "upload_end":
+        await _upload_end(session, event, buffers)
+    elif event["type"] == "upload_cancel":
+        await _upload_cancel(session, event, buffers)
+    elif event["type"] == "window_message":
+        await window.window_message(session, event, buffers)
+    elif event["type"] == "call_fn_result":
+        await window.call_fn_result(session, event, buffers)
+    elif event["type"] == "mcp_connect":
+        await _mcp_connect(session, event, buffers)
+    elif event["type"] == "mcp_disconnect":
+        await _mcp_disconnect(session, event, buffers)
+    else:  # the decoder knows only these: a new event type needs its branch here
+        typing.assert_never(event)
 
 
 async def end_session(session: ChatSession) -> None:

@@ -11,6 +11,7 @@ from nbchat.config import with_overrides
 from nbchat.data import InvalidDataError
 from nbchat.errors import ConfigError, ProtocolError
 from nbchat.protocol import PROTOCOL_VERSION, outbound
+from nbchat.protocol.client_events import Hello
 from nbchat.protocol.server_events import Welcome
 from nbchat.runtime.callbacks import run_callback
 from nbchat.types import User
@@ -83,7 +84,7 @@ async def _welcome(session: ChatSession, profiles: list[ChatProfile],
             "httpUploads": session.files.tickets is not None}
 
 
-async def hello(session: ChatSession, event: Any, _: list[bytes]) -> None:
+async def hello(session: ChatSession, event: Hello, _: list[bytes]) -> None:
     if event["protocolVersion"] != PROTOCOL_VERSION:
         raise ProtocolError(
             f"protocol version {event['protocolVersion']} is not supported; this server "

@@ -15,15 +15,19 @@ for a reconnect); when every one of them has a client, the new one is refused
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from nbchat.app import App
 from nbchat.config import Config
 from nbchat.data import NativeDataLayer
-from nbchat.errors import NbchatError
-from nbchat.runtime.recorder import ThreadRecorder
+from nbchat.errors import NbchatError, ProtocolError
+from nbchat.protocol import decode_hello, outbound
+from nbchat.protocol.client_events import Hello
+from nbchat.protocol.server_events import ErrorEvent
+from nbchat.runtime.builder import SessionBuilder
 from nbchat.runtime.session import ChatSession, SessionRegistry
+from nbchat.transports.base import Transport
 from nbchat.types import User
 from nbchat.uploads.tickets import HostTickets
 
@@ -40,7 +44,6 @@ class SessionLimitError(NbchatError):
 
 class ChatHost:
     def __init__(self, app: App, config: Config, data_layer: NativeDataLayer | None = None) -> None:
-        self.app = app
         self.config = config
         self.data_layer = data_layer
         self.sessions = SessionRegistry()
@@ -48,14 +51,54 @@ class ChatHost:
         self._closing: set[asyncio.Task[None]] = set()
         # Upload bodies sent over HTTP to this process's sessions (server/live_uploads.py).
         self.upload_tickets = HostTickets()
+        self.builder = SessionBuilder(app, config, data_layer, self.upload_tickets)
+
+    @property
+    def app(self) -> App:
+        """The app new sessions run (`switch_app` replaces it on a reload)."""
+        return self.builder.app
+
+    def switch_app(self, app: App) -> None:
+        """Run `app` from now on, in new sessions and in the live ones (a reload)."""
+        self.builder = self.builder.with_app(app)
+        for session in self.sessions.sessions.values():
+            session.app = app
 
     def new_session(self, user: User | None) -> ChatSession:
         self._make_room(user)
-        session = ChatSession(self.app, self.config, user=user)
-        session.files.tickets = self.upload_tickets
-        if self.data_layer is not None:
-            ThreadRecorder.attach(session, self.data_layer)
-        return self.sessions.add(session)
+        return self.sessions.add(self.builder.build(user))
+
+    def connect(self, frame: str | bytes | dict[str, Any], user: User | None,
+                transport: Transport, refuse: Callable[[ErrorEvent], None],
+                ) -> tuple[ChatSession, Hello] | None:
+        """A connection's first frame, decoded by the protocol (it must be a `hello`): the
+        session it names, if it is `user`'s own, or a new one, attached to `transport`;
+        the caller then dispatches the hello there (`ChatSession.receive_event`). `refuse`
+        gets what the client is told before a session numbers its events; None when no
+        session takes the connection."""
+        try:
+            hello = decode_hello(frame, self.config.runtime.max_event_bytes)
+        except ProtocolError as exc:
+            why = str(exc) if exc.code == "not_started" else f"the first event (a hello): {exc}"
+            refuse(outbound.error(exc.code, why))
+            return None
+        session = None
+        wanted = hello.get("sessionId")
+        if wanted is not None:
+            session = self.find(wanted, user)
+            if session is None:
+                refuse(outbound.error(
+                    "unknown_session", "that chat session is gone or not yours; a new one "
+                    "was started"))
+        if session is None:
+            try:
+                session = self.new_session(user)
+            except SessionLimitError as exc:
+                refuse(outbound.error("too_many_sessions", str(exc)))
+                return None
+        self.connected(session)
+        session.attach(transport)
+        return session, hello
 
     def _make_room(self, user: User | None) -> None:
         cap = self.config.server.max_sessions_per_user

@@ -71,9 +71,10 @@ class ThreadRecorder:
 
     @classmethod
     def attach(cls, session: ChatSession, data: NativeDataLayer) -> ThreadRecorder:
+        """A recorder listening to the session's batches (the session keeps it as its
+        `recorder`: made in its constructor, or anew for a new chat)."""
         recorder = cls(session, data)
         session.emitter.listeners.append(recorder.on_batch)
-        session.recorder = recorder
         return recorder
 
     @property

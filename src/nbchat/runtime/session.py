@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from nbchat.app import App
 from nbchat.config import Config
+from nbchat.data import NativeDataLayer
 from nbchat.ids import new_id
 from nbchat.protocol import outbound
+from nbchat.protocol.client_events import ClientEvent
 from nbchat.protocol.server_events import ServerEvent
 from nbchat.runtime.context import current_session
-from nbchat.runtime.dispatch import end_session, handle
+from nbchat.runtime.dispatch import end_session, handle, handle_event
 from nbchat.runtime.emitter import Emitter
+from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.state import SessionState
 from nbchat.transports.base import Transport
 from nbchat.types import FeedbackDict, User
@@ -31,13 +34,16 @@ if TYPE_CHECKING:
     from nbchat.element import Element
     from nbchat.input_widget import InputWidget
     from nbchat.message import Message
-    from nbchat.runtime.recorder import ThreadRecorder
     from nbchat.step import StepBase
+    from nbchat.uploads.tickets import TicketDesk
 
 log = logging.getLogger("nbchat")
 
 
 class ChatSession:
+    """One chat. Hosts make theirs through `runtime.builder.SessionBuilder`, which passes
+    what the host decided (persistence, uploads over HTTP, who views it) here at once."""
+
     def __init__(
         self,
         app: App,
@@ -46,6 +52,11 @@ class ChatSession:
         user: User | None = None,
         id: str | None = None,
         thread_id: str | None = None,
+        data_layer: NativeDataLayer | None = None,
+        tickets: TicketDesk | None = None,
+        client_type: str = "webapp",
+        viewer_is_author: bool = False,
+        transport: Transport | None = None,
     ) -> None:
         self.id = id or new_id()
         self.app = app
@@ -76,14 +87,17 @@ class ChatSession:
         self.user_env: dict[str, str] = {}
         # Who shows the chat, as Chainlit's `context.session.client_type`: "webapp" for a
         # browser page (served, and what the test client imitates), "notebook" for the widget.
-        self.client_type = "webapp"
+        self.client_type = client_type
         self.actions: dict[str, Action] = {}
         self.elements: dict[str, Element] = {}
         self.open_steps: dict[str, StepBase] = {}
         self.asks: dict[str, PendingAsk] = {}
+        # Functions the embedding page runs (CopilotFunction), waiting for its answer.
+        self.calls: dict[str, asyncio.Future[Any]] = {}
         self.feedback: dict[str, FeedbackDict] = {}
         self.blobs: dict[str, tuple[bytes, str]] = {}
-        self.files = FileStore()
+        # `tickets`: the host takes upload bodies over HTTP (uploads/tickets.py).
+        self.files = FileStore(tickets)
         # The chat's MCP servers, as Chainlit's: name -> (mcp.ClientSession, its closer).
         self.mcp_sessions: dict[str, tuple[Any, Any]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -95,16 +109,19 @@ class ChatSession:
         self.started = False
         self.closed = False
         # Persistence, when the host has a data layer (see recorder.py).
-        self.recorder: ThreadRecorder | None = None
+        self.recorder = (ThreadRecorder.attach(self, data_layer)
+                         if data_layer is not None else None)
         # The one viewing this chat wrote the app (the notebook widget, not a served page):
         # a failing callback shows its traceback in the chat (callback_errors.py).
-        self.viewer_is_author = False
+        self.viewer_is_author = viewer_is_author
         # Steps as OpenTelemetry spans (otel.enabled; integrations/otel.py).
         self.spans: Any = None
         if config.otel.enabled:
             from nbchat.integrations import otel
 
             self.spans = otel.attach(self, config.otel)
+        if transport is not None:
+            self.attach(transport)
 
     # ------------------------------------------------------------------ values
 
@@ -197,8 +214,17 @@ class ChatSession:
             self.emitter.emit(outbound.ask_cancel(ask.id))
         self._update_quiet()
 
+    def open_call(self, call_id: str, future: asyncio.Future[Any]) -> None:
+        self.calls[call_id] = future
+        self._update_quiet()
+
+    def close_call(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+        self._update_quiet()
+
     def _update_quiet(self) -> None:
-        if self._busy == 0 or self.asks:
+        # A callback waiting on the user (an ask) or on the embedding page (a call) is idle.
+        if self._busy == 0 or self.asks or self.calls:
             self.quiet.set()
         else:
             self.quiet.clear()
@@ -235,6 +261,10 @@ class ChatSession:
         """Handle one client event (as sent on the wire) and its binary buffers."""
         await handle(self, frame, buffers or [])
 
+    async def receive_event(self, event: ClientEvent, buffers: list[bytes] | None = None) -> None:
+        """Handle one client event the protocol decoded already (a connection's hello)."""
+        await handle_event(self, event, buffers or [])
+
     async def new_chat(self) -> None:
         """End this chat (its tasks cancelled, on_chat_end run, its writes stored) and make
         the session a fresh, unstarted one in a new thread: the next hello starts it, as
@@ -251,7 +281,7 @@ class ChatSession:
             old = self.recorder
             await old.close()
             self.emitter.listeners.remove(old.on_batch)
-            type(old).attach(self, old.data)
+            self.recorder = type(old).attach(self, old.data)
         self._forget_chat()
         # The mirror first, where it was: the recorder reads it for every batch.
         state = SessionState()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,9 @@ class TrustedProxies:
     """Reverse proxies whose forwarded headers are believed (none: they never are)."""
 
     networks: tuple[IPNetwork, ...] = ()
+    # Also believe a peer on a Unix socket: the ASGI mount in front of a private server
+    # (nbchat.server.mounted), the only process that can reach its 0600 socket.
+    unix_peer: bool = False
 
     @classmethod
     def parse(cls, entries: Iterable[str]) -> TrustedProxies:
@@ -112,7 +116,8 @@ class TrustedProxies:
         """From a trusted peer: the client's address and scheme as the proxies forwarded
         them. X-Forwarded-For is read from the right, past every trusted hop; the first
         address not trusted is the client (a client can put anything on the left)."""
-        if not self.networks or not self.trusts(request.remote_ip):
+        if not (self.unix_peer and _over_unix_socket(request)) and (
+                not self.networks or not self.trusts(request.remote_ip)):
             return
         headers = request.headers
         forwarded = headers.get("X-Forwarded-For")
@@ -131,6 +136,11 @@ class TrustedProxies:
         proto = headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
         if proto in ("http", "https"):
             request.protocol = proto
+
+
+def _over_unix_socket(request: tornado.httputil.HTTPServerRequest) -> bool:
+    context = getattr(request.connection, "context", None)
+    return getattr(context, "address_family", None) == socket.AF_UNIX
 
 
 class HostRefusedHandler(RequestHandler):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from urllib.parse import quote
 from tornado.web import HTTPError, RequestHandler, StaticFileHandler
 
 from nbchat.config import Config
+from nbchat.errors import ConfigError
 from nbchat.server.auth import Identity, public
 from nbchat.types import User
 
@@ -42,9 +44,23 @@ def security_headers(handler: RequestHandler) -> None:
     handler.set_header("X-Frame-Options", "SAMEORIGIN")
 
 
-def page_csp(ws_origin: str) -> str:
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
+def embed_origins(config: Config) -> tuple[str, ...]:
+    """`server.embed_origins`, checked: each a scheme://host[:port] origin, or "*"."""
+    origins = tuple(o.strip().rstrip("/") for o in config.server.embed_origins)
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ConfigError(f"server.embed_origins: {origin!r} is not an origin; write "
+                              "scheme and host (and a port), e.g. https://portal.example.com")
+    return origins
+
+
+def page_csp(ws_origin: str, frame_ancestors: tuple[str, ...] = ()) -> str:
     """Scripts only from this origin (no inline scripts); styles may be inline (the bundle
-    injects its CSS; KaTeX sets style attributes); images and media also from data:/blob:."""
+    injects its CSS; KaTeX sets style attributes); images and media also from data:/blob:.
+    Framed only by this origin and `frame_ancestors` (server.embed_origins)."""
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
@@ -57,7 +73,7 @@ def page_csp(ws_origin: str) -> str:
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
-        "frame-ancestors 'self'",
+        " ".join(["frame-ancestors 'self'", *frame_ancestors]),
     ])
 
 
@@ -69,6 +85,7 @@ class PageContext:
     config: Config
     identity: Identity
     auth_enabled: bool
+    embed_origins: tuple[str, ...] = ()
 
 
 SHELL = """<!doctype html>
@@ -124,6 +141,7 @@ class PageHandler(RequestHandler):
             "threadId": thread_id,
             "mode": self.mode,
             "name": self.context.config.ui.name,
+            "embedOrigins": list(self.context.embed_origins),
         }
 
     @public  # anyone may load the shell; with login on, no user is sent to the login page
@@ -137,8 +155,11 @@ class PageHandler(RequestHandler):
             return
         self.xsrf_token  # noqa: B018  (sets the _xsrf cookie the page sends back)
         scheme = "wss" if self.request.protocol == "https" else "ws"
+        embedders = self.context.embed_origins
+        if embedders:  # frame-ancestors decides; X-Frame-Options cannot list origins
+            self.clear_header("X-Frame-Options")
         self.set_header("Content-Security-Policy",
-                        page_csp(f"{scheme}://{self.request.host}"))
+                        page_csp(f"{scheme}://{self.request.host}", embedders))
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(SHELL.format(
             title=html.escape(self.context.config.ui.name),

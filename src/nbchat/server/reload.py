@@ -49,12 +49,6 @@ async def run_hook(app: App, hook: str) -> None:
         await call_user(func)
 
 
-def switch_app(host: ChatHost, app: App) -> None:
-    host.app = app
-    for session in host.sessions.sessions.values():
-        session.app = app
-
-
 class AppReloader:
     def __init__(self, path: Path, host: ChatHost, interval_ms: float = 500) -> None:
         self.path = path
@@ -94,7 +88,7 @@ class AppReloader:
             await run_hook(old, "on_app_shutdown")
         except Exception:
             log.exception("nbchat: on_app_shutdown of the previous version failed")
-        switch_app(self.host, app)
+        self.host.switch_app(app)
         try:
             await run_hook(app, "on_app_startup")
         except Exception as exc:

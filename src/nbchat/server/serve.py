@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -61,6 +61,9 @@ class ServeOptions:
     headless: bool = False
     watch: bool = False
     watch_interval_ms: float = 500
+    # Listen on this Unix socket instead of host:port: the private server behind an ASGI
+    # mount (nbchat.server.mounted), whose requests all come through that mount.
+    unix_socket: Path | None = None
 
 
 def loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
@@ -163,28 +166,37 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     host = ChatHost(app, config, layer)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
+    mounted = options.unix_socket is not None
     application = make_app(app, config, host=host, services=services, identity=identity,
                            root_path=options.root_path, headless=options.headless,
-                           connections=connections, bind_host=options.host)
-    # No xheaders: the Application believes forwarded headers from trusted proxies only.
+                           connections=connections, bind_host="" if mounted else options.host)
+    # No xheaders: the Application believes forwarded headers from trusted proxies only
+    # (behind a mount: from the mount, the only peer the private socket has).
+    if mounted:
+        application.proxies = replace(application.proxies, unix_peer=True)
     http = tornado.httpserver.HTTPServer(application, **http_server_options(config))
-    sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    if options.unix_socket is not None:
+        sockets = [tornado.netutil.bind_unix_socket(str(options.unix_socket), mode=0o600)]
+        port = 0
+    else:
+        sockets = tornado.netutil.bind_sockets(options.port, options.host)
+        port = int(sockets[0].getsockname()[1])
     http.add_sockets(sockets)
-    port = int(sockets[0].getsockname()[1])
     server = RunningServer(options, config, host, identity, application, http, port,
                            connections)
     await run_hook(app, "on_app_startup")
     if options.watch:
         server.reloader = AppReloader(path, host, options.watch_interval_ms)
         server.reloader.start()
-    if not is_loopback(options.host) and not auth_enabled(identity):
+    if not mounted and not is_loopback(options.host) and not auth_enabled(identity):
         print(NO_AUTH_WARNING.format(host=options.host), file=sys.stderr, flush=True)
         log.warning("nbchat: no authentication on non-loopback address %s", options.host)
     what = "API and WebSocket (headless)" if options.headless else "chat"
     out.write(f"nbchat: event loop {loop_name()}\n")
     if chainlit_alias.active():
         out.write(f"nbchat: {chainlit_alias.SERVED}\n")
-    out.write(f"nbchat: serving {path.name} ({what}) at {server.url}\n")
+    where = f"behind the ASGI mount {options.root_path}" if mounted else f"at {server.url}"
+    out.write(f"nbchat: serving {path.name} ({what}) {where}\n")
     if options.watch:
         out.write(f"nbchat: watching {path.name} for changes\n")
     out.flush()

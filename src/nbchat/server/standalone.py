@@ -15,6 +15,8 @@ Routes (`{root}` is the root path, "/" unless deployed under a sub-path):
                                              persistence; nbchat.uploads.tickets)
     {root}nbchat/blobs/{sessionId}/{key}     bytes of a live session's element or upload
     {root}health                             JSON for probes
+    {root}…                                  the app's own routes, if it adds any
+                                             (`chainlit.server.app`, asgi_routes.py)
 
 `headless=True` leaves out the page and static routes. See docs/serving.md.
 """
@@ -30,12 +32,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import tornado.web
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import App
 from nbchat.config import Config
 from nbchat.runtime.hosting import ChatHost
+from nbchat.server.asgi_routes import AsgiRouteHandler, asgi_rule
 from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.auth.cookies import (
     SESSION_COOKIE,
@@ -49,8 +51,15 @@ from nbchat.server.auth.oauth_providers import OAuthConfig, oauth_config
 from nbchat.server.avatars import avatar_spec
 from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
+from nbchat.server.channel_routes import channel_specs
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
-from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
+from nbchat.server.pages import (
+    PageContext,
+    PageHandler,
+    StaticHandler,
+    embed_origins,
+    security_headers,
+)
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
@@ -161,7 +170,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
              static_dir: Path = STATIC_DIR,
              connections: set[ChatSocketHandler] | None = None,
              oauth: OAuthConfig | None = None,
-             bind_host: str = "127.0.0.1") -> tornado.web.Application:
+             bind_host: str = "127.0.0.1") -> GuardedApplication:
     """The standalone server's Application (see the module docstring for the routes).
 
     `app` is the loaded App (the host serves `host.app`, which a reload may replace);
@@ -193,6 +202,7 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
                                   providers=buttons)
         handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
                                    config=oauth)
+    handlers += channel_specs(r, host, os.environ)  # Slack, when its variables are set
     settings: dict[str, Any] = {
         "xsrf_cookies": True,
         "xsrf_cookie_kwargs": {"samesite": "Strict", "path": root},
@@ -202,7 +212,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         SETTINGS_KEY: config.server,  # the upload routes' stall timeout (server.bodies)
     }
     if not headless:
-        context = PageContext(root, config, identity, auth_enabled(identity))
+        context = PageContext(root, config, identity, auth_enabled(identity),
+                              embed_origins(config))
         handlers += [
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
@@ -216,7 +227,10 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     for spec in handlers:
         if spec[1] is not ChatSocketHandler:
             check_auth_declared(spec[1])
+    # Last: what no nbchat route took may be one of the app's own routes (asgi_routes.py).
+    check_auth_declared(AsgiRouteHandler)
+    routes: list[Any] = [*handlers, asgi_rule(root, lambda: host.app.asgi, identity)]
     login = auth_enabled(identity)
     return GuardedApplication(
-        handlers, hosts=HostGuard.for_server(config, bind_host, login=login),
+        routes, hosts=HostGuard.for_server(config, bind_host, login=login),
         proxies=TrustedProxies.parse(config.server.trusted_proxies), login=login, **settings)

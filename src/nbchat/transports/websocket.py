@@ -5,8 +5,9 @@ Frames: client → server, a text frame is one JSON event; an event with binary 
 client, a text frame is one batch (JSON array of events).
 
 The handler knows nothing of messages: it checks the Origin, authenticates through the
-`identify` callable it is given, finds or creates the session through the ChatHost, and
-hands frames to `ChatSession.receive`.
+`identify` callable it is given, and moves frames. The first one goes to
+`ChatHost.connect` (the protocol decodes the hello, the runtime finds or makes its
+session), every later one to `ChatSession.receive`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import tornado.websocket
 
 from nbchat.errors import ProtocolError
 from nbchat.protocol import client_json, encode, encode_utf8, outbound
-from nbchat.runtime.hosting import ChatHost, SessionLimitError
+from nbchat.protocol.server_events import ErrorEvent
+from nbchat.runtime.hosting import ChatHost
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
@@ -190,9 +192,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self.connections is not None:
             self.connections.add(self)
 
-    def _reject(self, code: str, message: str) -> None:
+    def _refuse(self, error: ErrorEvent) -> None:
         # Before a session exists there is no sequence to number this with.
-        self.write_message(encode([outbound.error(code, message)]))
+        self.write_message(encode([error]))
 
     async def on_message(self, message: str | bytes) -> None:
         limit = self.host.config.runtime.max_event_bytes
@@ -207,49 +209,20 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             if len(message) > limit + 4 * 1024 * 1024:
                 self._reject_or_error("too_large", "binary frame over the upload chunk limit")
                 return
-        if self.session is None and not self._start(frame, limit):
+        if self.session is not None:
+            await self.session.receive(frame, buffers)
             return
-        assert self.session is not None
-        await self.session.receive(frame, buffers)
+        # The first frame: the runtime finds its session (the protocol decodes the hello).
+        started = self.host.connect(frame, self.user, self.transport, self._refuse)
+        if started is not None:
+            self.session, hello = started
+            await self.session.receive_event(hello, buffers)
 
     def _reject_or_error(self, code: str, message: str) -> None:
         if self.session is not None:
             self.session.error(code, message)
         else:
-            self._reject(code, message)
-
-    def _start(self, frame: str | dict[str, Any], limit: int) -> bool:
-        """Attach to the session the first event (a hello) names, or to a new one."""
-        event: Any = frame
-        if isinstance(frame, str):
-            if len(frame) > limit:
-                self._reject("too_large", f"event over the limit of {limit} bytes")
-                return False
-            try:
-                event = client_json.parse(frame)
-            except ProtocolError as exc:
-                self._reject(exc.code, f"the first event (a hello): {exc}")
-                return False
-        if not isinstance(event, dict) or event.get("type") != "hello":
-            self._reject("not_started", "the first event must be hello")
-            return False
-        session = None
-        wanted = event.get("sessionId")
-        if isinstance(wanted, str):
-            session = self.host.find(wanted, self.user)
-            if session is None:
-                self._reject("unknown_session",
-                             "that chat session is gone or not yours; a new one was started")
-        if session is None:
-            try:
-                session = self.host.new_session(self.user)
-            except SessionLimitError as exc:
-                self._reject("too_many_sessions", str(exc))
-                return False
-        self.host.connected(session)
-        session.attach(self.transport)
-        self.session = session
-        return True
+            self._refuse(outbound.error(code, message))
 
     def on_close(self) -> None:
         if self.connections is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from e2e import harness
 from e2e.harness import REPLY_MS, finished
@@ -69,8 +69,8 @@ async def shot(page: Page, name: str) -> None:
         await page.screenshot(path=str(Path(folder) / name))
 
 
-def message(page: Page, author: str, text: str | re.Pattern[str]) -> Page:
-    return page.get_by_role("article", name=author).filter(has_text=text)  # type: ignore[return-value]
+def message(page: Page, author: str, text: str | re.Pattern[str]) -> Locator:
+    return page.get_by_role("article", name=author).filter(has_text=text)
 
 
 async def test_starter_button_sends_and_the_task_list_renders(page: Page,

@@ -43,6 +43,7 @@ from nbchat.app import App, call_user
 from nbchat.data import NativeDataLayer, is_shared
 from nbchat.errors import ConfigError
 from nbchat.server.auth import Identity, owns
+from nbchat.server.auth.tokens import bearer_of, decode_bearer
 from nbchat.types import ThreadDict, User
 
 log = logging.getLogger("nbchat.server")
@@ -155,7 +156,8 @@ def decode_session(secret: str, value: str | None, max_age: float,
 
 class CookieIdentity(Identity):
     """Users from the signed session cookie, or from `header_auth_callback` when the app
-    registers it (its answer wins; without one the cookie decides).
+    registers it (its answer wins; without one the cookie decides); failing both, from a
+    bearer token (`tokens.py`: Chainlit's JWT in `Authorization` or `access_token`).
 
     Reads: the owner, or anyone signed in when the owner shared the thread and the app's
     `on_shared_thread_view(thread, viewer)` (if registered) returns true. An unshared
@@ -275,8 +277,9 @@ class CookieIdentity(Identity):
                 log.error("header_auth_callback returned %s, not a User or None",
                           type(user).__name__)
         token = self.token(handler)
-        if token is None:
-            return None
+        if token is None:  # an API client's (or the app's own) Chainlit JWT
+            cookies = {name: morsel.value for name, morsel in handler.request.cookies.items()}
+            return decode_bearer(self.secret, bearer_of(handler.request.headers, cookies))
         metadata = await self._metadata(token)
         if metadata is None:
             return None
