@@ -128,6 +128,21 @@ export interface UploadCancel {
   uploadId: string;
 }
 
+export interface McpConnect {
+  type: "mcp_connect";
+  name: string;
+  clientType: "stdio" | "streamable-http" | "sse";
+  command?: string;
+  args?: string[];
+  url?: string;
+  headers?: Record<string, string>;
+}
+
+export interface McpDisconnect {
+  type: "mcp_disconnect";
+  name: string;
+}
+
 /** What the embedding page posted to the chat page (an origin of `server.embed_origins`). */
 export interface WindowMessage {
   type: "window_message";
@@ -163,6 +178,8 @@ export type ClientEvent =
   | UploadChunk
   | UploadEnd
   | UploadCancel
+  | McpConnect
+  | McpDisconnect
   | WindowMessage
   | CallFnResult;
 
@@ -356,6 +373,16 @@ export interface ErrorEvent {
   message: string;
 }
 
+export interface McpStatus {
+  type: "mcp_status";
+  seq: number;
+  name: string;
+  clientType: string;
+  status: "connected" | "failed" | "disconnected";
+  tools: string[];
+  error?: string;
+}
+
 /** For the embedding page: the served page posts `data` to its parent window. */
 export interface WindowMessageEvent {
   type: "window_message";
@@ -408,6 +435,7 @@ export type ServerEvent =
   | Forked
   | Notice
   | ErrorEvent
+  | McpStatus
   | WindowMessageEvent
   | CallFn
   | TokenUsage;
@@ -420,13 +448,14 @@ export const SERVER_EVENT_TYPES = [
   "welcome", "snapshot", "step", "step_delete", "token", "element", "element_delete", "sidebar",
   "call_action_result", "action", "action_delete", "ask", "ask_cancel", "task_start", "task_end", "settings",
   "commands", "modes", "feedback", "thread", "upload_ticket", "upload_done", "forked", "notice", "error",
+  "mcp_status",
   "window_message", "call_fn", "token_usage",
 ] as const satisfies readonly ServerEventType[];
 
 export const CLIENT_EVENT_TYPES = [
   "hello", "user_message", "edit_message", "action", "element_update", "call_action", "ask_response", "stop",
   "settings_update", "settings_edit", "user_env", "feedback", "feedback_delete", "fork", "upload_start", "upload_chunk",
-  "upload_end", "upload_cancel", "window_message", "call_fn_result",
+  "upload_end", "upload_cancel", "window_message", "call_fn_result", "mcp_connect", "mcp_disconnect",
 ] as const satisfies readonly ClientEventType[];
 
 // Compile-time completeness: these fail to type-check if a union member is missing above.
@@ -435,32 +464,6 @@ const _serverComplete: Missing<ServerEventType, (typeof SERVER_EVENT_TYPES)[numb
 const _clientComplete: Missing<ClientEventType, (typeof CLIENT_EVENT_TYPES)[number]>[] = [];
 void _serverComplete;
 void _clientComplete;
-
-const SERVER_TYPES: ReadonlySet<string> = new Set(SERVER_EVENT_TYPES);
-
-/**
- * Decode one server frame (a batch). Accepts the JSON text, an array, or the comm
- * envelope `{events: [...]}`. Events of unknown type or without a numeric `seq` are
- * dropped (a newer server may send events this client does not know).
- */
-export function decodeServerFrame(frame: unknown): ServerEvent[] {
-  let value = frame;
-  if (typeof value === "string") value = JSON.parse(value);
-  if (value && typeof value === "object" && !Array.isArray(value) && "events" in value) {
-    value = (value as { events: unknown }).events;
-  }
-  if (!Array.isArray(value)) throw new Error("nbchat: a server frame must be a JSON array of events");
-  const out: ServerEvent[] = [];
-  for (const ev of value) {
-    if (
-      ev && typeof ev === "object" && typeof (ev as Json).type === "string" &&
-      SERVER_TYPES.has((ev as Json).type as string) && typeof (ev as Json).seq === "number"
-    ) {
-      out.push(ev as ServerEvent);
-    }
-  }
-  return out;
-}
 
 export function isMessageStep(step: Pick<StepDict, "type">): boolean {
   return MESSAGE_STEP_TYPES.has(step.type);

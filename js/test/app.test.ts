@@ -77,6 +77,18 @@ describe("chat app", () => {
     expect(el.querySelector('[data-id="t1"] .nbc-step-output')?.textContent).toContain('"a"');
   });
 
+  it("lays out a step's compact JSON input text (an instrumented LLM call's messages)", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      { type: "step", step: step("l1", { type: "llm", name: "gpt", showInput: "json", defaultOpen: true,
+        end: "2024-01-01T10:00:01Z", input: '[{"role":"user","content":"hi"}]' }) },
+      { type: "step", step: step("l2", { type: "tool", name: "t", showInput: "json", defaultOpen: true,
+        end: "2024-01-01T10:00:01Z", input: "[not json" }) }]));
+    flush();
+    expect(el.querySelector('[data-id="l1"] .nbc-step-input pre')?.textContent).toContain('\n    "role": "user"');
+    expect(el.querySelector('[data-id="l2"] .nbc-step-input pre')?.textContent).toBe("[not json");
+  });
+
   it("sends on Enter, not on Shift+Enter, and shows Stop while a task runs", () => {
     const { transport, el } = setup();
     transport.deliver(numbered([WELCOME]));

@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  CLIENT_EVENT_TYPES, PROTOCOL_VERSION, SERVER_EVENT_TYPES, decodeServerFrame, isMessageStep,
+  CLIENT_EVENT_TYPES, PROTOCOL_VERSION, SERVER_EVENT_TYPES, isMessageStep,
 } from "../src/protocol";
+import { decodeServerFrame } from "../src/server_frames";
 import { encodeBinary } from "../src/transports/websocket";
 import * as act from "../src/store/actions";
 
 describe("protocol", () => {
   it("has version 1 and complete event type lists", () => {
     expect(PROTOCOL_VERSION).toBe(1);
-    expect(SERVER_EVENT_TYPES).toHaveLength(28);
-    expect(CLIENT_EVENT_TYPES).toHaveLength(20);
+    expect(SERVER_EVENT_TYPES).toHaveLength(29);
+    expect(CLIENT_EVENT_TYPES).toHaveLength(22);
   });
 
   it("decodes JSON text, arrays and the comm envelope", () => {

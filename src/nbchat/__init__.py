@@ -26,6 +26,8 @@ from nbchat.app import (
     on_chat_start,
     on_feedback,
     on_logout,
+    on_mcp_connect,
+    on_mcp_disconnect,
     on_message,
     on_settings_edit,
     on_settings_update,
@@ -102,12 +104,16 @@ from nbchat.user_session import user_session
 
 __version__ = "0.1.0"
 
-# Loaded on first access: importing them pulls in langchain-core / ipywidgets.
+# Loaded on first access: importing them pulls in langchain-core / ipywidgets / openai.
 _LAZY = {
     "LangchainCallbackHandler": "nbchat.integrations.langchain",
     "LangchainTracer": "nbchat.integrations.langchain",
     "AsyncLangchainCallbackHandler": "nbchat.integrations.langchain",
     "ChatWidget": "nbchat.jupyter.widget",
+    "instrument_openai": "nbchat.integrations.openai",
+    "OpenAIAgentsTracingProcessor": "nbchat.integrations.openai_agents",
+    "run_graph": "nbchat.integrations.langgraph",
+    "instrument_mistralai": "nbchat.integrations.mistralai",
     "chat": "nbchat.jupyter.widget",
     "replay": "nbchat.workbench.replay",
 }
@@ -169,6 +175,7 @@ __all__ = [
     "MultiSelect",
     "NbchatError",
     "NumberInput",
+    "OpenAIAgentsTracingProcessor",
     "Pdf",
     "PersistedUser",
     "Plotly",
@@ -200,6 +207,8 @@ __all__ = [
     "context",
     "data_layer",
     "header_auth_callback",
+    "instrument_mistralai",
+    "instrument_openai",
     "make_async",
     "oauth_callback",
     "on_app_shutdown",
@@ -209,6 +218,8 @@ __all__ = [
     "on_chat_start",
     "on_feedback",
     "on_logout",
+    "on_mcp_connect",
+    "on_mcp_disconnect",
     "on_message",
     "on_settings_edit",
     "on_settings_update",
@@ -218,6 +229,7 @@ __all__ = [
     "on_window_message",
     "password_auth_callback",
     "replay",
+    "run_graph",
     "send_window_message",
     "set_chat_profiles",
     "set_commands",

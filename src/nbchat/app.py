@@ -42,6 +42,8 @@ HOOKS = (
     "on_shared_thread_view",
     "on_slack_reaction_added",
     "data_layer",
+    "on_mcp_connect",
+    "on_mcp_disconnect",
 )
 
 
@@ -194,6 +196,10 @@ header_auth_callback = _hook_decorator("header_auth_callback")
 oauth_callback = _hook_decorator("oauth_callback")
 on_logout = _hook_decorator("on_logout")
 on_shared_thread_view = _hook_decorator("on_shared_thread_view")
+# MCP (docs/integrations/mcp.md): on_mcp_connect(connection, session) once a server of the
+# chat is connected, on_mcp_disconnect(name, session) before it is closed.
+on_mcp_connect = _hook_decorator("on_mcp_connect")
+on_mcp_disconnect = _hook_decorator("on_mcp_disconnect")
 # Someone added an emoji reaction in a Slack chat of the app (channels/slack.py).
 on_slack_reaction_added = _hook_decorator("on_slack_reaction_added")
 # A function returning the app's data layer (a BaseDataLayer); every host calls it once.

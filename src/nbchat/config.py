@@ -136,6 +136,60 @@ class ServerConfig:
     chatkit: bool = False
 
 
+McpTransport = Literal["stdio", "streamable-http", "sse"]
+
+
+@dataclass(frozen=True)
+class McpServerConfig:
+    """One MCP server the app declares (`mcp.servers.<name>`): connected in every chat."""
+
+    type: McpTransport = "stdio"
+    # stdio: the executable's full path, and its arguments (run without a shell; the server
+    # gets only the MCP SDK's short list of safe variables, PATH and HOME among them).
+    command: str = ""
+    args: tuple[str, ...] = ()
+    # streamable-http and sse: the endpoint, and headers sent with every request.
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class McpConfig:
+    """MCP servers (docs/integrations/mcp.md)."""
+
+    enabled: bool = True
+    servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    # Transports a user may add servers with, per chat, in the UI; () lets no one.
+    user_servers: tuple[McpTransport, ...] = ()
+    # Servers one user may add to one chat (connected or connecting).
+    max_user_servers: int = 5
+    # Full paths of the executables a user-added stdio server may run (exact match).
+    allowed_executables: tuple[str, ...] = ()
+    # URLs (scheme, host, port and a path prefix) a user-added HTTP or SSE server may use.
+    allowed_urls: tuple[str, ...] = ()
+    # Show each tool call made through a session in cl.context.session.mcp_sessions as a
+    # tool step.
+    tool_steps: bool = True
+    # Seconds a server may take to start and answer `initialize`.
+    connect_timeout: int = 30
+
+
+@dataclass(frozen=True)
+class OtelConfig:
+    """Every step as an OpenTelemetry span, with OpenInference attributes
+    (docs/integrations/opentelemetry.md)."""
+
+    enabled: bool = False
+    # OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); None: the spans go
+    # to the process's global TracerProvider, which the app sets up itself.
+    endpoint: str | None = None
+    # Headers sent with every export (an API key of the collector).
+    headers: dict[str, str] = field(default_factory=dict)
+    service_name: str = "nbchat"
+    # Send inputs, outputs and messages; off, only names, kinds, timings, models and tokens.
+    include_content: bool = True
+
+
 @dataclass(frozen=True)
 class Config:
     project: ProjectConfig = field(default_factory=ProjectConfig)
@@ -144,6 +198,8 @@ class Config:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     data: DataConfig = field(default_factory=DataConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    mcp: McpConfig = field(default_factory=McpConfig)
+    otel: OtelConfig = field(default_factory=OtelConfig)
     app_dir: Path = field(default_factory=Path.cwd)
 
     def to_client(self) -> dict[str, Any]:
@@ -157,6 +213,7 @@ class Config:
                                             "accept": list(upload.accept)},
                 "edit_message": self.features.edit_message,
             },
+            "mcp": {"user_servers": list(self.mcp.user_servers) if self.mcp.enabled else []},
         }
 
 
@@ -217,7 +274,13 @@ def _coerce(value: Any, tp: Any, key: str, from_env: bool) -> Any:
     if origin is tuple:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+        item = typing.get_args(tp)[0]
+        if typing.get_origin(item) is Literal:
+            for v in value:
+                _coerce(v, item, key, False)
         return tuple(value)
+    if origin is dict:
+        return _mapping(value, typing.get_args(tp)[1], key, from_env)
     if tp is type(None):
         if value is not None:
             raise ConfigError(f"{key}: expected null, got {value!r}")
@@ -231,6 +294,21 @@ def _coerce(value: Any, tp: Any, key: str, from_env: bool) -> Any:
     if tp is int and value < 0:
         raise ConfigError(f"{key}: expected a non-negative integer, got {value!r}")
     return value
+
+
+def _mapping(value: Any, item: Any, key: str, from_env: bool) -> dict[str, Any]:
+    """A `dict[str, X]` key: a YAML mapping (a JSON object in an NBCHAT_* variable) whose
+    values are X, a string or a config section."""
+    if from_env and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(f"{key}: expected a JSON object, got {value!r}") from None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"{key}: expected a mapping with string keys, got {value!r}")
+    if dataclasses.is_dataclass(item):
+        return {k: _build(typing.cast(type, item), v, f"{key}.{k}") for k, v in value.items()}
+    return {k: _coerce(v, item, f"{key}.{k}", False) for k, v in value.items()}
 
 
 def _build(cls: type, raw: Mapping[str, Any], path: str) -> Any:

@@ -53,6 +53,9 @@ VALID: dict[str, dict[str, Any]] = {
     "upload_chunk": {"type": "upload_chunk", "uploadId": "u"},
     "upload_end": {"type": "upload_end", "uploadId": "u"},
     "upload_cancel": {"type": "upload_cancel", "uploadId": "u"},
+    "mcp_connect": {"type": "mcp_connect", "name": "files", "clientType": "stdio",
+                    "command": "/usr/bin/x", "args": ["-v"]},
+    "mcp_disconnect": {"type": "mcp_disconnect", "name": "files"},
     "window_message": {"type": "window_message", "data": {"any": ["json", 1]}},
     "call_fn_result": {"type": "call_fn_result", "callId": "c", "result": {"k": "v"}},
 }

@@ -45,7 +45,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     # Its `data` is the embedding page's, handed to the app as it is (never opened here).
     "window_message": {"type": "window_message", "data": "hello"},
     "call_fn_result": {"type": "call_fn_result", "callId": "c1", "result": None},
+    "mcp_connect": {"type": "mcp_connect", "name": "m", "clientType": "streamable-http"},
+    "mcp_disconnect": {"type": "mcp_disconnect", "name": "m"},
 }
+# The one client field that names a URL on purpose: a user-added MCP server's. It is only
+# ever used when nbchat.yaml allows users to add servers and the URL is under
+# mcp.allowed_urls (tests/integrations/test_mcp.py: an unlisted loopback port is refused
+# before any connection); here, with no such config, it is refused outright.
+ALLOWED_URL_FIELDS = {("mcp_connect", "url")}
 SMUGGLED = [("path", "/etc/passwd"), ("url", "http://169.254.169.254/latest/meta-data"),
             ("objectKey", "../../../etc/passwd")]
 # ("file" is the multipart field of an upload: bytes, not a name to open.)
@@ -89,6 +96,10 @@ async def test_every_client_event_with_a_path_or_url_field_is_refused(start: Sta
             for field, value in SMUGGLED:
                 await ws.send({**example, field: value})
                 error = await ws.until(lambda e: e["type"] == "error")
+                if (kind, field) in ALLOWED_URL_FIELDS:
+                    assert error["code"] == "mcp_refused", (kind, field, error)
+                    assert "mcp.user_servers" in error["message"], (kind, field, error)
+                    continue
                 assert error["code"] == "bad_event", (kind, field, error)
                 assert repr(field) in error["message"], (kind, field, error)
         assert await ws.reply("still alive")  # the session lives on

@@ -1,7 +1,7 @@
 /** User intent → client events. Pure builders; the app sends what they return. */
 import {
   type ActionClick, type AskResponse, type ClientEvent, type EditMessage, type Feedback,
-  type FeedbackDelete, type Fork, type Hello, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
+  type FeedbackDelete, type Fork, type Hello, type McpConnect, type McpDisconnect, PROTOCOL_VERSION, type SettingsEdit, type SettingsUpdate,
   type Stop,
   type UploadCancel, type UploadChunk, type UploadEnd, type UploadStart, type UserEnv,
   type UserMessage,
@@ -77,3 +77,12 @@ export function clientId(prefix: string): string {
 }
 
 export type { ClientEvent };
+
+/** Add an MCP server to the chat: stdio runs `command` (a full path the app allows) with
+ * `args`; streamable-http and sse reach `url` with `headers`. */
+export function mcpConnect(name: string, clientType: McpConnect["clientType"],
+  target: { command?: string; args?: string[]; url?: string; headers?: Record<string, string> }): McpConnect {
+  return { type: "mcp_connect", name, clientType, ...target };
+}
+
+export const mcpDisconnect = (name: string): McpDisconnect => ({ type: "mcp_disconnect", name });

@@ -136,6 +136,9 @@ export function reduce(state: ChatState, event: ServerEvent): ChatState {
       return state; // the host opens the new thread (page.ts, widget.ts)
     case "upload_done":
       return { ...state, uploads: { ...state.uploads, [event.uploadId]: event.fileId } };
+    case "mcp_status":
+      return { ...state, mcpServers: event.status === "connected"
+        ? { ...state.mcpServers, [event.name]: event } : without(state.mcpServers, event.name) };
     case "token_usage":
       return { ...state, tokenCount: state.tokenCount + event.count };
     case "window_message":

@@ -1,5 +1,5 @@
 import type {
-  ActionDict, AskEvent, ElementDict, Notice, ErrorEvent, SettingsEvent, SidebarDict, StepDict, Welcome,
+  ActionDict, AskEvent, ElementDict, McpStatus, Notice, ErrorEvent, SettingsEvent, SidebarDict, StepDict, Welcome,
 } from "../protocol";
 
 /** Everything the UI shows, derived only from server events (see reducer.ts). */
@@ -27,6 +27,8 @@ export interface ChatState {
   uploads: Readonly<Record<string, string>>;
   /** Most recent notices and errors, newest last, capped. */
   notices: readonly (Notice | ErrorEvent)[];
+  /** The chat's connected MCP servers by name (`mcp_status` connected; gone otherwise). */
+  mcpServers: Readonly<Record<string, McpStatus>>;
   /** Tokens the app's LLM calls used, added up from `token_usage` (Chainlit's tokenCount). */
   tokenCount: number;
 }
@@ -50,6 +52,7 @@ export function initialState(): ChatState {
     runningTasks: 0,
     uploads: {},
     notices: [],
+    mcpServers: {},
     tokenCount: 0,
   };
 }

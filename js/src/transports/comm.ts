@@ -12,7 +12,8 @@
 import {
   type AssetRequest, type ElementCodeRequest, type FileRequest, type HostRequest, type Reset, type Unsent, isFileResponse,
 } from "../host_messages";
-import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
+import { type ClientEvent, type ServerEvent } from "../protocol";
+import { decodeServerFrame } from "../server_frames";
 import { TransportBase } from "./base";
 
 /** The part of anywidget's model this module uses. */

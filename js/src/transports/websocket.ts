@@ -6,7 +6,8 @@
  *   [u32 big-endian JSON length][JSON event utf-8][buffer 0 bytes][buffer 1 bytes]…
  * After every (re)connection `open` fires and the app sends `hello` with its lastSeq.
  */
-import { type ClientEvent, type ServerEvent, decodeServerFrame } from "../protocol";
+import { type ClientEvent, type ServerEvent } from "../protocol";
+import { decodeServerFrame } from "../server_frames";
 import { TransportBase } from "./base";
 
 export interface WebSocketOptions {

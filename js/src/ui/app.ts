@@ -17,6 +17,7 @@ import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
 import { renderStarters } from "./starter_categories";
 import { UserEnvForm } from "./user_env";
+import { McpPanel } from "./mcp";
 import type { ViewContext } from "./context";
 import { pushProps, settleCall } from "../custom/host";
 import { Conversation } from "./conversation";
@@ -67,6 +68,7 @@ export class ChatApp {
   private readonly composer: Composer;
   private readonly modes = new ModePicker();
   private readonly envForm = new UserEnvForm((env) => this.send(act.userEnv(env)));
+  private readonly mcp = new McpPanel((event) => this.send(event));
   private readonly uploader: Uploader;
   private stick = true;
   private lastResync = -Infinity;
@@ -130,7 +132,7 @@ export class ChatApp {
     this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
       "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.modes.el, this.composer.el, this.overlay);
+      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.mcp.el, this.modes.el, this.composer.el, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
       for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
@@ -303,6 +305,7 @@ export class ChatApp {
       case "upload_done":
         this.uploader.done(event.uploadId, event.fileId);
         return;
+      case "mcp_status": return this.mcp.update(this.state.mcpServers, event, (m) => this.toast("error", m));
       case "notice":
       case "error":
         if (event.type === "error" && event.code === "missing_env") {
@@ -333,6 +336,7 @@ export class ChatApp {
       maxSizeMb: typeof up.max_size_mb === "number" ? up.max_size_mb : undefined,
     } : null);
     this.composer.setCommands(this.state.commands as unknown as CommandSpec[]);
+    this.mcp.setAllowed(this.readOnly ? [] : configValue(this.state, "mcp.user_servers"));
     if (!this.readOnly) this.modes.set(this.state.modes as unknown as ModeSpec[]);
     const welcome = this.state.welcome;
     const profiles = welcome?.chatProfiles ?? [];

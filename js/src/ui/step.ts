@@ -115,8 +115,10 @@ export class StepView implements NodeView {
     const show = this.step.showInput;
     this.inputEl?.remove();
     this.inputEl = null;
-    const { text, json } = asText(this.step.input as unknown);
-    if (!show || !text) return;
+    const { text: raw, json } = asText(this.step.input as unknown);
+    if (!show || !raw) return;
+    // Compact JSON text (the server writes it so: cheap to make) is laid out here.
+    const text = show === "json" && /^[[{]/.test(raw) ? reindent(raw) : raw;
     // A dict input is JSON whatever language show_input names.
     const lang = json ? "json" : typeof show === "string" && show !== "true" ? show : "";
     const code = h("code", { class: "hljs" });
@@ -147,5 +149,14 @@ export class StepView implements NodeView {
 
   destroy(): void {
     this.el.remove();
+  }
+}
+
+/** JSON text laid out with two-space indents; anything that does not parse, as it is. */
+function reindent(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
   }
 }

@@ -149,6 +149,25 @@ class UploadCancel(TypedDict):
     uploadId: str
 
 
+class McpConnect(TypedDict):
+    """Add an MCP server to this chat, when `welcome.config.mcp.user_servers` lists its
+    transport: stdio with `command` (a full path the config allows) and `args`, or
+    streamable-http / sse with `url` (a URL the config allows) and `headers`."""
+
+    type: Literal["mcp_connect"]
+    name: str
+    clientType: Literal["stdio", "streamable-http", "sse"]
+    command: NotRequired[str]
+    args: NotRequired[list[str]]
+    url: NotRequired[str]
+    headers: NotRequired[dict[str, str]]
+
+
+class McpDisconnect(TypedDict):
+    """Close one of this chat's MCP servers (on_mcp_disconnect runs)."""
+
+    type: Literal["mcp_disconnect"]
+    name: str
 class WindowMessage(TypedDict):
     """What the page embedding the chat posted to it (`window.postMessage` from an origin in
     `server.embed_origins`), for `@cl.on_window_message`."""
@@ -185,6 +204,8 @@ ClientEvent = Union[  # noqa: UP007 - a runtime Union is iterated by the validat
     UploadChunk,
     UploadEnd,
     UploadCancel,
+    McpConnect,
+    McpDisconnect,
     WindowMessage,
     CallFnResult,
 ]

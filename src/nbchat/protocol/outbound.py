@@ -23,6 +23,7 @@ from nbchat.protocol.server_events import (
     ErrorEvent,
     FeedbackEvent,
     Forked,
+    McpStatus,
     ModesEvent,
     Notice,
     SettingsEvent,
@@ -155,6 +156,16 @@ def ask(ask_id: str, kind: AskKind, step_id: str, timeout: float, spec: AskSpec)
             "timeout": timeout, "spec": spec}
 
 
+McpState = Literal["connected", "failed", "disconnected"]
+
+
+def mcp_status(name: str, client_type: str, status: McpState, tools: list[str],
+               error: str | None = None) -> McpStatus:
+    event: McpStatus = {"type": "mcp_status", "seq": 0, "name": name,
+                        "clientType": client_type, "status": status, "tools": tools}
+    if error is not None:
+        event["error"] = error
+    return event
 def window_message(data: Any) -> WindowMessageEvent:
     return {"type": "window_message", "seq": 0, "data": data}
 

@@ -258,6 +258,17 @@ class ErrorEvent(TypedDict):
     message: str
 
 
+class McpStatus(TypedDict):
+    """An MCP server of this chat connected (with its tools' names), failed to, or was
+    closed."""
+
+    type: Literal["mcp_status"]
+    seq: int
+    name: str
+    clientType: str
+    status: Literal["connected", "failed", "disconnected"]
+    tools: list[str]
+    error: NotRequired[str]
 class WindowMessageEvent(TypedDict):
     """For the page embedding the chat (`cl.send_window_message`): the page posts `data`
     to its parent window, to each origin of `server.embed_origins`."""
@@ -314,6 +325,7 @@ ServerEvent = Union[  # noqa: UP007
     Forked,
     Notice,
     ErrorEvent,
+    McpStatus,
     WindowMessageEvent,
     CallFn,
     TokenUsage,

@@ -28,6 +28,8 @@ from nbchat.protocol.client_events import (
     Feedback,
     FeedbackDelete,
     Fork,
+    McpConnect,
+    McpDisconnect,
     SettingsEdit,
     SettingsUpdate,
     Stop,
@@ -385,6 +387,27 @@ async def _upload_cancel(session: ChatSession, event: UploadCancel, _: list[byte
     session.files.abort(event["uploadId"])
 
 
+def _mcp_chat() -> Any:
+    try:
+        from nbchat.integrations import mcp_chat
+    except ImportError as exc:
+        raise ProtocolError(f"MCP servers need the mcp package ({exc}): pip install "
+                            "'nbchat[mcp]'", code="mcp_unavailable") from None
+    return mcp_chat
+
+
+async def _mcp_connect(session: ChatSession, event: McpConnect, _: list[bytes]) -> None:
+    _mcp_chat().user_connect(session, event)
+
+
+async def _mcp_disconnect(session: ChatSession, event: McpDisconnect,
+                          _: list[bytes]) -> None:
+    if event["name"] not in session.mcp_sessions:
+        raise ProtocolError(f"this chat has no MCP server named {event['name']!r}",
+                            code="unknown_mcp")
+    session.spawn(_mcp_chat().disconnect(session, event["name"]))
+
+
 async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[bytes]) -> None:
     """The handler of the event's type, given the event as its TypedDict (mypy narrows the
     union on `type`). The most frequent first: a message, an upload's chunks, a hello."""
@@ -428,6 +451,10 @@ async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[byte
         await window.window_message(session, event, buffers)
     elif event["type"] == "call_fn_result":
         await window.call_fn_result(session, event, buffers)
+    elif event["type"] == "mcp_connect":
+        await _mcp_connect(session, event, buffers)
+    elif event["type"] == "mcp_disconnect":
+        await _mcp_disconnect(session, event, buffers)
     else:  # the decoder knows only these: a new event type needs its branch here
         typing.assert_never(event)
 
@@ -435,9 +462,11 @@ async def _dispatch(session: ChatSession, event: ClientEvent, buffers: list[byte
 async def end_session(session: ChatSession) -> None:
     """Cancel what runs and call on_chat_end (part of ChatSession.close)."""
     await cancel_tasks(session)
-    if session.started and session.app.get("on_chat_end") is not None:
-        token = current_session.set(session)
-        try:
+    token = current_session.set(session)
+    try:
+        if session.started and session.app.get("on_chat_end") is not None:
             await run_callback(session, "on_chat_end")
-        finally:
-            current_session.reset(token)
+        if session.mcp_sessions:
+            await _mcp_chat().close_all(session)
+    finally:
+        current_session.reset(token)

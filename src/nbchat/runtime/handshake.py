@@ -116,7 +116,7 @@ async def hello(session: ChatSession, event: Hello, _: list[bytes]) -> None:
         if "resumeThreadId" in event and await _resume(session, event["resumeThreadId"],
                                                        profiles):
             return
-        session.spawn(run_callback(session, "on_chat_start"))
+        session.spawn(_chat_started(session, "on_chat_start"))
         return
     # A reconnecting or newly rendered client: replay what it missed, or a snapshot.
     if "lastSeq" in event:
@@ -165,8 +165,18 @@ async def _resume(session: ChatSession, thread_id: str, profiles: list[ChatProfi
     finally:
         session.recorder.muted = False
     session.emit(outbound.thread(thread["id"], thread.get("name")))
-    session.spawn(run_callback(session, "on_chat_resume", thread))
+    session.spawn(_chat_started(session, "on_chat_resume", thread))
     return True
+
+
+async def _chat_started(session: ChatSession, hook: str, *args: Any) -> None:
+    """on_chat_start (or on_chat_resume), then the MCP servers nbchat.yaml declares."""
+    await run_callback(session, hook, *args)
+    mcp = session.config.mcp
+    if mcp.enabled and mcp.servers:
+        from nbchat.integrations import mcp_chat  # the mcp SDK, only for apps that use it
+
+        await mcp_chat.connect_declared(session)
 
 
 def _resumed_profile(session: ChatSession, stored: Any, profiles: list[ChatProfile]) -> str | None:

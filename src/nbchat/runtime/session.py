@@ -98,6 +98,8 @@ class ChatSession:
         self.blobs: dict[str, tuple[bytes, str]] = {}
         # `tickets`: the host takes upload bodies over HTTP (uploads/tickets.py).
         self.files = FileStore(tickets)
+        # The chat's MCP servers, as Chainlit's: name -> (mcp.ClientSession, its closer).
+        self.mcp_sessions: dict[str, tuple[Any, Any]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.message_lock = asyncio.Lock()
         # Set while no callback runs, or while one waits on an ask: "the app is idle".
@@ -112,6 +114,12 @@ class ChatSession:
         # The one viewing this chat wrote the app (the notebook widget, not a served page):
         # a failing callback shows its traceback in the chat (callback_errors.py).
         self.viewer_is_author = viewer_is_author
+        # Steps as OpenTelemetry spans (otel.enabled; integrations/otel.py).
+        self.spans: Any = None
+        if config.otel.enabled:
+            from nbchat.integrations import otel
+
+            self.spans = otel.attach(self, config.otel)
         if transport is not None:
             self.attach(transport)
 
@@ -310,6 +318,9 @@ class ChatSession:
             self.emitter.flush()
             await self.recorder.close()
         self.closed = True
+        if self.spans is not None:
+            self.emitter.flush()
+            self.spans.close()
         self._forget_chat()
         self.files.close()
         self.emitter.close()
