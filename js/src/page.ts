@@ -21,6 +21,9 @@ import { HistoryList } from "./ui/history";
 import { siblingUrl } from "./ui/plotly";
 import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
+import { bind } from "./ui/i18n";
+import { menuIcon, moonIcon, sunIcon } from "./ui/icons";
+import { type SchemeChoice, SchemeWatcher, storeChoice, storedChoice } from "./ui/theme";
 
 export interface PageOptions {
   wsUrl: string;
@@ -139,6 +142,8 @@ export class ChatPage {
   private readonly onPop = (): void => this.followLocation();
   private threadSeen = false;
   private readonly cleanups: (() => void)[] = [];
+  private schemeChoice: SchemeChoice = storedChoice();
+  readonly scheme = new SchemeWatcher(document, () => this.schemeChoice);
 
   constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
     private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url })) {
@@ -156,15 +161,21 @@ export class ChatPage {
         this.app?.setThreadName(name);
       },
     });
-    const toggle = h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-label": "Toggle sidebar",
-      "aria-expanded": "false" }, "☰");
+    const toggle = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-expanded": "false" },
+      menuIcon()), "label", "navigation.sidebar.toggle");
     toggle.addEventListener("click", () => this.setSidebar(this.el.dataset.sidebar !== "open"));
+    // On a narrow screen the open drawer dims the chat; a tap on it closes the drawer.
+    const backdrop = h("div", { class: "nbc-drawer-backdrop", "aria-hidden": "true" });
+    backdrop.addEventListener("click", () => this.setSidebar(false));
     const sidebar = h("aside", { class: "nbc-sidebar" },
       h("div", { class: "nbc-brand" }, h("span", { class: "nbc-brand-name" }, config.name)),
       this.history.el, this.userMenu());
-    this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar,
+    this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar, backdrop,
       h("main", { class: "nbc-page-main" }, toggle, this.chatEl));
-    this.el.addEventListener("keydown", (e) => { if (e.key === "Escape") this.setSidebar(false); });
+    this.el.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.el.dataset.sidebar === "open") { this.setSidebar(false); toggle.focus(); }
+    });
+    this.scheme.add(this.el);
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
@@ -209,7 +220,8 @@ export class ChatPage {
       },
       avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
-    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
+    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event), scheme: () => this.schemeChoice });
+    app.headerEl.append(this.themeToggle());
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;
     // The transport may already be open (a test double): say hello now then.
@@ -217,6 +229,7 @@ export class ChatPage {
   }
 
   private closeChat(): void {
+    this.schemeButtons.clear();
     this.app?.dispose();
     this.transport?.close();
     this.app = null;
@@ -264,6 +277,31 @@ export class ChatPage {
     this.el.querySelector(".nbc-sidebar-toggle")?.setAttribute("aria-expanded", String(open));
   }
 
+  /** The sun/moon button in the chat header: light ⇄ dark, kept for the next visit. */
+  private themeToggle(): HTMLElement {
+    const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-theme-btn", title: "" });
+    const show = (): void => {
+      const dark = this.scheme.scheme === "dark";
+      btn.replaceChildren(dark ? sunIcon() : moonIcon());
+      bind(btn, "label", dark ? "navigation.theme.light" : "navigation.theme.dark");
+    };
+    btn.addEventListener("click", () => this.setScheme(this.scheme.scheme === "dark" ? "light" : "dark"));
+    this.schemeButtons.add(show);
+    show();
+    return btn;
+  }
+
+  private readonly schemeButtons = new Set<() => void>();
+
+  /** Light or dark at once (the page, the chat, the toggle's icon), no reload. */
+  setScheme(choice: SchemeChoice): void {
+    this.schemeChoice = choice;
+    storeChoice(choice);
+    this.scheme.apply();
+    this.app?.scheme.apply();
+    for (const show of this.schemeButtons) show();
+  }
+
   private userMenu(): HTMLElement | null {
     const { auth, user } = this.config;
     if (!auth.enabled) return null;
@@ -295,6 +333,7 @@ export class ChatPage {
 
   dispose(): void {
     window.removeEventListener("popstate", this.onPop);
+    this.scheme.dispose();
     for (const off of this.cleanups) off();
     this.closeChat();
     this.history.dispose();

@@ -15,7 +15,6 @@ import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
-import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
 import { UserEnvForm } from "./user_env";
 import type { ViewContext } from "./context";
 import { Conversation } from "./conversation";
@@ -26,9 +25,13 @@ import { SettingsPanel } from "./settings";
 import { SidePanel } from "./sidepanel";
 import { TaskListPanel } from "./tasklist";
 import { type UploadSpec, Uploader } from "./upload";
+import { bind, t } from "./i18n";
+import { settingsIcon } from "./icons";
+import { ScrollFollower } from "./scroll";
+import { WelcomeView } from "./welcome";
+import { type SchemeChoice, SchemeWatcher } from "./theme";
 
 const RESYNC_RETRY_MS = 3000;
-const STICK_PX = 48;
 
 export interface AppOptions {
   /** Initial height in px of the chat (the user can resize it). */
@@ -40,6 +43,8 @@ export interface AppOptions {
   readOnly?: boolean;
   /** Called after each applied server event (the page follows `thread` events). */
   onEvent?: (event: ServerEvent, app: ChatApp) => void;
+  /** Light, dark or the system's (the page's toggle); default: Lab's theme or the OS. */
+  scheme?: () => SchemeChoice;
 }
 
 export class ChatApp {
@@ -51,7 +56,8 @@ export class ChatApp {
   private authorEngine = this.safeEngine;
   private readonly conversation: Conversation;
   private readonly scroller: HTMLElement;
-  private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
+  private readonly welcome: WelcomeView;
+  private readonly follower: ScrollFollower;
   private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
   private readonly askEl = h("div", { class: "nbc-askbar" });
   private readonly side = new SidePanel();
@@ -59,20 +65,20 @@ export class ChatApp {
   private readonly overlay = h("div", { class: "nbc-overlay", hidden: true, role: "dialog", "aria-modal": "true" });
   private readonly notices = h("div", { class: "nbc-notices", role: "status", "aria-live": "polite" });
   private readonly title = h("span", { class: "nbc-title" });
-  private readonly profileSelect = h("select", { class: "nbc-input nbc-profile", "aria-label": "Chat profile", hidden: true });
-  private readonly settingsBtn = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Chat settings",
-    title: "Settings", hidden: true }, "⚙");
+  private readonly profileSelect = bind(h("select", { class: "nbc-input nbc-profile", hidden: true }), "label", "chat.profile");
+  private readonly settingsBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-settings-btn", title: "",
+    hidden: true }, settingsIcon()), "label", "chat.settings.open");
   private readonly settings: SettingsPanel;
   private readonly composer: Composer;
   private readonly modes = new ModePicker();
   private readonly envForm = new UserEnvForm((env) => this.send(act.userEnv(env)));
   private readonly uploader: Uploader;
-  private stick = true;
   private lastResync = -Infinity;
   private unsubscribe: (() => void)[] = [];
   private readonly viewCtx: ViewContext;
   private readonly elementCtx: ElementContext;
   readonly headerEl: HTMLElement;
+  readonly scheme: SchemeWatcher;
   readonly mainEl: HTMLElement;
   resumeThreadId: string | null;
   private readonly readOnly: boolean;
@@ -94,6 +100,7 @@ export class ChatApp {
       editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
       retry: (id) => this.retry(id),
       avatarUrl: (author) => this.host.avatarUrl?.(author) ?? null,
+      appName: () => String(configValue(this.state, "ui.name") ?? "Assistant"),
     };
     const app = this;
     this.elementCtx = {
@@ -118,16 +125,17 @@ export class ChatApp {
       (values) => this.send(act.settingsEdit(values)));
     this.settingsBtn.addEventListener("click", () => this.settings.toggle());
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
-    this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.conversation.el);
-    this.scroller.addEventListener("scroll", () => {
-      const s = this.scroller;
-      this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
-    }, { passive: true });
-    this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn);
-    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.tasks.el, this.side.el);
+    this.composer.addTool(this.settingsBtn);
+    this.welcome = new WelcomeView((message, command) => this.send(act.userMessage(message, { command })),
+      () => this.authorEngine);
+    this.scroller = bind(h("div", { class: "nbc-scroll", role: "log" }, this.conversation.el), "label", "chat.conversation");
+    this.follower = new ScrollFollower(this.scroller, this.scheduler);
+    this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect);
+    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.follower.jump, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
-      "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.modes.el, this.composer.el, this.overlay);
+      "data-connection": host.transport.status, "data-reconnecting": t("common.status.reconnecting") }, this.headerEl,
+    this.welcome.hero, this.mainEl, this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el,
+    this.modes.el, this.composer.el, this.welcome.dock, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
       for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
@@ -137,6 +145,8 @@ export class ChatApp {
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
+    this.scheme = new SchemeWatcher(container.ownerDocument, options.scheme ?? (() => "system"));
+    this.scheme.add(this.root);
 
 
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
@@ -169,7 +179,7 @@ export class ChatApp {
     this.state = initialState();
     this.title.textContent = "";
     this.rebuild();
-    this.renderStarters();
+    this.welcome.render(this.state);
     this.updateEmpty();
     this.send(act.hello({ resumeThreadId }));
   }
@@ -240,7 +250,7 @@ export class ChatApp {
     }
     this.updateEmpty();
     if (apply.some((e) => e.type !== "token")) this.markLastReply();
-    if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
+    this.follower.afterRender();
   }
 
   /** The REST API that takes upload bodies over HTTP (null: uploads go as events). */
@@ -250,6 +260,7 @@ export class ChatApp {
 
   dispose(): void {
     for (const off of this.unsubscribe) off();
+    this.scheme.dispose();
     this.root.remove();
   }
 
@@ -340,7 +351,7 @@ export class ChatApp {
         title: typeof p.markdown_description === "string" ? p.markdown_description : null },
       typeof p.display_name === "string" && p.display_name ? p.display_name : pname);
     }));
-    this.renderStarters();
+    this.welcome.render(this.state);
   }
 
   private rebuild(): void {
@@ -350,7 +361,7 @@ export class ChatApp {
     this.renderAskState();
     this.applySettings();
     this.showRunning();
-    this.stick = true;
+    this.follower.follow();
   }
 
   /** Stop and the running style stay while any callback runs, not only the last started. */
@@ -382,12 +393,17 @@ export class ChatApp {
     for (const btn of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
       btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== last;
     }
+    // The last reply keeps its actions (copy, feedback) in view, as in Chainlit.
+    const reply = [...this.state.order].reverse().find((id) => this.state.steps[id]?.type === "assistant_message");
+    for (const msg of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-msg")) {
+      msg.classList.toggle("nbc-last-reply", msg.dataset.id === reply);
+    }
   }
 
   private retry(replyId: string): void {
     const user = retryMessage(this.state, replyId);
     if (!user) return;
-    this.stick = true;
+    this.follower.follow();
     this.send(act.editMessage(user.id, user.content));
   }
 
@@ -416,30 +432,8 @@ export class ChatApp {
     this.settingsBtn.hidden = inputs.length === 0;
   }
 
-  private renderStarters(): void {
-    const categories = (this.state.welcome?.starterCategories ?? []) as StarterCategorySpec[];
-    if (categories.length) {
-      this.starters.replaceChildren(...renderStarterCategories(categories, (message, command) =>
-        this.send(act.userMessage(message, { command }))));
-      return;
-    }
-    const starters = this.state.welcome?.starters ?? [];
-    this.starters.replaceChildren(...starters.map((s) => {
-      const label = String(s.label ?? s.message ?? "");
-      // A real <button> inside the list item: role "button", named by the label.
-      const btn = h("button", { type: "button", class: "nbc-starter" }, label);
-      btn.addEventListener("click", () => this.send(act.userMessage(String(s.message ?? label),
-        { command: typeof s.command === "string" ? s.command : undefined })));
-      return h("div", { role: "listitem", class: "nbc-starter-item" }, btn);
-    }));
-  }
-
   private updateEmpty(): void {
-    const empty = !this.state.order.some((id) => {
-      const s = this.state.steps[id];
-      return s !== undefined && isMessageStep(s);
-    });
-    this.starters.hidden = !empty || this.starters.childElementCount === 0;
+    this.welcome.update(this.state, this.root, this.composer.el);
   }
 
   // ------------------------------------------------------------------ user intent
@@ -453,7 +447,7 @@ export class ChatApp {
       fileIds = [];
       if (!text.trim()) return;
     }
-    this.stick = true;
+    this.follower.follow();
     this.send(act.userMessage(text, { fileIds, command, modes: this.modes.chosen(),
       clientId: act.clientId("m") }));
   }
@@ -489,10 +483,5 @@ export class ChatApp {
     const note = h("div", { class: `nbc-notice nbc-notice-${level}` }, message);
     this.notices.append(note);
     setTimeout(() => note.remove(), level === "error" ? 10_000 : 5000);
-  }
-
-  private scrollToEnd(): void {
-    if (!this.stick) return;
-    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 }

@@ -1,7 +1,8 @@
-/** The composer: textbox "Message", Send / Stop, attachments, command buttons. */
+/** The composer: a card with the textbox "Message" over a row of icon buttons (attach,
+ * the app's tools such as settings, then Send or Stop), command buttons above it. */
 import { h } from "./dom";
 import { type UploadSpec, acceptPatterns, checkFiles } from "./upload";
-import { attachIcon } from "./icons";
+import { attachIcon, sendIcon, stopIcon } from "./icons";
 
 export interface ComposerHandlers {
   submit(text: string, files: File[], command: string | null): void;
@@ -25,6 +26,8 @@ export class Composer {
   private readonly chips = h("div", { class: "nbc-chips" });
   private readonly commandBar = h("div", { class: "nbc-commands" });
   private readonly errorEl = h("div", { class: "nbc-error-text", role: "alert" });
+  /** Buttons the app adds beside attach (chat settings). */
+  private readonly tools = h("span", { class: "nbc-composer-tools" });
   private files: File[] = [];
   private uploadSpec: UploadSpec | null = null;
   private commands: CommandSpec[] = [];
@@ -39,14 +42,16 @@ export class Composer {
   constructor(private readonly handlers: ComposerHandlers) {
     this.textarea = h("textarea", { class: "nbc-textbox", rows: 1, "aria-label": "Message",
       placeholder: this.basePlaceholder });
-    this.sendBtn = h("button", { type: "submit", class: "nbc-btn nbc-primary nbc-send" }, "Send");
-    this.stopBtn = h("button", { type: "button", class: "nbc-btn nbc-stop", hidden: true }, "Stop");
+    this.sendBtn = h("button", { type: "submit", class: "nbc-send", "aria-label": "Send", title: "Send" }, sendIcon());
+    this.stopBtn = h("button", { type: "button", class: "nbc-stop", "aria-label": "Stop", title: "Stop", hidden: true }, stopIcon());
     this.fileInput = h("input", { type: "file", multiple: true, class: "nbc-offscreen", tabindex: "-1",
       "aria-hidden": "true" });
     this.attachBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-attach", "aria-label": "Attach files",
       title: "Attach files", hidden: true }, attachIcon());
-    this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.chips, this.errorEl,
-      h("div", { class: "nbc-composer-row" }, this.attachBtn, this.fileInput, this.textarea, this.sendBtn, this.stopBtn));
+    this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.errorEl,
+      h("div", { class: "nbc-composer-card" }, this.chips, this.textarea,
+        h("div", { class: "nbc-composer-tools" }, this.attachBtn, this.fileInput, this.tools,
+          h("span", { class: "nbc-spacer" }), this.sendBtn, this.stopBtn)));
     this.el.addEventListener("submit", (e) => { e.preventDefault(); this.send(); });
     this.textarea.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -95,6 +100,11 @@ export class Composer {
   setDisabled(reason: string | null): void {
     this.disabledReason = reason;
     this.refresh();
+  }
+
+  /** A button of the app's in the composer's tool row (after attach). */
+  addTool(button: HTMLElement): void {
+    this.tools.append(button);
   }
 
   focus(): void {
