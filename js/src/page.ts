@@ -21,7 +21,7 @@ import { HistoryList } from "./ui/history";
 import { siblingUrl } from "./ui/plotly";
 import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
-import { bind } from "./ui/i18n";
+import { bind, t } from "./ui/i18n";
 import { menuIcon, moonIcon, sunIcon } from "./ui/icons";
 import { type SchemeChoice, SchemeWatcher, storeChoice, storedChoice } from "./ui/theme";
 
@@ -220,12 +220,24 @@ export class ChatPage {
       },
       avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
-    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event), scheme: () => this.schemeChoice });
+    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event), scheme: () => this.schemeChoice,
+      onSignedOut: () => this.signedOut() });
     app.headerEl.append(this.themeToggle());
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;
     // The transport may already be open (a test double): say hello now then.
     if (transport.status === "open") app.sendHello();
+  }
+
+  /** Logged out (here or in another tab): to the login page, back here after signing in. */
+  private signedOut(): void {
+    const login = this.config.auth.loginUrl;
+    if (!login) {
+      this.app?.notify("error", t("connection.signedOut"));
+      return;
+    }
+    const next = `${location.pathname}${location.search}`;
+    location.assign(`${login}?next=${encodeURIComponent(next)}`);
   }
 
   private closeChat(): void {

@@ -11,7 +11,7 @@ import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
 import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
-import type { Host } from "../transports/types";
+import { type Host, REFUSED_CODES, SIGNED_OUT_CODE } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
@@ -45,6 +45,8 @@ export interface AppOptions {
   onEvent?: (event: ServerEvent, app: ChatApp) => void;
   /** Light, dark or the system's (the page's toggle); default: Lab's theme or the OS. */
   scheme?: () => SchemeChoice;
+  /** The server ended the login session (close code 4401): the page goes to its login. */
+  onSignedOut?: () => void;
 }
 
 export class ChatApp {
@@ -153,6 +155,11 @@ export class ChatApp {
     this.unsubscribe.push(host.transport.onStatus((status) => {
       this.root.dataset.connection = status;
       if (status === "open") this.sendHello();
+      const closed = host.transport.lastClose;
+      if (closed?.code === SIGNED_OUT_CODE && status === "closed") options.onSignedOut?.() ?? this.toast("error", t("connection.signedOut"));
+      else if (closed && REFUSED_CODES.has(closed.code) && status === "connecting") {
+        this.toast("error", t("connection.closed", { reason: closed.reason || String(closed.code) }));
+      }
     }));
     this.updateEmpty();
   }

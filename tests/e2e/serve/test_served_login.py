@@ -97,6 +97,23 @@ async def test_password_login_and_logout_through_the_page(
     await expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
 
 
+async def test_logout_in_one_tab_sends_the_other_tab_to_the_login_page(
+        browser: Browser, contexts: list[BrowserContext], login_served: ServedApp) -> None:
+    first = await signed_in(browser, contexts, login_served, "bob")
+    thread = await chat(first, "two tabs")
+    # The same browser (its cookie) in a second tab, on that thread.
+    second = await first.context.new_page()
+    await second.goto(f"{login_served.url}thread/{thread}")
+    await expect(second.get_by_role("textbox", name="Message")).to_be_enabled(timeout=REPLY_MS)
+
+    await first.get_by_role("button", name="User menu").click()
+    await first.get_by_role("menuitem", name="Log out").click()
+    # The server closes the second tab's socket with 4401: the page goes to the login page,
+    # naming the thread to come back to, instead of reconnecting in a loop.
+    await expect(second).to_have_url(re.compile(r"/login\?next=.*thread"), timeout=REPLY_MS)
+    await expect(second.get_by_role("button", name="Sign in")).to_be_visible()
+
+
 async def test_a_share_link_is_read_only_for_another_user_and_refused_unshared(
         browser: Browser, contexts: list[BrowserContext], login_served: ServedApp) -> None:
     ada = await signed_in(browser, contexts, login_served, "ada")
