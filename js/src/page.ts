@@ -23,7 +23,7 @@ import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
 import { bind, t } from "./ui/i18n";
 import { menuIcon, moonIcon, sunIcon } from "./ui/icons";
-import { type SchemeChoice, SchemeWatcher, storeChoice, storedChoice } from "./ui/theme";
+import { type SchemeChoice, SchemeWatcher, type ThemeSpec, storeChoice, storedChoice, themeDefault } from "./ui/theme";
 
 export interface PageOptions {
   wsUrl: string;
@@ -58,6 +58,30 @@ export interface PageConfig {
   threadId: string | null;
   mode: "chat" | "share";
   name: string;
+  brand: PageBrand;
+}
+
+/** The app's look (nbchat.server.pages.Brand.to_page): URLs under the root, "" when unset. */
+export interface PageBrand {
+  logo: string;
+  logoDark: string;
+  theme: ThemeSpec | null;
+  headerLinks: { name: string; url: string; icon_url?: string }[];
+  language: string;
+}
+
+function parseBrand(raw: unknown): PageBrand {
+  const b = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown): string => (typeof v === "string" ? v : "");
+  const links = Array.isArray(b.headerLinks) ? b.headerLinks : [];
+  return {
+    logo: str(b.logo), logoDark: str(b.logoDark) || str(b.logo),
+    theme: b.theme && typeof b.theme === "object" ? b.theme as ThemeSpec : null,
+    headerLinks: links.filter((l): l is Record<string, unknown> => Boolean(l) && typeof l === "object")
+      .map((l) => ({ name: str(l.name), url: str(l.url), icon_url: str(l.icon_url) }))
+      .filter((l) => l.name && /^(https?:\/\/|\/)/.test(l.url)),
+    language: str(b.language),
+  };
 }
 
 /** Parse and normalise the page JSON; throws with a readable message when it is unusable. */
@@ -79,6 +103,7 @@ export function parsePageConfig(text: string): PageConfig {
     threadId: typeof raw.threadId === "string" && raw.threadId ? raw.threadId : null,
     mode: raw.mode === "share" ? "share" : "chat",
     name: str(raw.name, "nbchat") || "nbchat",
+    brand: parseBrand(raw.brand),
   };
 }
 
@@ -142,8 +167,9 @@ export class ChatPage {
   private readonly onPop = (): void => this.followLocation();
   private threadSeen = false;
   private readonly cleanups: (() => void)[] = [];
-  private schemeChoice: SchemeChoice = storedChoice();
+  private schemeChoice: SchemeChoice = "system";
   readonly scheme = new SchemeWatcher(document, () => this.schemeChoice);
+  private readonly logo = h("img", { class: "nbc-brand-logo", alt: "", hidden: true });
 
   constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
     private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url })) {
@@ -168,14 +194,19 @@ export class ChatPage {
     const backdrop = h("div", { class: "nbc-drawer-backdrop", "aria-hidden": "true" });
     backdrop.addEventListener("click", () => this.setSidebar(false));
     const sidebar = h("aside", { class: "nbc-sidebar" },
-      h("div", { class: "nbc-brand" }, h("span", { class: "nbc-brand-name" }, config.name)),
+      h("div", { class: "nbc-brand" }, this.logo, h("span", { class: "nbc-brand-name" }, config.name)),
       this.history.el, this.userMenu());
     this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar, backdrop,
       h("main", { class: "nbc-page-main" }, toggle, this.chatEl));
     this.el.addEventListener("keydown", (e) => {
       if (e.key === "Escape" && this.el.dataset.sidebar === "open") { this.setSidebar(false); toggle.focus(); }
     });
+    // The user's toggle, else the app's ui.theme.default, else the system's scheme.
+    const stored = storedChoice();
+    this.schemeChoice = stored !== "system" ? stored : themeDefault(config.brand.theme);
+    this.scheme.setTheme(config.brand.theme);
     this.scheme.add(this.el);
+    this.showLogo();
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
@@ -221,8 +252,9 @@ export class ChatPage {
       avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
     }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event), scheme: () => this.schemeChoice,
-      onSignedOut: () => this.signedOut() });
-    app.headerEl.append(this.themeToggle());
+      onSignedOut: () => this.signedOut(),
+      logoUrl: () => (this.scheme.scheme === "dark" ? this.config.brand.logoDark : this.config.brand.logo) });
+    app.headerEl.append(this.headerLinks(), this.themeToggle());
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;
     // The transport may already be open (a test double): say hello now then.
@@ -289,6 +321,21 @@ export class ChatPage {
     this.el.querySelector(".nbc-sidebar-toggle")?.setAttribute("aria-expanded", String(open));
   }
 
+  /** The app's logo for the current scheme (ui.logo / ui.logo_dark). */
+  private showLogo(): void {
+    const { logo, logoDark } = this.config.brand;
+    const src = this.scheme.scheme === "dark" ? logoDark : logo;
+    this.logo.hidden = !src;
+    if (src && this.logo.getAttribute("src") !== src) this.logo.src = src;
+  }
+
+  /** `ui.header_links` in the chat header, opening in a new tab. */
+  private headerLinks(): HTMLElement {
+    return h("nav", { class: "nbc-header-links", "aria-label": "Links" }, ...this.config.brand.headerLinks.map((l) =>
+      h("a", { class: "nbc-header-link", href: l.url, target: "_blank", rel: "noopener noreferrer" },
+        l.icon_url ? h("img", { src: l.icon_url, alt: "", width: 16, height: 16 }) : null, l.name)));
+  }
+
   /** The sun/moon button in the chat header: light ⇄ dark, kept for the next visit. */
   private themeToggle(): HTMLElement {
     const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-theme-btn", title: "" });
@@ -312,6 +359,7 @@ export class ChatPage {
     this.scheme.apply();
     this.app?.scheme.apply();
     for (const show of this.schemeButtons) show();
+    this.showLogo();
   }
 
   private userMenu(): HTMLElement | null {

@@ -29,7 +29,7 @@ import { bind, t } from "./i18n";
 import { settingsIcon } from "./icons";
 import { ScrollFollower } from "./scroll";
 import { WelcomeView } from "./welcome";
-import { type SchemeChoice, SchemeWatcher } from "./theme";
+import { type SchemeChoice, SchemeWatcher, type ThemeSpec, themeDefault } from "./theme";
 
 const RESYNC_RETRY_MS = 3000;
 
@@ -45,6 +45,8 @@ export interface AppOptions {
   onEvent?: (event: ServerEvent, app: ChatApp) => void;
   /** Light, dark or the system's (the page's toggle); default: Lab's theme or the OS. */
   scheme?: () => SchemeChoice;
+  /** The app's logo for the empty chat's hero (the page serves public/). */
+  logoUrl?: () => string;
   /** The server ended the login session (close code 4401): the page goes to its login. */
   onSignedOut?: () => void;
 }
@@ -129,7 +131,7 @@ export class ChatApp {
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
     this.composer.addTool(this.settingsBtn);
     this.welcome = new WelcomeView((message, command) => this.send(act.userMessage(message, { command })),
-      () => this.authorEngine);
+      () => this.authorEngine, options.logoUrl);
     this.scroller = bind(h("div", { class: "nbc-scroll", role: "log" }, this.conversation.el), "label", "chat.conversation");
     this.follower = new ScrollFollower(this.scroller, this.scheduler);
     this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect);
@@ -147,7 +149,9 @@ export class ChatApp {
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
-    this.scheme = new SchemeWatcher(container.ownerDocument, options.scheme ?? (() => "system"));
+    // The page's choice (its toggle); the widget: the app's ui.theme.default, else Lab's or the OS.
+    this.scheme = new SchemeWatcher(container.ownerDocument, options.scheme ??
+      (() => themeDefault(configValue(this.state, "ui.theme") as ThemeSpec | undefined)));
     this.scheme.add(this.root);
 
 
@@ -335,6 +339,7 @@ export class ChatApp {
     const cot = String(configValue(this.state, "ui.cot") ?? "full");
     this.root.classList.remove("nbc-cot-full", "nbc-cot-tool_call", "nbc-cot-hidden");
     this.root.classList.add(`nbc-cot-${["full", "tool_call", "hidden"].includes(cot) ? cot : "full"}`);
+    this.scheme.setTheme((configValue(this.state, "ui.theme") as ThemeSpec | undefined) ?? null);
     const allowHtml = configValue(this.state, "ui.unsafe_allow_html") === true;
     if (allowHtml !== this.authorEngine.options.allowHtml) {
       this.authorEngine = allowHtml ? new MarkdownEngine({ allowHtml: true }) : this.safeEngine;

@@ -74,11 +74,20 @@ export class SchemeWatcher {
     return resolveScheme(this.choice(), this.doc);
   }
 
+  private theme: ThemeSpec | null = null;
+
+  /** The app's theme tokens, applied now and on every scheme change. */
+  setTheme(spec: ThemeSpec | null): void {
+    this.theme = spec;
+    this.apply();
+  }
+
   apply(): void {
-    const dark = this.scheme === "dark";
+    const scheme = this.scheme;
     for (const el of this.targets) {
-      el.classList.toggle("nbc-dark", dark);
-      el.dataset.scheme = dark ? "dark" : "light";
+      el.classList.toggle("nbc-dark", scheme === "dark");
+      el.dataset.scheme = scheme;
+      if (this.theme) applyTheme(el, this.theme, scheme);
     }
   }
 
@@ -86,4 +95,42 @@ export class SchemeWatcher {
     for (const off of this.offs) off();
     this.targets.clear();
   }
+}
+
+/** An app's `ui.theme` (nbchat.config.ThemeConfig) as the welcome config or page JSON holds it. */
+export interface ThemeSpec {
+  default?: unknown;
+  radius?: unknown;
+  font_family?: unknown;
+  mono_font_family?: unknown;
+  light?: unknown;
+  dark?: unknown;
+}
+
+/** ThemeColors field → the CSS variable the stylesheet reads (styles.css). */
+const COLOR_VARS: Readonly<Record<string, string>> = {
+  primary: "--nbc-theme-primary", on_primary: "--nbc-theme-on-primary", background: "--nbc-theme-bg",
+  surface: "--nbc-theme-bg2", surface_strong: "--nbc-theme-bg3", text: "--nbc-theme-fg", muted: "--nbc-theme-fg2",
+  border: "--nbc-theme-border", user_bubble: "--nbc-theme-user-bg", code_background: "--nbc-theme-code-bg",
+  error: "--nbc-theme-error",
+};
+const SHARED_VARS: Readonly<Record<string, string>> = {
+  radius: "--nbc-theme-radius", font_family: "--nbc-theme-font", mono_font_family: "--nbc-theme-mono",
+};
+
+/** The app's default scheme, "system" when it sets none. */
+export function themeDefault(spec: ThemeSpec | null | undefined): SchemeChoice {
+  const d = spec?.default;
+  return d === "light" || d === "dark" ? d : "system";
+}
+
+/** Set (or clear) the theme's variables on `el` for `scheme`; unset tokens keep nbchat's. */
+export function applyTheme(el: HTMLElement, spec: ThemeSpec | null | undefined, scheme: Scheme): void {
+  const colors = (spec?.[scheme] ?? {}) as Record<string, unknown>;
+  const set = (name: string, value: unknown): void => {
+    if (typeof value === "string" && value) el.style.setProperty(name, value);
+    else el.style.removeProperty(name);
+  };
+  for (const [key, name] of Object.entries(COLOR_VARS)) set(name, colors[key]);
+  for (const [key, name] of Object.entries(SHARED_VARS)) set(name, spec?.[key as keyof ThemeSpec]);
 }

@@ -19,7 +19,9 @@ export class WelcomeView {
   private shownFor: unknown = null;
 
   constructor(private readonly send: (message: string, command: string | undefined) => void,
-    private readonly engine: () => MarkdownEngine) {}
+    private readonly engine: () => MarkdownEngine,
+    /** The app's logo URL for the scheme shown (the page; the widget has none). */
+    private readonly logo: () => string = () => "") {}
 
   /** The welcome changed: hero text and starters again. */
   render(state: ChatState): void {
@@ -28,7 +30,7 @@ export class WelcomeView {
       const v = configValue(state, key);
       return typeof v === "string" ? v : "";
     };
-    const logo = str("ui.logo_url");
+    const logo = this.logo();
     const readme = h("div", { class: "nbc-hero-text nbc-md" });
     const text = str("ui.readme") || str("ui.description");
     if (text) readme.append(this.engine().render(text));

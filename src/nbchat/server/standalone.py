@@ -51,6 +51,7 @@ from nbchat.server.blobs import BlobHandler
 from nbchat.server.bodies import SETTINGS_KEY
 from nbchat.server.network import GuardedApplication, HostGuard, TrustedProxies
 from nbchat.server.pages import PageContext, PageHandler, StaticHandler, security_headers
+from nbchat.server.public import brand_of, public_spec
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
@@ -185,12 +186,13 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         *(make_handlers(root, services) if services is not None else
           [live_upload_spec(root, host.upload_tickets, identity)]),
     ]
+    brand = brand_of(config.ui, config.app_dir, root)
     if isinstance(identity, CookieIdentity):  # login and logout, also when headless
         identity.app_source = lambda: host.app  # a reload's callbacks apply at once
         oauth = oauth_config(os.environ) if oauth is None else oauth
         buttons = [(p.id, p.name) for p in oauth.providers] if app.get("oauth_callback") else []
         handlers += auth_handlers(root, identity.app_source, services, identity=identity,
-                                  providers=buttons)
+                                  providers=buttons, brand=brand)
         handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
                                    config=oauth)
     settings: dict[str, Any] = {
@@ -202,12 +204,13 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         SETTINGS_KEY: config.server,  # the upload routes' stall timeout (server.bodies)
     }
     if not headless:
-        context = PageContext(root, config, identity, auth_enabled(identity))
+        context = PageContext(root, config, identity, auth_enabled(identity), brand)
         handlers += [
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
             (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
             avatar_spec(r, config.app_dir, config.ui.name),
+            public_spec(r, config.app_dir),
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)
