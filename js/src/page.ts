@@ -21,7 +21,8 @@ import { HistoryList } from "./ui/history";
 import { siblingUrl } from "./ui/plotly";
 import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
-import { bind, t } from "./ui/i18n";
+import { LOCALE_NAMES, bind, chooseLocale, currentLocale, isRtl, onLocaleChange, relabel, setLocale, storeLanguage,
+  t } from "./ui/i18n";
 import { menuIcon, moonIcon, sunIcon } from "./ui/icons";
 import { type SchemeChoice, SchemeWatcher, type ThemeSpec, storeChoice, storedChoice, themeDefault } from "./ui/theme";
 
@@ -147,6 +148,8 @@ export function boot(doc: Document = document,
   if (root.dataset.nbchatBooted) return null;
   root.dataset.nbchatBooted = "1";
   injectCss(css, doc);
+  // The language before anything is drawn; the welcome adds the app's own strings.
+  setLocale(chooseLocale(config.brand.language));
   const api = new ApiClient({ baseUrl: config.apiUrl, doc, fetch: options.fetch });
   if (config.mode === "share") {
     const view = renderShare(root, config, api);
@@ -195,7 +198,7 @@ export class ChatPage {
     backdrop.addEventListener("click", () => this.setSidebar(false));
     const sidebar = h("aside", { class: "nbc-sidebar" },
       h("div", { class: "nbc-brand" }, this.logo, h("span", { class: "nbc-brand-name" }, config.name)),
-      this.history.el, this.userMenu());
+      this.history.el, this.languageMenu(), this.userMenu());
     this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar, backdrop,
       h("main", { class: "nbc-page-main" }, toggle, this.chatEl));
     this.el.addEventListener("keydown", (e) => {
@@ -207,6 +210,8 @@ export class ChatPage {
     this.scheme.setTheme(config.brand.theme);
     this.scheme.add(this.el);
     this.showLogo();
+    this.cleanups.push(onLocaleChange(() => this.showLocale()));
+    this.showLocale();
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
@@ -321,6 +326,30 @@ export class ChatPage {
     this.el.querySelector(".nbc-sidebar-toggle")?.setAttribute("aria-expanded", String(open));
   }
 
+  /** Every label in the UI's language, laid out right to left for RTL languages. */
+  private showLocale(): void {
+    const tag = currentLocale();
+    relabel(this.el);
+    this.el.lang = tag;
+    this.el.dir = isRtl(tag) ? "rtl" : "ltr";
+    document.documentElement.lang = tag;
+    const menu = this.el.querySelector<HTMLSelectElement>(".nbc-language");
+    if (menu && tag in LOCALE_NAMES) menu.value = tag;
+  }
+
+  /** The language menu at the foot of the sidebar: switches at once, kept for next time. */
+  private languageMenu(): HTMLElement {
+    const select = bind(h("select", { class: "nbc-input nbc-language" },
+      ...Object.entries(LOCALE_NAMES).map(([tag, name]) => h("option", { value: tag, lang: tag }, name))),
+    "label", "navigation.language");
+    select.addEventListener("change", () => {
+      storeLanguage(select.value);
+      setLocale(select.value);
+      this.app?.refreshAppearance(); // the app's own strings for that language, if any
+    });
+    return h("div", { class: "nbc-language-row" }, select);
+  }
+
   /** The app's logo for the current scheme (ui.logo / ui.logo_dark). */
   private showLogo(): void {
     const { logo, logoDark } = this.config.brand;
@@ -331,7 +360,7 @@ export class ChatPage {
 
   /** `ui.header_links` in the chat header, opening in a new tab. */
   private headerLinks(): HTMLElement {
-    return h("nav", { class: "nbc-header-links", "aria-label": "Links" }, ...this.config.brand.headerLinks.map((l) =>
+    return h("nav", { class: "nbc-header-links", "aria-label": t("navigation.links") }, ...this.config.brand.headerLinks.map((l) =>
       h("a", { class: "nbc-header-link", href: l.url, target: "_blank", rel: "noopener noreferrer" },
         l.icon_url ? h("img", { src: l.icon_url, alt: "", width: 16, height: 16 }) : null, l.name)));
   }
@@ -366,17 +395,17 @@ export class ChatPage {
     const { auth, user } = this.config;
     if (!auth.enabled) return null;
     if (!user) {
-      return auth.loginUrl ? h("div", { class: "nbc-user" }, h("a", { href: auth.loginUrl, class: "nbc-btn" }, "Log in")) : null;
+      return auth.loginUrl ? h("div", { class: "nbc-user" }, bind(h("a", { href: auth.loginUrl, class: "nbc-btn" }), "text", "navigation.user.menu.login")) : null;
     }
     const name = user.display_name || user.identifier;
-    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-label": "User menu",
+    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-label": t("navigation.user.menu.label"),
       "aria-haspopup": "menu", "aria-expanded": "false" },
     h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name));
     const xsrf = h("input", { type: "hidden", name: "_xsrf" });
     const form = h("form", { method: "post", action: auth.logoutUrl ?? `${this.config.rootPath}logout`, class: "nbc-logout" },
-      xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, "Log out"));
+      xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, t("navigation.user.menu.logout")));
     form.addEventListener("submit", () => { xsrf.value = readCookie("_xsrf") ?? ""; });
-    const menu = h("div", { class: "nbc-menu", role: "menu", "aria-label": "User menu", hidden: true }, form);
+    const menu = h("div", { class: "nbc-menu", role: "menu", "aria-label": t("navigation.user.menu.label"), hidden: true }, form);
     const setOpen = (open: boolean): void => {
       menu.hidden = !open;
       button.setAttribute("aria-expanded", String(open));

@@ -191,9 +191,14 @@ class Config:
     app_dir: Path = field(default_factory=Path.cwd)
 
     def to_client(self) -> dict[str, Any]:
-        """The part of the configuration the browser needs (sent in `welcome`)."""
+        """The part of the configuration the browser needs (sent in `welcome`), with the
+        app's own UI strings and per-language readmes (chainlit_compat.translations)."""
+        from nbchat.chainlit_compat.translations import app_readmes, app_translations
+
         upload = self.features.spontaneous_file_upload
         return {
+            "translations": app_translations(self.app_dir),
+            "readmes": app_readmes(self.app_dir),
             "project": {"user_env": list(self.project.user_env)},
             "ui": dataclasses.asdict(self.ui),
             "features": {

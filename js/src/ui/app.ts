@@ -11,7 +11,8 @@ import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
 import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
-import { type Host, REFUSED_CODES, SIGNED_OUT_CODE } from "../transports/types";
+import type { Host } from "../transports/types";
+import { closeNotice } from "./connection";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
@@ -29,7 +30,8 @@ import { bind, t } from "./i18n";
 import { settingsIcon } from "./icons";
 import { ScrollFollower } from "./scroll";
 import { WelcomeView } from "./welcome";
-import { type SchemeChoice, SchemeWatcher, type ThemeSpec, themeDefault } from "./theme";
+import type { SchemeChoice, SchemeWatcher } from "./theme";
+import { Appearance } from "./appearance";
 
 const RESYNC_RETRY_MS = 3000;
 
@@ -82,7 +84,7 @@ export class ChatApp {
   private readonly viewCtx: ViewContext;
   private readonly elementCtx: ElementContext;
   readonly headerEl: HTMLElement;
-  readonly scheme: SchemeWatcher;
+  private readonly appearance: Appearance;
   readonly mainEl: HTMLElement;
   resumeThreadId: string | null;
   private readonly readOnly: boolean;
@@ -137,7 +139,7 @@ export class ChatApp {
     this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect);
     this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.follower.jump, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
-      "data-connection": host.transport.status, "data-reconnecting": t("common.status.reconnecting") }, this.headerEl,
+      "data-connection": host.transport.status }, this.headerEl,
     this.welcome.hero, this.mainEl, this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el,
     this.modes.el, this.composer.el, this.welcome.dock, this.overlay);
     if (options.height) this.root.style.height = `${options.height}px`;
@@ -149,26 +151,32 @@ export class ChatApp {
     this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
     this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
-    // The page's choice (its toggle); the widget: the app's ui.theme.default, else Lab's or the OS.
-    this.scheme = new SchemeWatcher(container.ownerDocument, options.scheme ??
-      (() => themeDefault(configValue(this.state, "ui.theme") as ThemeSpec | undefined)));
-    this.scheme.add(this.root);
+    this.appearance = new Appearance(this.root, () => this.state, options.scheme,
+      () => { this.composer.relabel(); if (this.state.welcome) this.welcome.render(this.state); });
 
 
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
     this.unsubscribe.push(host.transport.onStatus((status) => {
       this.root.dataset.connection = status;
       if (status === "open") this.sendHello();
-      const closed = host.transport.lastClose;
-      if (closed?.code === SIGNED_OUT_CODE && status === "closed") options.onSignedOut?.() ?? this.toast("error", t("connection.signedOut"));
-      else if (closed && REFUSED_CODES.has(closed.code) && status === "connecting") {
-        this.toast("error", t("connection.closed", { reason: closed.reason || String(closed.code) }));
-      }
+      const notice = closeNotice(status, host.transport.lastClose);
+      if (notice === "signed_out" && options.onSignedOut) options.onSignedOut();
+      else if (notice) this.toast("error", notice === "signed_out" ? t("connection.signedOut") : notice);
     }));
     this.updateEmpty();
   }
 
   private readonly onEvent: AppOptions["onEvent"];
+
+  /** Theme and language again from the welcome config (after the page's language menu). */
+  refreshAppearance(): void {
+    if (this.state.welcome) this.appearance.apply(this.state);
+  }
+
+  /** Light or dark (the page's toggle calls `scheme.apply()` after a change). */
+  get scheme(): SchemeWatcher {
+    return this.appearance.scheme;
+  }
 
   /** Send the handshake: a fresh view gets a snapshot, a known one a replay. The session
    * id lets a WebSocket reconnect reattach to the same live chat (ignored over the comm). */
@@ -271,7 +279,7 @@ export class ChatApp {
 
   dispose(): void {
     for (const off of this.unsubscribe) off();
-    this.scheme.dispose();
+    this.appearance.dispose();
     this.root.remove();
   }
 
@@ -339,7 +347,7 @@ export class ChatApp {
     const cot = String(configValue(this.state, "ui.cot") ?? "full");
     this.root.classList.remove("nbc-cot-full", "nbc-cot-tool_call", "nbc-cot-hidden");
     this.root.classList.add(`nbc-cot-${["full", "tool_call", "hidden"].includes(cot) ? cot : "full"}`);
-    this.scheme.setTheme((configValue(this.state, "ui.theme") as ThemeSpec | undefined) ?? null);
+    this.appearance.apply(this.state);
     const allowHtml = configValue(this.state, "ui.unsafe_allow_html") === true;
     if (allowHtml !== this.authorEngine.options.allowHtml) {
       this.authorEngine = allowHtml ? new MarkdownEngine({ allowHtml: true }) : this.safeEngine;
@@ -388,7 +396,7 @@ export class ChatApp {
     if (!el) return;
     if (display === "page") {
       // Chainlit opens a page element in a view of its own; here: a full-size overlay.
-      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
+      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": t("common.actions.close") }, "×");
       close.addEventListener("click", () => this.closeOverlay());
       this.openOverlay(h("div", { class: "nbc-panel nbc-page-view" }, h("div", { class: "nbc-row nbc-panel-head" },
         h("strong", {}, el.name), close), renderElement(el, this.elementCtx)));
@@ -401,15 +409,7 @@ export class ChatApp {
 
   /** Retry shows on the last finished reply only (edit.ts). */
   private markLastReply(): void {
-    const last = retryableReply(this.state, this.viewCtx.editEnabled?.() === true);
-    for (const btn of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
-      btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== last;
-    }
-    // The last reply keeps its actions (copy, feedback) in view, as in Chainlit.
-    const reply = [...this.state.order].reverse().find((id) => this.state.steps[id]?.type === "assistant_message");
-    for (const msg of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-msg")) {
-      msg.classList.toggle("nbc-last-reply", msg.dataset.id === reply);
-    }
+    this.conversation.markLastReply(this.state, retryableReply(this.state, this.viewCtx.editEnabled?.() === true));
   }
 
   private retry(replyId: string): void {
@@ -434,7 +434,7 @@ export class ChatApp {
     this.askEl.replaceChildren(...(ui ? [ui] : []));
     this.composer.setDisabled(askDisables(ask));
     const prompt = ask?.kind === "text" ? this.state.steps[ask.stepId]?.output : undefined;
-    this.composer.setTextAsk(ask?.kind === "text", prompt ? "Type your answer…" : undefined);
+    this.composer.setTextAsk(ask?.kind === "text", prompt ? t("chat.input.answerPlaceholder") : undefined);
     if (ask?.kind === "text") this.composer.focus();
   }
 

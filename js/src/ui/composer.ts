@@ -3,6 +3,7 @@
 import { h } from "./dom";
 import { type UploadSpec, acceptPatterns, checkFiles } from "./upload";
 import { attachIcon, sendIcon, stopIcon } from "./icons";
+import { bind, t } from "./i18n";
 
 export interface ComposerHandlers {
   submit(text: string, files: File[], command: string | null): void;
@@ -35,19 +36,22 @@ export class Composer {
   private running = false;
   private textAsk = false;
   private disabledReason: string | null = null;
-  private basePlaceholder = "Type a message…";
+  private get basePlaceholder(): string {
+    return t("chat.input.placeholder");
+  }
   /** The text of the last message sent, until the server may say it was not stored. */
   private lastSent: string | null = null;
 
   constructor(private readonly handlers: ComposerHandlers) {
-    this.textarea = h("textarea", { class: "nbc-textbox", rows: 1, "aria-label": "Message",
-      placeholder: this.basePlaceholder });
-    this.sendBtn = h("button", { type: "submit", class: "nbc-send", "aria-label": "Send", title: "Send" }, sendIcon());
-    this.stopBtn = h("button", { type: "button", class: "nbc-stop", "aria-label": "Stop", title: "Stop", hidden: true }, stopIcon());
+    this.textarea = bind(h("textarea", { class: "nbc-textbox", rows: 1, placeholder: this.basePlaceholder }),
+      "label", "chat.input.label");
+    this.sendBtn = bind(h("button", { type: "submit", class: "nbc-send", title: "" }, sendIcon()), "label", "chat.input.actions.send");
+    this.stopBtn = bind(h("button", { type: "button", class: "nbc-stop", title: "", hidden: true }, stopIcon()),
+      "label", "chat.input.actions.stop");
     this.fileInput = h("input", { type: "file", multiple: true, class: "nbc-offscreen", tabindex: "-1",
       "aria-hidden": "true" });
-    this.attachBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-attach", "aria-label": "Attach files",
-      title: "Attach files", hidden: true }, attachIcon());
+    this.attachBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-attach", title: "", hidden: true }, attachIcon()),
+      "label", "chat.input.actions.attachFiles");
     this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.errorEl,
       h("div", { class: "nbc-composer-card" }, this.chips, this.textarea,
         h("div", { class: "nbc-composer-tools" }, this.attachBtn, this.fileInput, this.tools,
@@ -99,6 +103,11 @@ export class Composer {
   /** Non-null disables typing, e.g. "Choose an action above". */
   setDisabled(reason: string | null): void {
     this.disabledReason = reason;
+    this.refresh();
+  }
+
+  /** The locale changed: the placeholder again (bound labels change by themselves). */
+  relabel(): void {
     this.refresh();
   }
 
@@ -158,7 +167,7 @@ export class Composer {
 
   private renderChips(): void {
     this.chips.replaceChildren(...this.files.map((f, i) => {
-      const remove = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": `Remove ${f.name}` }, "×");
+      const remove = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": t("chat.input.actions.removeFile", { name: f.name }) }, "×");
       remove.addEventListener("click", () => { this.files.splice(i, 1); this.renderChips(); });
       return h("span", { class: "nbc-chip" }, f.name, remove);
     }));

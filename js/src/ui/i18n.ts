@@ -3,17 +3,58 @@
  * format of Chainlit's `.chainlit/translations/<lang>.json`, looked up by dot path
  * ("chat.input.placeholder"). The shipped tables are the package's
  * `nbchat/translations/<locale>.json`; an app's own file (sent in the welcome config as
- * `ui.translations`) is laid over them, so keys it shares with nbchat carry over.
+ * `translations`, see nbchat.chainlit_compat.translations) is laid over them, key by key.
  *
- * The locale: `ui.language` when the app sets it, else the browser's languages, matched
+ * The locale: the user's pick (the page's language menu), `ui.language` when the app sets
+ * it, else the browser's languages, matched
  * exactly, then by language ("pt-PT" → "pt-BR", "zh-TW" → "zh-CN"), else English.
  * Switching (`setLocale`) re-labels every element marked by `bind` at once: no reload.
  */
+import de from "../../../src/nbchat/translations/de.json";
 import en from "../../../src/nbchat/translations/en.json";
+import es from "../../../src/nbchat/translations/es.json";
+import fr from "../../../src/nbchat/translations/fr.json";
+import ja from "../../../src/nbchat/translations/ja.json";
+import ptBR from "../../../src/nbchat/translations/pt-BR.json";
+import zhCN from "../../../src/nbchat/translations/zh-CN.json";
 
 export interface Tree { [key: string]: string | Tree }
 
-export const BUNDLED: Readonly<Record<string, Tree>> = { en };
+const STORAGE_KEY = "nbchat-language";
+
+/** The language the user picked in the page's menu, or "". */
+export function storedLanguage(): string {
+  try {
+    return globalThis.localStorage?.getItem(STORAGE_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function storeLanguage(tag: string): void {
+  try {
+    if (tag) globalThis.localStorage?.setItem(STORAGE_KEY, tag);
+    else globalThis.localStorage?.removeItem(STORAGE_KEY);
+  } catch {
+    // not kept: still applied now
+  }
+}
+
+/**
+ * The locale to show: the user's pick, the app's `ui.language`, or the browser's best
+ * match among the shipped locales and the app's own (`appLocales`).
+ */
+export function chooseLocale(appLanguage: string, appLocales: readonly string[] = []): string {
+  const picked = storedLanguage() || appLanguage;
+  if (picked) return picked;
+  return pickLocale(browserLocales(), [...Object.keys(BUNDLED), ...appLocales]);
+}
+
+export const BUNDLED: Readonly<Record<string, Tree>> = { en, fr, de, es, "pt-BR": ptBR, "zh-CN": zhCN, ja };
+/** Each shipped locale's name in its own language (the page's language menu). */
+export const LOCALE_NAMES: Readonly<Record<string, string>> = {
+  en: "English", fr: "Français", de: "Deutsch", es: "Español", "pt-BR": "Português (Brasil)", "zh-CN": "简体中文", ja: "日本語",
+};
 /** Languages written right to left. */
 const RTL = new Set(["ar", "arc", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"]);
 
@@ -35,14 +76,11 @@ const listeners = new Set<(locale: string) => void>();
 
 /** The best of `available` for the wanted locales (most wanted first), or "en". */
 export function pickLocale(wanted: readonly string[], available: readonly string[] = Object.keys(BUNDLED)): string {
-  const lower = new Map(available.map((a) => [a.toLowerCase(), a]));
+  const base = (tag: string): string => tag.toLowerCase().split("-")[0] ?? "";
   for (const w of wanted) {
-    const exact = lower.get(w.toLowerCase());
+    const exact = available.find((a) => a.toLowerCase() === w.toLowerCase());
     if (exact) return exact;
-  }
-  for (const w of wanted) {
-    const lang = w.toLowerCase().split("-")[0] ?? "";
-    const same = available.find((a) => a.toLowerCase().split("-")[0] === lang);
+    const same = available.find((a) => base(a) === base(w));
     if (same) return same;
   }
   return "en";

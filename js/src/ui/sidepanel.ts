@@ -6,9 +6,10 @@
  */
 import type { ElementDict } from "../protocol";
 import { h } from "./dom";
+import { t } from "./i18n";
 
 export class SidePanel {
-  readonly el = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
+  readonly el = h("aside", { class: "nbc-side", hidden: true, "aria-label": t("chat.elements.element") });
   private opener: HTMLElement | null = null;
   private shownId: string | null = null;
 
@@ -23,8 +24,8 @@ export class SidePanel {
   }
 
   open(el: ElementDict, content: HTMLElement, opener: HTMLElement | null = null): void {
-    const close = h("button", { type: "button", class: "nbc-icon-btn nbc-side-close", "aria-label": "Close side panel",
-      title: "Close" }, "×");
+    const close = h("button", { type: "button", class: "nbc-icon-btn nbc-side-close", "aria-label": t("chat.elements.closeSidePanel"),
+      title: t("common.actions.close") }, "×");
     close.addEventListener("click", () => this.close());
     this.el.setAttribute("aria-label", el.name);
     this.el.replaceChildren(h("div", { class: "nbc-side-head" }, h("h2", { class: "nbc-side-title" }, el.name), close),

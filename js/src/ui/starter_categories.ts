@@ -1,6 +1,7 @@
 /** Starters grouped under labels (`@cl.set_starter_categories`): one button per category;
  * choosing one shows its starters, and a starter sends its message. */
 import { h } from "./dom";
+import { t } from "./i18n";
 
 export interface StarterSpec {
   label?: unknown;
@@ -16,7 +17,7 @@ export interface StarterCategorySpec {
 /** The category row and, once one is chosen, its starters. `send(message, command)`. */
 export function renderStarterCategories(categories: readonly StarterCategorySpec[],
   send: (message: string, command: string | undefined) => void): HTMLElement[] {
-  const list = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
+  const list = h("div", { class: "nbc-starters", role: "list", "aria-label": t("chat.starters") });
   const tabs = categories.map((category, index) => {
     const tab = h("button", { type: "button", class: "nbc-starter nbc-starter-category",
       "aria-pressed": "false" }, String(category.label ?? ""));
@@ -35,5 +36,5 @@ export function renderStarterCategories(categories: readonly StarterCategorySpec
     return tab;
   });
   return [h("div", { class: "nbc-starters nbc-starter-categories", role: "group",
-    "aria-label": "Starter categories" }, ...tabs), list];
+    "aria-label": t("chat.starterCategories") }, ...tabs), list];
 }

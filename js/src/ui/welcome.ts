@@ -9,7 +9,7 @@ import type { MarkdownEngine } from "../markdown/render";
 import { isMessageStep } from "../protocol";
 import { type ChatState, configValue } from "../store/state";
 import { h } from "./dom";
-import { bind } from "./i18n";
+import { bind, currentLocale } from "./i18n";
 import { type StarterCategorySpec, renderStarterCategories } from "./starter_categories";
 
 export class WelcomeView {
@@ -32,7 +32,11 @@ export class WelcomeView {
     };
     const logo = this.logo();
     const readme = h("div", { class: "nbc-hero-text nbc-md" });
-    const text = str("ui.readme") || str("ui.description");
+    // chainlit_<lang>.md for the UI's language (or its base language), else ui.readme.
+    const readmes = (configValue(state, "readmes") ?? {}) as Record<string, unknown>;
+    const tag = currentLocale();
+    const localized = readmes[tag] ?? readmes[tag.split("-")[0] ?? ""];
+    const text = (typeof localized === "string" ? localized : "") || str("ui.readme") || str("ui.description");
     if (text) readme.append(this.engine().render(text));
     this.hero.replaceChildren(
       ...(logo ? [h("img", { class: "nbc-hero-logo", src: logo, alt: "" })] : []),
