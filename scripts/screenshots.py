@@ -1,17 +1,20 @@
-"""Screenshots of the served page for the README (docs/images/): light, dark, 390 px.
+"""Screenshots of the served page and the notebook widget for the README (docs/images/):
+light, dark, 390 px.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/images] [--only NAME]
+    .venv/bin/python scripts/screenshots.py [--out docs/images] [--only NAME] [--no-widget]
 
 Serves examples/ui_tour.py twice with `nbchat serve` (with and without its greeting, so the
-empty chat with its starters shows too) and drives the Debian Chromium through Playwright.
-Every request that does not go to the served app is blocked. Nothing here sleeps: each
-shot waits on the DOM it shows.
+empty chat with its starters shows too), runs it in a JupyterLab notebook (the e2e tests'
+harness: a private Jupyter home, light and dark Lab themes) and drives the Debian Chromium
+through Playwright. Every request that does not go to loopback is blocked. Nothing here
+sleeps: each shot waits on the DOM it shows.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -23,6 +26,9 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from e2e import harness  # noqa: E402  (the tests' JupyterLab launcher)
+
 APP = ROOT / "examples" / "ui_tour.py"
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
@@ -101,7 +107,43 @@ SHOTS: list[tuple[str, str, dict[str, int], bool, Step | None]] = [
 ]
 
 
-async def main(out: Path, only: str | None) -> None:
+LAB_THEMES = {False: "JupyterLab Light", True: "JupyterLab Dark"}
+
+
+async def widget_shots(browser: Browser, out: Path, only: str | None) -> None:
+    """The chat widget in a JupyterLab notebook, Lab's light and dark themes."""
+    with tempfile.TemporaryDirectory() as tmp, \
+            harness.jupyter_lab(Path(tmp)) as lab:
+        code = APP.read_text(encoding="utf-8")
+        path = harness.write_notebook(lab, "tour.ipynb", [code, "cl.chat(height=620)"])
+        for dark in (False, True):
+            name = f"widget-{'dark' if dark else 'light'}"
+            if only and only != name:
+                continue
+            settings = Path(lab.env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings" / \
+                "@jupyterlab" / "apputils-extension"
+            settings.mkdir(parents=True, exist_ok=True)
+            (settings / "themes.jupyterlab-settings").write_text(
+                json.dumps({"theme": LAB_THEMES[dark]}), encoding="utf-8")
+            context = await browser.new_context(viewport=DESKTOP,  # type: ignore[arg-type]
+                                                device_scale_factor=1)
+            page = await context.new_page()
+            await page.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda r: r.abort())
+            await harness.open_lab_notebook(page, lab, path)
+            await harness.run_all_cells(page)
+            widget = await harness.chat_widget(page)
+            await harness.send(widget, "Plan a weekend in Porto")
+            await expect(widget.get_by_role("button", name="More ideas")).to_be_visible(
+                timeout=WAIT_MS)
+            await expect(widget.locator(".nbc-streaming")).to_have_count(0, timeout=WAIT_MS)
+            await widget.scroll_into_view_if_needed()
+            await page.mouse.move(0, 0)
+            await widget.screenshot(path=str(out / f"{name}.png"))
+            print(out / f"{name}.png")
+            await context.close()
+
+
+async def main(out: Path, only: str | None, widget: bool = True) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         servers: dict[str, tuple[asyncio.subprocess.Process, str]] = {}
@@ -123,6 +165,8 @@ async def main(out: Path, only: str | None) -> None:
                     await page.screenshot(path=str(out / f"{name}.png"))
                     print(out / f"{name}.png")
                     await page.context.close()
+                if widget:
+                    await widget_shots(browser, out, only)
                 await browser.close()
         finally:
             for proc, _ in servers.values():
@@ -134,5 +178,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     parser.add_argument("--only", default=None)
+    parser.add_argument("--no-widget", action="store_true", help="only the served page")
     args = parser.parse_args()
-    asyncio.run(main(args.out, args.only))
+    asyncio.run(main(args.out, args.only, widget=not args.no_widget))

@@ -29,6 +29,9 @@ describe("jump to the latest message", () => {
     const scroller = el.querySelector<HTMLElement>(".nbc-scroll")!;
     const jump = el.querySelector<HTMLButtonElement>('button[aria-label="Jump to the latest message"]')!;
     expect(jump.hidden).toBe(true);
+    fakeLayout(scroller, 2000, 100); // the layout moved, not the user: still following
+    expect(jump.hidden).toBe(true);
+    scroller.dispatchEvent(new WheelEvent("wheel", { deltaY: -300 }));
     fakeLayout(scroller, 2000, 100);
     expect(jump.hidden).toBe(false);
     jump.click();

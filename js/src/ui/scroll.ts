@@ -10,10 +10,14 @@ import { t } from "./i18n";
 
 /** Closer than this to the end counts as "at the end". */
 const STICK_PX = 48;
+/** A scroll this soon after the user's input is the user's (a wheel or a scrollbar drag). */
+const USER_SCROLL_MS = 1000;
 
 export class ScrollFollower {
   readonly jump: HTMLButtonElement;
   private stick = true;
+  /** When the user last wheeled, touched, pressed a key or grabbed the scrollbar here. */
+  private userAt = -Infinity;
 
   constructor(private readonly scroller: HTMLElement, private readonly scheduler: FrameScheduler) {
     this.jump = h("button", { type: "button", class: "nbc-jump", hidden: true, "aria-label": t("chat.jumpToLatest"),
@@ -22,8 +26,16 @@ export class ScrollFollower {
       this.stick = true;
       this.toEnd();
     });
+    // Only the user unsticks: layout changes (a reply growing, the starters going, scroll
+    // anchoring) also move scrollTop, and must not leave the transcript short of its end.
+    const intent = (): void => { this.userAt = performance.now(); };
+    for (const type of ["wheel", "touchmove", "keydown", "pointerdown"]) {
+      scroller.addEventListener(type, intent, { passive: true });
+    }
     scroller.addEventListener("scroll", () => {
-      this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_PX;
+      const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_PX;
+      if (atEnd) this.stick = true;
+      else if (performance.now() - this.userAt < USER_SCROLL_MS) this.stick = false;
       this.jump.hidden = this.stick;
     }, { passive: true });
     // `load` does not bubble; caught on the way down, it tells of every image in the list.
