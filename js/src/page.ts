@@ -398,9 +398,10 @@ export class ChatPage {
       return auth.loginUrl ? h("div", { class: "nbc-user" }, bind(h("a", { href: auth.loginUrl, class: "nbc-btn" }), "text", "navigation.user.menu.login")) : null;
     }
     const name = user.display_name || user.identifier;
-    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-label": t("navigation.user.menu.label"),
-      "aria-haspopup": "menu", "aria-expanded": "false" },
-    h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name));
+    // Named by what it shows (the user's name), then what it does (read out, not shown).
+    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-haspopup": "menu", "aria-expanded": "false" },
+      h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name), " ",
+      bind(h("span", { class: "nbc-offscreen" }), "text", "navigation.user.menu.label"));
     const xsrf = h("input", { type: "hidden", name: "_xsrf" });
     const form = h("form", { method: "post", action: auth.logoutUrl ?? `${this.config.rootPath}logout`, class: "nbc-logout" },
       xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, t("navigation.user.menu.logout")));
