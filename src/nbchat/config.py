@@ -212,7 +212,8 @@ class Config:
 ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"),
                "NBCHAT_STORAGE_URL": ("data", "storage_url"), "NBCHAT_DEBUG": ("runtime", "debug")}
 # Variables read by other parts of nbchat (served mode, the test suite), not config keys.
-ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG"})
+ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG",
+                       "NBCHAT_AXE_CORE"})
 
 
 def _hints(cls: type) -> dict[str, Any]:
