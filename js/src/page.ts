@@ -153,6 +153,14 @@ export function boot(doc: Document = document,
   const api = new ApiClient({ baseUrl: config.apiUrl, doc, fetch: options.fetch });
   if (config.mode === "share") {
     const view = renderShare(root, config, api);
+    // The app's look in the share view too: its theme, the visitor's scheme choice.
+    const stored = storedChoice();
+    const scheme = new SchemeWatcher(doc, () => (stored !== "system" ? stored : themeDefault(config.brand.theme)));
+    scheme.setTheme(config.brand.theme);
+    scheme.add(view.el);
+    view.el.dir = isRtl(currentLocale()) ? "rtl" : "ltr";
+    const dispose = view.dispose;
+    view.dispose = () => { scheme.dispose(); dispose(); };
     return { config, share: view, dispose: () => view.dispose() };
   }
   const page = new ChatPage(root, config, api, options.makeTransport);
