@@ -140,6 +140,12 @@ async def widget_shots(browser: Browser, out: Path, only: str | None) -> None:
             await page.mouse.move(0, 0)
             await widget.screenshot(path=str(out / f"{name}.png"))
             print(out / f"{name}.png")
+            if not dark:  # the History panel (the server extension's), within the widget
+                await widget.get_by_role("button", name="History").click()
+                await expect(widget.locator(".nbc-history-panel .nbc-thread").first).to_be_visible(
+                    timeout=WAIT_MS)
+                await widget.screenshot(path=str(out / "widget-history.png"))
+                print(out / "widget-history.png")
             await context.close()
 
 
