@@ -23,6 +23,10 @@ import { siblingUrl } from "./ui/plotly";
 import { servedCustomElements } from "./custom/served";
 import { servedAvatarUrl } from "./ui/avatar";
 import { type ShareView, renderShare } from "./ui/share";
+import { LOCALE_NAMES, bind, chooseLocale, currentLocale, isRtl, onLocaleChange, relabel, setLocale, storeLanguage,
+  t } from "./ui/i18n";
+import { menuIcon, moonIcon, sunIcon } from "./ui/icons";
+import { type SchemeChoice, SchemeWatcher, type ThemeSpec, storeChoice, storedChoice, themeDefault } from "./ui/theme";
 
 export interface PageOptions {
   wsUrl: string;
@@ -59,6 +63,30 @@ export interface PageConfig {
   name: string;
   /** `server.embed_origins`: the parent pages this page talks with (embedding.ts). */
   embedOrigins: string[];
+  brand: PageBrand;
+}
+
+/** The app's look (nbchat.server.pages.Brand.to_page): URLs under the root, "" when unset. */
+export interface PageBrand {
+  logo: string;
+  logoDark: string;
+  theme: ThemeSpec | null;
+  headerLinks: { name: string; url: string; icon_url?: string }[];
+  language: string;
+}
+
+function parseBrand(raw: unknown): PageBrand {
+  const b = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown): string => (typeof v === "string" ? v : "");
+  const links = Array.isArray(b.headerLinks) ? b.headerLinks : [];
+  return {
+    logo: str(b.logo), logoDark: str(b.logoDark) || str(b.logo),
+    theme: b.theme && typeof b.theme === "object" ? b.theme as ThemeSpec : null,
+    headerLinks: links.filter((l): l is Record<string, unknown> => Boolean(l) && typeof l === "object")
+      .map((l) => ({ name: str(l.name), url: str(l.url), icon_url: str(l.icon_url) }))
+      .filter((l) => l.name && /^(https?:\/\/|\/)/.test(l.url)),
+    language: str(b.language),
+  };
 }
 
 /** Parse and normalise the page JSON; throws with a readable message when it is unusable. */
@@ -81,6 +109,7 @@ export function parsePageConfig(text: string): PageConfig {
     mode: raw.mode === "share" ? "share" : "chat",
     name: str(raw.name, "nbchat") || "nbchat",
     embedOrigins: Array.isArray(raw.embedOrigins) ? raw.embedOrigins.filter((o): o is string => typeof o === "string") : [],
+    brand: parseBrand(raw.brand),
   };
 }
 
@@ -124,9 +153,19 @@ export function boot(doc: Document = document,
   if (root.dataset.nbchatBooted) return null;
   root.dataset.nbchatBooted = "1";
   injectCss(css, doc);
+  // The language before anything is drawn; the welcome adds the app's own strings.
+  setLocale(chooseLocale(config.brand.language));
   const api = new ApiClient({ baseUrl: config.apiUrl, doc, fetch: options.fetch });
   if (config.mode === "share") {
     const view = renderShare(root, config, api);
+    // The app's look in the share view too: its theme, the visitor's scheme choice.
+    const stored = storedChoice();
+    const scheme = new SchemeWatcher(doc, () => (stored !== "system" ? stored : themeDefault(config.brand.theme)));
+    scheme.setTheme(config.brand.theme);
+    scheme.add(view.el);
+    view.el.dir = isRtl(currentLocale()) ? "rtl" : "ltr";
+    const dispose = view.dispose;
+    view.dispose = () => { scheme.dispose(); dispose(); };
     return { config, share: view, dispose: () => view.dispose() };
   }
   const page = new ChatPage(root, config, api, options.makeTransport);
@@ -145,6 +184,9 @@ export class ChatPage {
   private threadSeen = false;
   private readonly cleanups: (() => void)[] = [];
   readonly embedding: EmbeddingRelay;
+  private schemeChoice: SchemeChoice = "system";
+  readonly scheme = new SchemeWatcher(document, () => this.schemeChoice);
+  private readonly logo = h("img", { class: "nbc-brand-logo", alt: "", hidden: true });
 
   constructor(container: HTMLElement, readonly config: PageConfig, readonly api: ApiClient,
     private readonly makeTransport: (url: string) => Transport = (url) => new WebSocketTransport({ url }),
@@ -165,15 +207,28 @@ export class ChatPage {
         this.app?.setThreadName(name);
       },
     });
-    const toggle = h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-label": "Toggle sidebar",
-      "aria-expanded": "false" }, "☰");
+    const toggle = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-sidebar-toggle", "aria-expanded": "false" },
+      menuIcon()), "label", "navigation.sidebar.toggle");
     toggle.addEventListener("click", () => this.setSidebar(this.el.dataset.sidebar !== "open"));
+    // On a narrow screen the open drawer dims the chat; a tap on it closes the drawer.
+    const backdrop = h("div", { class: "nbc-drawer-backdrop", "aria-hidden": "true" });
+    backdrop.addEventListener("click", () => this.setSidebar(false));
     const sidebar = h("aside", { class: "nbc-sidebar" },
-      h("div", { class: "nbc-brand" }, h("span", { class: "nbc-brand-name" }, config.name)),
-      this.history.el, this.userMenu());
-    this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar,
+      h("div", { class: "nbc-brand" }, this.logo, h("span", { class: "nbc-brand-name" }, config.name)),
+      this.history.el, this.languageMenu(), this.userMenu());
+    this.el = h("div", { class: "nbc-page", "data-sidebar": "closed" }, sidebar, backdrop,
       h("main", { class: "nbc-page-main" }, toggle, this.chatEl));
-    this.el.addEventListener("keydown", (e) => { if (e.key === "Escape") this.setSidebar(false); });
+    this.el.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.el.dataset.sidebar === "open") { this.setSidebar(false); toggle.focus(); }
+    });
+    // The user's toggle, else the app's ui.theme.default, else the system's scheme.
+    const stored = storedChoice();
+    this.schemeChoice = stored !== "system" ? stored : themeDefault(config.brand.theme);
+    this.scheme.setTheme(config.brand.theme);
+    this.scheme.add(this.el);
+    this.showLogo();
+    this.cleanups.push(onLocaleChange(() => this.showLocale()));
+    this.showLocale();
     container.replaceChildren(this.el);
     window.addEventListener("popstate", this.onPop);
     this.openChat(config.threadId);
@@ -220,14 +275,29 @@ export class ChatPage {
       avatarUrl: (author) => servedAvatarUrl(this.config.rootPath, author),
       scriptUrl: async (name) => siblingUrl(name),
       customElements: servedCustomElements(this.config.rootPath),
-    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event) });
+    }, { resumeThreadId: threadId, onEvent: (event) => this.onEvent(event), scheme: () => this.schemeChoice,
+      onSignedOut: () => this.signedOut(),
+      logoUrl: () => (this.scheme.scheme === "dark" ? this.config.brand.logoDark : this.config.brand.logo) });
+    app.headerEl.append(this.headerLinks(), this.themeToggle());
     app.setUploadApi(this.api); // upload bodies over HTTP, not WebSocket frames
     this.app = app;
     // The transport may already be open (a test double): say hello now then.
     if (transport.status === "open") app.sendHello();
   }
 
+  /** Logged out (here or in another tab): to the login page, back here after signing in. */
+  private signedOut(): void {
+    const login = this.config.auth.loginUrl;
+    if (!login) {
+      this.app?.notify("error", t("connection.signedOut"));
+      return;
+    }
+    const next = `${location.pathname}${location.search}`;
+    location.assign(`${login}?next=${encodeURIComponent(next)}`);
+  }
+
   private closeChat(): void {
+    this.schemeButtons.clear();
     this.app?.dispose();
     this.transport?.close();
     this.app = null;
@@ -284,21 +354,87 @@ export class ChatPage {
     this.el.querySelector(".nbc-sidebar-toggle")?.setAttribute("aria-expanded", String(open));
   }
 
+  /** Every label in the UI's language, laid out right to left for RTL languages. */
+  private showLocale(): void {
+    const tag = currentLocale();
+    relabel(this.el);
+    this.el.lang = tag;
+    this.el.dir = isRtl(tag) ? "rtl" : "ltr";
+    document.documentElement.lang = tag;
+    const menu = this.el.querySelector<HTMLSelectElement>(".nbc-language");
+    if (menu && tag in LOCALE_NAMES) menu.value = tag;
+  }
+
+  /** The language menu at the foot of the sidebar: switches at once, kept for next time. */
+  private languageMenu(): HTMLElement {
+    const select = bind(h("select", { class: "nbc-input nbc-language" },
+      ...Object.entries(LOCALE_NAMES).map(([tag, name]) => h("option", { value: tag, lang: tag }, name))),
+    "label", "navigation.language");
+    select.addEventListener("change", () => {
+      storeLanguage(select.value);
+      setLocale(select.value);
+      this.app?.refreshAppearance(); // the app's own strings for that language, if any
+    });
+    return h("div", { class: "nbc-language-row" }, select);
+  }
+
+  /** The app's logo for the current scheme (ui.logo / ui.logo_dark). */
+  private showLogo(): void {
+    const { logo, logoDark } = this.config.brand;
+    const src = this.scheme.scheme === "dark" ? logoDark : logo;
+    this.logo.hidden = !src;
+    if (src && this.logo.getAttribute("src") !== src) this.logo.src = src;
+  }
+
+  /** `ui.header_links` in the chat header, opening in a new tab. */
+  private headerLinks(): HTMLElement {
+    return h("nav", { class: "nbc-header-links", "aria-label": t("navigation.links") }, ...this.config.brand.headerLinks.map((l) =>
+      h("a", { class: "nbc-header-link", href: l.url, target: "_blank", rel: "noopener noreferrer" },
+        l.icon_url ? h("img", { src: l.icon_url, alt: "", width: 16, height: 16 }) : null, l.name)));
+  }
+
+  /** The sun/moon button in the chat header: light ⇄ dark, kept for the next visit. */
+  private themeToggle(): HTMLElement {
+    const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-theme-btn", title: "" });
+    const show = (): void => {
+      const dark = this.scheme.scheme === "dark";
+      btn.replaceChildren(dark ? sunIcon() : moonIcon());
+      bind(btn, "label", dark ? "navigation.theme.light" : "navigation.theme.dark");
+    };
+    btn.addEventListener("click", () => this.setScheme(this.scheme.scheme === "dark" ? "light" : "dark"));
+    this.schemeButtons.add(show);
+    show();
+    return btn;
+  }
+
+  private readonly schemeButtons = new Set<() => void>();
+
+  /** Light or dark at once (the page, the chat, the toggle's icon), no reload. */
+  setScheme(choice: SchemeChoice): void {
+    this.schemeChoice = choice;
+    storeChoice(choice);
+    this.scheme.apply();
+    this.app?.scheme.apply();
+    for (const show of this.schemeButtons) show();
+    this.showLogo();
+  }
+
   private userMenu(): HTMLElement | null {
     const { auth, user } = this.config;
     if (!auth.enabled) return null;
     if (!user) {
-      return auth.loginUrl ? h("div", { class: "nbc-user" }, h("a", { href: auth.loginUrl, class: "nbc-btn" }, "Log in")) : null;
+      return auth.loginUrl ? h("div", { class: "nbc-user" }, bind(h("a", { href: auth.loginUrl, class: "nbc-btn" }), "text", "navigation.user.menu.login")) : null;
     }
     const name = user.display_name || user.identifier;
-    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-label": "User menu",
-      "aria-haspopup": "menu", "aria-expanded": "false" },
-    h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name));
+    // Named by what it shows (the user's name), then what it does (read out, not shown).
+    const button = h("button", { type: "button", class: "nbc-user-btn", "aria-haspopup": "menu", "aria-expanded": "false" },
+      h("span", { class: "nbc-avatar", "aria-hidden": "true" }, initials(name)), h("span", { class: "nbc-user-name" }, name), " ",
+      bind(h("span", { class: "nbc-offscreen" }), "text", "navigation.user.menu.label"));
     const xsrf = h("input", { type: "hidden", name: "_xsrf" });
     const form = h("form", { method: "post", action: auth.logoutUrl ?? `${this.config.rootPath}logout`, class: "nbc-logout" },
-      xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, "Log out"));
+      xsrf, h("button", { type: "submit", role: "menuitem", class: "nbc-menu-item" }, t("navigation.user.menu.logout")));
     form.addEventListener("submit", () => { xsrf.value = readCookie("_xsrf") ?? ""; });
-    const menu = h("div", { class: "nbc-menu", role: "menu", "aria-label": "User menu", hidden: true }, form);
+    const menu = h("div", { class: "nbc-menu", role: "menu", "aria-label": t("navigation.user.menu.label"), hidden: true }, form);
     const setOpen = (open: boolean): void => {
       menu.hidden = !open;
       button.setAttribute("aria-expanded", String(open));
@@ -316,6 +452,7 @@ export class ChatPage {
   dispose(): void {
     window.removeEventListener("popstate", this.onPop);
     this.embedding.dispose();
+    this.scheme.dispose();
     for (const off of this.cleanups) off();
     this.closeChat();
     this.history.dispose();

@@ -24,6 +24,8 @@ import type { Host } from "./transports/types";
 import type { ChatApp } from "./ui/app";
 import { h } from "./ui/dom";
 import { HistoryList } from "./ui/history";
+import { bind, t } from "./ui/i18n";
+import { menuIcon } from "./ui/icons";
 
 interface RenderProps {
   model: CommModel;
@@ -105,7 +107,8 @@ export function attachHistory(app: ChatApp, transport: CommTransport, api: ApiCl
   const panelId = `nbc-hp-${Math.random().toString(36).slice(2, 8)}`;
   let resetTimer: ReturnType<typeof setTimeout> | null = null;
   const toggle = h("button", { type: "button", class: "nbc-icon-btn nbc-history-toggle", "aria-expanded": "false",
-    "aria-controls": panelId, "aria-label": "History", title: "History" }, "☰ History");
+    "aria-controls": panelId, title: "" }, menuIcon(), bind(h("span", {}), "text", "threadHistory.label"));
+  bind(toggle, "label", "threadHistory.label");
   const reset = (threadId: string | null): void => {
     setOpen(false);
     transport.sendHost(threadId ? { host: "reset", resumeThreadId: threadId } : { host: "reset" });
@@ -115,7 +118,7 @@ export function attachHistory(app: ChatApp, transport: CommTransport, api: ApiCl
     resetTimer = setTimeout(() => {
       if (!app.resetting) return;
       app.cancelReset();
-      app.notify("error", "Could not open that chat: this kernel's nbchat does not support switching chats. Update nbchat and restart the kernel.");
+      app.notify("error", t("threadHistory.cannotSwitch"));
     }, RESET_TIMEOUT_MS);
   };
   const list: HistoryList = new HistoryList({

@@ -98,7 +98,7 @@ describe("chat app", () => {
     expect(transport.types()).not.toContain("user_message");
     box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(transport.sent.at(-1)?.event).toMatchObject({ type: "user_message", content: "hello" });
-    const stop = [...el.querySelectorAll("button")].find((b) => b.textContent === "Stop")!;
+    const stop = el.querySelector<HTMLButtonElement>('button[aria-label="Stop"]')!;
     expect(stop.hidden).toBe(true);
     transport.deliver(numbered([{ type: "task_start" }], 2));
     expect(stop.hidden).toBe(false);
@@ -109,7 +109,7 @@ describe("chat app", () => {
   it("keeps Stop while an overlapping callback still runs", () => {
     const { transport, el } = setup();
     transport.deliver(numbered([WELCOME]));
-    const stop = [...el.querySelectorAll("button")].find((b) => b.textContent === "Stop")!;
+    const stop = el.querySelector<HTMLButtonElement>('button[aria-label="Stop"]')!;
     // on_message starts, an action callback starts and ends while on_message still runs.
     transport.deliver(numbered([{ type: "task_start" }, { type: "task_start" }, { type: "task_end" }], 2));
     expect(stop.hidden).toBe(false);
@@ -160,15 +160,25 @@ describe("chat app", () => {
     expect(el.querySelector<HTMLTextAreaElement>('textarea[aria-label="Message"]')?.disabled).toBe(false);
   });
 
-  it("shows starters on an empty chat and hides them after the first message", () => {
+  it("shows starters on an empty chat, keeps them after a greeting, hides them once the user speaks", () => {
     const { transport, el } = setup();
     transport.deliver(numbered([WELCOME]));
-    const starters = el.querySelector<HTMLElement>(".nbc-starters")!;
-    expect(starters.hidden).toBe(false);
-    starters.querySelector("button")?.click();
+    const root = el.querySelector<HTMLElement>(".nbc-root")!;
+    const dock = el.querySelector<HTMLElement>(".nbc-starters-dock")!;
+    const composer = el.querySelector<HTMLElement>(".nbc-composer")!;
+    expect(dock.hidden).toBe(false);
+    // empty: the centred composer with the starters under it
+    expect(root.classList.contains("nbc-empty")).toBe(true);
+    expect(composer.nextElementSibling).toBe(dock);
+    transport.deliver(numbered([{ type: "step", step: step("a0", { output: "Hello!" }) }], 2));
+    // a greeting docks the composer; the starters stay, above it (features.ipynb)
+    expect(root.classList.contains("nbc-empty")).toBe(false);
+    expect(dock.hidden).toBe(false);
+    expect(composer.previousElementSibling).toBe(dock);
+    dock.querySelector("button")?.click();
     expect(transport.sent.at(-1)?.event).toEqual({ type: "user_message", content: "hi" });
-    transport.deliver(numbered([{ type: "step", step: step("u1", { type: "user_message" }) }], 2));
-    expect(starters.hidden).toBe(true);
+    transport.deliver(numbered([{ type: "step", step: step("u1", { type: "user_message" }) }], 3));
+    expect(dock.hidden).toBe(true);
   });
 
   it("sends feedback with a comment and renders elements and actions", () => {
@@ -200,7 +210,7 @@ describe("chat app", () => {
       { type: "multiselect", id: "tools", label: "Tools", values: ["s", "t"], initial: ["t"] },
     ] }]));
     el.querySelector<HTMLButtonElement>('button[aria-label="Chat settings"]')?.click();
-    [...el.querySelectorAll("button")].find((b) => b.textContent === "Save settings")?.click();
+    [...el.querySelectorAll("button")].find((b) => b.textContent === "Confirm")?.click();
     expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: {
       model: "b", temp: 1, stream: true, sys: "be nice", n: 3, tags: ["x", "y"], tools: ["t"] } });
   });
@@ -214,12 +224,25 @@ describe("chat app", () => {
     const button = (text: string) => [...el.querySelectorAll("button")].find((b) => b.textContent === text)!;
     open();
     select().value = "b";
-    button("Save settings").click();
+    button("Confirm").click();
     expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: { model: "b" } });
     open();
     select().value = "a"; // an edit that is cancelled
     button("Cancel").click();
     open();
     expect(select().value).toBe("b");
+    // Reset shows the app's values again; only Confirm sends them
+    const sent = transport.sent.length;
+    button("Reset").click();
+    expect(select().value).toBe("a");
+    expect(transport.sent.slice(sent).map((s) => s.event.type)).not.toContain("settings_update");
+    button("Confirm").click();
+    expect(transport.sent.at(-1)?.event).toEqual({ type: "settings_update", settings: { model: "a" } });
+    // a click on the backdrop closes the dialog
+    open();
+    const backdrop = el.querySelector<HTMLElement>(".nbc-settings")!;
+    expect(backdrop.hidden).toBe(false);
+    backdrop.click();
+    expect(backdrop.hidden).toBe(true);
   });
 });

@@ -146,8 +146,10 @@ describe("served page", () => {
     document.cookie = "_xsrf=tok123; path=/";
     const { handle, root } = page({});
     handles.push(handle);
-    const menuBtn = byRole(root, "button", "User menu")!;
-    expect(menuBtn.textContent).toContain("Ada Lovelace");
+    // named by the user's name, then "User menu" (read out, not shown)
+    const menuBtn = root.querySelector<HTMLElement>(".nbc-user-btn")!;
+    expect(menuBtn.textContent).toMatch(/Ada Lovelace User menu$/);
+    expect(menuBtn.querySelector(".nbc-user-name")?.textContent).toBe("Ada Lovelace");
     menuBtn.click();
     expect(menuBtn.getAttribute("aria-expanded")).toBe("true");
     const form = root.querySelector<HTMLFormElement>("form.nbc-logout")!;

@@ -19,6 +19,7 @@ import difflib
 import json
 import logging
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -46,6 +47,43 @@ class ProjectConfig:
 
 
 @dataclass(frozen=True)
+class ThemeColors:
+    """One colour scheme's tokens; "" keeps nbchat's own (or JupyterLab's) colour. Any CSS
+    colour: `#4f46e5`, `rgb(79 70 229)`, `hsl(243 75% 59%)`."""
+
+    primary: str = ""  # buttons, links, focus, the send button
+    on_primary: str = ""  # text and icons on the primary colour
+    background: str = ""
+    surface: str = ""  # sidebar, composer, code bars
+    surface_strong: str = ""  # hover and selection
+    text: str = ""
+    muted: str = ""  # secondary text
+    border: str = ""
+    user_bubble: str = ""
+    code_background: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    # The scheme on a first visit: the system's (or JupyterLab's), or always light/dark.
+    # A user's choice with the page's sun/moon toggle wins over it.
+    default: Literal["system", "light", "dark"] = "system"
+    radius: str = ""  # corner radius of cards, e.g. "12px"
+    font_family: str = ""  # e.g. "Inter, system-ui, sans-serif"
+    mono_font_family: str = ""
+    light: ThemeColors = field(default_factory=ThemeColors)
+    dark: ThemeColors = field(default_factory=ThemeColors)
+
+
+@dataclass(frozen=True)
+class HeaderLink:
+    name: str
+    url: str
+    icon_url: str = ""
+
+
+@dataclass(frozen=True)
 class UIConfig:
     name: str = "Assistant"
     description: str = ""
@@ -58,6 +96,18 @@ class UIConfig:
     readme: str = ""
     # The message posted when the user presses Stop (Chainlit's text); "" posts none.
     stop_message: str = "Task manually stopped."
+    theme: ThemeConfig = field(default_factory=ThemeConfig)
+    # Files in the app's public/ folder ("style.css" or Chainlit's "/public/style.css"),
+    # loaded by the served page after nbchat's own.
+    custom_css: str = ""
+    custom_js: str = ""
+    # Files in public/; "": public/logo_light.* / logo_dark.* / favicon.* when they exist.
+    logo: str = ""
+    logo_dark: str = ""
+    favicon: str = ""
+    header_links: tuple[HeaderLink, ...] = ()
+    # The UI's language ("fr", "pt-BR"); "": the browser's.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,9 +253,14 @@ class Config:
     app_dir: Path = field(default_factory=Path.cwd)
 
     def to_client(self) -> dict[str, Any]:
-        """The part of the configuration the browser needs (sent in `welcome`)."""
+        """The part of the configuration the browser needs (sent in `welcome`), with the
+        app's own UI strings and per-language readmes (chainlit_compat.translations)."""
+        from nbchat.chainlit_compat.translations import app_readmes, app_translations
+
         upload = self.features.spontaneous_file_upload
         return {
+            "translations": app_translations(self.app_dir),
+            "readmes": app_readmes(self.app_dir),
             "project": {"user_env": list(self.project.user_env)},
             "ui": dataclasses.asdict(self.ui),
             "features": {
@@ -220,7 +275,8 @@ class Config:
 ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"),
                "NBCHAT_STORAGE_URL": ("data", "storage_url"), "NBCHAT_DEBUG": ("runtime", "debug")}
 # Variables read by other parts of nbchat (served mode, the test suite), not config keys.
-ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG"})
+ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG",
+                       "NBCHAT_AXE_CORE"})
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -247,7 +303,12 @@ def _coerce(value: Any, tp: Any, key: str, from_env: bool) -> Any:
     """Check (and for env strings, parse) one value against its declared type."""
     origin = typing.get_origin(tp)
     if from_env and isinstance(value, str) and tp is not str:
-        if origin is tuple:
+        if origin is tuple and dataclasses.is_dataclass(typing.get_args(tp)[0]):
+            try:
+                value = json.loads(value)  # NBCHAT_UI_HEADER_LINKS='[{"name": …, "url": …}]'
+            except ValueError:
+                raise ConfigError(f"{key}: expected a JSON list of tables") from None
+        elif origin is tuple:
             value = [v.strip() for v in value.split(",") if v.strip()]
         elif tp is bool or tp is int or (origin in (types.UnionType, typing.Union)):
             try:
@@ -272,6 +333,13 @@ def _coerce(value: Any, tp: Any, key: str, from_env: bool) -> Any:
             raise ConfigError(f"{key}: expected one of {choices}, got {value!r}")
         return value
     if origin is tuple:
+        item = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item):  # a list of tables, e.g. ui.header_links
+            if not isinstance(value, list | tuple):
+                raise ConfigError(f"{key}: expected a list of tables, got {value!r}")
+            return tuple(v if isinstance(v, typing.cast(type, item)) else
+                         _build(typing.cast(type, item), v, f"{key}[{i}]")
+                         for i, v in enumerate(value))
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
         item = typing.get_args(tp)[0]
@@ -321,6 +389,10 @@ def _build(cls: type, raw: Mapping[str, Any], path: str) -> Any:
             where = f"{path}.{key}" if path else key
             known = ", ".join(sorted(fields))
             raise ConfigError(f"unknown config key {where!r}; known keys here: {known}")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in raw
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"{path or 'nbchat.yaml'}: missing {', '.join(missing)}")
     kwargs: dict[str, Any] = {}
     for name, value in raw.items():
         key = f"{path}.{name}" if path else name
@@ -330,6 +402,50 @@ def _build(cls: type, raw: Mapping[str, Any], path: str) -> Any:
         else:
             kwargs[name] = _coerce(value, tp, key, False)
     return cls(**kwargs)
+
+
+# What a theme value may hold: CSS colours and lengths (no `;`, `{`, `:`, quotes or url()).
+_CSS_VALUE = re.compile(r"[#\w\s(),.%/+-]{0,100}")
+_FONT_VALUE = re.compile(r"[\w\s,\"'.-]{0,200}")
+_PUBLIC_FILE = re.compile(r"[\w.-]+(/[\w.-]+)*")
+
+
+def public_file(value: str) -> str:
+    """A path inside the app's public/ folder ("css/app.css"), from "css/app.css",
+    "public/css/app.css" or Chainlit's "/public/css/app.css"; "" stays "". ConfigError for
+    anything else (a URL, `..`, a hidden file): the page loads only the app's own files."""
+    if not value:
+        return ""
+    path = value.removeprefix("/").removeprefix("public/")
+    if not _PUBLIC_FILE.fullmatch(path) or any(p.startswith(".") for p in path.split("/")):
+        raise ConfigError(f"{value!r} is not a file in the app's public/ folder")
+    return path
+
+
+def _check_ui(ui: UIConfig) -> None:
+    """Theme values are CSS values, files are in public/, links are http(s) or paths."""
+    theme = ui.theme
+    for scheme in ("light", "dark"):
+        for f in dataclasses.fields(ThemeColors):
+            value = getattr(getattr(theme, scheme), f.name)
+            if not _CSS_VALUE.fullmatch(value):
+                raise ConfigError(f"ui.theme.{scheme}.{f.name}: {value!r} is not a CSS colour")
+    if not _CSS_VALUE.fullmatch(theme.radius):
+        raise ConfigError(f"ui.theme.radius: {theme.radius!r} is not a CSS length")
+    for name in ("font_family", "mono_font_family"):
+        if not _FONT_VALUE.fullmatch(getattr(theme, name)):
+            raise ConfigError(f"ui.theme.{name}: {getattr(theme, name)!r} is not a font list")
+    for name in ("custom_css", "custom_js", "logo", "logo_dark", "favicon"):
+        try:
+            public_file(getattr(ui, name))
+        except ConfigError as exc:
+            raise ConfigError(f"ui.{name}: {exc}") from None
+    for i, link in enumerate(ui.header_links):
+        for name in ("url", "icon_url"):
+            value = getattr(link, name)
+            if value and not re.fullmatch(r"(https?://|/)[^\s\"'<>]*", value):
+                raise ConfigError(f"ui.header_links[{i}].{name}: {value!r} is not an "
+                                  "http(s) URL or a path")
 
 
 def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
@@ -343,6 +459,8 @@ def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
             raise ConfigError(f"config_overrides: {name!r} is not a config section")
         merged = _merged(dataclasses.asdict(current), values)
         sections[name] = _build(type(current), merged, f"config_overrides.{name}")
+        if isinstance(sections[name], UIConfig):
+            _check_ui(sections[name])
     return dataclasses.replace(config, **sections)
 
 
@@ -419,6 +537,7 @@ def load(app_dir: Path | str | None = None, environ: Mapping[str, str] | None = 
             continue
         _set_path(tree, key_path, _coerce(value, _leaf_type(key_path), env, True))
     config: Config = _build(Config, tree, "")
+    _check_ui(config.ui)
     return dataclasses.replace(config, app_dir=app_dir)
 
 
@@ -430,6 +549,7 @@ def defaults_table() -> list[tuple[str, str, str, str]]:
         for part in path:
             default = getattr(default, part)
         tp = _leaf_type(path)
-        name = tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+        name = (tp.__name__ if isinstance(tp, type)
+                else str(tp).replace("typing.", "").replace("nbchat.config.", ""))
         rows.append((".".join(path), env, name, repr(default)))
     return rows

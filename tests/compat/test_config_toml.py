@@ -38,6 +38,15 @@ TOML = textwrap.dedent('''
     cot = "tool_call"
     default_collapse_content = false
     custom_css = "/public/style.css"
+    custom_js = "/public/app.js"
+    default_theme = "light"
+    github = "https://github.com/example/invoices"
+
+    [[UI.header_links]]
+    name = "Docs"
+    display_name = "Documentation"
+    icon_url = "https://example.com/icon.png"
+    url = "https://example.com/docs"
 
     [meta]
     generated_by = "2.0.0"
@@ -63,6 +72,12 @@ def _assert_carried_over(config_ui: dict[str, object], features: dict[str, objec
     assert config_ui["default_collapse_content"] is False
     assert config_ui["unsafe_allow_html"] is True
     assert config_ui["readme"] == README
+    # the look (issue 16): files in public/, the default scheme, header links
+    assert config_ui["custom_css"] == "/public/style.css"
+    assert config_ui["custom_js"] == "/public/app.js"
+    assert config_ui["theme"]["default"] == "light"  # type: ignore[index]
+    assert config_ui["header_links"] == [{"name": "Docs", "url": "https://example.com/docs",
+                                          "icon_url": "https://example.com/icon.png"}]
     assert features["edit_message"] is False
     assert features["spontaneous_file_upload"] == {
         "enabled": True, "accept": ["application/pdf", "text/*"], "max_files": 3,
@@ -79,7 +94,7 @@ async def test_settings_reach_the_welcome_event(chainlit_dir: Path,
         assert client.session.config.features.auto_tag_thread is False
     unmapped = [r.getMessage() for r in caplog.records if "no nbchat equivalent" in r.getMessage()]
     assert len(unmapped) == 1
-    for key in ("project.user_env", "project.enable_telemetry", "UI.custom_css"):
+    for key in ("project.user_env", "project.enable_telemetry", "UI.github"):
         assert key in unmapped[0]
     for quiet in ("features.latex", "meta.generated_by", "UI.name"):
         assert quiet not in unmapped[0]
@@ -145,7 +160,7 @@ def test_convert_writes_an_nbchat_yaml_that_loads_to_the_same_config(
     written = chainlit_dir / "nbchat.yaml"
     assert f"wrote {written}" in capsys.readouterr().out
     text = written.read_text(encoding="utf-8")
-    assert "#   UI.custom_css" in text  # what was not carried over is listed in the file
+    assert "#   UI.github" in text  # what was not carried over is listed in the file
     assert yaml.safe_load(text)["ui"]["readme"] == README
     (chainlit_dir / ".chainlit" / "config.toml").unlink()
     (chainlit_dir / "chainlit.md").unlink()

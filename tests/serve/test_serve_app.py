@@ -109,6 +109,10 @@ async def test_the_page_shell_carries_its_config_as_escaped_json(served: Served)
     assert body.count("</script>") == 2  # the JSON block and the module, nothing injected
     config = page_config(response.body)
     port = served.base.split(":")[2].split("/")[0]
+    brand = config.pop("brand")
+    assert isinstance(brand, dict)
+    assert brand["logo"] == ""
+    assert brand["headerLinks"] == []
     assert config == {
         "wsUrl": f"ws://127.0.0.1:{port}/sub/ws", "apiUrl": "/sub/nbchat/api",
         "blobUrl": "/sub/nbchat/blobs/", "rootPath": "/sub/",

@@ -3,6 +3,17 @@ import type { ClientEvent, ElementDict, ServerEvent } from "../protocol";
 
 export type TransportStatus = "connecting" | "open" | "closed";
 
+/** nbchat.server.standalone.SIGNED_OUT_CLOSE: logged out, reconnecting would only fail. */
+export const SIGNED_OUT_CODE = 4401;
+/** Close codes whose reason the user should see (what they sent was refused). */
+export const REFUSED_CODES: ReadonlySet<number> = new Set([1007, 1009]);
+
+/** How the server last closed the connection (WebSocket close code and reason). */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
 /**
  * Moves protocol events; knows nothing about messages. `open` fires on every
  * (re)connection: the app answers it by sending `hello` with its `lastSeq`.
@@ -12,6 +23,8 @@ export interface Transport {
   onBatch(listener: (events: ServerEvent[]) => void): () => void;
   onStatus(listener: (status: TransportStatus) => void): () => void;
   readonly status: TransportStatus;
+  /** The server's last close, when it said why (read in an onStatus listener). */
+  readonly lastClose?: CloseInfo | null;
   close(): void;
 }
 

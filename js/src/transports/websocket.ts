@@ -5,10 +5,15 @@
  * An event with buffers (upload_chunk) goes as one binary frame:
  *   [u32 big-endian JSON length][JSON event utf-8][buffer 0 bytes][buffer 1 bytes]…
  * After every (re)connection `open` fires and the app sends `hello` with its lastSeq.
+ *
+ * Close codes: 4401 (the server's SIGNED_OUT_CLOSE: the login session ended) stops the
+ * reconnecting for good, status "closed"; 1007 (not UTF-8) and 1009 (too big) keep it going
+ * and leave their reason in `lastClose`, for the app to show.
  */
 import { type ClientEvent, type ServerEvent } from "../protocol";
 import { decodeServerFrame } from "../server_frames";
 import { TransportBase } from "./base";
+import { type CloseInfo, REFUSED_CODES, SIGNED_OUT_CODE } from "./types";
 
 export interface WebSocketOptions {
   url: string;
@@ -38,6 +43,7 @@ export class WebSocketTransport extends TransportBase {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
   private queue: (string | ArrayBuffer)[] = [];
+  lastClose: CloseInfo | null = null;
   private readonly opts: Required<Omit<WebSocketOptions, "WebSocketImpl">> & {
     WebSocketImpl: typeof WebSocket;
   };
@@ -72,6 +78,7 @@ export class WebSocketTransport extends TransportBase {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
+      this.lastClose = null;
       this.setStatus("open"); // the app sends hello here, before the queue drains
       const queued = this.queue;
       this.queue = [];
@@ -88,10 +95,18 @@ export class WebSocketTransport extends TransportBase {
       }
       this.deliver(events);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.closed) return;
+      const code = typeof ev?.code === "number" ? ev.code : 1006;
+      this.lastClose = code === SIGNED_OUT_CODE || REFUSED_CODES.has(code) ? { code, reason: ev.reason || "" } : null;
+      if (code === SIGNED_OUT_CODE) {
+        this.closed = true;
+        this.queue = [];
+        this.setStatus("closed");
+        return;
+      }
       this.setStatus("connecting");
       this.timer = setTimeout(() => this.connect(), this.backoff());
     };

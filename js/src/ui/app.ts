@@ -12,25 +12,31 @@ import { reduce } from "../store/reducer";
 import { SeqTracker, filterBatch } from "../store/seq";
 import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
 import type { Host } from "../transports/types";
+import { closeNotice } from "./connection";
 import { askDisables, renderAsk } from "./ask";
 import { type CommandSpec, Composer } from "./composer";
 import { type ModeSpec, ModePicker } from "./modes";
-import { renderStarters } from "./starter_categories";
 import { UserEnvForm } from "./user_env";
 import { McpPanel } from "./mcp";
 import type { ViewContext } from "./context";
 import { pushProps, settleCall } from "../custom/host";
 import { Conversation } from "./conversation";
-import { copyText, flashCopied, h } from "./dom";
+import { copyCodeOnClick, h } from "./dom";
 import { retryMessage, retryableReply } from "./edit";
 import { type ElementContext, renderElement } from "./element";
 import { SettingsPanel } from "./settings";
 import { SidePanel } from "./sidepanel";
 import { TaskListPanel } from "./tasklist";
 import { type UploadSpec, Uploader } from "./upload";
+import { bind, t } from "./i18n";
+import { settingsIcon } from "./icons";
+import { ScrollFollower } from "./scroll";
+import { WelcomeView } from "./welcome";
+import type { SchemeChoice, SchemeWatcher } from "./theme";
+import { Appearance } from "./appearance";
+import { Overlay, toast } from "./overlay";
 
 const RESYNC_RETRY_MS = 3000;
-const STICK_PX = 48;
 
 export interface AppOptions {
   /** Initial height in px of the chat (the user can resize it). */
@@ -42,6 +48,12 @@ export interface AppOptions {
   readOnly?: boolean;
   /** Called after each applied server event (the page follows `thread` events). */
   onEvent?: (event: ServerEvent, app: ChatApp) => void;
+  /** Light, dark or the system's (the page's toggle); default: Lab's theme or the OS. */
+  scheme?: () => SchemeChoice;
+  /** The app's logo for the empty chat's hero (the page serves public/). */
+  logoUrl?: () => string;
+  /** The server ended the login session (close code 4401): the page goes to its login. */
+  onSignedOut?: () => void;
 }
 
 export class ChatApp {
@@ -53,29 +65,30 @@ export class ChatApp {
   private authorEngine = this.safeEngine;
   private readonly conversation: Conversation;
   private readonly scroller: HTMLElement;
-  private readonly starters = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
+  private readonly welcome: WelcomeView;
+  private readonly follower: ScrollFollower;
   private readonly globalActions = h("div", { class: "nbc-actions nbc-global-actions" });
   private readonly askEl = h("div", { class: "nbc-askbar" });
   private readonly side = new SidePanel();
   private readonly tasks = new TaskListPanel((id) => this.goToStep(id));
-  private readonly overlay = h("div", { class: "nbc-overlay", hidden: true, role: "dialog", "aria-modal": "true" });
+  private readonly overlay = new Overlay();
   private readonly notices = h("div", { class: "nbc-notices", role: "status", "aria-live": "polite" });
   private readonly title = h("span", { class: "nbc-title" });
-  private readonly profileSelect = h("select", { class: "nbc-input nbc-profile", "aria-label": "Chat profile", hidden: true });
-  private readonly settingsBtn = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Chat settings",
-    title: "Settings", hidden: true }, "⚙");
+  private readonly profileSelect = bind(h("select", { class: "nbc-input nbc-profile", hidden: true }), "label", "chat.profile");
+  private readonly settingsBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-settings-btn", title: "",
+    hidden: true }, settingsIcon()), "label", "chat.settings.open");
   private readonly settings: SettingsPanel;
   private readonly composer: Composer;
   private readonly modes = new ModePicker();
   private readonly envForm = new UserEnvForm((env) => this.send(act.userEnv(env)));
   private readonly mcp = new McpPanel((event) => this.send(event));
   private readonly uploader: Uploader;
-  private stick = true;
   private lastResync = -Infinity;
   private unsubscribe: (() => void)[] = [];
   private readonly viewCtx: ViewContext;
   private readonly elementCtx: ElementContext;
   readonly headerEl: HTMLElement;
+  private readonly appearance: Appearance;
   readonly mainEl: HTMLElement;
   resumeThreadId: string | null;
   private readonly readOnly: boolean;
@@ -93,11 +106,12 @@ export class ChatApp {
       // No config key turns feedback off: it is offered in every chat but a share view.
       feedbackEnabled: () => !this.readOnly,
       resolveFile: (key, el) => this.host.resolveFile(key, el),
-      openImage: (src, alt) => this.openOverlay(h("img", { src, alt, class: "nbc-enlarged" })),
+      openImage: (src, alt) => this.overlay.open(h("img", { src, alt, class: "nbc-enlarged" })),
       editEnabled: () => !this.readOnly && configValue(this.state, "features.edit_message") !== false,
       retry: (id) => this.retry(id),
       forkEnabled: () => !this.readOnly && this.state.welcome?.forks === true,
       avatarUrl: (author) => this.host.avatarUrl?.(author) ?? null,
+      appName: () => String(configValue(this.state, "ui.name") ?? "Assistant"),
     };
     const app = this;
     this.elementCtx = {
@@ -123,34 +137,51 @@ export class ChatApp {
       (values) => this.send(act.settingsEdit(values)));
     this.settingsBtn.addEventListener("click", () => this.settings.toggle());
     this.profileSelect.addEventListener("change", () => this.switchProfile(this.profileSelect.value));
-    this.scroller = h("div", { class: "nbc-scroll", role: "log", "aria-label": "Conversation" }, this.starters, this.conversation.el);
-    this.scroller.addEventListener("scroll", () => {
-      const s = this.scroller;
-      this.stick = s.scrollHeight - s.scrollTop - s.clientHeight < STICK_PX;
-    }, { passive: true });
-    this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect, this.settingsBtn);
-    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.tasks.el, this.side.el);
+    this.composer.addTool(this.settingsBtn);
+    this.welcome = new WelcomeView((message, command) => this.send(act.userMessage(message, { command })),
+      () => this.authorEngine, options.logoUrl);
+    this.scroller = bind(h("div", { class: "nbc-scroll", role: "log" }, this.conversation.el), "label", "chat.conversation");
+    this.follower = new ScrollFollower(this.scroller, this.scheduler);
+    this.headerEl = h("div", { class: "nbc-header" }, this.title, this.profileSelect);
+    this.mainEl = h("div", { class: "nbc-main" }, this.scroller, this.follower.jump, this.tasks.el, this.side.el);
     this.root = h("div", { class: `nbc-root nbc-cot-full${this.readOnly ? " nbc-readonly" : ""}`,
-      "data-connection": host.transport.status }, this.headerEl, this.mainEl,
-      this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el, this.mcp.el, this.modes.el, this.composer.el, this.overlay);
+      "data-connection": host.transport.status }, this.headerEl,
+    this.welcome.hero, this.mainEl, this.settings.el, this.notices, this.globalActions, this.askEl, this.envForm.el,
+    this.mcp.el, this.modes.el, this.composer.el, this.welcome.dock, this.overlay.el);
     if (options.height) this.root.style.height = `${options.height}px`;
     if (this.readOnly) {
       for (const el of [this.composer.el, this.modes.el, this.askEl, this.globalActions, this.settings.el]) el.hidden = true;
     }
     this.onEvent = options.onEvent;
-    this.root.addEventListener("click", (e) => this.onRootClick(e));
-    this.overlay.addEventListener("click", (e) => { if (e.target === this.overlay) this.closeOverlay(); });
-    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.closeOverlay(); this.settings.close(); this.side.close(); } });
+    this.root.addEventListener("click", copyCodeOnClick);
+    this.root.addEventListener("keydown", (e) => { if (e.key === "Escape") { this.overlay.close(); this.settings.close(); this.side.close(); } });
     container.append(this.root);
+    this.appearance = new Appearance(this.root, () => this.state, options.scheme,
+      () => { this.composer.relabel(); if (this.state.welcome) this.welcome.render(this.state); });
+
+
     this.unsubscribe.push(host.transport.onBatch((events) => this.receive(events)));
     this.unsubscribe.push(host.transport.onStatus((status) => {
       this.root.dataset.connection = status;
       if (status === "open") this.sendHello();
+      const notice = closeNotice(status, host.transport.lastClose);
+      if (notice === "signed_out" && options.onSignedOut) options.onSignedOut();
+      else if (notice) this.toast("error", notice === "signed_out" ? t("connection.signedOut") : notice);
     }));
     this.updateEmpty();
   }
 
   private readonly onEvent: AppOptions["onEvent"];
+
+  /** Theme and language again from the welcome config (after the page's language menu). */
+  refreshAppearance(): void {
+    if (this.state.welcome) this.appearance.apply(this.state);
+  }
+
+  /** Light or dark (the page's toggle calls `scheme.apply()` after a change). */
+  get scheme(): SchemeWatcher {
+    return this.appearance.scheme;
+  }
 
   /** Send the handshake: a fresh view gets a snapshot, a known one a replay. The session
    * id lets a WebSocket reconnect reattach to the same live chat (ignored over the comm). */
@@ -172,7 +203,7 @@ export class ChatApp {
     this.state = initialState();
     this.title.textContent = "";
     this.rebuild();
-    this.renderStarters();
+    this.welcome.render(this.state);
     this.updateEmpty();
     this.send(act.hello({ resumeThreadId }));
   }
@@ -243,7 +274,7 @@ export class ChatApp {
     }
     this.updateEmpty();
     if (apply.some((e) => e.type !== "token")) this.markLastReply();
-    if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
+    this.follower.afterRender();
   }
 
   /** The REST API that takes upload bodies over HTTP (null: uploads go as events). */
@@ -253,6 +284,7 @@ export class ChatApp {
 
   dispose(): void {
     for (const off of this.unsubscribe) off();
+    this.appearance.dispose();
     this.root.remove();
   }
 
@@ -323,6 +355,7 @@ export class ChatApp {
     const cot = String(configValue(this.state, "ui.cot") ?? "full");
     this.root.classList.remove("nbc-cot-full", "nbc-cot-tool_call", "nbc-cot-hidden");
     this.root.classList.add(`nbc-cot-${["full", "tool_call", "hidden"].includes(cot) ? cot : "full"}`);
+    this.appearance.apply(this.state);
     const allowHtml = configValue(this.state, "ui.unsafe_allow_html") === true;
     if (allowHtml !== this.authorEngine.options.allowHtml) {
       this.authorEngine = allowHtml ? new MarkdownEngine({ allowHtml: true }) : this.safeEngine;
@@ -347,7 +380,7 @@ export class ChatApp {
         title: typeof p.markdown_description === "string" ? p.markdown_description : null },
       typeof p.display_name === "string" && p.display_name ? p.display_name : pname);
     }));
-    this.renderStarters();
+    this.welcome.render(this.state);
   }
 
   private rebuild(): void {
@@ -358,7 +391,7 @@ export class ChatApp {
     this.renderAskState();
     this.applySettings();
     this.showRunning();
-    this.stick = true;
+    this.follower.follow();
   }
 
   /** A custom element shown before keeps its frame and gets the new props. */
@@ -379,11 +412,10 @@ export class ChatApp {
     if (!el) return;
     if (display === "page") {
       // Chainlit opens a page element in a view of its own; here: a full-size overlay.
-      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Close" }, "×");
-      close.addEventListener("click", () => this.closeOverlay());
-      this.openOverlay(h("div", { class: "nbc-panel nbc-page-view" }, h("div", { class: "nbc-row nbc-panel-head" },
-        h("strong", {}, el.name), close), renderElement(el, this.elementCtx)));
-      this.overlay.setAttribute("aria-label", el.name);
+      const close = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": t("common.actions.close") }, "×");
+      close.addEventListener("click", () => this.overlay.close());
+      this.overlay.open(h("div", { class: "nbc-panel nbc-page-view" }, h("div", { class: "nbc-row nbc-panel-head" },
+        h("strong", {}, el.name), close), renderElement(el, this.elementCtx)), el.name);
       close.focus();
     } else {
       this.side.open(el, renderElement(el, this.elementCtx), opener ?? null);
@@ -392,16 +424,13 @@ export class ChatApp {
 
   /** Retry shows on the last finished reply only (edit.ts). */
   private markLastReply(): void {
-    const last = retryableReply(this.state, this.viewCtx.editEnabled?.() === true);
-    for (const btn of this.conversation.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
-      btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== last;
-    }
+    this.conversation.markLastReply(this.state, retryableReply(this.state, this.viewCtx.editEnabled?.() === true));
   }
 
   private retry(replyId: string): void {
     const user = retryMessage(this.state, replyId);
     if (!user) return;
-    this.stick = true;
+    this.follower.follow();
     this.send(act.editMessage(user.id, user.content));
   }
 
@@ -420,7 +449,7 @@ export class ChatApp {
     this.askEl.replaceChildren(...(ui ? [ui] : []));
     this.composer.setDisabled(askDisables(ask));
     const prompt = ask?.kind === "text" ? this.state.steps[ask.stepId]?.output : undefined;
-    this.composer.setTextAsk(ask?.kind === "text", prompt ? "Type your answer…" : undefined);
+    this.composer.setTextAsk(ask?.kind === "text", prompt ? t("chat.input.answerPlaceholder") : undefined);
     if (ask?.kind === "text") this.composer.focus();
   }
 
@@ -430,17 +459,8 @@ export class ChatApp {
     this.settingsBtn.hidden = inputs.length === 0;
   }
 
-  private renderStarters(): void {
-    this.starters.replaceChildren(...renderStarters(this.state.welcome, (message, command) =>
-      this.send(act.userMessage(message, { command }))));
-  }
-
   private updateEmpty(): void {
-    const empty = !this.state.order.some((id) => {
-      const s = this.state.steps[id];
-      return s !== undefined && isMessageStep(s);
-    });
-    this.starters.hidden = !empty || this.starters.childElementCount === 0;
+    this.welcome.update(this.state, this.root, this.composer.el);
   }
 
   // ------------------------------------------------------------------ user intent
@@ -454,7 +474,7 @@ export class ChatApp {
       fileIds = [];
       if (!text.trim()) return;
     }
-    this.stick = true;
+    this.follower.follow();
     this.send(act.userMessage(text, { fileIds, command, modes: this.modes.chosen(),
       clientId: act.clientId("m") }));
   }
@@ -467,33 +487,7 @@ export class ChatApp {
     this.send(act.hello({ chatProfile: name }));
   }
 
-  private onRootClick(e: Event): void {
-    const target = e.target as HTMLElement | null;
-    const copy = target?.closest?.(".nbc-copy");
-    if (copy) {
-      const code = copy.closest(".nbc-code")?.querySelector("code")?.textContent ?? "";
-      void copyText(code).then((ok) => flashCopied(copy as HTMLElement, ok));
-    }
-  }
-
-  private openOverlay(content: HTMLElement): void {
-    this.overlay.replaceChildren(content);
-    this.overlay.hidden = false;
-  }
-
-  private closeOverlay(): void {
-    this.overlay.hidden = true;
-    this.overlay.replaceChildren();
-  }
-
   private toast(level: string, message: string): void {
-    const note = h("div", { class: `nbc-notice nbc-notice-${level}` }, message);
-    this.notices.append(note);
-    setTimeout(() => note.remove(), level === "error" ? 10_000 : 5000);
-  }
-
-  private scrollToEnd(): void {
-    if (!this.stick) return;
-    this.scroller.scrollTop = this.scroller.scrollHeight;
+    toast(this.notices, level, message);
   }
 }

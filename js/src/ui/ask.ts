@@ -3,6 +3,7 @@ import { askResponse } from "../store/actions";
 import type { AskEvent, ClientEvent } from "../protocol";
 import { formatBytes, h } from "./dom";
 import { type UploadSpec, type Uploader, acceptPatterns, checkFiles } from "./upload";
+import { t } from "./i18n";
 
 export interface AskContext {
   send(event: ClientEvent): void;
@@ -10,7 +11,7 @@ export interface AskContext {
 }
 
 function actionAsk(ask: AskEvent, ctx: AskContext): HTMLElement {
-  const group = h("div", { class: "nbc-ask nbc-row", role: "group", "aria-label": "Choose an action" });
+  const group = h("div", { class: "nbc-ask nbc-row", role: "group", "aria-label": t("chat.ask.chooseActionGroup") });
   for (const action of ask.spec.actions ?? []) {
     const btn = h("button", { type: "button", class: "nbc-btn", title: action.tooltip || null }, action.label || action.name);
     btn.addEventListener("click", () => {
@@ -26,15 +27,15 @@ function fileAsk(ask: AskEvent, ctx: AskContext): HTMLElement {
   const spec: UploadSpec = { maxFiles: 1, ...ask.spec };
   const patterns = acceptPatterns(spec.accept);
   const input = h("input", { type: "file", accept: patterns.join(",") || null,
-    multiple: (spec.maxFiles ?? 1) > 1, "aria-label": "Choose files" });
+    multiple: (spec.maxFiles ?? 1) > 1, "aria-label": t("chat.ask.chooseFiles") });
   const info = h("div", { class: "nbc-muted" }, [
-    patterns.length ? `Accepted: ${patterns.join(", ")}` : "",
+    patterns.length ? t("chat.ask.accepted", { types: patterns.join(", ") }) : "",
     spec.maxSizeMb ? `up to ${spec.maxSizeMb} MB` : "",
     (spec.maxFiles ?? 1) > 1 ? `at most ${spec.maxFiles} files` : "",
   ].filter(Boolean).join(" · "));
   const error = h("div", { class: "nbc-error-text", role: "alert" });
   const progress = h("progress", { max: 1, value: 0, hidden: true });
-  const submit = h("button", { type: "button", class: "nbc-btn nbc-primary", disabled: true }, "Upload");
+  const submit = h("button", { type: "button", class: "nbc-btn nbc-primary", disabled: true }, t("chat.ask.upload"));
   let files: File[] = [];
   input.addEventListener("change", () => {
     files = [...(input.files ?? [])];
@@ -66,13 +67,13 @@ function fileAsk(ask: AskEvent, ctx: AskContext): HTMLElement {
   });
   const list = h("div", { class: "nbc-muted" });
   input.addEventListener("change", () => { list.textContent = files.map((f) => `${f.name} (${formatBytes(f.size)})`).join(", "); });
-  return h("div", { class: "nbc-ask nbc-ask-file", role: "group", "aria-label": "Upload files" },
+  return h("div", { class: "nbc-ask nbc-ask-file", role: "group", "aria-label": t("chat.ask.uploadFiles") },
     h("div", { class: "nbc-row" }, input, submit), info, list, progress, error);
 }
 
 function elementAsk(ask: AskEvent, ctx: AskContext): HTMLElement {
   const props = ask.spec.element?.props ?? {};
-  const form = h("form", { class: "nbc-ask nbc-ask-element", "aria-label": ask.spec.element?.name ?? "Form" });
+  const form = h("form", { class: "nbc-ask nbc-ask-element", "aria-label": ask.spec.element?.name ?? t("chat.ask.form") });
   const getters: [string, () => unknown][] = [];
   for (const [key, value] of Object.entries(props)) {
     let input: HTMLInputElement;
@@ -90,7 +91,7 @@ function elementAsk(ask: AskEvent, ctx: AskContext): HTMLElement {
     }
     form.append(h("label", { class: "nbc-field" }, h("span", {}, key), input));
   }
-  const submit = h("button", { type: "submit", class: "nbc-btn nbc-primary" }, "Submit");
+  const submit = h("button", { type: "submit", class: "nbc-btn nbc-primary" }, t("common.actions.submit"));
   form.append(submit);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -115,5 +116,5 @@ export function renderAsk(ask: AskEvent, ctx: AskContext): HTMLElement | null {
 /** What the composer says while an ask waits for a non-text answer. */
 export function askDisables(ask: AskEvent | null): string | null {
   if (!ask || ask.kind === "text") return null;
-  return ask.kind === "action" ? "Choose an action above" : ask.kind === "file" ? "Upload the requested files above" : "Fill in the form above";
+  return t(ask.kind === "action" ? "chat.ask.chooseAction" : ask.kind === "file" ? "chat.ask.uploadAbove" : "chat.ask.fillForm");
 }

@@ -1,21 +1,20 @@
 /**
  * Author avatars as Chainlit shows them: non-user messages show the image the host serves
  * for the author (the page: `{root}avatars/{author}`, i.e. `public/avatars/<author>.<ext>`),
- * falling back to the author's initials when there is none (404) or the host has no avatar
- * route (the notebook widget: Jupyter does not serve the app's public/ folder and the comm's
- * file channel only answers session files, so the widget keeps the initials).
+ * and nothing when there is none (404) or the host has no avatar route (the notebook widget:
+ * Jupyter does not serve the app's public/ folder). No initials: like Chainlit, a message
+ * without an image has no avatar, and the user's own messages never have one.
  */
-import { initials } from "./dom";
 
 /** The served route of an author's avatar (`nbchat.server.avatars`). */
 export function servedAvatarUrl(rootPath: string, author: string): string {
   return `${rootPath}avatars/${encodeURIComponent(author)}`;
 }
 
-/** URLs that failed once: later messages by the same author go straight to initials. */
+/** URLs that failed once: later messages by the same author show no avatar at once. */
 const failed = new Set<string>();
 
-export function showAvatar(box: HTMLElement, author: string, url: string | null): void {
+export function showAvatar(box: HTMLElement, url: string | null): void {
   const current = box.querySelector("img");
   if (url && !failed.has(url)) {
     if (current?.getAttribute("src") === url) return;
@@ -28,12 +27,11 @@ export function showAvatar(box: HTMLElement, author: string, url: string | null)
       failed.add(url);
       img.remove();
       box.classList.remove("nbc-has-img");
-      box.textContent = initials(author);
     }, { once: true });
     box.replaceChildren(img);
     box.classList.add("nbc-has-img");
     return;
   }
   box.classList.remove("nbc-has-img");
-  box.textContent = initials(author);
+  box.replaceChildren();
 }

@@ -1,7 +1,9 @@
-/** The composer: textbox "Message", Send / Stop, attachments, command buttons. */
+/** The composer: a card with the textbox "Message" over a row of icon buttons (attach,
+ * the app's tools such as settings, then Send or Stop), command buttons above it. */
 import { h } from "./dom";
 import { type UploadSpec, acceptPatterns, checkFiles } from "./upload";
-import { attachIcon } from "./icons";
+import { attachIcon, sendIcon, stopIcon } from "./icons";
+import { bind, t } from "./i18n";
 
 export interface ComposerHandlers {
   submit(text: string, files: File[], command: string | null): void;
@@ -25,6 +27,8 @@ export class Composer {
   private readonly chips = h("div", { class: "nbc-chips" });
   private readonly commandBar = h("div", { class: "nbc-commands" });
   private readonly errorEl = h("div", { class: "nbc-error-text", role: "alert" });
+  /** Buttons the app adds beside attach (chat settings). */
+  private readonly tools = h("span", { class: "nbc-composer-tools" });
   private files: File[] = [];
   private uploadSpec: UploadSpec | null = null;
   private commands: CommandSpec[] = [];
@@ -32,21 +36,26 @@ export class Composer {
   private running = false;
   private textAsk = false;
   private disabledReason: string | null = null;
-  private basePlaceholder = "Type a message…";
+  private get basePlaceholder(): string {
+    return t("chat.input.placeholder");
+  }
   /** The text of the last message sent, until the server may say it was not stored. */
   private lastSent: string | null = null;
 
   constructor(private readonly handlers: ComposerHandlers) {
-    this.textarea = h("textarea", { class: "nbc-textbox", rows: 1, "aria-label": "Message",
-      placeholder: this.basePlaceholder });
-    this.sendBtn = h("button", { type: "submit", class: "nbc-btn nbc-primary nbc-send" }, "Send");
-    this.stopBtn = h("button", { type: "button", class: "nbc-btn nbc-stop", hidden: true }, "Stop");
+    this.textarea = bind(h("textarea", { class: "nbc-textbox", rows: 1, placeholder: this.basePlaceholder }),
+      "label", "chat.input.label");
+    this.sendBtn = bind(h("button", { type: "submit", class: "nbc-send", title: "" }, sendIcon()), "label", "chat.input.actions.send");
+    this.stopBtn = bind(h("button", { type: "button", class: "nbc-stop", title: "", hidden: true }, stopIcon()),
+      "label", "chat.input.actions.stop");
     this.fileInput = h("input", { type: "file", multiple: true, class: "nbc-offscreen", tabindex: "-1",
       "aria-hidden": "true" });
-    this.attachBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-attach", "aria-label": "Attach files",
-      title: "Attach files", hidden: true }, attachIcon());
-    this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.chips, this.errorEl,
-      h("div", { class: "nbc-composer-row" }, this.attachBtn, this.fileInput, this.textarea, this.sendBtn, this.stopBtn));
+    this.attachBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-attach", title: "", hidden: true }, attachIcon()),
+      "label", "chat.input.actions.attachFiles");
+    this.el = h("form", { class: "nbc-composer" }, this.commandBar, this.errorEl,
+      h("div", { class: "nbc-composer-card" }, this.chips, this.textarea,
+        h("div", { class: "nbc-composer-tools" }, this.attachBtn, this.fileInput, this.tools,
+          h("span", { class: "nbc-spacer" }), this.sendBtn, this.stopBtn)));
     this.el.addEventListener("submit", (e) => { e.preventDefault(); this.send(); });
     this.textarea.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -95,6 +104,16 @@ export class Composer {
   setDisabled(reason: string | null): void {
     this.disabledReason = reason;
     this.refresh();
+  }
+
+  /** The locale changed: the placeholder again (bound labels change by themselves). */
+  relabel(): void {
+    this.refresh();
+  }
+
+  /** A button of the app's in the composer's tool row (after attach). */
+  addTool(button: HTMLElement): void {
+    this.tools.append(button);
   }
 
   focus(): void {
@@ -148,7 +167,7 @@ export class Composer {
 
   private renderChips(): void {
     this.chips.replaceChildren(...this.files.map((f, i) => {
-      const remove = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": `Remove ${f.name}` }, "×");
+      const remove = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": t("chat.input.actions.removeFile", { name: f.name }) }, "×");
       remove.addEventListener("click", () => { this.files.splice(i, 1); this.renderChips(); });
       return h("span", { class: "nbc-chip" }, f.name, remove);
     }));

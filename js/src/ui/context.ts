@@ -11,6 +11,8 @@ export interface ViewContext {
   feedbackEnabled(): boolean;
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
   openImage(src: string, alt: string): void;
+  /** The app's name (`ui.name`): messages by it need no author line. */
+  appName?(): string;
   /** The author's avatar image (see avatar.ts). */
   avatarUrl?(author: string): string | null;
   /** `features.edit_message` is on and the view is not read-only. */

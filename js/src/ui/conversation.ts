@@ -169,6 +169,18 @@ export class Conversation {
     else if (!action.forId) this.globalActions.append(btn);
   }
 
+  /** Retry on the reply `retryable` only; the last reply keeps its actions (copy,
+   * feedback) in view, as in Chainlit. */
+  markLastReply(state: ChatState, retryable: string | null): void {
+    for (const btn of this.el.querySelectorAll<HTMLElement>(".nbc-retry-btn")) {
+      btn.hidden = btn.closest<HTMLElement>(".nbc-msg")?.dataset.id !== retryable;
+    }
+    const reply = [...state.order].reverse().find((id) => state.steps[id]?.type === "assistant_message");
+    for (const msg of this.el.querySelectorAll<HTMLElement>(".nbc-msg")) {
+      msg.classList.toggle("nbc-last-reply", msg.dataset.id === reply);
+    }
+  }
+
   removeAction(id: string): void {
     this.actionViews.get(id)?.remove();
     this.actionViews.delete(id);

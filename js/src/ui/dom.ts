@@ -1,4 +1,6 @@
 /** Tiny DOM helpers: the UI builds plain elements, no framework. */
+import { t } from "./i18n";
+
 type Child = Node | string | null | undefined | false;
 type AttrValue = string | number | boolean | null | undefined | ((ev: Event) => void);
 
@@ -72,6 +74,15 @@ export async function copyText(text: string): Promise<boolean> {
 /** Briefly show "Copied" on a button. */
 export function flashCopied(button: HTMLElement, ok: boolean): void {
   const old = [...button.childNodes];  // text or an icon: restored as it was
-  button.textContent = ok ? "Copied" : "Copy failed";
+  button.textContent = ok ? t("common.actions.copied") : t("common.actions.copyFailed");
   setTimeout(() => { button.replaceChildren(...old); }, 1200);
+}
+
+/** A click on a code block's Copy button (delegated from the chat's root) copies its code. */
+export function copyCodeOnClick(e: Event): void {
+  const copy = (e.target as HTMLElement | null)?.closest?.(".nbc-copy");
+  if (copy) {
+    const code = copy.closest(".nbc-code")?.querySelector("code")?.textContent ?? "";
+    void copyText(code).then((ok) => flashCopied(copy as HTMLElement, ok));
+  }
 }

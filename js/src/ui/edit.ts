@@ -11,6 +11,7 @@ import { type StepDict, isMessageStep } from "../protocol";
 import { type ChatState, anyTaskRunning } from "../store/state";
 import { h } from "./dom";
 import { icon } from "./icons";
+import { t } from "./i18n";
 
 /** A pencil. */
 export const pencilIcon = (): SVGSVGElement => icon([["path", "M11 2.5l2.5 2.5L6 12.5 3 13l.5-3L11 2.5z"]]);
@@ -20,10 +21,10 @@ export const retryIcon = (): SVGSVGElement => icon([["path", "M13 8a5 5 0 1 1-1.
 /** The inline editor; `done(text | null)` is called once (null: cancelled). */
 export function inlineEditor(text: string, done: (text: string | null) => void): HTMLElement {
   const area = h("textarea", { class: "nbc-input nbc-edit-box", rows: Math.min(8, text.split("\n").length + 1),
-    "aria-label": "Edit message" });
+    "aria-label": t("chat.messages.edit") });
   area.value = text;
-  const confirm = h("button", { type: "button", class: "nbc-btn nbc-primary" }, "Confirm");
-  const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
+  const confirm = h("button", { type: "button", class: "nbc-btn nbc-primary" }, t("common.actions.confirm"));
+  const cancel = h("button", { type: "button", class: "nbc-btn" }, t("common.actions.cancel"));
   let finished = false;
   const finish = (value: string | null): void => {
     if (finished) return;

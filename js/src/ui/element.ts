@@ -7,6 +7,7 @@ import { type CustomElementContext, renderCustomElement } from "../custom/host";
 import { h } from "./dom";
 import { type ScriptUrl, renderPlotly } from "./plotly";
 import { renderTaskList } from "./tasklist";
+import { t } from "./i18n";
 
 export interface ElementContext {
   resolveFile(objectKey: string, element: ElementDict): Promise<string>;
@@ -72,7 +73,7 @@ export function dataframeTable(content: unknown): HTMLElement {
       ...(Array.isArray(row) ? row : [row]).map((v) => h("td", {}, cell(v)))));
   });
   const note = rows.length > MAX_TABLE_ROWS
-    ? h("div", { class: "nbc-muted" }, `Showing ${MAX_TABLE_ROWS} of ${rows.length} rows`) : null;
+    ? h("div", { class: "nbc-muted" }, t("chat.elements.rowsShown", { shown: MAX_TABLE_ROWS, total: rows.length })) : null;
   return h("div", { class: "nbc-dataframe" }, h("table", {}, h("thead", {}, head), body), note);
 }
 
@@ -93,7 +94,7 @@ export function renderElement(el: ElementDict, ctx: ElementContext): HTMLElement
     case "pyplot":
       return withUrl(el, ctx, box, (url) => {
         const img = h("img", { src: url, alt: el.name, loading: "lazy", tabindex: "0", role: "button",
-          "aria-label": `Enlarge image ${el.name}` });
+          "aria-label": t("chat.elements.enlarge", { name: el.name }) });
         const open = (): void => ctx.openImage(url, el.name);
         img.addEventListener("click", open);
         img.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } });

@@ -6,9 +6,13 @@
 import type { ApiClient, ThreadSummary } from "../api";
 import { ApiError } from "../api";
 import { copyText, flashCopied, h, parseTime } from "./dom";
+import { bind, t as tr } from "./i18n";
 
 export type GroupLabel = "Today" | "Yesterday" | "Previous 7 days" | "Older";
 export const GROUP_ORDER: readonly GroupLabel[] = ["Today", "Yesterday", "Previous 7 days", "Older"];
+/** The heading shown for each group, in the UI's language. */
+const GROUP_KEYS: Record<GroupLabel, string> = { Today: "threadHistory.groups.today", Yesterday: "threadHistory.groups.yesterday",
+  "Previous 7 days": "threadHistory.groups.previous7Days", Older: "threadHistory.groups.older" };
 
 /** When a thread was last active: `updatedAt` when the server sends it, else `createdAt`. */
 export function lastActivity(t: ThreadSummary): Date | null {
@@ -42,7 +46,7 @@ export function groupThreads(threads: readonly ThreadSummary[], now: Date = new 
 }
 
 export function threadTitle(t: { name: string | null }): string {
-  return t.name?.trim() || "Untitled chat";
+  return t.name?.trim() || tr("threadHistory.untitled");
 }
 
 export interface HistoryOptions {
@@ -83,13 +87,13 @@ export class HistoryList {
   private readonly searchInput: HTMLInputElement;
   private readonly listEl = h("div", { class: "nbc-history-groups" });
   private readonly statusEl = h("div", { class: "nbc-history-status", role: "status", "aria-live": "polite" });
-  private readonly moreBtn = h("button", { type: "button", class: "nbc-btn nbc-history-more", hidden: true }, "Load more chats");
+  private readonly moreBtn = bind(h("button", { type: "button", class: "nbc-btn nbc-history-more", hidden: true }), "text", "threadHistory.loadMore");
   private readonly scroller: HTMLElement;
   private readonly dialogHost = h("div", { class: "nbc-history-dialogs" });
 
   constructor(private readonly opts: HistoryOptions) {
-    this.searchInput = h("input", { type: "search", class: "nbc-input nbc-history-search", "aria-label": "Search chats",
-      placeholder: "Search chats", autocomplete: "off" });
+    this.searchInput = bind(bind(h("input", { type: "search", class: "nbc-input nbc-history-search", autocomplete: "off" }),
+      "label", "threadHistory.search"), "placeholder", "threadHistory.search");
     this.searchInput.addEventListener("input", () => this.scheduleSearch(this.searchInput.value));
     this.searchInput.addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); this.setSearch(this.searchInput.value); }
@@ -98,10 +102,10 @@ export class HistoryList {
     this.moreBtn.addEventListener("click", () => void this.loadMore());
     this.scroller = h("div", { class: "nbc-history-scroll" }, this.listEl, this.statusEl, this.moreBtn);
     this.scroller.addEventListener("scroll", () => this.maybeLoadMore(), { passive: true });
-    const newBtn = opts.onNew ? h("button", { type: "button", class: "nbc-btn nbc-new-chat" }, "New chat") : null;
+    const newBtn = opts.onNew ? bind(h("button", { type: "button", class: "nbc-btn nbc-new-chat" }), "text", "navigation.newChat.button") : null;
     newBtn?.addEventListener("click", () => opts.onNew?.());
-    this.el = h("nav", { class: "nbc-history", "aria-label": "History" },
-      h("div", { class: "nbc-history-top" }, newBtn, this.searchInput), this.scroller, this.dialogHost);
+    this.el = bind(h("nav", { class: "nbc-history" },
+      h("div", { class: "nbc-history-top" }, newBtn, this.searchInput), this.scroller, this.dialogHost), "label", "threadHistory.label");
   }
 
   // ------------------------------------------------------------------ data
@@ -222,7 +226,7 @@ export class HistoryList {
     this.listEl.replaceChildren(...groups.map((g, i) => {
       const headId = `nbc-hg-${i}-${Math.random().toString(36).slice(2, 7)}`;
       return h("section", { class: "nbc-history-group", "aria-labelledby": headId },
-        h("h2", { class: "nbc-history-heading", id: headId }, g.label),
+        h("h2", { class: "nbc-history-heading", id: headId }, tr(GROUP_KEYS[g.label])),
         h("ul", { class: "nbc-history-items" }, ...g.threads.map((t) => this.item(t))));
     }));
     this.renderStatus();
@@ -234,14 +238,14 @@ export class HistoryList {
     this.moreBtn.hidden = !this.hasNext || this.loading;
     this.statusEl.replaceChildren();
     if (this.error) {
-      const retry = h("button", { type: "button", class: "nbc-btn" }, "Retry");
+      const retry = h("button", { type: "button", class: "nbc-btn" }, tr("common.actions.retry"));
       retry.addEventListener("click", () => void (this.threads.length ? this.fetchPage() : this.reload()));
-      this.statusEl.append(h("span", { class: "nbc-error-text" }, `Could not load chats: ${this.error}`), " ", retry);
+      this.statusEl.append(h("span", { class: "nbc-error-text" }, tr("threadHistory.couldNotLoad", { error: this.error })), " ", retry);
     } else if (this.loading) {
-      this.statusEl.append(h("span", { class: "nbc-muted" }, "Loading…"));
+      this.statusEl.append(h("span", { class: "nbc-muted" }, tr("common.status.loading")));
     } else if (this.loadedOnce && this.threads.length === 0) {
       this.statusEl.append(h("span", { class: "nbc-muted" },
-        this.search ? `No chats match “${this.search}”` : "No chats yet"));
+        this.search ? tr("threadHistory.noMatch", { query: this.search }) : tr("threadHistory.empty")));
     }
   }
 
@@ -261,7 +265,7 @@ export class HistoryList {
       this.opts.onOpen(t);
     });
     li.append(link);
-    if (t.shared) li.append(h("span", { class: "nbc-shared-mark", title: "Shared", "aria-label": "shared" }, "⇗"));
+    if (t.shared) li.append(h("span", { class: "nbc-shared-mark", title: tr("threadHistory.shared"), "aria-label": tr("threadHistory.shared") }, "⇗"));
     if (this.opts.manage) {
       const btn = (label: string, icon: string, fn: () => void, extra: Record<string, string> = {}): HTMLElement => {
         const b = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": label, title: label, ...extra }, icon);
@@ -269,9 +273,9 @@ export class HistoryList {
         return b;
       };
       li.append(h("span", { class: "nbc-thread-actions" },
-        btn("Rename", "✎", () => this.startRename(t.id)),
-        btn("Share", "⇪", () => this.openShare(t), { "aria-haspopup": "dialog" }),
-        btn("Delete", "✕", () => this.confirmDelete(t), { "aria-haspopup": "dialog" })));
+        btn(tr("threadHistory.actions.rename"), "✎", () => this.startRename(t.id)),
+        btn(tr("threadHistory.actions.share"), "⇪", () => this.openShare(t), { "aria-haspopup": "dialog" }),
+        btn(tr("threadHistory.actions.delete"), "✕", () => this.confirmDelete(t), { "aria-haspopup": "dialog" })));
     }
     return li;
   }
@@ -284,7 +288,7 @@ export class HistoryList {
   }
 
   private renameInput(t: ThreadSummary): HTMLElement {
-    const input = h("input", { type: "text", class: "nbc-input nbc-rename-input", "aria-label": "Chat name",
+    const input = h("input", { type: "text", class: "nbc-input nbc-rename-input", "aria-label": tr("threadHistory.actions.chatName"),
       maxlength: 1000 });
     input.value = t.name ?? "";
     let done = false;
@@ -324,12 +328,12 @@ export class HistoryList {
   // ------------------------------------------------------------------ delete
 
   confirmDelete(t: ThreadSummary): void {
-    const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
-    const ok = h("button", { type: "button", class: "nbc-btn nbc-danger" }, "Delete");
+    const cancel = h("button", { type: "button", class: "nbc-btn" }, tr("common.actions.cancel"));
+    const ok = h("button", { type: "button", class: "nbc-btn nbc-danger" }, tr("threadHistory.actions.delete"));
     const titleId = `nbc-del-${t.id}`;
     const dialog = h("div", { class: "nbc-dialog", role: "alertdialog", "aria-modal": "true", "aria-labelledby": titleId },
-      h("p", { id: titleId }, `Delete “${threadTitle(t)}”?`),
-      h("p", { class: "nbc-muted" }, "The conversation and its files are removed for good."),
+      h("p", { id: titleId }, tr("threadHistory.delete.title", { name: threadTitle(t) })),
+      h("p", { class: "nbc-muted" }, tr("threadHistory.delete.detail")),
       h("div", { class: "nbc-row nbc-dialog-buttons" }, cancel, ok));
     const close = this.showDialog(dialog, cancel);
     cancel.addEventListener("click", close);
@@ -354,24 +358,23 @@ export class HistoryList {
 
   openShare(t: ThreadSummary): void {
     const url = this.opts.shareUrl?.(t.id) ?? "";
-    const box = h("input", { type: "checkbox", "aria-label": "Shared" });
+    const box = h("input", { type: "checkbox", "aria-label": tr("threadHistory.shared") });
     box.checked = Boolean(t.shared);
-    const link = h("input", { type: "text", class: "nbc-input nbc-share-link", readonly: true, "aria-label": "Share link" });
+    const link = h("input", { type: "text", class: "nbc-input nbc-share-link", readonly: true, "aria-label": tr("threadHistory.share.link") });
     link.value = url;
-    const copy = h("button", { type: "button", class: "nbc-btn" }, "Copy link");
-    const closeBtn = h("button", { type: "button", class: "nbc-btn" }, "Close");
+    const copy = h("button", { type: "button", class: "nbc-btn" }, tr("threadHistory.share.copyLink"));
+    const closeBtn = h("button", { type: "button", class: "nbc-btn" }, tr("common.actions.close"));
     const note = h("p", { class: "nbc-muted" });
     const sync = (): void => {
       link.disabled = !box.checked;
       copy.disabled = !box.checked;
       note.textContent = box.checked
-        ? "Anyone who can sign in and has the link can read this conversation (read-only)."
-        : "Turn sharing on to give others a read-only link.";
+        ? tr("threadHistory.share.on") : tr("threadHistory.share.off");
     };
     sync();
-    const dialog = h("div", { class: "nbc-dialog", role: "dialog", "aria-modal": "true", "aria-label": "Share chat" },
-      h("p", {}, h("strong", {}, `Share “${threadTitle(t)}”`)),
-      h("label", { class: "nbc-row" }, box, " Share a read-only link"), note,
+    const dialog = h("div", { class: "nbc-dialog", role: "dialog", "aria-modal": "true", "aria-label": tr("threadHistory.share.dialog") },
+      h("p", {}, h("strong", {}, tr("threadHistory.share.title", { name: threadTitle(t) }))),
+      h("label", { class: "nbc-row" }, box, ` ${tr("threadHistory.share.toggle")}`), note,
       h("div", { class: "nbc-row" }, link, copy), h("div", { class: "nbc-row nbc-dialog-buttons" }, closeBtn));
     const close = this.showDialog(dialog, box);
     closeBtn.addEventListener("click", close);

@@ -9,6 +9,7 @@ import { inlineEditor, pencilIcon, retryIcon } from "./edit";
 import { type ElementLink, linkifyNames } from "./elementlinks";
 import { asMarkdown, asText } from "./jsontext";
 import { copyIcon, forkIcon, thumbDownIcon, thumbUpIcon } from "./icons";
+import { bind, t } from "./i18n";
 
 export class MessageView implements NodeView {
   readonly el: HTMLElement;
@@ -27,18 +28,18 @@ export class MessageView implements NodeView {
     this.step = step;
     this.md = new IncrementalMarkdown(ctx.engineFor(step), ctx.scheduler, "nbc-md nbc-msg-body");
     this.md.afterRender = (root) => this.linkify(root);
-    const copy = h("button", { type: "button", class: "nbc-icon-btn", "aria-label": "Copy message", title: "Copy" }, copyIcon());
+    const copy = bind(h("button", { type: "button", class: "nbc-icon-btn", title: "" }, copyIcon()), "label", "chat.messages.copy");
     copy.addEventListener("click", () => { void copyText(asText(this.step.output as unknown).text).then((ok) => flashCopied(copy, ok)); });
     this.foot.append(copy);
     if (step.type === "user_message") {
-      this.editBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-edit-btn", "aria-label": "Edit message",
-        title: "Edit" }, pencilIcon());
+      this.editBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-edit-btn", title: "" }, pencilIcon()),
+        "label", "chat.messages.edit");
       this.editBtn.addEventListener("click", () => this.startEdit());
       this.foot.append(this.editBtn);
     } else if (step.type === "assistant_message") {
       // Shown by the app on the last reply only (ChatApp.markLastReply).
-      this.retryBtn = h("button", { type: "button", class: "nbc-icon-btn nbc-retry-btn", "aria-label": "Retry",
-        title: "Retry", hidden: true }, retryIcon());
+      this.retryBtn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-retry-btn", title: "", hidden: true },
+        retryIcon()), "label", "chat.messages.retry");
       this.retryBtn.addEventListener("click", () => this.ctx.retry?.(this.step.id));
       this.foot.append(this.retryBtn);
     }
@@ -50,8 +51,9 @@ export class MessageView implements NodeView {
     this.el = h("article", { class: "nbc-msg", role: "article" },
       this.avatar,
       h("div", { class: "nbc-msg-main" },
-        h("div", { class: "nbc-msg-head" }, this.author, this.time),
+        h("div", { class: "nbc-msg-head" }, this.author),
         this.childrenEl, this.md.el, this.elementsEl, this.actionsEl, this.foot));
+    this.foot.append(this.time);
     this.update(step);
   }
 
@@ -65,8 +67,9 @@ export class MessageView implements NodeView {
     this.el.classList.toggle("nbc-error", step.isError);
     this.el.classList.toggle("nbc-streaming", step.streaming);
     // Like Chainlit: the avatar image for authors other than the user.
-    showAvatar(this.avatar, author, step.type === "user_message" ? null : this.ctx.avatarUrl?.(author) ?? null);
-    this.author.textContent = author;
+    showAvatar(this.avatar, step.type === "user_message" ? null : this.ctx.avatarUrl?.(author) ?? null);
+    // The author line only names someone else than the app itself (author_rename, agents).
+    this.author.textContent = step.type === "user_message" || author === this.ctx.appName?.() ? "" : author;
     const when = parseTime(step.createdAt);
     this.time.textContent = formatTime(step.createdAt);
     if (when) {
@@ -139,8 +142,8 @@ export class MessageView implements NodeView {
     if (this.feedbackEl && this.feedbackEl.dataset.value === String(value)) return;
     const form = h("div", { class: "nbc-feedback-form", hidden: true });
     const thumb = (v: 0 | 1, label: string, glyph: SVGSVGElement): HTMLButtonElement => {
-      const btn = h("button", { type: "button", class: "nbc-icon-btn nbc-thumb", "aria-label": label,
-        title: label, "aria-pressed": String(value === v) }, glyph);
+      const btn = bind(h("button", { type: "button", class: "nbc-icon-btn nbc-thumb", title: "",
+        "aria-pressed": String(value === v) }, glyph), "label", label);
       btn.addEventListener("click", () => {
         if (value === v) {
           this.ctx.send(feedbackDelete(this.step.id));
@@ -152,17 +155,17 @@ export class MessageView implements NodeView {
       return btn;
     };
     const box = h("div", { class: "nbc-feedback", "data-value": String(value) },
-      thumb(1, "Helpful", thumbUpIcon()), thumb(0, "Not helpful", thumbDownIcon()), form);
+      thumb(1, "chat.messages.helpful", thumbUpIcon()), thumb(0, "chat.messages.notHelpful", thumbDownIcon()), form);
     if (this.feedbackEl) this.feedbackEl.replaceWith(box);
-    else this.foot.append(box);
+    else this.time.before(box);
     this.feedbackEl = box;
   }
 
   private openComment(form: HTMLElement, value: 0 | 1): void {
-    const comment = h("textarea", { class: "nbc-input", rows: 2, "aria-label": "Feedback comment",
-      placeholder: "Add a comment (optional)" });
-    const submit = h("button", { type: "button", class: "nbc-btn nbc-primary" }, "Submit feedback");
-    const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
+    const comment = h("textarea", { class: "nbc-input", rows: 2, "aria-label": t("chat.messages.feedbackComment"),
+      placeholder: t("chat.messages.feedbackPlaceholder") });
+    const submit = h("button", { type: "button", class: "nbc-btn nbc-primary" }, t("chat.messages.submitFeedback"));
+    const cancel = h("button", { type: "button", class: "nbc-btn" }, t("common.actions.cancel"));
     submit.addEventListener("click", () => {
       const text = comment.value.trim();
       this.ctx.send(feedback(this.step.id, value, text || null));

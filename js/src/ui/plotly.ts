@@ -6,6 +6,7 @@
  */
 import type { ElementDict } from "../protocol";
 import { h } from "./dom";
+import { t } from "./i18n";
 
 export interface PlotlyLike {
   newPlot(el: HTMLElement, data: unknown, layout?: unknown, config?: unknown): unknown;
@@ -59,12 +60,12 @@ function parseFigure(text: string | null): { data?: unknown; layout?: unknown } 
 
 export function renderPlotly(el: ElementDict, ctx: PlotlyContext): HTMLElement {
   const box = h("div", { class: "nbc-plotly", "aria-busy": "true" },
-    h("div", { class: "nbc-muted" }, `Loading figure "${el.name}"…`));
+    h("div", { class: "nbc-muted" }, t("chat.elements.loadingFigure", { name: el.name })));
   const fallback = (text: string | null, why: string): void => {
     box.removeAttribute("aria-busy");
     box.replaceChildren(
-      h("div", { class: "nbc-muted" }, `Plotly figure "${el.name}": ${why}`),
-      h("details", {}, h("summary", {}, "Figure JSON"), h("pre", { class: "nbc-json" }, text ?? "")),
+      h("div", { class: "nbc-muted" }, t("chat.elements.figureFailed", { name: el.name, reason: why })),
+      h("details", {}, h("summary", {}, t("chat.elements.figureJson")), h("pre", { class: "nbc-json" }, text ?? "")),
     );
   };
   const text = el.content ? Promise.resolve(el.content) : ctx.fetchText(el);

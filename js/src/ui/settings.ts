@@ -1,5 +1,6 @@
-/** The chat settings panel: one field per input widget schema, sent on "Save settings". */
+/** The chat settings dialog: one field per input widget schema, sent on "Confirm". */
 import { h } from "./dom";
+import { bind } from "./i18n";
 
 type Input = Record<string, unknown>;
 
@@ -133,26 +134,50 @@ function withInitial(inputs: readonly Input[], values: Record<string, unknown>):
   });
 }
 
+/**
+ * A modal dialog (a bottom sheet on narrow screens) over the chat: Reset puts back the
+ * values the app sent, Cancel (or Escape, or a click on the backdrop) drops the edits,
+ * Confirm sends them.
+ */
 export class SettingsPanel {
   readonly el: HTMLElement;
   private readonly form: HTMLFormElement;
+  private readonly fieldsEl = h("div", { class: "nbc-settings-fields" });
   private fields: { id: string; get: () => unknown }[] = [];
+  /** What the form shows when opened: the app's values, then the last confirmed ones. */
   private inputs: readonly Input[] = [];
+  /** The inputs as the app sent them (Reset). */
+  private defaults: readonly Input[] = [];
+  private opener: HTMLElement | null = null;
 
-  /** `onEdit` gets the form's values on every change, before Save (on_settings_edit). */
+  /** `onEdit` gets the form's values on every change, before Confirm (on_settings_edit). */
   constructor(private readonly onSave: (values: Record<string, unknown>) => void,
     private readonly onEdit?: (values: Record<string, unknown>) => void) {
-    this.form = h("form", { class: "nbc-settings-form" });
+    const titleId = `nbc-settings-title-${Math.random().toString(36).slice(2, 7)}`;
+    const reset = bind(h("button", { type: "button", class: "nbc-btn nbc-reset" }), "text", "chat.settings.reset");
+    const cancel = bind(h("button", { type: "button", class: "nbc-btn" }), "text", "chat.settings.cancel");
+    const confirm = bind(h("button", { type: "submit", class: "nbc-btn nbc-primary" }), "text", "chat.settings.confirm");
+    reset.addEventListener("click", () => {
+      this.render(this.defaults);
+      this.onEdit?.(this.values());
+    });
+    cancel.addEventListener("click", () => this.close());
+    this.form = h("form", { class: "nbc-settings-form" },
+      bind(h("h2", { class: "nbc-settings-title", id: titleId }), "text", "chat.settings.title"),
+      this.fieldsEl, h("div", { class: "nbc-settings-buttons" }, reset, cancel, confirm));
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       const values = this.values();
       this.onSave(values);
       // What Cancel (and the next opening) restores: the values just confirmed.
-      this.setInputs(withInitial(this.inputs, values));
+      this.inputs = withInitial(this.inputs, values);
       this.close();
     });
     this.form.addEventListener("change", () => this.onEdit?.(this.values()));
-    this.el = h("div", { class: "nbc-settings", role: "dialog", "aria-label": "Chat settings", hidden: true }, this.form);
+    const dialog = h("div", { class: "nbc-settings-dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId },
+      this.form);
+    this.el = h("div", { class: "nbc-settings", hidden: true }, dialog);
+    this.el.addEventListener("click", (e) => { if (e.target === this.el) this.close(); });
   }
 
   values(): Record<string, unknown> {
@@ -161,8 +186,14 @@ export class SettingsPanel {
     return values;
   }
 
+  /** The app's settings (the `settings` event). */
   setInputs(inputs: readonly Input[]): void {
+    this.defaults = inputs;
     this.inputs = inputs;
+    this.render(inputs);
+  }
+
+  private render(inputs: readonly Input[]): void {
     this.fields = [];
     const els: HTMLElement[] = [];
     for (const input of inputs) {
@@ -174,13 +205,7 @@ export class SettingsPanel {
       this.fields.push({ id: str(input.id), get: field.get });
       els.push(field.el);
     }
-    const cancel = h("button", { type: "button", class: "nbc-btn" }, "Cancel");
-    cancel.addEventListener("click", () => {
-      this.setInputs(this.inputs); // drop unsaved edits
-      this.close();
-    });
-    this.form.replaceChildren(h("h3", {}, "Settings"), ...els,
-      h("div", { class: "nbc-row" }, h("button", { type: "submit", class: "nbc-btn nbc-primary" }, "Save settings"), cancel));
+    this.fieldsEl.replaceChildren(...els);
   }
 
   get hasInputs(): boolean {
@@ -188,12 +213,20 @@ export class SettingsPanel {
   }
 
   open(): void {
+    const active = this.el.ownerDocument.activeElement;
+    this.opener = active instanceof HTMLElement ? active : null;
+    this.render(this.inputs);
     this.el.hidden = false;
     this.form.querySelector<HTMLElement>("input, select, textarea")?.focus();
   }
 
+  /** Close without saving: the next opening shows the confirmed values. */
   close(): void {
+    if (this.el.hidden) return;
     this.el.hidden = true;
+    this.render(this.inputs);
+    if (this.opener?.isConnected) this.opener.focus();
+    this.opener = null;
   }
 
   toggle(): void {

@@ -11,6 +11,7 @@ import { siblingUrl } from "./plotly";
 import { servedAvatarUrl } from "./avatar";
 import { h } from "./dom";
 import { threadTitle } from "./history";
+import { t } from "./i18n";
 
 export interface ShareConfig {
   threadId: string | null;
@@ -71,12 +72,12 @@ export interface ShareView {
 }
 
 export function renderShare(container: HTMLElement, config: ShareConfig, api: Pick<ApiClient, "getThread">): ShareView {
-  const body = h("div", { class: "nbc-share-body" }, h("p", { class: "nbc-muted", role: "status" }, "Loading…"));
+  const body = h("div", { class: "nbc-share-body" }, h("p", { class: "nbc-muted", role: "status" }, t("common.status.loading")));
   const el = h("div", { class: "nbc-page nbc-share-page" },
-    h("div", { class: "nbc-share-banner", role: "note", "aria-label": "Shared conversation" },
-      h("strong", {}, "Shared conversation, read-only"),
+    h("div", { class: "nbc-share-banner", role: "note", "aria-label": t("share.label") },
+      h("strong", {}, t("share.banner")),
       h("span", { class: "nbc-muted" }, ` · ${config.name} · `),
-      h("a", { href: config.rootPath }, "Start your own chat")),
+      h("a", { href: config.rootPath }, t("share.startOwn"))),
     body);
   container.replaceChildren(el);
   const view: ShareView = {
@@ -87,7 +88,7 @@ export function renderShare(container: HTMLElement, config: ShareConfig, api: Pi
     body.replaceChildren(h("div", { class: "nbc-share-error", role: "alert" }, h("p", {}, message), extra ?? null));
   };
   if (!config.threadId) {
-    fail("This conversation is not shared or does not exist");
+    fail(t("share.notShared"));
     return view;
   }
   (view as { ready: Promise<void> }).ready = api.getThread(config.threadId).then((thread) => {
@@ -100,11 +101,11 @@ export function renderShare(container: HTMLElement, config: ShareConfig, api: Pi
     app.scheduler.flushNow();
     view.app = app;
   }, (err: unknown) => {
-    if (err instanceof ApiError && err.status === 404) fail("This conversation is not shared or does not exist");
+    if (err instanceof ApiError && err.status === 404) fail(t("share.notShared"));
     else if (err instanceof ApiError && err.status === 401) {
-      fail("Sign in to view this shared conversation.", config.auth.loginUrl
-        ? h("a", { href: `${config.auth.loginUrl}`, class: "nbc-btn" }, "Log in") : undefined);
-    } else fail(`Could not load this conversation: ${err instanceof Error ? err.message : String(err)}`);
+      fail(t("share.signIn"), config.auth.loginUrl
+        ? h("a", { href: `${config.auth.loginUrl}`, class: "nbc-btn" }, t("navigation.user.menu.login")) : undefined);
+    } else fail(t("share.couldNotLoad", { error: err instanceof Error ? err.message : String(err) }));
   });
   return view;
 }

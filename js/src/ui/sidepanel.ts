@@ -7,9 +7,10 @@
  */
 import type { ElementDict, SidebarDict } from "../protocol";
 import { h } from "./dom";
+import { t } from "./i18n";
 
 export class SidePanel {
-  readonly el = h("aside", { class: "nbc-side", hidden: true, "aria-label": "Element" });
+  readonly el = h("aside", { class: "nbc-side", hidden: true, "aria-label": t("chat.elements.element") });
   private opener: HTMLElement | null = null;
   private shownId: string | null = null;
   /** The sidebar shown (compared by reference: unchanged elements are not redrawn). */
@@ -56,8 +57,8 @@ export class SidePanel {
   }
 
   private show(title: string, contents: HTMLElement[], opener: HTMLElement | null): void {
-    const close = h("button", { type: "button", class: "nbc-icon-btn nbc-side-close", "aria-label": "Close side panel",
-      title: "Close" }, "×");
+    const close = h("button", { type: "button", class: "nbc-icon-btn nbc-side-close", "aria-label": t("chat.elements.closeSidePanel"),
+      title: t("common.actions.close") }, "×");
     close.addEventListener("click", () => this.close());
     this.el.setAttribute("aria-label", title);
     delete this.el.dataset.sidebar;

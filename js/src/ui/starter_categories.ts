@@ -3,6 +3,7 @@
  * its starters, and a starter sends its message. */
 import type { Welcome } from "../protocol";
 import { h } from "./dom";
+import { t } from "./i18n";
 
 export interface StarterSpec {
   label?: unknown;
@@ -18,7 +19,7 @@ export interface StarterCategorySpec {
 /** The category row and, once one is chosen, its starters. `send(message, command)`. */
 export function renderStarterCategories(categories: readonly StarterCategorySpec[],
   send: (message: string, command: string | undefined) => void): HTMLElement[] {
-  const list = h("div", { class: "nbc-starters", role: "list", "aria-label": "Starters" });
+  const list = h("div", { class: "nbc-starters", role: "list", "aria-label": t("chat.starters") });
   const tabs = categories.map((category, index) => {
     const tab = h("button", { type: "button", class: "nbc-starter nbc-starter-category",
       "aria-pressed": "false" }, String(category.label ?? ""));
@@ -37,7 +38,7 @@ export function renderStarterCategories(categories: readonly StarterCategorySpec
     return tab;
   });
   return [h("div", { class: "nbc-starters nbc-starter-categories", role: "group",
-    "aria-label": "Starter categories" }, ...tabs), list];
+    "aria-label": t("chat.starterCategories") }, ...tabs), list];
 }
 
 /** The welcome's starters (or categories): what goes in the "Starters" list. */

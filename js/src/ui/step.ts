@@ -6,6 +6,7 @@ import { type NodeView, type ViewContext, isRunning } from "./context";
 import { formatDuration, h } from "./dom";
 import { asMarkdown, asText, guarded } from "./jsontext";
 import { stepIcon } from "./lucide";
+import { t } from "./i18n";
 
 const ICONS: Record<string, string> = {
   run: "▶", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
@@ -66,9 +67,9 @@ export class StepView implements NodeView {
     }
     this.name.textContent = step.name || step.type;
     this.status.replaceChildren(
-      running ? h("span", { class: "nbc-spinner", role: "status", "aria-label": "Running" }) :
-        step.isError ? h("span", { class: "nbc-error-text" }, "Error") :
-          step.cancelled ? h("span", { class: "nbc-muted" }, "Stopped") :
+      running ? h("span", { class: "nbc-spinner", role: "status", "aria-label": t("common.status.running") }) :
+        step.isError ? h("span", { class: "nbc-error-text" }, t("common.status.error")) :
+          step.cancelled ? h("span", { class: "nbc-muted" }, t("common.status.stopped")) :
             h("span", { class: "nbc-muted" }, formatDuration(step.start, step.end)),
     );
     if (step.isError && !this.userToggled && !this.expanded) this.setExpanded(true);
@@ -108,7 +109,7 @@ export class StepView implements NodeView {
   }
 
   private renderInput(): void {
-    guarded("step input", () => this.buildInput(), (err) => this.showBroken("Input", err));
+    guarded("step input", () => this.buildInput(), (err) => this.showBroken(t("chat.messages.input"), err));
   }
 
   private buildInput(): void {
@@ -123,12 +124,12 @@ export class StepView implements NodeView {
     const lang = json ? "json" : typeof show === "string" && show !== "true" ? show : "";
     const code = h("code", { class: "hljs" });
     code.innerHTML = lang ? highlight(text, lang) : escapeHtml(text);
-    this.inputEl = h("div", { class: "nbc-step-input" }, h("div", { class: "nbc-label" }, "Input"), h("pre", {}, code));
+    this.inputEl = h("div", { class: "nbc-step-input" }, h("div", { class: "nbc-label" }, t("chat.messages.input")), h("pre", {}, code));
     this.io.prepend(this.inputEl);
   }
 
   private renderOutput(): void {
-    guarded("step output", () => this.buildOutput(), (err) => this.showBroken("Output", err));
+    guarded("step output", () => this.buildOutput(), (err) => this.showBroken(t("chat.messages.output"), err));
   }
 
   private buildOutput(): void {
@@ -144,7 +145,7 @@ export class StepView implements NodeView {
 
   /** A part that failed to render says so instead of staying blank. */
   private showBroken(part: string, err: unknown): void {
-    this.io.append(h("div", { class: "nbc-error-text" }, `${part} could not be shown: ${String(err)}`));
+    this.io.append(h("div", { class: "nbc-error-text" }, t("chat.messages.notShown", { part, error: String(err) })));
   }
 
   destroy(): void {

@@ -7,13 +7,14 @@
 import type { ElementDict } from "../protocol";
 import { h } from "./dom";
 import { type Shape, icon } from "./icons";
+import { bind, t } from "./i18n";
 
 export type TaskStatus = "ready" | "running" | "done" | "failed";
 export interface Task { title: string; status: TaskStatus; forId: string | null }
 export interface TaskListData { status: string; tasks: Task[] }
 
 const STATUSES: readonly TaskStatus[] = ["ready", "running", "done", "failed"];
-const LABELS: Record<TaskStatus, string> = { ready: "Ready", running: "Running", done: "Done", failed: "Failed" };
+const LABELS: Record<TaskStatus, string> = { ready: "tasks.ready", running: "tasks.running", done: "tasks.done", failed: "tasks.failed" };
 
 /** The element's JSON content, read defensively (old or hand-written content). */
 export function parseTaskList(el: ElementDict): TaskListData {
@@ -49,14 +50,14 @@ function statusIcon(status: TaskStatus): Element {
 /** The list's DOM; `goTo(forId)` scrolls to the task's message. */
 export function renderTaskList(el: ElementDict, goTo: (stepId: string) => void): HTMLElement {
   const data = parseTaskList(el);
-  const title = el.name && el.name !== "tasklist" ? el.name : "Tasks";
-  const rows = data.tasks.map((t, i) => {
-    const label = h("span", { class: "nbc-task-title" }, `${i + 1}. ${t.title}`);
-    const body = t.forId
-      ? h("a", { href: `#${t.forId}`, class: "nbc-task-link", onclick: (e: Event) => { e.preventDefault(); goTo(t.forId!); } }, label)
+  const title = el.name && el.name !== "tasklist" ? el.name : t("tasks.title");
+  const rows = data.tasks.map((task, i) => {
+    const label = h("span", { class: "nbc-task-title" }, `${i + 1}. ${task.title}`);
+    const body = task.forId
+      ? h("a", { href: `#${task.forId}`, class: "nbc-task-link", onclick: (e: Event) => { e.preventDefault(); goTo(task.forId!); } }, label)
       : label;
-    return h("li", { class: "nbc-task", "data-status": t.status },
-      statusIcon(t.status), body, h("span", { class: "nbc-offscreen" }, ` (${LABELS[t.status]})`));
+    return h("li", { class: "nbc-task", "data-status": task.status },
+      statusIcon(task.status), body, h("span", { class: "nbc-offscreen" }, ` (${t(LABELS[task.status])})`));
   });
   return h("section", { class: "nbc-tasklist", "aria-label": title, "data-element-id": el.id },
     h("div", { class: "nbc-tasklist-head" }, h("h2", { class: "nbc-tasklist-title" }, title),
@@ -66,7 +67,7 @@ export function renderTaskList(el: ElementDict, goTo: (stepId: string) => void):
 
 /** The panel beside the chat that shows the latest task list (hidden when there is none). */
 export class TaskListPanel {
-  readonly el = h("aside", { class: "nbc-taskpanel", hidden: true, "aria-label": "Task list" });
+  readonly el = bind(h("aside", { class: "nbc-taskpanel", hidden: true }), "label", "chat.elements.taskList");
   private shownId: string | null = null;
 
   constructor(private readonly goTo: (stepId: string) => void) {}

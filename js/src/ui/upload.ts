@@ -2,6 +2,7 @@
 import { clientId, uploadCancel, uploadChunk, uploadEnd, uploadStart } from "../store/actions";
 import type { ClientEvent } from "../protocol";
 import { UPLOAD_CHUNK_BYTES } from "../transports/types";
+import { t } from "./i18n";
 
 export interface UploadSpec {
   accept?: string[] | Record<string, string[]>;
@@ -32,11 +33,11 @@ export function acceptsFile(file: { name: string; type: string }, accept: Upload
 export function checkFiles(files: readonly { name: string; type: string; size: number }[],
   spec: UploadSpec): string | null {
   const maxFiles = spec.maxFiles ?? Infinity;
-  if (files.length === 0) return "Choose at least one file.";
-  if (files.length > maxFiles) return `Choose at most ${maxFiles} file${maxFiles === 1 ? "" : "s"}.`;
+  if (files.length === 0) return t("upload.chooseOne");
+  if (files.length > maxFiles) return t(maxFiles === 1 ? "upload.atMostOne" : "upload.atMost", { count: maxFiles });
   for (const f of files) {
     if (!acceptsFile(f, spec.accept)) {
-      return `${f.name}: this file type is not accepted (${acceptPatterns(spec.accept).join(", ")}).`;
+      return t("upload.typeRefused", { name: f.name, accepted: acceptPatterns(spec.accept).join(", ") });
     }
     if (spec.maxSizeMb !== undefined && f.size > spec.maxSizeMb * 1024 * 1024) {
       return `${f.name} is larger than ${spec.maxSizeMb} MB.`;

@@ -2,6 +2,7 @@
  * are asked for once, kept in this browser's localStorage (per origin, as Chainlit does)
  * and sent as a `user_env` event when a chat says `missing_env`. */
 import { h } from "./dom";
+import { bind, t } from "./i18n";
 
 const STORE = "nbchat.userEnv";
 
@@ -25,7 +26,7 @@ function storeEnv(env: Record<string, string>): void {
 }
 
 export class UserEnvForm {
-  readonly el = h("form", { class: "nbc-user-env", "aria-label": "Your keys", hidden: true });
+  readonly el = bind(h("form", { class: "nbc-user-env", hidden: true }), "label", "userEnv.title");
 
   constructor(private readonly send: (env: Record<string, string>) => void) {}
 
@@ -39,8 +40,8 @@ export class UserEnvForm {
     }
     const inputs = names.map((n) => h("input", { type: "password", class: "nbc-input",
       "aria-label": n, autocomplete: "off", value: known[n] ?? "" }));
-    const save = h("button", { type: "submit", class: "nbc-btn nbc-primary" }, "Save keys");
-    this.el.replaceChildren(h("p", {}, "This app needs values of your own:"),
+    const save = h("button", { type: "submit", class: "nbc-btn nbc-primary" }, t("userEnv.save"));
+    this.el.replaceChildren(h("p", {}, t("userEnv.intro")),
       ...inputs.map((input, i) => h("label", { class: "nbc-field" }, names[i] ?? "", input)), save);
     this.el.onsubmit = (e) => {
       e.preventDefault();

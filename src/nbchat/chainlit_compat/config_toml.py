@@ -39,6 +39,10 @@ TOML_KEYS: dict[str, tuple[str, ...]] = {
     "UI.description": ("ui", "description"),
     "UI.cot": ("ui", "cot"),
     "UI.default_collapse_content": ("ui", "default_collapse_content"),
+    "UI.custom_css": ("ui", "custom_css"),
+    "UI.custom_js": ("ui", "custom_js"),
+    "UI.default_theme": ("ui", "theme", "default"),
+    "UI.header_links": ("ui", "header_links"),
 }
 # Keys that are not settings (or whose behaviour nbchat always has): never reported.
 QUIET_KEYS = frozenset({"meta.generated_by", "features.latex"})
@@ -63,6 +67,11 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _convert(key: str, value: Any) -> Any:
     if key.endswith(".accept") and isinstance(value, dict):
         return list(value)  # Chainlit's {"mime/type": [".ext", …]} form: the types
+    if key == "UI.header_links" and isinstance(value, list):
+        # Chainlit's [[UI.header_links]] also has display_name and target: nbchat shows
+        # the name and opens links in a new tab.
+        return [{k: v for k, v in link.items() if k in ("name", "url", "icon_url")}
+                if isinstance(link, dict) else link for link in value]
     return value
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -87,6 +87,42 @@ def page_csp(ws_origin: str, frame_ancestors: tuple[str, ...] = ()) -> str:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """What the pages show of the app (nbchat.server.public.brand_of); URLs are absolute
+    paths under the root, "" when unset."""
+
+    name: str
+    logo: str = ""
+    logo_dark: str = ""
+    favicon: str = ""
+    custom_css: str = ""
+    custom_js: str = ""
+    theme: dict[str, Any] = field(default_factory=dict)
+    header_links: tuple[dict[str, str], ...] = ()
+    language: str = ""
+
+    def to_page(self) -> dict[str, Any]:
+        """The page JSON's `brand` (docs/serving.md)."""
+        return {"logo": self.logo, "logoDark": self.logo_dark, "theme": self.theme,
+                "headerLinks": list(self.header_links), "language": self.language}
+
+    def head(self) -> str:
+        """`<link>`s for the shell's head: favicon, then the app's stylesheet."""
+        esc = html.escape
+        links = []
+        if self.favicon:
+            links.append(f'<link rel="icon" href="{esc(self.favicon)}">')
+        if self.custom_css:
+            links.append(f'<link rel="stylesheet" href="{esc(self.custom_css)}">')
+        return "\n".join(links)
+
+    def tail(self) -> str:
+        """The app's script, after nbchat's (it may wait for `#nbchat-root` to fill)."""
+        return (f'<script type="module" src="{html.escape(self.custom_js)}"></script>'
+                if self.custom_js else "")
+
+
+@dataclass(frozen=True)
 class PageContext:
     """What every page handler is given (one per application)."""
 
@@ -95,6 +131,7 @@ class PageContext:
     identity: Identity
     auth_enabled: bool
     embed_origins: tuple[str, ...] = ()
+    brand: Brand | None = None
 
 
 SHELL = """<!doctype html>
@@ -103,12 +140,14 @@ SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+{head}
 </head>
 <body>
 <div id="nbchat-root"></div>
 <noscript>This chat needs JavaScript.</noscript>
 <script type="application/json" id="nbchat-page">{config}</script>
 <script type="module" src="{script}"></script>
+{tail}
 </body>
 </html>
 """
@@ -151,7 +190,12 @@ class PageHandler(RequestHandler):
             "mode": self.mode,
             "name": self.context.config.ui.name,
             "embedOrigins": list(self.context.embed_origins),
+            "brand": self.brand.to_page(),
         }
+
+    @property
+    def brand(self) -> Brand:
+        return self.context.brand or Brand(name=self.context.config.ui.name)
 
     @public  # anyone may load the shell; with login on, no user is sent to the login page
     async def get(self, thread_id: str | None = None) -> None:
@@ -174,4 +218,5 @@ class PageHandler(RequestHandler):
             title=html.escape(self.context.config.ui.name),
             config=json_for_html(self.page_config(user, thread_id)),
             script=html.escape(self.static_url("page.js")),
+            head=self.brand.head(), tail=self.brand.tail(),
         ))

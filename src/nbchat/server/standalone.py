@@ -65,6 +65,7 @@ from nbchat.server.pages import (
     embed_origins,
     security_headers,
 )
+from nbchat.server.public import brand_of, public_spec
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
@@ -211,12 +212,13 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     ]
     if config.server.chatkit:
         handlers += chatkit_routes(host, identity, root)
+    brand = brand_of(config.ui, config.app_dir, root)
     if isinstance(identity, CookieIdentity):  # login and logout, also when headless
         identity.app_source = lambda: host.app  # a reload's callbacks apply at once
         oauth = oauth_config(os.environ) if oauth is None else oauth
         buttons = [(p.id, p.name) for p in oauth.providers] if app.get("oauth_callback") else []
         handlers += auth_handlers(root, identity.app_source, services, identity=identity,
-                                  providers=buttons)
+                                  providers=buttons, brand=brand)
         handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
                                    config=oauth)
     handlers += channel_specs(r, host, os.environ)  # Slack, when its variables are set
@@ -230,13 +232,14 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     }
     if not headless:
         context = PageContext(root, config, identity, auth_enabled(identity),
-                              embed_origins(config))
+                              embed_origins(config), brand)
         handlers += [
             (rf"{r}", PageHandler, {"context": context}),
             (rf"{r}thread/([^/]+)", PageHandler, {"context": context}),
             (rf"{r}share/([^/]+)", PageHandler, {"context": context, "mode": "share"}),
             avatar_spec(r, config.app_dir, config.ui.name),
             custom_element_spec(r, config.app_dir),
+            public_spec(r, config.app_dir),
         ]
         settings.update(static_path=str(static_dir), static_url_prefix=f"{root}static/",
                         static_handler_class=StaticHandler)

@@ -1,14 +1,19 @@
 """The served page with password login, in headless Chromium: login and logout through the
 page, a share link opened by another signed-in user (read-only) and refused for an unshared
-thread, New chat from the sidebar, and a spontaneous upload with "Attach files".
+thread, New chat from the sidebar, a spontaneous upload with "Attach files", and an
+accessibility audit with axe-core of the login page, the chat and the share view (no
+serious or critical violations; axe-core is js/package.json's devDependency, injected by
+Playwright).
 
 Each user gets a browser context of their own (their own cookies) in one Chromium."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -19,6 +24,9 @@ from e2e.serve.conftest import ServedApp, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 APP = Path(__file__).with_name("login_app.py")
+AXE = Path(os.environ.get("NBCHAT_AXE_CORE",
+                          Path(__file__).resolve().parents[3] / "js" / "node_modules" / "axe-core"
+                          / "axe.min.js"))
 SECRET = "e2e-secret-" + "x" * 40
 CONFIG = """\
 features:
@@ -97,6 +105,23 @@ async def test_password_login_and_logout_through_the_page(
     await expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
 
 
+async def test_logout_in_one_tab_sends_the_other_tab_to_the_login_page(
+        browser: Browser, contexts: list[BrowserContext], login_served: ServedApp) -> None:
+    first = await signed_in(browser, contexts, login_served, "bob")
+    thread = await chat(first, "two tabs")
+    # The same browser (its cookie) in a second tab, on that thread.
+    second = await first.context.new_page()
+    await second.goto(f"{login_served.url}thread/{thread}")
+    await expect(second.get_by_role("textbox", name="Message")).to_be_enabled(timeout=REPLY_MS)
+
+    await first.get_by_role("button", name="User menu").click()
+    await first.get_by_role("menuitem", name="Log out").click()
+    # The server closes the second tab's socket with 4401: the page goes to the login page,
+    # naming the thread to come back to, instead of reconnecting in a loop.
+    await expect(second).to_have_url(re.compile(r"/login\?next=.*thread"), timeout=REPLY_MS)
+    await expect(second.get_by_role("button", name="Sign in")).to_be_visible()
+
+
 async def test_a_share_link_is_read_only_for_another_user_and_refused_unshared(
         browser: Browser, contexts: list[BrowserContext], login_served: ServedApp) -> None:
     ada = await signed_in(browser, contexts, login_served, "ada")
@@ -166,3 +191,51 @@ async def test_a_spontaneous_upload_with_attach_files(
     await page.get_by_role("button", name="Send", exact=True).click()
     reply = page.get_by_role("article", name="Assistant")
     await expect(reply).to_contain_text("Echo: see attached with notes.txt", timeout=REPLY_MS)
+
+
+async def audit(page: Page, where: str) -> None:
+    """Run axe on the page; fail on serious or critical violations, naming them."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm install` in js/ (axe-core is a "
+                    "devDependency), or point NBCHAT_AXE_CORE at axe.min.js", pytrace=False)
+    # evaluated through the DevTools protocol: the page's CSP (no inline scripts) stays on
+    await page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result: dict[str, Any] = await page.evaluate(
+        "() => axe.run(document, { resultTypes: ['violations'] })")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{where}: {bad}"
+
+
+async def test_the_page_login_and_share_view_pass_axe(
+        browser: Browser, contexts: list[BrowserContext], login_served: ServedApp) -> None:
+    # the login page, before signing in
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    contexts.append(context)
+    login = await context.new_page()
+    await login.goto(login_served.url)
+    await expect(login.get_by_role("button", name="Sign in")).to_be_visible(timeout=REPLY_MS)
+    await audit(login, "login page")
+
+    page = await signed_in(browser, contexts, login_served, "ada")
+    await audit(page, "empty chat")
+    thread = await chat(page, "audit me")
+    await audit(page, "after an exchange")
+    await page.get_by_role("button", name="Dark theme").click()
+    await audit(page, "dark")
+    await page.get_by_role("button", name="Light theme").click()
+
+    # share the thread, open it as another user: the read-only view
+    row = page.locator(f'li.nbc-thread[data-thread-id="{thread}"]')
+    await row.hover()
+    await row.get_by_role("button", name="Share").click()
+    await page.get_by_role("dialog", name="Share chat").get_by_role("checkbox").check()
+    await expect(page.get_by_role("textbox", name="Share link")).to_be_enabled()
+    await audit(page, "share dialog")
+    bob = await signed_in(browser, contexts, login_served, "bob")
+    await bob.goto(f"{login_served.url}share/{thread}")
+    await expect(bob.get_by_role("note", name="Shared conversation")).to_be_visible(
+        timeout=REPLY_MS)
+    await expect(bob.get_by_role("article").first).to_be_visible(timeout=REPLY_MS)
+    await audit(bob, "share view")
+    assert re.search(r"/share/", bob.url)

@@ -67,3 +67,27 @@ async def test_a_cut_mid_stream_still_shows_the_whole_reply(chromium: BrowserCon
         assert await page.evaluate("window.__nbcSockets.length") == 2  # it reconnected
     finally:
         await page.close()
+
+
+async def test_a_message_too_big_for_the_socket_shows_the_servers_reason(
+        chromium: BrowserContext, tmp_path: Path) -> None:
+    # The socket takes max_event_bytes plus an upload chunk's room (about 4 MiB); a text
+    # frame over that is refused with close code 1009 and a reason, which the page shows
+    # before it reconnects.
+    served = await start_served(Path(__file__).with_name("ui_app.py"),
+                                tmp_path, env={"NBCHAT_RUNTIME_MAX_EVENT_BYTES": "1000"})
+    page = await chromium.new_page()
+    try:
+        await page.goto(served.url)
+        box = page.get_by_role("textbox", name="Message")
+        await expect(box).to_be_enabled(timeout=REPLY_MS)
+        await box.evaluate("(el) => { el.value = 'x'.repeat(4_300_000); }")
+        await page.get_by_role("button", name="Send", exact=True).click()
+        notice = page.locator(".nbc-notice-error")
+        await expect(notice).to_contain_text("The connection was closed:", timeout=REPLY_MS)
+        assert await notice.text_content() != "The connection was closed: 1009"  # a reason
+        await expect(page.locator(".nbc-root")).to_have_attribute("data-connection", "open",
+                                                                  timeout=REPLY_MS)
+    finally:
+        await page.close()
+        await served.stop()

@@ -45,6 +45,7 @@ from nbchat.server.auth.cookies import (
     identity_for,
 )
 from nbchat.server.limiter import AttemptLimiter
+from nbchat.server.pages import Brand
 from nbchat.server.routes import Spec, check_auth_declared
 from nbchat.server.services import Services
 from nbchat.types import User
@@ -69,8 +70,8 @@ MAX_USERNAME = 256
 MAX_PASSWORD = 1024
 MAX_NEXT = 2048
 FAILED = "Wrong username or password."
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 _PAGE_ERRORS = {
     400: "The request was malformed.",
     403: "The form expired or came from another site. Reload the page and try again.",
@@ -102,23 +103,86 @@ def login_url(root: str, next_path: str | None = None) -> str:
     return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
 
 
-def render_page(title: str, body: str) -> str:
+# The login page's look: nbchat's colours, or the app's theme (ui.theme), light and dark.
+_LOGIN_CSS = (
+    ":root{--bg:#fff;--fg:#18181b;--muted:#5b5b66;--border:#e4e4e7;--primary:#4f46e5;"
+    "--on-primary:#fff;--surface:#f4f4f5;--radius:12px;--font:system-ui,sans-serif;"
+    "color-scheme:light dark}"
+    "@media (prefers-color-scheme:dark){:root{--bg:#1e1e20;--fg:#ececef;--muted:#a6a6b0;"
+    "--border:#3a3a40;--primary:#8b8ff8;--on-primary:#111118;--surface:#27272a}}"
+    "body{font-family:var(--font);background:var(--bg);color:var(--fg);margin:0;"
+    "min-height:100vh;display:grid;place-items:center}"
+    "main{width:min(22rem,calc(100vw - 2rem));padding:2rem;border:1px solid var(--border);"
+    "border-radius:calc(var(--radius) + 4px);background:var(--bg)}"
+    ".brand{display:flex;flex-direction:column;align-items:center;gap:.5rem;margin-bottom:1rem}"
+    ".brand img{max-height:48px;max-width:200px}.brand .dark{display:none}"
+    "@media (prefers-color-scheme:dark){.brand .light.has-dark{display:none}"
+    ".brand .dark{display:block}}"
+    ".app{font-size:1.4rem;font-weight:650;margin:0}h1{font-size:1rem;font-weight:500;"
+    "color:var(--muted);text-align:center;margin:0 0 1rem}"
+    "label{display:block;margin:.9rem 0 .3rem;font-size:.9rem}"
+    "input{width:100%;box-sizing:border-box;padding:.6rem .7rem;font:inherit;"
+    "border:1px solid var(--border);border-radius:calc(var(--radius) - 4px);"
+    "background:var(--bg);color:var(--fg)}"
+    "button{margin-top:1.2rem;width:100%;padding:.65rem;font:inherit;font-weight:600;"
+    "border:0;border-radius:calc(var(--radius) - 4px);background:var(--primary);"
+    "color:var(--on-primary);cursor:pointer}.error{color:#c81e2a}"
+    "a.oauth{display:block;margin-top:.8rem;padding:.6rem;border:1px solid var(--border);"
+    "border-radius:calc(var(--radius) - 4px);text-align:center;color:inherit;"
+    "text-decoration:none}a.oauth:hover{background:var(--surface)}"
+)
+# ui.theme token → the login page's variable (config._check_ui keeps the values plain CSS).
+_LOGIN_VARS = {"background": "bg", "text": "fg", "muted": "muted", "border": "border",
+               "primary": "primary", "on_primary": "on-primary", "surface": "surface"}
+
+
+def _theme_css(brand: Brand | None) -> str:
+    if brand is None or not brand.theme:
+        return ""
+    theme = brand.theme
+
+    def block(colors: dict[str, str]) -> str:
+        return ";".join(f"--{var}:{colors[key]}" for key, var in _LOGIN_VARS.items()
+                        if colors.get(key))
+
+    extra = {"radius": theme.get("radius", ""), "font": theme.get("font_family", "")}
+    root = ";".join([block(theme.get("light", {})),
+                     *(f"--{k}:{v}" for k, v in extra.items() if v)])
+    css = f":root{{{root}}}"
+    dark = block(theme.get("dark", {}))
+    if dark:
+        css += f"@media (prefers-color-scheme:dark){{:root{{{dark}}}}}"
+    if theme.get("default") in ("light", "dark"):
+        css = f":root{{color-scheme:{theme['default']}}}" + css
+    return css
+
+
+def render_page(title: str, body: str, brand: Brand | None = None) -> str:
+    esc = html.escape
+    head = ""
+    if brand is not None:
+        if brand.favicon:
+            head += f'<link rel="icon" href="{esc(brand.favicon)}">'
+        logos = ""
+        if brand.logo:
+            has_dark = " has-dark" if brand.logo_dark and brand.logo_dark != brand.logo else ""
+            logos += f'<img class="light{has_dark}" src="{esc(brand.logo)}" alt="">'
+            if has_dark:
+                logos += f'<img class="dark" src="{esc(brand.logo_dark)}" alt="">'
+        body = (f'<div class="brand">{logos}<p class="app">{esc(brand.name)}</p></div>'
+                + body)
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font-family:system-ui,sans-serif;display:flex;justify-content:center;"
-        "margin-top:12vh;color:#222}main{width:20rem}label{display:block;margin:.8rem 0 .2rem}"
-        "input{width:100%;box-sizing:border-box;padding:.5rem}button{margin-top:1rem;"
-        "width:100%;padding:.6rem}.error{color:#b00020}a.oauth{display:block;margin-top:1rem;"
-        "padding:.6rem;border:1px solid #888;text-align:center;color:inherit}"
-        f"</style></head><body><main>{body}</main></body></html>")
+        f"<title>{esc(brand.name + ' · ' + title if brand else title)}</title>{head}"
+        f"<style>{_LOGIN_CSS}{_theme_css(brand)}</style></head>"
+        f"<body><main>{body}</main></body></html>")
 
 
 def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
                providers: Sequence[str | tuple[str, str]], error: str | None = None,
                username: str = "",
-               title: str = "Sign in") -> str:
+               title: str = "Sign in", brand: Brand | None = None) -> str:
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]
     if error:
@@ -142,7 +206,7 @@ def login_form(*, root: str, next_path: str, xsrf_field: str, password: bool,
         parts.append(f"<a class=\"oauth\" href=\"{esc(href)}\">Continue with {esc(label)}</a>")
     if not password and not providers:
         parts.append("<p>This app has no sign-in method the browser can use.</p>")
-    return render_page(title, "".join(parts))
+    return render_page(title, "".join(parts), brand)
 
 
 class AuthPageHandler(RequestHandler):
@@ -150,13 +214,15 @@ class AuthPageHandler(RequestHandler):
 
     def initialize(self, app: AppSource, identity: CookieIdentity, data: NativeDataLayer | None,
                    root: str, limiter: AttemptLimiter,
-                   providers: tuple[str | tuple[str, str], ...]) -> None:
+                   providers: tuple[str | tuple[str, str], ...],
+                   brand: Brand | None = None) -> None:
         self.app = current(app)  # per request: a reloaded app's callbacks apply at once
         self.identity = identity
         self.data = data
         self.root = root
         self.limiter = limiter
         self.providers = providers
+        self.brand = brand
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -176,7 +242,7 @@ class AuthPageHandler(RequestHandler):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(render_page("Error", f"<h1>{status_code}</h1><p>{html.escape(message)}"
                                          f"</p><p><a href=\"{html.escape(self.root)}login\">"
-                                         "Sign in</a></p>"))
+                                         "Sign in</a></p>", self.brand))
 
     def show_form(self, status: int = 200, *, next_path: str, error: str | None = None,
                   username: str = "") -> None:
@@ -185,7 +251,7 @@ class AuthPageHandler(RequestHandler):
         self.finish(login_form(
             root=self.root, next_path=next_path, xsrf_field=self.xsrf_form_html(),
             password=self.app.get("password_auth_callback") is not None,
-            providers=self.providers, error=error, username=username))
+            providers=self.providers, error=error, username=username, brand=self.brand))
 
 
 class LoginHandler(AuthPageHandler):
@@ -246,7 +312,8 @@ class LogoutHandler(AuthPageHandler):
 def auth_handlers(root: str, app: AppSource, services: Services | None, *,
                   identity: Identity | None = None,
                   providers: Sequence[str | tuple[str, str]] = (),
-                  limiter: AttemptLimiter | None = None) -> list[Spec]:
+                  limiter: AttemptLimiter | None = None,
+                  brand: Brand | None = None) -> list[Spec]:
     """URL specs of `{root}login` and `{root}logout` for a CookieIdentity: `identity`, or
     `services.identity`. It is bound to `root` and `services.data` here (with persistence
     off, `services` is None and users are not stored). `app` may be a function returning
@@ -262,7 +329,7 @@ def auth_handlers(root: str, app: AppSource, services: Services | None, *,
     identity.bind(root, data)
     kwargs: dict[str, Any] = {
         "app": app, "identity": identity, "data": data, "root": root,
-        "limiter": limiter or AttemptLimiter(), "providers": tuple(providers)}
+        "limiter": limiter or AttemptLimiter(), "providers": tuple(providers), "brand": brand}
     specs: list[Spec] = []
     for name, handler in (("login", LoginHandler), ("logout", LogoutHandler)):
         check_auth_declared(handler)
