@@ -128,6 +128,12 @@ class ServerConfig:
     body_timeout_ms: int = 60_000
     # Live chat sessions one user may hold (0: no cap); see docs/serving.md.
     max_sessions_per_user: int = 20
+    # Redis (redis://host:6379/0) for the state several processes share: sign-outs, the
+    # sign-in limiter, OAuth states, the session directory and the session bus. None: one
+    # process keeps it in memory (docs/deploying.md).
+    redis_url: str | None = None
+    # Prefix of every Redis key and channel, so apps (or test runs) can share one Redis.
+    redis_prefix: str = "nbchat"
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,8 @@ class Config:
 
 
 ENV_ALIASES = {"NBCHAT_DATABASE_URL": ("data", "url"),
-               "NBCHAT_STORAGE_URL": ("data", "storage_url"), "NBCHAT_DEBUG": ("runtime", "debug")}
+               "NBCHAT_STORAGE_URL": ("data", "storage_url"), "NBCHAT_DEBUG": ("runtime", "debug"),
+               "NBCHAT_REDIS_URL": ("server", "redis_url")}
 # Variables read by other parts of nbchat (served mode, the test suite), not config keys.
 ENV_OTHER = frozenset({"NBCHAT_AUTH_SECRET", "NBCHAT_PUBLIC_URL", "NBCHAT_TEST_PG"})
 

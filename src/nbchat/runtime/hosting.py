@@ -9,7 +9,9 @@ One user holds at most `server.max_sessions_per_user` live sessions (0: no cap; 
 without a user, of hosts that identify nobody, are not counted): a new one
 past the cap closes that user's oldest session without a connected client (it only waited
 for a reconnect); when every one of them has a client, the new one is refused
-(`SessionLimitError`, sent to the client as a `too_many_sessions` error).
+(`SessionLimitError`, sent to the client as a `too_many_sessions` error). The count is the
+`SessionDirectory`'s (nbchat.cluster): this process's sessions, or with Redis every
+worker's; only this process's idle sessions can be closed to make room.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from nbchat.app import App
+from nbchat.cluster import SessionDirectory
+from nbchat.cluster.memory import MemoryDirectory
 from nbchat.config import Config
 from nbchat.data import NativeDataLayer
 from nbchat.errors import NbchatError
@@ -39,41 +43,72 @@ class SessionLimitError(NbchatError):
 
 
 class ChatHost:
-    def __init__(self, app: App, config: Config, data_layer: NativeDataLayer | None = None) -> None:
+    def __init__(self, app: App, config: Config, data_layer: NativeDataLayer | None = None,
+                 *, directory: SessionDirectory | None = None) -> None:
         self.app = app
         self.config = config
         self.data_layer = data_layer
         self.sessions = SessionRegistry()
+        # Which worker runs which session (in memory: this one; nbchat.cluster).
+        self.directory: SessionDirectory = directory or MemoryDirectory()
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
         # Upload bodies sent over HTTP to this process's sessions (server/live_uploads.py).
         self.upload_tickets = HostTickets()
 
-    def new_session(self, user: User | None) -> ChatSession:
-        self._make_room(user)
+    async def open_session(self, user: User | None) -> ChatSession:
+        """A new session for `user`, within the cap counted over every worker, and
+        entered in the session directory."""
+        cap = self.config.server.max_sessions_per_user
+        total = 0
+        if cap > 0 and user is not None:
+            total = await self.directory.count(user.identifier)
+        session = self.new_session(user, total)
+        await self.directory.claim(session.id, user.identifier if user else None,
+                                   session.thread_id)
+        return session
+
+    def new_session(self, user: User | None, total: int = 0) -> ChatSession:
+        """A new session (`total`: the user's sessions counted elsewhere, see
+        `open_session`), not entered in the directory."""
+        self._make_room(user, total)
         session = ChatSession(self.app, self.config, user=user)
         session.files.tickets = self.upload_tickets
         if self.data_layer is not None:
             ThreadRecorder.attach(session, self.data_layer)
         return self.sessions.add(session)
 
-    def _make_room(self, user: User | None) -> None:
+    def _make_room(self, user: User | None, total: int = 0) -> None:
         cap = self.config.server.max_sessions_per_user
         if cap <= 0 or user is None:  # None: a host without identities (embedding, tests)
             return
         mine = [s for s in self.sessions.sessions.values()
                 if not s.closed and same_user(s.user, user)]
-        if len(mine) < cap:
+        count = max(len(mine), total)
+        if count < cap:
             return
         idle = [s for s in mine if s.emitter.transport is None]  # oldest first (dict order)
         if not idle:
             raise SessionLimitError(
-                f"you have {len(mine)} chats open, the most this server allows one user "
+                f"you have {count} chats open, the most this server allows one user "
                 "(server.max_sessions_per_user); close one and reload")
         oldest = idle[0]
         self.connected(oldest)  # cancels its expiry timer
         self.sessions.sessions.pop(oldest.id, None)  # gone now: not counted again
-        self._closing_soon(oldest.close())
+        self._closing_soon(self._closed(oldest))
+
+    async def _closed(self, session: ChatSession) -> None:
+        """Close a session taken out of the registry, and out of the directory."""
+        try:
+            await session.close()
+        finally:
+            await self.directory.release(session.id, session.user.identifier
+                                         if session.user else None)
+
+    async def close_session(self, session_id: str) -> None:
+        session = self.sessions.sessions.pop(session_id, None)
+        if session is not None:
+            await self._closed(session)
 
     def find(self, session_id: str, user: User | None) -> ChatSession | None:
         """The live session `session_id` if it belongs to `user`; None otherwise."""
@@ -92,7 +127,7 @@ class ChatHost:
             session.emitter.flush()
             transport = session.emitter.transport
             self.connected(session)  # no expiry timer left for it
-            await self.sessions.close(session.id)
+            await self.close_session(session.id)
             if transport is not None:
                 transport.close()
 
@@ -110,7 +145,7 @@ class ChatHost:
 
     def _expire(self, session_id: str) -> None:
         self._expiry.pop(session_id, None)
-        self._closing_soon(self.sessions.close(session_id))
+        self._closing_soon(self.close_session(session_id))
 
     def _closing_soon(self, closing: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(closing)
@@ -121,7 +156,8 @@ class ChatHost:
         for timer in self._expiry.values():
             timer.cancel()
         self._expiry.clear()
-        await self.sessions.close_all()
+        for session_id in list(self.sessions.sessions):
+            await self.close_session(session_id)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
         if self.data_layer is not None:

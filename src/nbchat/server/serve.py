@@ -27,6 +27,7 @@ import tornado.web
 
 from nbchat.app import App
 from nbchat.chainlit_compat import alias as chainlit_alias
+from nbchat.cluster import SharedState, shared_state
 from nbchat.config import Config, load
 from nbchat.errors import ConfigError
 from nbchat.loader import load_app
@@ -119,6 +120,7 @@ class RunningServer:
     port: int
     connections: set[ChatSocketHandler] = field(default_factory=set)
     reloader: AppReloader | None = None
+    shared: SharedState | None = None
     stopped: bool = False
 
     @property
@@ -144,6 +146,8 @@ class RunningServer:
         for handler in list(self.connections):
             handler.close(1001, "server shutting down")
         await self.host.close()  # closes sessions, then the data layer (flushes writes)
+        if self.shared is not None:
+            await self.shared.close()
         await self.http.close_all_connections()
 
 
@@ -160,19 +164,21 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     layer = resolve_data_layer(app, config.data.url, config.app_dir,
                                enabled=config.data.enabled, owner=True,
                                storage_url=config.data.storage_url)
-    host = ChatHost(app, config, layer)
+    shared = shared_state(config.server)
+    await shared.start()  # ConfigError when Redis does not answer
+    host = ChatHost(app, config, layer, directory=shared.directory)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
     application = make_app(app, config, host=host, services=services, identity=identity,
                            root_path=options.root_path, headless=options.headless,
-                           connections=connections, bind_host=options.host)
+                           connections=connections, bind_host=options.host, shared=shared)
     # No xheaders: the Application believes forwarded headers from trusted proxies only.
     http = tornado.httpserver.HTTPServer(application, **http_server_options(config))
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     http.add_sockets(sockets)
     port = int(sockets[0].getsockname()[1])
     server = RunningServer(options, config, host, identity, application, http, port,
-                           connections)
+                           connections, shared=shared)
     await run_hook(app, "on_app_startup")
     if options.watch:
         server.reloader = AppReloader(path, host, options.watch_interval_ms)

@@ -207,7 +207,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             if len(message) > limit + 4 * 1024 * 1024:
                 self._reject_or_error("too_large", "binary frame over the upload chunk limit")
                 return
-        if self.session is None and not self._start(frame, limit):
+        if self.session is None and not await self._start(frame, limit):
             return
         assert self.session is not None
         await self.session.receive(frame, buffers)
@@ -218,7 +218,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         else:
             self._reject(code, message)
 
-    def _start(self, frame: str | dict[str, Any], limit: int) -> bool:
+    async def _start(self, frame: str | dict[str, Any], limit: int) -> bool:
         """Attach to the session the first event (a hello) names, or to a new one."""
         event: Any = frame
         if isinstance(frame, str):
@@ -242,7 +242,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
                              "that chat session is gone or not yours; a new one was started")
         if session is None:
             try:
-                session = self.host.new_session(self.user)
+                session = await self.host.open_session(self.user)
             except SessionLimitError as exc:
                 self._reject("too_many_sessions", str(exc))
                 return False
