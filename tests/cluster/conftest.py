@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -10,7 +12,8 @@ import pytest_asyncio
 from nbchat.cluster import SharedState
 from nbchat.cluster.memory import memory_state
 
-from .redis_fixtures import redis_workers
+from .cluster import Cluster
+from .redis_fixtures import drop_prefix, redis_workers, require_redis, run_prefix
 
 
 @pytest_asyncio.fixture(params=["memory", "redis"])
@@ -24,3 +27,18 @@ async def two_workers(request: pytest.FixtureRequest) -> AsyncIterator[
         return
     async with redis_workers("w1", "w2") as (first, second):
         yield first, second
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, free_port: int, pg_url: str) -> Iterator[Cluster]:
+    """`nbchat serve --workers 2` over Redis (a fresh prefix) and the run's PostgreSQL."""
+    require_redis()
+    prefix = run_prefix()
+    running = Cluster(tmp_path, free_port, pg_url, prefix)
+    try:
+        running.start()
+        yield running
+    finally:
+        status = running.stop()
+        asyncio.run(drop_prefix(prefix))
+    assert status == 0, "".join(running.output)

@@ -6,7 +6,8 @@
     await server.stop()   # on_app_shutdown, close sessions, flush the data layer
 
 `serve(options)` does the same and waits for SIGINT or SIGTERM in between; `run(serve(…),
-loop)` runs it on the event loop `nbchat serve --loop` names (uvloop when installed).
+loop)` runs it on the event loop `nbchat serve --loop` names (uvloop when installed);
+`serve_workers(options, n, loop)` runs n such processes on one port (server/workers.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -151,8 +154,15 @@ class RunningServer:
         await self.http.close_all_connections()
 
 
-async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> RunningServer:
-    """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure."""
+def worker_name() -> str:
+    """This process in the session directory and /health: host name and pid."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def start_server(options: ServeOptions, out: TextIO = sys.stdout, *,
+                       reuse_port: bool = False) -> RunningServer:
+    """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure.
+    `reuse_port`: bind with SO_REUSEPORT, beside the other workers (server.workers)."""
     from nbchat.data import resolve_data_layer
 
     path = options.path.resolve()
@@ -164,7 +174,7 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     layer = resolve_data_layer(app, config.data.url, config.app_dir,
                                enabled=config.data.enabled, owner=True,
                                storage_url=config.data.storage_url)
-    shared = shared_state(config.server)
+    shared = shared_state(config.server, worker=worker_name())
     await shared.start()  # ConfigError when Redis does not answer
     host = ChatHost(app, config, layer, directory=shared.directory)
     services = _services(config, host, identity)
@@ -174,7 +184,7 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
                            connections=connections, bind_host=options.host, shared=shared)
     # No xheaders: the Application believes forwarded headers from trusted proxies only.
     http = tornado.httpserver.HTTPServer(application, **http_server_options(config))
-    sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    sockets = tornado.netutil.bind_sockets(options.port, options.host, reuse_port=reuse_port)
     http.add_sockets(sockets)
     port = int(sockets[0].getsockname()[1])
     server = RunningServer(options, config, host, identity, application, http, port,
@@ -197,17 +207,47 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     return server
 
 
-async def serve(options: ServeOptions, out: TextIO = sys.stdout) -> None:
+async def serve(options: ServeOptions, out: TextIO = sys.stdout, *,
+                reuse_port: bool = False) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before start-up: a signal then is kept
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(sig, stop.set)
-    server = await start_server(options, out)
+    server = await start_server(options, out, reuse_port=reuse_port)
     try:
         await stop.wait()
     finally:
         out.write("nbchat: shutting down\n")
         out.flush()
         await server.stop()
+
+
+def serve_workers(options: ServeOptions, workers: int, loop: str = "auto",
+                  out: TextIO = sys.stdout) -> int:
+    """`nbchat serve --workers N`: check the config can be shared (ConfigError if not),
+    hold the port, fork N workers each serving it (nbchat.server.workers)."""
+    from nbchat.errors import NbchatError
+    from nbchat.server.workers import check_workers, reserve_port, supervise
+
+    check_workers(load(options.path.resolve().parent), workers, watch=options.watch)
+    reservation = reserve_port(options.host, options.port)
+    port = int(reservation.getsockname()[1])
+    each = replace(options, port=port)
+
+    def worker(index: int) -> int:
+        reservation.close()  # the parent holds the port; the worker binds its own socket
+        try:
+            run(lambda: serve(each, out, reuse_port=True), loop)
+        except NbchatError as exc:
+            print(f"nbchat: worker {index}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    out.write(f"nbchat: {workers} workers on port {port}\n")
+    out.flush()
+    try:
+        return supervise(workers, worker, out)
+    finally:
+        reservation.close()

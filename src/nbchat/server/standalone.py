@@ -91,7 +91,7 @@ def auth_enabled(identity: Identity) -> bool:
 
 
 class HealthHandler(RequestHandler):
-    """`{"status": "ok", "app": name, "store": "ok"}` for load balancers and start-up
+    """`{"status": "ok", "app": name, "store": "ok", "worker": id}` for load balancers and start-up
     probes; `"status": "degraded", "store": "down"` while the database is unavailable
     (still 200: the process serves, and restarting it would not bring the store back)."""
 
@@ -108,7 +108,8 @@ class HealthHandler(RequestHandler):
         data = self.host.data_layer
         store = "off" if data is None else "ok" if data.available else "down"
         self.finish(json.dumps({"status": "degraded" if store == "down" else "ok",
-                                "app": self.host.app.name, "store": store}))
+                                "app": self.host.app.name, "store": store,
+                                "worker": self.host.directory.worker}))
 
 
 class SessionSockets:

@@ -32,6 +32,7 @@ from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User
 
 log = logging.getLogger("nbchat")
+WORKER_HEADER = "X-Nbchat-Worker"
 # Who is connecting: a user, None (anonymous), or HTTPError(401/403) to refuse the upgrade.
 # May be async (served mode asks the host's Identity).
 Identify = Callable[[tornado.web.RequestHandler], User | Awaitable[User | None] | None]
@@ -179,6 +180,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         user = self.identify(self)  # may raise HTTPError(401/403): no upgrade then
         self.user = await user if inspect.isawaitable(user) else user
+        # Which process took the socket (as /health tells): where to look in its log.
+        self.set_header(WORKER_HEADER, self.host.directory.worker)
         await super().get(*args, **kwargs)
 
     def open(self, *args: str, **kwargs: str) -> None:
