@@ -213,14 +213,18 @@ class RedisSharedState(SharedState):
         self._pubsub: Any = None
 
     async def start(self) -> None:
+        from nbchat.cluster.bus import SessionBus
+
         try:
             await self.link.client.ping()
         except (aioredis.ConnectionError, OSError) as exc:
             raise ConfigError(f"server.redis_url: Redis at {self.link.url} does not answer "
                               f"({exc}); start it or fix the URL") from None
         await self.redis_directory.beat()
+        bus = self.bus = SessionBus(self.link, self.redis_directory)
         self._pubsub = self.link.client.pubsub()
-        await self._pubsub.subscribe(self.redis_revocations.channel)
+        await self._pubsub.subscribe(self.redis_revocations.channel, bus.inbox)
+        bus.start()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._beat()), loop.create_task(self._listen())]
 
@@ -239,6 +243,11 @@ class RedisSharedState(SharedState):
                 continue
             if message["channel"] == revocations:
                 self.redis_revocations.heard(message["data"])
+            elif self.bus is not None:
+                try:
+                    self.bus.heard(message["data"])
+                except Exception:  # one bad message must not stop the listener
+                    log.exception("nbchat: a session bus message failed")
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -246,6 +255,8 @@ class RedisSharedState(SharedState):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.bus is not None:
+            await self.bus.close()
         with contextlib.suppress(aioredis.RedisError, OSError):
             await self.redis_directory.leave()
         if self._pubsub is not None:

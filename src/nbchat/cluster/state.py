@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from nbchat.cluster.bus import SessionBus
 
 
 class Revocations(Protocol):
@@ -75,6 +78,8 @@ class SharedState:
     oauth_states: OneTimeValues
     directory: SessionDirectory
     distributed: bool = False
+    # Relays sockets to sessions on other workers (Redis only; nbchat.cluster.bus).
+    bus: SessionBus | None = None
 
     async def start(self) -> None:
         """Connect (Redis: check that it answers, start the heartbeat and listeners)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbchat.app import App
 from nbchat.cluster import SessionDirectory
@@ -30,6 +30,9 @@ from nbchat.runtime.recorder import ThreadRecorder
 from nbchat.runtime.session import ChatSession, SessionRegistry
 from nbchat.types import User
 from nbchat.uploads.tickets import HostTickets
+
+if TYPE_CHECKING:
+    from nbchat.cluster.bus import SessionBus
 
 
 def same_user(a: User | None, b: User | None) -> bool:
@@ -51,6 +54,8 @@ class ChatHost:
         self.sessions = SessionRegistry()
         # Which worker runs which session (in memory: this one; nbchat.cluster).
         self.directory: SessionDirectory = directory or MemoryDirectory()
+        # With Redis: sockets here relayed to sessions on other workers, and back.
+        self.bus: SessionBus | None = None
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
         # Upload bodies sent over HTTP to this process's sessions (server/live_uploads.py).

@@ -177,6 +177,9 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout, *,
     shared = shared_state(config.server, worker=worker_name())
     await shared.start()  # ConfigError when Redis does not answer
     host = ChatHost(app, config, layer, directory=shared.directory)
+    if shared.bus is not None:
+        host.bus = shared.bus
+        shared.bus.serve(host)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
     application = make_app(app, config, host=host, services=services, identity=identity,

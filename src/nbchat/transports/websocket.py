@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import struct
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import tornado.iostream
@@ -24,15 +25,21 @@ import tornado.web
 import tornado.websocket
 
 from nbchat.errors import ProtocolError
-from nbchat.protocol import client_json, encode, encode_utf8, outbound
+from nbchat.protocol import PROTOCOL_VERSION, client_json, encode, encode_utf8, outbound
+from nbchat.protocol.client_json import split_binary
 from nbchat.runtime.hosting import ChatHost, SessionLimitError
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User
 
+if TYPE_CHECKING:
+    from nbchat.cluster.bus import Relay
+
 log = logging.getLogger("nbchat")
 WORKER_HEADER = "X-Nbchat-Worker"
+LOST = ("the server process running this chat stopped; the chat continues here from what "
+        "was saved (a reply it was writing may be cut short)")
 # Who is connecting: a user, None (anonymous), or HTTPError(401/403) to refuse the upgrade.
 # May be async (served mode asks the host's Identity).
 Identify = Callable[[tornado.web.RequestHandler], User | Awaitable[User | None] | None]
@@ -93,17 +100,20 @@ class WebSocketTransport(Transport):
         return self._stream is not None
 
     def send(self, events: list[dict[str, Any]]) -> None:
+        self.send_encoded(encode_utf8(events))
+
+    def send_encoded(self, data: bytes) -> None:
+        """Send one batch already encoded as UTF-8 JSON (also a relayed one)."""
         stream, conn = self._stream, self._conn
         if stream is None or conn is None:
             try:
-                self.handler.write_message(encode_utf8(events))  # bytes: a text frame
+                self.handler.write_message(data)  # bytes: a text frame
                 self.frames += 1
             except tornado.websocket.WebSocketClosedError:
                 pass  # the close callback detaches us; the replay buffer keeps the events
             return
         if conn.is_closing():
             return  # as above
-        data = encode_utf8(events)
         frame = frame_header(len(data)) + data
         self.frames += 1
         if not stream.writing():
@@ -139,20 +149,6 @@ class WebSocketTransport(Transport):
         self.handler.close()
 
 
-def split_binary(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
-    """The event and buffers of a binary frame; ProtocolError saying what is wrong."""
-    if len(frame) < 4:
-        raise ProtocolError("binary frame shorter than its 4-byte header")
-    size = int.from_bytes(frame[:4], "big")
-    if size > len(frame) - 4:
-        raise ProtocolError("binary frame header announces more JSON than the frame holds")
-    event = client_json.parse(frame[4:4 + size])
-    if not isinstance(event, dict):
-        raise ProtocolError("binary frame JSON must be an object")
-    rest = frame[4 + size:]
-    return event, [rest] if rest else []
-
-
 class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def initialize(self, host: ChatHost, identify: Identify,
                    allowed_origins: frozenset[str] = frozenset(),
@@ -163,6 +159,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.identify = identify
         self.allowed_origins = allowed_origins
         self.session: ChatSession | None = None
+        # Set instead of `session` when the session runs on another worker (cluster.bus).
+        self.relay: Relay | None = None
+        self._resuming: asyncio.Task[None] | None = None  # see _owner_lost
         self.transport = WebSocketTransport(self)
         self.user: User | None = None
 
@@ -210,9 +209,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             if len(message) > limit + 4 * 1024 * 1024:
                 self._reject_or_error("too_large", "binary frame over the upload chunk limit")
                 return
+        if self.relay is not None:
+            self.relay.forward(message)
+            return
         if self.session is None and not await self._start(frame, limit):
             return
-        assert self.session is not None
+        if self.session is None:  # relayed: the hello went to the owner
+            return
         await self.session.receive(frame, buffers)
 
     def _reject_or_error(self, code: str, message: str) -> None:
@@ -237,10 +240,20 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             self._reject("not_started", "the first event must be hello")
             return False
         session = None
+        resume: str | None = None
         wanted = event.get("sessionId")
         if isinstance(wanted, str):
             session = self.host.find(wanted, self.user)
-            if session is None:
+            elsewhere = None
+            if session is None and self.host.bus is not None:
+                elsewhere = await self.host.bus.locate(wanted, self.user)
+            if elsewhere is not None and elsewhere[2]:
+                self._relay_to(elsewhere[0], wanted, elsewhere[1], event)
+                return True
+            if elsewhere is not None:  # its worker died: the stored thread goes on here
+                resume = elsewhere[1]
+                self._reject("worker_lost", LOST)
+            elif session is None:
                 self._reject("unknown_session",
                              "that chat session is gone or not yours; a new one was started")
         if session is None:
@@ -252,9 +265,50 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.host.connected(session)
         session.attach(self.transport)
         self.session = session
+        if resume is not None:
+            await session.receive({"type": "hello", "protocolVersion": PROTOCOL_VERSION,
+                                   "resumeThreadId": resume})
+            return False  # the client's hello named the dead session: answered above
         return True
 
+    def _relay_to(self, owner: str, session_id: str, thread_id: str,
+                  hello: dict[str, Any]) -> None:
+        """The session runs on worker `owner`: relay this socket to it (cluster.bus)."""
+        assert self.host.bus is not None
+        self.relay = self.host.bus.relay(
+            owner, session_id, thread_id, self.user, deliver=self.transport.send_encoded,
+            closed=self._relay_closed, lost=self._owner_lost)
+        self.relay.forward(json.dumps(hello))
+
+    def _relay_closed(self, code: int | None, reason: str | None) -> None:
+        self.relay = None
+        self.close(code, reason)
+
+    def _owner_lost(self, relay: Relay) -> None:
+        """The worker running this socket's session died: tell the client, and resume
+        the chat's stored thread in a new session here."""
+        self.relay = None
+        task = asyncio.get_running_loop().create_task(self._resume_here(relay.thread_id))
+        self._resuming = task  # kept: a task nobody holds may be collected
+
+    async def _resume_here(self, thread_id: str) -> None:
+        self._reject("worker_lost", LOST)
+        try:
+            session = await self.host.open_session(self.user)
+        except SessionLimitError as exc:
+            self._reject("too_many_sessions", str(exc))
+            self.close()
+            return
+        self.host.connected(session)
+        session.attach(self.transport)
+        self.session = session
+        await session.receive({"type": "hello", "protocolVersion": PROTOCOL_VERSION,
+                               "resumeThreadId": thread_id})
+
     def on_close(self) -> None:
+        if self.relay is not None:
+            self.relay.detach()
+            self.relay = None
         if self.connections is not None:
             self.connections.discard(self)
         # An old connection (a dead link, a second tab) closing after a reconnect took the
