@@ -116,11 +116,59 @@ class WorkerHttp:
         self.conn.close()
 
 
-class Cluster:
-    def __init__(self, app_dir: Path, port: int, database_url: str, prefix: str,
-                 workers: int = 2, extra_env: dict[str, str] | None = None) -> None:
-        self.app_dir = app_dir
+class Endpoint:
+    """An address serving the app: one `nbchat serve`, or a load balancer in front."""
+
+    def __init__(self, address: str, port: int) -> None:
+        self.address = address
         self.port = port
+        self.opened: list[WorkerHttp] = []  # closed by close_connections
+
+    def http(self, worker: str | None = None, browser: Browser | None = None,
+             avoid: str | None = None) -> WorkerHttp:
+        """A keep-alive connection to `worker` (or any worker but `avoid`, or any)."""
+        browser = browser or Browser()
+        for _ in range(TRIES):
+            conn = http.client.HTTPConnection(self.address, self.port, timeout=10)
+            probe = WorkerHttp(conn, "", browser)
+            got = str(probe.health()["worker"])
+            if (worker is None or got == worker) and got != avoid:
+                probe.worker = got
+                self.opened.append(probe)
+                return probe
+            conn.close()
+        raise AssertionError(f"{TRIES} connections never reached worker {worker or 'other'}")
+
+    async def socket(self, browser: Browser, worker: str | None = None,
+                     avoid: str | None = None) -> tuple[WsClient, str]:
+        """A chat WebSocket (not yet said hello) to `worker`, or any worker but `avoid`."""
+        for _ in range(TRIES):
+            request = tornado.httpclient.HTTPRequest(
+                f"ws://{self.address}:{self.port}/ws",
+                headers={"Cookie": browser.header(),
+                         "Origin": f"http://{self.address}:{self.port}"})
+            conn = await tornado.websocket.websocket_connect(request)
+            assert conn.headers is not None
+            got = conn.headers.get("X-Nbchat-Worker", "")
+            if (worker is None or got == worker) and got != avoid:
+                return WsClient(conn), got
+            conn.close()
+        raise AssertionError(f"{TRIES} sockets never reached worker {worker or 'other'}")
+
+    def close_connections(self) -> None:
+        for conn in self.opened:
+            conn.close()
+
+
+class Cluster(Endpoint):
+    """`nbchat serve --workers N` (one host's processes) on `address`:`port`."""
+
+    def __init__(self, app_dir: Path, port: int, database_url: str, prefix: str,
+                 workers: int = 2, extra_env: dict[str, str] | None = None,
+                 address: str = "127.0.0.1") -> None:
+        super().__init__(address, port)
+        app_dir.mkdir(parents=True, exist_ok=True)
+        self.app_dir = app_dir
         self.workers = workers
         self.prefix = prefix
         (app_dir / "app.py").write_text(APP)
@@ -132,13 +180,12 @@ class Cluster:
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
-        self.opened: list[WorkerHttp] = []  # closed at stop
         self.reader: threading.Thread | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nbchat.cli", "serve", "app.py", "--port", str(self.port),
-             "--workers", str(self.workers), "--headless"],
+             "--host", self.address, "--workers", str(self.workers), "--headless"],
             cwd=self.app_dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -167,36 +214,6 @@ class Cluster:
         for _ in range(count):
             self.wait_for(r"nbchat: serving app\.py")
 
-    def http(self, worker: str | None = None, browser: Browser | None = None,
-             avoid: str | None = None) -> WorkerHttp:
-        """A keep-alive connection to `worker` (or any worker but `avoid`, or any)."""
-        browser = browser or Browser()
-        for _ in range(TRIES):
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            probe = WorkerHttp(conn, "", browser)
-            got = str(probe.health()["worker"])
-            if (worker is None or got == worker) and got != avoid:
-                probe.worker = got
-                self.opened.append(probe)
-                return probe
-            conn.close()
-        raise AssertionError(f"{TRIES} connections never reached worker {worker or 'other'}")
-
-    async def socket(self, browser: Browser, worker: str | None = None,
-                     avoid: str | None = None) -> tuple[WsClient, str]:
-        """A chat WebSocket (not yet said hello) to `worker`, or any worker but `avoid`."""
-        for _ in range(TRIES):
-            request = tornado.httpclient.HTTPRequest(
-                f"ws://127.0.0.1:{self.port}/ws",
-                headers={"Cookie": browser.header(), "Origin": f"http://127.0.0.1:{self.port}"})
-            conn = await tornado.websocket.websocket_connect(request)
-            assert conn.headers is not None
-            got = conn.headers.get("X-Nbchat-Worker", "")
-            if (worker is None or got == worker) and got != avoid:
-                return WsClient(conn), got
-            conn.close()
-        raise AssertionError(f"{TRIES} sockets never reached worker {worker or 'other'}")
-
     def worker_pids(self) -> dict[str, int]:
         """Worker ids (host-pid) → pid, from /health of each."""
         found: dict[str, int] = {}
@@ -209,8 +226,7 @@ class Cluster:
         raise AssertionError(f"found only workers {sorted(found)}")
 
     def stop(self) -> int:
-        for conn in self.opened:
-            conn.close()
+        self.close_connections()
         assert self.proc is not None
         try:
             return self._stop(self.proc)

@@ -12,7 +12,7 @@ from typing import Any
 
 from wsclient import WsClient
 
-from .cluster import Browser, Cluster, expected_reply
+from .cluster import Browser, Cluster, Endpoint, expected_reply
 
 Event = dict[str, Any]
 
@@ -28,7 +28,7 @@ def reply_started(event: Event) -> bool:
         and "t1 " in event["step"]["output"])
 
 
-async def signed_in(cluster: Cluster, name: str) -> Browser:
+async def signed_in(cluster: Endpoint, name: str) -> Browser:
     conn = await asyncio.to_thread(cluster.http)
     await asyncio.to_thread(conn.login, name)
     return conn.browser
