@@ -68,9 +68,9 @@ def balancer(hosts: list[Cluster]) -> Iterator[Endpoint]:
     haproxy = shutil.which("haproxy")
     assert haproxy, "the load-balancer test needs HAProxy: bash scripts/system-deps.sh test"
     port = free_port_on("127.0.0.1")
-    env = {**os.environ, "NBCHAT_LB_BIND": f"127.0.0.1:{port}",
-           "NBCHAT_HOST_1": f"{hosts[0].address}:{hosts[0].port}",
-           "NBCHAT_HOST_2": f"{hosts[1].address}:{hosts[1].port}"}
+    env = {**os.environ, "LB_BIND": f"127.0.0.1:{port}",
+           "LB_HOST_1": f"{hosts[0].address}:{hosts[0].port}",
+           "LB_HOST_2": f"{hosts[1].address}:{hosts[1].port}"}
     proc = subprocess.Popen([haproxy, "-db", "-f", str(CONFIG)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     endpoint = Endpoint("127.0.0.1", port)

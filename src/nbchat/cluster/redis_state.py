@@ -35,6 +35,8 @@ log = logging.getLogger("nbchat")
 
 BEAT_S = 1.0
 BEAT_TTL_S = 4.0
+MAX_CONNECTIONS = 64  # per worker
+POOL_WAIT_S = 10.0  # a request waits this long for a free connection, then fails
 
 
 def _text(value: bytes | str) -> str:
@@ -52,7 +54,11 @@ class RedisLink:
         self.url = url
         self.prefix = prefix
         self.worker = worker
-        self.client: aioredis.Redis = aioredis.from_url(url)
+        # A bounded pool that waits for a free connection: a burst of new chats must queue
+        # for Redis, not fail with "too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_S)
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
 
         self.closed = False
 
@@ -61,7 +67,7 @@ class RedisLink:
 
     async def close(self) -> None:
         self.closed = True
-        await self.client.aclose()
+        await self.client.aclose(close_connection_pool=True)
 
 
 class RedisRevocations:

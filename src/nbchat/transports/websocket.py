@@ -12,6 +12,7 @@ hands frames to `ChatSession.receive`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -38,6 +39,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbchat")
 WORKER_HEADER = "X-Nbchat-Worker"
+# What the shared state raises when Redis is unreachable (OSError: a refused connection).
+SHARED_STATE_ERRORS: tuple[type[Exception], ...] = (OSError,)
+with contextlib.suppress(ImportError):
+    from redis.exceptions import RedisError
+
+    SHARED_STATE_ERRORS = (OSError, RedisError)
 LOST = ("the server process running this chat stopped; the chat continues here from what "
         "was saved (a reply it was writing may be cut short)")
 # Who is connecting: a user, None (anonymous), or HTTPError(401/403) to refuse the upgrade.
@@ -212,8 +219,16 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self.relay is not None:
             self.relay.forward(message)
             return
-        if self.session is None and not await self._start(frame, limit):
-            return
+        if self.session is None:
+            try:
+                started = await self._start(frame, limit)
+            except SHARED_STATE_ERRORS:
+                log.exception("nbchat: the shared state (Redis) failed; a chat did not start")
+                self._reject("internal_error", "the server cannot reach its shared state "
+                             "right now; reload to try again")
+                return
+            if not started:
+                return
         if self.session is None:  # relayed: the hello went to the owner
             return
         await self.session.receive(frame, buffers)
