@@ -217,6 +217,7 @@ export class ChatApp {
       this.ignoreSession = null;
       events = events.slice(start);
     }
+    events = this.startOverOnNewSession(events);
     const { apply, gap } = filterBatch(this.seq, events);
     for (const event of apply) {
       const prev = this.state;
@@ -241,6 +242,25 @@ export class ChatApp {
     this.updateEmpty();
     if (apply.some((e) => e.type !== "token")) this.markLastReply();
     if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
+  }
+
+  /**
+   * A welcome of another session on this connection: the server started a new one because
+   * the old one is gone (`unknown_session`, or `worker_lost` when the process running it
+   * died and the stored thread was resumed in a new session). Its events are numbered from
+   * the start, so the view and the sequence start over with it; nothing of the old session
+   * in the same batch is shown.
+   */
+  private startOverOnNewSession(events: readonly ServerEvent[]): readonly ServerEvent[] {
+    const current = this.state.welcome?.sessionId;
+    if (!current) return events;
+    const fresh = events.findIndex((e) => e.type === "welcome" && e.sessionId !== current);
+    if (fresh < 0) return events;
+    this.seq.reset();
+    this.state = initialState();
+    this.title.textContent = "";
+    this.rebuild();
+    return events.slice(fresh);
   }
 
   /** The REST API that takes upload bodies over HTTP (null: uploads go as events). */
