@@ -62,3 +62,13 @@ export function filterBatch(
   }
   return { apply, gap };
 }
+
+/**
+ * Where a welcome of a session other than `current` starts in `events` (-1: none; with no
+ * current session, none either). The server sends one on a connection when the old
+ * session is gone (`unknown_session`, `worker_lost`): what follows is numbered anew.
+ */
+export function newSessionAt(events: readonly ServerEvent[], current: string | undefined): number {
+  if (!current) return -1;
+  return events.findIndex((e) => e.type === "welcome" && e.sessionId !== current);
+}

@@ -9,7 +9,7 @@ import { MarkdownEngine } from "../markdown/render";
 import { type ClientEvent, type ServerEvent, isMessageStep } from "../protocol";
 import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
-import { SeqTracker, filterBatch } from "../store/seq";
+import { SeqTracker, filterBatch, newSessionAt } from "../store/seq";
 import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
 import type { Host } from "../transports/types";
 import { askDisables, renderAsk } from "./ask";
@@ -157,21 +157,20 @@ export class ChatApp {
       chatProfile: extra.chatProfile, resumeThreadId: this.resumeThreadId }));
   }
 
-  /**
-   * Start over with a fresh session (the widget's history panel): clear the view, drop
-   * events until a welcome of another session arrives, then say hello (resuming
-   * `resumeThreadId` when given). The host must already have replaced the session.
-   */
+  /** Start over with a fresh session (the widget's history panel): clear the view, drop events
+   * until a welcome of another session arrives, then say hello (resuming `resumeThreadId`
+   * when given). The host must already have replaced the session. */
   reset(resumeThreadId: string | null): void {
     this.ignoreSession = this.state.welcome?.sessionId ?? "";
     this.resumeThreadId = resumeThreadId;
-    this.seq.reset();
-    this.state = initialState();
-    this.title.textContent = "";
-    this.rebuild();
+    this.clearView();
     this.renderStarters();
     this.updateEmpty();
     this.send(act.hello({ resumeThreadId }));
+  }
+
+  private clearView(): void {
+    this.seq.reset(); this.state = initialState(); this.title.textContent = ""; this.rebuild();
   }
 
   send(event: ClientEvent): void {
@@ -217,7 +216,8 @@ export class ChatApp {
       this.ignoreSession = null;
       events = events.slice(start);
     }
-    events = this.startOverOnNewSession(events);
+    const fresh = newSessionAt(events, this.state.welcome?.sessionId); // old one gone: start over
+    if (fresh >= 0) { this.clearView(); events = events.slice(fresh); }
     const { apply, gap } = filterBatch(this.seq, events);
     for (const event of apply) {
       const prev = this.state;
@@ -242,25 +242,6 @@ export class ChatApp {
     this.updateEmpty();
     if (apply.some((e) => e.type !== "token")) this.markLastReply();
     if (this.stick) this.scheduler.afterFrame(() => this.scrollToEnd());
-  }
-
-  /**
-   * A welcome of another session on this connection: the server started a new one because
-   * the old one is gone (`unknown_session`, or `worker_lost` when the process running it
-   * died and the stored thread was resumed in a new session). Its events are numbered from
-   * the start, so the view and the sequence start over with it; nothing of the old session
-   * in the same batch is shown.
-   */
-  private startOverOnNewSession(events: readonly ServerEvent[]): readonly ServerEvent[] {
-    const current = this.state.welcome?.sessionId;
-    if (!current) return events;
-    const fresh = events.findIndex((e) => e.type === "welcome" && e.sessionId !== current);
-    if (fresh < 0) return events;
-    this.seq.reset();
-    this.state = initialState();
-    this.title.textContent = "";
-    this.rebuild();
-    return events.slice(fresh);
   }
 
   /** The REST API that takes upload bodies over HTTP (null: uploads go as events). */
