@@ -9,6 +9,7 @@ for a chat WebSocket (its upgrade answers X-Nbchat-Worker).
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -48,6 +49,10 @@ APP = textwrap.dedent('''
 
     @cl.on_message
     async def reply(message: cl.Message):
+        if message.content == "picture":  # an element whose bytes live in this process
+            image = cl.Image(name="dot.png", content=b"\\x89PNG-bytes", display="inline")
+            await cl.Message(content="here", elements=[image]).send()
+            return
         count, _, pace = message.content.partition("x")
         out = cl.Message(content="")
         for i in range(int(count)):
@@ -55,6 +60,16 @@ APP = textwrap.dedent('''
             await asyncio.sleep(float(pace or 0))  # the pace of an LLM's tokens
         await out.send()
 ''')
+
+
+async def hang_up(client: WsClient | tornado.websocket.WebSocketClientConnection) -> None:
+    """Close a chat socket and wait until it is closed (the server's close frame, or EOF),
+    so no half-closed socket is left for the garbage collector to warn about."""
+    conn = client.conn if isinstance(client, WsClient) else client
+    conn.close()
+    for _ in range(100_000):  # bounded: read what was in flight, until the close
+        if await asyncio.wait_for(conn.read_message(), 10) is None:
+            return
 
 
 def expected_reply(count: int) -> str:
@@ -152,7 +167,7 @@ class Endpoint:
             got = conn.headers.get("X-Nbchat-Worker", "")
             if (worker is None or got == worker) and got != avoid:
                 return WsClient(conn), got
-            conn.close()
+            await hang_up(conn)
         raise AssertionError(f"{TRIES} sockets never reached worker {worker or 'other'}")
 
     def close_connections(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from wsclient import WsClient
 
-from .cluster import Browser, Cluster, Endpoint, expected_reply
+from .cluster import Browser, Cluster, Endpoint, expected_reply, hang_up
 
 Event = dict[str, Any]
 
@@ -43,7 +43,7 @@ async def cut_and_reconnect_elsewhere(cluster: Cluster, browser: Browser, conten
     await first.send({"type": "user_message", "content": content})
     await first.until(reply_started)
     last = max(e["seq"] for e in first.events)
-    first.conn.close()  # cut mid-reply
+    await hang_up(first)  # cut mid-reply
     second, relay = await cluster.socket(browser, avoid=owner)
     assert relay != owner
     await second.send({"type": "hello", "protocolVersion": 1,
@@ -74,7 +74,7 @@ async def test_a_reconnect_to_the_other_worker_streams_the_reply_on(cluster: Clu
     again = await second.until(lambda e: is_final_reply(e) and e["step"]["id"] != final[
         "step"]["id"])
     assert again["step"]["output"] == expected_reply(3)
-    second.conn.close()
+    await hang_up(second)
 
 
 async def test_a_killed_worker_s_chat_goes_on_where_the_client_is(cluster: Cluster) -> None:
@@ -103,4 +103,23 @@ async def test_a_killed_worker_s_chat_goes_on_where_the_client_is(cluster: Clust
     answer = await second.until(lambda e: is_final_reply(e) and e["seq"] > stored["seq"]
                                 and e["step"]["output"] == expected_reply(2))
     assert answer["step"]["threadId"] == welcome["threadId"]
-    second.conn.close()
+    await hang_up(second)
+
+
+async def test_a_live_element_s_bytes_are_served_by_any_worker(cluster: Cluster) -> None:
+    browser = await signed_in(cluster, "dee")
+    chat, owner = await cluster.socket(browser)
+    welcome = await chat.hello()
+    await chat.send({"type": "user_message", "content": "picture"})
+    element = (await chat.until(lambda e: e["type"] == "element"))["element"]
+    path = f"/nbchat/blobs/{welcome['sessionId']}/{element['objectKey']}"
+    elsewhere = await asyncio.to_thread(cluster.http, None, browser, owner)
+    status, body = await asyncio.to_thread(elsewhere.request, "GET", path)
+    assert (status, body) == (200, b"\x89PNG-bytes")
+    # Another user asking that worker gets nothing, as on the owner.
+    other = await signed_in(cluster, "eve")
+    stranger = await asyncio.to_thread(cluster.http, None, other, owner)
+    assert (await asyncio.to_thread(stranger.request, "GET", path))[0] == 404
+    missing = path.rsplit("/", 1)[0] + "/no-such-key"
+    assert (await asyncio.to_thread(elsewhere.request, "GET", missing))[0] == 404
+    await hang_up(chat)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .cluster import Cluster, Endpoint, expected_reply
+from .cluster import Cluster, Endpoint, expected_reply, hang_up
 from .redis_fixtures import drop_prefix, require_redis, run_prefix
 from .test_bus import Event, is_final_reply, reply_started, reply_text, signed_in
 
@@ -101,7 +101,7 @@ async def test_a_conversation_survives_reconnects_through_round_robin(
     for _ in range(3):
         last = max(e["seq"] for e in [*events, *current.events])
         events += current.events
-        current.conn.close()  # cut mid-reply; the balancer picks the next host
+        await hang_up(current)  # cut mid-reply; the balancer picks the next host
         current, worker = await balancer.socket(browser)
         workers.append(worker)
         await current.send({"type": "hello", "protocolVersion": 1,
@@ -112,7 +112,7 @@ async def test_a_conversation_survives_reconnects_through_round_robin(
             break
     final = await current.until(is_final_reply)
     events += current.events
-    current.conn.close()
+    await hang_up(current)
     numbered = [e["seq"] for e in events]
     assert numbered == list(range(1, len(numbered) + 1)), "a gap or a repeat"
     assert final["step"]["output"] == expected_reply(60)

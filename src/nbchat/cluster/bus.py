@@ -12,7 +12,9 @@ Every worker listens on one Redis channel, `P:bus:<worker>`; a message is a kind
 JSON header line and a payload:
 
     to the owner   A attach {r, w, s, u}   E event {r, b}+frame   D detach {r}
+                   G get a blob {q, w, s, u, k}
     to the relay   O output {r}+batch      C close {r, code, reason}
+                   B the blob {q, ok, m, n}+bytes
 
 Redis delivers one publisher's messages in order, and each worker publishes from one task
 (`_drain`), so frames arrive in the order they were sent. The owner handles one relay's
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("nbchat")
 
 BEAT_S = 1.0  # how often a relay checks that its owner is alive
+BLOB_WAIT_S = 10.0  # a blob asked of another worker: 404 when it has not come by then
 # Close codes a relay's socket gets: the session went away, or its worker shuts down.
 GONE = (4404, "this chat session is gone; reconnect for a new one")
 SHUTDOWN = (1001, "server shutting down")
@@ -127,6 +130,8 @@ class SessionBus:
         self.remote: dict[str, BusTransport] = {}  # sessions here with a socket elsewhere
         self._remotes: dict[str, _Remote] = {}
         self._outbox: list[tuple[str, bytes]] = []
+        self._blobs: dict[str, asyncio.Future[tuple[bytes, str, str | None] | None]] = {}
+        self._fetching: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -196,10 +201,54 @@ class SessionBus:
                                 owner, relay.session_id)
                     relay.lost(relay)
 
+    # -- blobs of a session on another worker ---------------------------------------------
+
+    async def fetch_blob(self, session_id: str, user: User, key: str
+                         ) -> tuple[bytes, str, str | None] | None:
+        """(bytes, type, name) of a live element or upload of `user`'s session running on
+        another worker; None when it is not there, not theirs, or does not answer."""
+        found = await self.locate(session_id, user)
+        if found is None or not found[2]:
+            return None
+        request = secrets.token_hex(8)
+        future = self._blobs[request] = asyncio.get_running_loop().create_future()
+        self.post(found[0], pack(b"G", {"q": request, "w": self.worker, "s": session_id,
+                                        "u": user.identifier, "k": key}))
+        try:
+            return await asyncio.wait_for(future, BLOB_WAIT_S)
+        except TimeoutError:
+            return None
+        finally:
+            self._blobs.pop(request, None)
+
+    async def _send_blob(self, header: dict[str, Any]) -> None:
+        user = header.get("u")
+        session = None if self.host is None or not isinstance(user, str) else self.host.find(
+            str(header["s"]), User(identifier=user))
+        blob = None if session is None else await session.read_named_blob(str(header["k"]))
+        reply: dict[str, Any] = {"q": header["q"], "ok": blob is not None}
+        if blob is not None:
+            reply.update(m=blob[1], n=blob[2])
+        self.post(str(header["w"]), pack(b"B", reply, blob[0] if blob is not None else b""))
+
+    def _blob_arrived(self, header: dict[str, Any], payload: bytes) -> None:
+        future = self._blobs.get(str(header["q"]))
+        if future is not None and not future.done():
+            future.set_result((payload, str(header["m"]), header.get("n"))
+                              if header.get("ok") else None)
+
     # -- receiving -------------------------------------------------------------------------
 
     def heard(self, data: bytes) -> None:
         kind, header, payload = unpack(data)
+        if kind == b"G":
+            task = asyncio.get_running_loop().create_task(self._send_blob(header))
+            self._fetching.add(task)
+            task.add_done_callback(self._fetching.discard)
+            return
+        if kind == b"B":
+            self._blob_arrived(header, payload)
+            return
         relay_id = str(header["r"])
         if kind == b"O":
             relay = self.relays.get(relay_id)
