@@ -26,6 +26,23 @@ describe("widget entry", () => {
 });
 
 describe("chat app", () => {
+  it("starts over on a welcome of another session (the old one's worker died)", () => {
+    const { transport, el, flush } = setup();
+    transport.deliver(numbered([WELCOME,
+      ...Array.from({ length: 30 }, (_, i) => ({ type: "step", step: step(`x${i}`, { output: `old ${i}` }) }))]));
+    flush();
+    expect(el.querySelectorAll('[role="article"]').length).toBe(30);
+    transport.deliver([{ type: "error", seq: 0, code: "worker_lost", message: "lost" } as never]);
+    // The resumed thread in a new session: numbered from 1 again, below the old last seq.
+    transport.deliver(numbered([{ ...WELCOME, sessionId: "s2" },
+      { type: "step", step: step("u1", { type: "user_message", name: "Ada", output: "stored" }) },
+      { type: "step", step: step("a1", { output: "saved part" }) }]));
+    flush();
+    const articles = [...el.querySelectorAll('[role="article"]')];
+    expect(articles.map((a) => a.textContent)).toEqual([
+      expect.stringContaining("stored"), expect.stringContaining("saved part")]);
+  });
+
   it("shows messages as articles named by author, user vs assistant", () => {
     const { transport, el, flush } = setup();
     transport.deliver(numbered([WELCOME,

@@ -117,6 +117,14 @@ describe("seq tracking", () => {
     expect(t.resyncing).toBe(false);
   });
 
+  it("applies an unnumbered refusal (seq 0) without moving the base", () => {
+    const t = new SeqTracker();
+    filterBatch(t, numbered([{ type: "task_start" }, { type: "task_end" }]));
+    const refusal = filterBatch(t, numbered([{ type: "error", code: "worker_lost" }], 0));
+    expect(refusal).toEqual({ apply: [expect.objectContaining({ code: "worker_lost" })], gap: false });
+    expect(t.last).toBe(2);
+  });
+
   it("a snapshot resets the base; a welcome sets it only on a fresh view", () => {
     const t = new SeqTracker();
     filterBatch(t, numbered([{ type: "welcome" }], 4));

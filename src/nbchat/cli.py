@@ -223,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
                            help="event loop: uvloop when installed (auto, the default), "
                                 "asyncio's own, or uvloop")
+    serve_cmd.add_argument("--workers", type=int, default=1,
+                           help="processes serving the port (default 1; more need "
+                                "server.redis_url and a shared database: docs/deploying.md)")
     sub.add_parser("create-secret", help="print a new value for NBCHAT_AUTH_SECRET")
     convert_cmd = sub.add_parser(
         "convert-chainlit-config",
@@ -263,11 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             print(f"nbchat: wrote {export_thread(args)}")
         elif args.command == "serve":
-            from nbchat.server.serve import ServeOptions, run, serve
+            from nbchat.server.serve import ServeOptions, run, serve, serve_workers
 
             options = ServeOptions(args.app, host=args.host, port=args.port,
                                    root_path=args.root_path, headless=args.headless,
                                    watch=args.watch)
+            if args.workers != 1:
+                return serve_workers(options, args.workers, args.loop)
             run(lambda: serve(options), args.loop)
     except NbchatError as exc:
         print(f"nbchat: {exc}", file=sys.stderr)

@@ -87,6 +87,7 @@ async def health(served: Served) -> dict[str, Any]:
     response = await tornado.httpclient.AsyncHTTPClient().fetch(f"http://{served.base}/health")
     assert response.code == 200
     body: dict[str, Any] = json.loads(response.body)
+    assert body.pop("worker")  # the process's id in the session directory
     return body
 
 

@@ -289,7 +289,7 @@ async def test_a_discovery_document_naming_another_issuer_is_refused(
         await client.endpoints()
 
 
-def test_an_expired_or_forged_flow_cookie_is_refused() -> None:
+async def test_an_expired_or_forged_flow_cookie_is_refused() -> None:
     from nbchat.app import App
 
     identity = CookieIdentity(App("x"), conftest.SECRET)
@@ -301,8 +301,8 @@ def test_an_expired_or_forged_flow_cookie_is_refused() -> None:
     assert flows.decode(old) is None
     assert flows.decode(flows.encode(flow)[:-2] + "00") is None
     assert flows.decode(None) is None
-    assert not flows.seen("s")
-    assert flows.seen("s")
+    assert not await flows.seen("s")
+    assert await flows.seen("s")
 
 
 def test_the_provider_fixture_fails_without_node(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from nbchat.app import App
 from nbchat.config import Config, DataConfig
 from nbchat.protocol.server_events import ErrorEvent
 from nbchat.runtime import dispatch
-from nbchat.runtime.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost, Connected
 from nbchat.transports.memory import MemoryTransport
 from nbchat.types import User
 
@@ -49,7 +49,7 @@ async def test_a_first_frame_that_is_no_hello_starts_no_session(
         host: ChatHost, frame: str | dict[str, Any], code: str) -> None:
     refused: list[ErrorEvent] = []
     transport, _ = _transport()
-    assert host.connect(frame, None, transport, refused.append) is None
+    assert await host.connect(frame, None, transport, refused.append) is None
     assert [e["code"] for e in refused] == [code]
     assert len(host.sessions) == 0
 
@@ -57,9 +57,9 @@ async def test_a_first_frame_that_is_no_hello_starts_no_session(
 async def test_a_hello_attaches_its_session_and_the_runtime_dispatches_it(host: ChatHost) -> None:
     transport, received = _transport()
     refused: list[ErrorEvent] = []
-    started = host.connect(json.dumps(HELLO), None, transport, refused.append)
-    assert started is not None
-    session, hello = started
+    started = await host.connect(json.dumps(HELLO), None, transport, refused.append)
+    assert isinstance(started, Connected)
+    session, hello = started.session, started.hello
     assert hello == HELLO
     assert refused == []
     assert session.emitter.transport is transport
@@ -73,10 +73,10 @@ async def test_another_users_session_id_gets_a_new_session(host: ChatHost) -> No
     ada = host.new_session(User(identifier="ada"))
     refused: list[ErrorEvent] = []
     transport, _ = _transport()
-    started = host.connect({**HELLO, "sessionId": ada.id}, User(identifier="eve"), transport,
-                           refused.append)
-    assert started is not None
-    assert started[0] is not ada
+    started = await host.connect({**HELLO, "sessionId": ada.id}, User(identifier="eve"),
+                                 transport, refused.append)
+    assert isinstance(started, Connected)
+    assert started.session is not ada
     assert [e["code"] for e in refused] == ["unknown_session"]
     assert ada.emitter.transport is None
 

@@ -145,7 +145,8 @@ async def test_without_a_user_the_page_sends_to_login(served: Served) -> None:
 async def test_health_and_static_files(served: Served) -> None:
     health = await fetch(served.base + "health")
     assert health.code == 200
-    assert json.loads(health.body) == {"status": "ok", "app": "blobs", "store": "ok"}
+    assert json.loads(health.body) == {"status": "ok", "app": "blobs", "store": "ok",
+                                       "worker": "local"}  # one process: no worker id
     page = (await fetch(served.base, headers={"X-Test-User": "ada"})).body.decode()
     src = re.search(r'src="(/sub/static/page\.js\?v=[0-9a-f]+)"', page)
     assert src

@@ -7,6 +7,8 @@ import type { ServerEvent } from "../protocol";
  * - `welcome` is connection metadata: always applied, and it sets the base only when
  *   the client has none yet (fresh view).
  * - `snapshot` is full state: always applied and resets the base to its seq.
+ * - `seq` 0 is outside any session's numbering: the server's refusal of a `hello` before a
+ *   session is attached (`unknown_session`, `worker_lost`): always applied, base unchanged.
  * - other events apply when `seq === last + 1`; `seq <= last` is a replayed duplicate
  *   and is skipped; `seq > last + 1` is a gap: the event is dropped and the caller must
  *   resync (send `hello` with `lastSeq`); events stay dropped until the server replays
@@ -29,6 +31,7 @@ export class SeqTracker {
       if (this.last === null) this.last = event.seq;
       return "apply";
     }
+    if (event.seq === 0) return "apply";
     if (this.last === null || event.seq === this.last + 1) {
       this.last = event.seq;
       this.resyncing = false;
@@ -58,4 +61,14 @@ export function filterBatch(
     else if (verdict === "gap") gap = true;
   }
   return { apply, gap };
+}
+
+/**
+ * Where a welcome of a session other than `current` starts in `events` (-1: none; with no
+ * current session, none either). The server sends one on a connection when the old
+ * session is gone (`unknown_session`, `worker_lost`): what follows is numbered anew.
+ */
+export function newSessionAt(events: readonly ServerEvent[], current: string | undefined): number {
+  if (!current) return -1;
+  return events.findIndex((e) => e.type === "welcome" && e.sessionId !== current);
 }

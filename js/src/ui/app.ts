@@ -9,7 +9,7 @@ import { MarkdownEngine } from "../markdown/render";
 import { type ClientEvent, type ServerEvent, isMessageStep } from "../protocol";
 import * as act from "../store/actions";
 import { reduce } from "../store/reducer";
-import { SeqTracker, filterBatch } from "../store/seq";
+import { SeqTracker, filterBatch, newSessionAt } from "../store/seq";
 import { type ChatState, anyTaskRunning, configValue, initialState } from "../store/state";
 import type { Host } from "../transports/types";
 import { closeNotice } from "./connection";
@@ -191,21 +191,20 @@ export class ChatApp {
       chatProfile: extra.chatProfile, resumeThreadId: this.resumeThreadId }));
   }
 
-  /**
-   * Start over with a fresh session (the widget's history panel): clear the view, drop
-   * events until a welcome of another session arrives, then say hello (resuming
-   * `resumeThreadId` when given). The host must already have replaced the session.
-   */
+  /** Start over with a fresh session (the widget's history panel): clear the view, drop events
+   * until a welcome of another session arrives, then say hello (resuming `resumeThreadId`
+   * when given). The host must already have replaced the session. */
   reset(resumeThreadId: string | null): void {
     this.ignoreSession = this.state.welcome?.sessionId ?? "";
     this.resumeThreadId = resumeThreadId;
-    this.seq.reset();
-    this.state = initialState();
-    this.title.textContent = "";
-    this.rebuild();
+    this.clearView();
     this.welcome.render(this.state);
     this.updateEmpty();
     this.send(act.hello({ resumeThreadId }));
+  }
+
+  private clearView(): void {
+    this.seq.reset(); this.state = initialState(); this.title.textContent = ""; this.rebuild();
   }
 
   send(event: ClientEvent): void {
@@ -251,6 +250,8 @@ export class ChatApp {
       this.ignoreSession = null;
       events = events.slice(start);
     }
+    const fresh = newSessionAt(events, this.state.welcome?.sessionId); // old one gone: start over
+    if (fresh >= 0) { this.clearView(); events = events.slice(fresh); }
     const { apply, gap } = filterBatch(this.seq, events);
     for (const event of apply) {
       const prev = this.state;

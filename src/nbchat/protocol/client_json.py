@@ -125,3 +125,17 @@ def _check_text(text: str, path: str) -> None:
     raise ProtocolError(f"{where}contains a lone UTF-16 surrogate (\\u{ord(char):04x}) at "
                         f"position {found.start()}; it is not valid Unicode (a string cut "
                         "inside an emoji?)", code="bad_text")
+
+
+def split_binary(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """The event and buffers of a binary frame; ProtocolError saying what is wrong."""
+    if len(frame) < 4:
+        raise ProtocolError("binary frame shorter than its 4-byte header")
+    size = int.from_bytes(frame[:4], "big")
+    if size > len(frame) - 4:
+        raise ProtocolError("binary frame header announces more JSON than the frame holds")
+    event = parse(frame[4:4 + size])
+    if not isinstance(event, dict):
+        raise ProtocolError("binary frame JSON must be an object")
+    rest = frame[4 + size:]
+    return event, [rest] if rest else []

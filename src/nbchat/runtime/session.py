@@ -192,6 +192,17 @@ class ChatSession:
                 blob = (data, mime or "application/octet-stream")
         return blob
 
+    async def read_named_blob(self, key: str) -> tuple[bytes, str, str | None] | None:
+        """read_blob, with the file name its element or upload was given (None: none)."""
+        blob = await self.read_blob(key)
+        if blob is None:
+            return None
+        name = next((e.get("name") for e in self.state.elements.values()
+                     if e.get("objectKey") == key), None)
+        if name is None and key in self.files.files:
+            name = self.files.files[key].name
+        return blob[0], blob[1], name
+
     # ------------------------------------------------------------------ asks and tasks
 
     def open_ask(self, ask: PendingAsk) -> None:

@@ -1,12 +1,14 @@
 """Bytes of a live session's elements and uploads: `{root}nbchat/blobs/{sessionId}/{key}`.
 
 Only the session's own user gets them (`ChatHost.find` checks the user); any other
-request, like an unknown session or key, gets 404. Keys are server-made ids looked up in
-the session's tables, never paths. Responses carry `nosniff` and a Content-Disposition:
-`inline` only for types a browser shows without running code, `attachment` otherwise,
-and every one a sandboxing CSP (PDFs included: a PDF viewer that runs the document's
-scripts runs them in a unique origin). They are never served as a script or style type
-(`files.served_type`), so a `<script src>` of an uploaded `.js` is refused by `nosniff`.
+request, like an unknown session or key, gets 404. A session running on another worker is
+asked over the session bus (nbchat.cluster.bus), with the same check there. Keys are
+server-made ids looked up in the session's tables, never paths. Responses carry `nosniff`
+and a Content-Disposition: `inline` only for types a browser shows without running code,
+`attachment` otherwise, and every one a sandboxing CSP (PDFs included: a PDF viewer that
+runs the document's scripts runs them in a unique origin). They are never served as a
+script or style type (`files.served_type`), so a `<script src>` of an uploaded `.js` is
+refused by `nosniff`.
 """
 
 from __future__ import annotations
@@ -50,15 +52,16 @@ class BlobHandler(RequestHandler):
     async def get(self, session_id: str, key: str) -> None:
         user = await self.identity.current_user(self)
         session = None if user is None else self.host.find(session_id, user)
-        blob = None if session is None else await session.read_blob(key)
-        if session is None or blob is None:
+        if session is not None:
+            blob = await session.read_named_blob(key)
+        elif user is not None and self.host.bus is not None:  # the chat runs on another worker
+            blob = await self.host.bus.fetch_blob(session_id, user, key)
+        else:
+            blob = None
+        if blob is None:
             raise HTTPError(404)
-        data, declared = blob
+        data, declared, name = blob
         mime = served_type(declared)
-        name = next((e.get("name") for e in session.state.elements.values()
-                     if e.get("objectKey") == key), None)
-        if name is None and key in session.files.files:
-            name = session.files.files[key].name
         self.set_header("Content-Type", mime)
         self.set_header("Content-Disposition", disposition(mime, name))
         # Even if someone opens it directly, nothing in it runs as this origin.

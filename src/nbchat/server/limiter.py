@@ -6,7 +6,8 @@ global per-username budget is deliberately absent: it would let anyone lock a vi
 When a budget is spent, sign-ins from that key are refused (429) without asking the app's
 `password_auth_callback`, until the oldest failure leaves the window. A success clears the
 (IP, username) record. Memory is bounded: at most `max_keys` keys, the oldest dropped.
-State is per process; several workers each keep their own.
+State is per process: this is the in-memory `AttemptCounter`; with `server.redis_url`
+every worker counts in Redis instead (nbchat.cluster.redis_state).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+
+
+def attempt_keys(ip: str, username: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two budgets' keys: (IP, username) and IP alone."""
+    return ("user", ip, username.casefold()), ("ip", ip)
 
 
 class AttemptLimiter:
@@ -28,7 +34,7 @@ class AttemptLimiter:
 
     @staticmethod
     def _keys(ip: str, username: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return ("user", ip, username.casefold()), ("ip", ip)
+        return attempt_keys(ip, username)
 
     def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
         times = self._failures.get(key)
@@ -40,7 +46,7 @@ class AttemptLimiter:
             del self._failures[key]
         return times
 
-    def retry_after(self, ip: str, username: str) -> float:
+    async def retry_after(self, ip: str, username: str) -> float:
         """Seconds until a sign-in for (ip, username) is allowed again; 0 when it is now."""
         now = self.clock()
         wait = 0.0
@@ -51,7 +57,7 @@ class AttemptLimiter:
                 wait = max(wait, times[0] + self.window - now)
         return wait
 
-    def failed(self, ip: str, username: str) -> None:
+    async def failed(self, ip: str, username: str) -> None:
         now = self.clock()
         for key in self._keys(ip, username):
             times = self._recent(key, now)
@@ -62,5 +68,5 @@ class AttemptLimiter:
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
 
-    def succeeded(self, ip: str, username: str) -> None:
+    async def succeeded(self, ip: str, username: str) -> None:
         self._failures.pop(self._keys(ip, username)[0], None)

@@ -6,7 +6,8 @@
     await server.stop()   # on_app_shutdown, close sessions, flush the data layer
 
 `serve(options)` does the same and waits for SIGINT or SIGTERM in between; `run(serve(…),
-loop)` runs it on the event loop `nbchat serve --loop` names (uvloop when installed).
+loop)` runs it on the event loop `nbchat serve --loop` names (uvloop when installed);
+`serve_workers(options, n, loop)` runs n such processes on one port (server/workers.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -27,6 +30,7 @@ import tornado.web
 
 from nbchat.app import App
 from nbchat.chainlit_compat import alias as chainlit_alias
+from nbchat.cluster import SharedState, shared_state
 from nbchat.config import Config, load
 from nbchat.errors import ConfigError
 from nbchat.loader import load_app
@@ -122,6 +126,7 @@ class RunningServer:
     port: int
     connections: set[ChatSocketHandler] = field(default_factory=set)
     reloader: AppReloader | None = None
+    shared: SharedState | None = None
     stopped: bool = False
 
     @property
@@ -147,11 +152,20 @@ class RunningServer:
         for handler in list(self.connections):
             handler.close(1001, "server shutting down")
         await self.host.close()  # closes sessions, then the data layer (flushes writes)
+        if self.shared is not None:
+            await self.shared.close()
         await self.http.close_all_connections()
 
 
-async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> RunningServer:
-    """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure."""
+def worker_name() -> str:
+    """This process in the session directory and /health: host name and pid."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def start_server(options: ServeOptions, out: TextIO = sys.stdout, *,
+                       reuse_port: bool = False) -> RunningServer:
+    """Load the app and listen; raises NbchatError (AppLoadError, ConfigError) on failure.
+    `reuse_port`: bind with SO_REUSEPORT, beside the other workers (server.workers)."""
     from nbchat.data import resolve_data_layer
 
     path = options.path.resolve()
@@ -163,13 +177,19 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     layer = resolve_data_layer(app, config.data.url, config.app_dir,
                                enabled=config.data.enabled, owner=True,
                                storage_url=config.data.storage_url)
-    host = ChatHost(app, config, layer)
+    shared = shared_state(config.server, worker=worker_name())
+    await shared.start()  # ConfigError when Redis does not answer
+    host = ChatHost(app, config, layer, directory=shared.directory)
+    if shared.bus is not None:
+        host.bus = shared.bus
+        shared.bus.serve(host)
     services = _services(config, host, identity)
     connections: set[ChatSocketHandler] = set()
     mounted = options.unix_socket is not None
     application = make_app(app, config, host=host, services=services, identity=identity,
                            root_path=options.root_path, headless=options.headless,
-                           connections=connections, bind_host="" if mounted else options.host)
+                           connections=connections, bind_host="" if mounted else options.host,
+                           shared=shared)
     # No xheaders: the Application believes forwarded headers from trusted proxies only
     # (behind a mount: from the mount, the only peer the private socket has).
     if mounted:
@@ -179,11 +199,12 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
         sockets = [tornado.netutil.bind_unix_socket(str(options.unix_socket), mode=0o600)]
         port = 0
     else:
-        sockets = tornado.netutil.bind_sockets(options.port, options.host)
+        sockets = tornado.netutil.bind_sockets(options.port, options.host,
+                                               reuse_port=reuse_port)
         port = int(sockets[0].getsockname()[1])
     http.add_sockets(sockets)
     server = RunningServer(options, config, host, identity, application, http, port,
-                           connections)
+                           connections, shared=shared)
     await run_hook(app, "on_app_startup")
     if options.watch:
         server.reloader = AppReloader(path, host, options.watch_interval_ms)
@@ -203,17 +224,47 @@ async def start_server(options: ServeOptions, out: TextIO = sys.stdout) -> Runni
     return server
 
 
-async def serve(options: ServeOptions, out: TextIO = sys.stdout) -> None:
+async def serve(options: ServeOptions, out: TextIO = sys.stdout, *,
+                reuse_port: bool = False) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before start-up: a signal then is kept
         with contextlib.suppress(NotImplementedError):  # Windows
             loop.add_signal_handler(sig, stop.set)
-    server = await start_server(options, out)
+    server = await start_server(options, out, reuse_port=reuse_port)
     try:
         await stop.wait()
     finally:
         out.write("nbchat: shutting down\n")
         out.flush()
         await server.stop()
+
+
+def serve_workers(options: ServeOptions, workers: int, loop: str = "auto",
+                  out: TextIO = sys.stdout) -> int:
+    """`nbchat serve --workers N`: check the config can be shared (ConfigError if not),
+    hold the port, fork N workers each serving it (nbchat.server.workers)."""
+    from nbchat.errors import NbchatError
+    from nbchat.server.workers import check_workers, reserve_port, supervise
+
+    check_workers(load(options.path.resolve().parent), workers, watch=options.watch)
+    reservation = reserve_port(options.host, options.port)
+    port = int(reservation.getsockname()[1])
+    each = replace(options, port=port)
+
+    def worker(index: int) -> int:
+        reservation.close()  # the parent holds the port; the worker binds its own socket
+        try:
+            run(lambda: serve(each, out, reuse_port=True), loop)
+        except NbchatError as exc:
+            print(f"nbchat: worker {index}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    out.write(f"nbchat: {workers} workers on port {port}\n")
+    out.flush()
+    try:
+        return supervise(workers, worker, out)
+    finally:
+        reservation.close()

@@ -38,15 +38,15 @@ from typing import Any
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import App
+from nbchat.cluster import SharedState
+from nbchat.cluster.memory import memory_state
 from nbchat.config import Config
 from nbchat.errors import ConfigError
 from nbchat.runtime.hosting import ChatHost
 from nbchat.server.asgi_routes import AsgiRouteHandler, asgi_rule
 from nbchat.server.auth import Identity, SingleUserIdentity, public
 from nbchat.server.auth.cookies import (
-    SESSION_COOKIE,
     CookieIdentity,
-    decode_session,
     identity_for,
 )
 from nbchat.server.auth.login import auth_handlers
@@ -106,7 +106,7 @@ def auth_enabled(identity: Identity) -> bool:
 
 
 class HealthHandler(RequestHandler):
-    """`{"status": "ok", "app": name, "store": "ok"}` for load balancers and start-up
+    """`{"status": "ok", "app": name, "store": "ok", "worker": id}` for load balancers and start-up
     probes; `"status": "degraded", "store": "down"` while the database is unavailable
     (still 200: the process serves, and restarting it would not bring the store back)."""
 
@@ -123,7 +123,8 @@ class HealthHandler(RequestHandler):
         data = self.host.data_layer
         store = "off" if data is None else "ok" if data.available else "down"
         self.finish(json.dumps({"status": "degraded" if store == "down" else "ok",
-                                "app": self.host.app.name, "store": store}))
+                                "app": self.host.app.name, "store": store,
+                                "worker": self.host.directory.worker}))
 
 
 class SessionSockets:
@@ -137,15 +138,14 @@ class SessionSockets:
             weakref.WeakKeyDictionary())
         identity.signed_out.append(self.close_session)
 
-    def bind(self, handler: RequestHandler, user: User) -> bool:
+    async def bind(self, handler: RequestHandler, user: User) -> bool:
         """Bind a socket of `user` to its cookie session; False when that session was
         signed out meanwhile (logout while `current_user` looked the user up)."""
         identity = self.identity
-        token = decode_session(identity.secret, handler.get_cookie(SESSION_COOKIE),
-                               identity.max_age, identity.clock)
+        token = identity.cookie_token(handler)
         if token is None or token.identifier != user.identifier:
             return True  # not a cookie session (header_auth_callback): nothing to end
-        if identity.revoked(token.session_id):
+        if await identity.revoked(token.session_id):
             return False
         self._session_of[handler] = token.session_id
         return True
@@ -164,7 +164,7 @@ def socket_identify(identity: Identity, sockets: SessionSockets | None = None) -
         user = await identity.current_user(handler)
         if user is None:
             raise HTTPError(401, "sign in first")
-        if sockets is not None and not sockets.bind(handler, user):
+        if sockets is not None and not await sockets.bind(handler, user):
             raise HTTPError(401, "signed out; sign in again")
         return user
 
@@ -186,7 +186,8 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
              static_dir: Path = STATIC_DIR,
              connections: set[ChatSocketHandler] | None = None,
              oauth: OAuthConfig | None = None,
-             bind_host: str = "127.0.0.1") -> GuardedApplication:
+             bind_host: str = "127.0.0.1",
+             shared: SharedState | None = None) -> GuardedApplication:
     """The standalone server's Application (see the module docstring for the routes).
 
     `app` is the loaded App (the host serves `host.app`, which a reload may replace);
@@ -194,11 +195,15 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
     `connections`, when given, collects the open WebSocket handlers (for shutdown and
     reload notices); `oauth`, the OAuth providers (default: read from os.environ once, here;
     ConfigError when half configured); `bind_host`, the address the server listens on
-    (its name is answered by the Host guard, nbchat.server.network)."""
+    (its name is answered by the Host guard, nbchat.server.network); `shared`, the state
+    several workers share (nbchat.cluster; default: this process's memory)."""
     root = normalize_root(root_path)
     r = re.escape(root)
     if services is not None:  # deleting a thread ends this host's live chats of it
         services = replace(services, end_live_thread=host.end_thread)
+    shared = shared or memory_state()
+    if isinstance(identity, CookieIdentity):
+        identity.revocations = shared.revocations
     sockets = SessionSockets(identity) if isinstance(identity, CookieIdentity) else None
     socket_args = {"host": host, "identify": socket_identify(identity, sockets),
                    "connections": connections}
@@ -218,9 +223,9 @@ def make_app(app: App, config: Config, *, host: ChatHost, services: Services | N
         oauth = oauth_config(os.environ) if oauth is None else oauth
         buttons = [(p.id, p.name) for p in oauth.providers] if app.get("oauth_callback") else []
         handlers += auth_handlers(root, identity.app_source, services, identity=identity,
-                                  providers=buttons, brand=brand)
+                                  providers=buttons, brand=brand, limiter=shared.attempts)
         handlers += oauth_handlers(root, identity.app_source, services, identity=identity,
-                                   config=oauth)
+                                   config=oauth, states=shared.oauth_states)
     handlers += channel_specs(r, host, os.environ)  # Slack, when its variables are set
     settings: dict[str, Any] = {
         "xsrf_cookies": True,

@@ -13,11 +13,13 @@ session), every later one to `ChatSession.receive`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import json
 import logging
 import struct
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import tornado.iostream
@@ -25,15 +27,26 @@ import tornado.web
 import tornado.websocket
 
 from nbchat.errors import ProtocolError
-from nbchat.protocol import client_json, encode, encode_utf8, outbound
+from nbchat.protocol import encode, encode_utf8, outbound
+from nbchat.protocol.client_json import split_binary
 from nbchat.protocol.server_events import ErrorEvent
-from nbchat.runtime.hosting import ChatHost
+from nbchat.runtime.hosting import ChatHost, Connected
 from nbchat.runtime.session import ChatSession
 from nbchat.transports.base import Transport
 from nbchat.transports.ws_failing import FailingProtocol
 from nbchat.types import User
 
+if TYPE_CHECKING:
+    from nbchat.cluster.bus import Relay
+
 log = logging.getLogger("nbchat")
+WORKER_HEADER = "X-Nbchat-Worker"
+# What the shared state raises when Redis is unreachable (OSError: a refused connection).
+SHARED_STATE_ERRORS: tuple[type[Exception], ...] = (OSError,)
+with contextlib.suppress(ImportError):
+    from redis.exceptions import RedisError
+
+    SHARED_STATE_ERRORS = (OSError, RedisError)
 # Who is connecting: a user, None (anonymous), or HTTPError(401/403) to refuse the upgrade.
 # May be async (served mode asks the host's Identity).
 Identify = Callable[[tornado.web.RequestHandler], User | Awaitable[User | None] | None]
@@ -94,17 +107,20 @@ class WebSocketTransport(Transport):
         return self._stream is not None
 
     def send(self, events: list[dict[str, Any]]) -> None:
+        self.send_encoded(encode_utf8(events))
+
+    def send_encoded(self, data: bytes) -> None:
+        """Send one batch already encoded as UTF-8 JSON (also a relayed one)."""
         stream, conn = self._stream, self._conn
         if stream is None or conn is None:
             try:
-                self.handler.write_message(encode_utf8(events))  # bytes: a text frame
+                self.handler.write_message(data)  # bytes: a text frame
                 self.frames += 1
             except tornado.websocket.WebSocketClosedError:
                 pass  # the close callback detaches us; the replay buffer keeps the events
             return
         if conn.is_closing():
             return  # as above
-        data = encode_utf8(events)
         frame = frame_header(len(data)) + data
         self.frames += 1
         if not stream.writing():
@@ -140,20 +156,6 @@ class WebSocketTransport(Transport):
         self.handler.close()
 
 
-def split_binary(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
-    """The event and buffers of a binary frame; ProtocolError saying what is wrong."""
-    if len(frame) < 4:
-        raise ProtocolError("binary frame shorter than its 4-byte header")
-    size = int.from_bytes(frame[:4], "big")
-    if size > len(frame) - 4:
-        raise ProtocolError("binary frame header announces more JSON than the frame holds")
-    event = client_json.parse(frame[4:4 + size])
-    if not isinstance(event, dict):
-        raise ProtocolError("binary frame JSON must be an object")
-    rest = frame[4 + size:]
-    return event, [rest] if rest else []
-
-
 class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def initialize(self, host: ChatHost, identify: Identify,
                    allowed_origins: frozenset[str] = frozenset(),
@@ -164,6 +166,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.identify = identify
         self.allowed_origins = allowed_origins
         self.session: ChatSession | None = None
+        # Set instead of `session` when the session runs on another worker (cluster.bus).
+        self.relay: Relay | None = None
+        self._resuming: asyncio.Task[None] | None = None  # see _owner_lost
         self.transport = WebSocketTransport(self)
         self.user: User | None = None
 
@@ -181,6 +186,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         user = self.identify(self)  # may raise HTTPError(401/403): no upgrade then
         self.user = await user if inspect.isawaitable(user) else user
+        # Which process took the socket (as /health tells): where to look in its log.
+        self.set_header(WORKER_HEADER, self.host.directory.worker)
         await super().get(*args, **kwargs)
 
     def open(self, *args: str, **kwargs: str) -> None:
@@ -209,14 +216,27 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             if len(message) > limit + 4 * 1024 * 1024:
                 self._reject_or_error("too_large", "binary frame over the upload chunk limit")
                 return
+        if self.relay is not None:
+            self.relay.forward(message)
+            return
         if self.session is not None:
             await self.session.receive(frame, buffers)
             return
-        # The first frame: the runtime finds its session (the protocol decodes the hello).
-        started = self.host.connect(frame, self.user, self.transport, self._refuse)
-        if started is not None:
-            self.session, hello = started
-            await self.session.receive_event(hello, buffers)
+        # The first frame: the runtime finds its session (the protocol decodes the hello),
+        # here or, through the session bus, on another worker.
+        try:
+            started = await self.host.connect(frame, self.user, self.transport, self._refuse)
+        except SHARED_STATE_ERRORS:
+            log.exception("nbchat: the shared state (Redis) failed; a chat did not start")
+            self._refuse(outbound.error("internal_error", "the server cannot reach its "
+                                        "shared state right now; reload to try again"))
+            return
+        if isinstance(started, Connected):
+            self.session = started.session
+            await self.session.receive_event(started.hello, buffers)
+        elif started is not None:
+            self._relay_to(started.owner, started.session_id, started.thread_id,
+                           dict(started.hello))
 
     def _reject_or_error(self, code: str, message: str) -> None:
         if self.session is not None:
@@ -224,7 +244,38 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         else:
             self._refuse(outbound.error(code, message))
 
+    def _relay_to(self, owner: str, session_id: str, thread_id: str,
+                  hello: dict[str, Any]) -> None:
+        """The session runs on worker `owner`: relay this socket to it (cluster.bus)."""
+        assert self.host.bus is not None
+        self.relay = self.host.bus.relay(
+            owner, session_id, thread_id, self.user, deliver=self.transport.send_encoded,
+            closed=self._relay_closed, lost=self._owner_lost)
+        self.relay.forward(json.dumps(hello))
+
+    def _relay_closed(self, code: int | None, reason: str | None) -> None:
+        self.relay = None
+        self.close(code, reason)
+
+    def _owner_lost(self, relay: Relay) -> None:
+        """The worker running this socket's session died: tell the client, and resume
+        the chat's stored thread in a new session here."""
+        self.relay = None
+        task = asyncio.get_running_loop().create_task(self._resume_here(relay.thread_id))
+        self._resuming = task  # kept: a task nobody holds may be collected
+
+    async def _resume_here(self, thread_id: str) -> None:
+        started = await self.host.take_over(thread_id, self.user, self.transport, self._refuse)
+        if started is None:
+            self.close()
+            return
+        self.session = started.session
+        await self.session.receive_event(started.hello)
+
     def on_close(self) -> None:
+        if self.relay is not None:
+            self.relay.detach()
+            self.relay = None
         if self.connections is not None:
             self.connections.discard(self)
         # An old connection (a dead link, a second tab) closing after a reconnect took the

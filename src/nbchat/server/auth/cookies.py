@@ -21,8 +21,8 @@ often carries roles, and a session must not keep a role the app has since taken 
 Logout revokes the session id, so a copy of the cookie (another tab, a stolen value) is
 anonymous from then on, until it would have expired anyway, and the `signed_out`
 listeners hear of it (`nbchat serve` closes the chat sockets opened with that session).
-The revocations live in the server process: several worker processes behind a proxy each
-know only their own.
+The revocations are `Revocations` of the shared state (nbchat.cluster): in the server
+process, or with `server.redis_url` in Redis, where every worker of every host sees them.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from typing import Any
 from tornado.web import RequestHandler, create_signed_value, decode_signed_value
 
 from nbchat.app import App, call_user
+from nbchat.cluster import Revocations
+from nbchat.cluster.memory import MemoryRevocations
 from nbchat.data import NativeDataLayer, is_shared
 from nbchat.errors import ConfigError
 from nbchat.server.auth import Identity, owns
@@ -179,10 +181,9 @@ class CookieIdentity(Identity):
         self.clock = clock
         # identifier → (metadata digest, metadata, trusted until [monotonic s])
         self._known: OrderedDict[str, tuple[str, dict[str, Any], float]] = OrderedDict()
-        # Session ids signed out here → when their cookie would expire anyway (clock s).
-        self._revoked: dict[str, float] = {}
-        # Called with each session id signed out here (the server closes its sockets).
-        self.signed_out: list[Callable[[str], None]] = []
+        # Session ids signed out, until their cookie would expire anyway; `make_app` puts
+        # the server's shared state here (in Redis when several workers serve the app).
+        self.revocations: Revocations = MemoryRevocations()
 
     # -- the session cookie ---------------------------------------------------------------
 
@@ -209,30 +210,38 @@ class CookieIdentity(Identity):
                            max_age=int(self.max_age), httponly=True,
                            secure=handler.request.protocol == "https", samesite="Lax")
 
-    def sign_out(self, handler: RequestHandler) -> None:
+    @property
+    def signed_out(self) -> list[Callable[[str], None]]:
+        """Called with each session id signed out (on every worker, with Redis): the
+        server closes that session's sockets."""
+        return self.revocations.listeners
+
+    async def sign_out(self, handler: RequestHandler) -> None:
         """Clear the cookie and revoke its session, so copies of it stop working too."""
-        token = self.token(handler)
+        token = await self.token(handler)
         if token is not None:
-            now = self.clock()
-            self._revoked = {sid: end for sid, end in self._revoked.items() if end > now}
-            self._revoked[token.session_id] = token.issued_at + self.max_age
-            for listener in list(self.signed_out):
-                listener(token.session_id)
+            ttl = token.issued_at + self.max_age - self.clock()
+            await self.revocations.revoke(token.session_id, max(ttl, 1.0))
         handler.clear_cookie(SESSION_COOKIE, path=self.root,
                              httponly=True, secure=handler.request.protocol == "https",
                              samesite="Lax")
 
-    def token(self, handler: RequestHandler) -> SessionToken | None:
+    def cookie_token(self, handler: RequestHandler) -> SessionToken | None:
+        """The request's cookie session, unless absent, forged or expired (signed out or
+        not: see `token`)."""
+        return decode_session(self.secret, handler.get_cookie(SESSION_COOKIE), self.max_age,
+                              self.clock)
+
+    async def token(self, handler: RequestHandler) -> SessionToken | None:
         """The request's session, unless absent, forged, expired or signed out."""
-        token = decode_session(self.secret, handler.get_cookie(SESSION_COOKIE), self.max_age,
-                               self.clock)
-        if token is None or self.revoked(token.session_id):
+        token = self.cookie_token(handler)
+        if token is None or await self.revoked(token.session_id):
             return None
         return token
 
-    def revoked(self, session_id: str) -> bool:
-        """Whether that session was signed out in this process."""
-        return session_id in self._revoked
+    async def revoked(self, session_id: str) -> bool:
+        """Whether that session was signed out (anywhere, with shared state)."""
+        return await self.revocations.revoked(session_id)
 
     def remember(self, user: User) -> None:
         """Trust `user`'s metadata for sessions that carry its digest (filled at login)."""
@@ -276,7 +285,7 @@ class CookieIdentity(Identity):
             if user is not None:
                 log.error("header_auth_callback returned %s, not a User or None",
                           type(user).__name__)
-        token = self.token(handler)
+        token = await self.token(handler)
         if token is None:  # an API client's (or the app's own) Chainlit JWT
             cookies = {name: morsel.value for name, morsel in handler.request.cookies.items()}
             return decode_bearer(self.secret, bearer_of(handler.request.headers, cookies))

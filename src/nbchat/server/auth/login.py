@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 from tornado.web import HTTPError, RequestHandler
 
 from nbchat.app import call_user
+from nbchat.cluster import AttemptCounter
 from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
 from nbchat.server.auth.cookies import (
@@ -213,7 +214,7 @@ class AuthPageHandler(RequestHandler):
     """Common ground of the login and logout pages: security headers, HTML errors, XSRF."""
 
     def initialize(self, app: AppSource, identity: CookieIdentity, data: NativeDataLayer | None,
-                   root: str, limiter: AttemptLimiter,
+                   root: str, limiter: AttemptCounter,
                    providers: tuple[str | tuple[str, str], ...],
                    brand: Brand | None = None) -> None:
         self.app = current(app)  # per request: a reloaded app's callbacks apply at once
@@ -275,7 +276,7 @@ class LoginHandler(AuthPageHandler):
         if not username or len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
             self.show_form(401, next_path=next_path, error=FAILED)
             return
-        wait = self.limiter.retry_after(ip, username)
+        wait = await self.limiter.retry_after(ip, username)
         if wait > 0:
             self.set_header("Retry-After", str(int(wait) + 1))
             self.show_form(429, next_path=next_path, username=username,
@@ -286,10 +287,10 @@ class LoginHandler(AuthPageHandler):
             if user is not None:
                 log.error("password_auth_callback returned %s, not a User or None",
                           type(user).__name__)
-            self.limiter.failed(ip, username)
+            await self.limiter.failed(ip, username)
             self.show_form(401, next_path=next_path, error=FAILED, username=username)
             return
-        self.limiter.succeeded(ip, username)
+        await self.limiter.succeeded(ip, username)
         if self.data is not None:
             await self.data.create_user(user)
         self.identity.sign_in(self, user)
@@ -305,14 +306,14 @@ class LogoutHandler(AuthPageHandler):
                 await call_user(hook, self.request, self)
             except Exception:
                 log.exception("on_logout failed; the session is ended anyway")
-        self.identity.sign_out(self)
+        await self.identity.sign_out(self)
         self.redirect(login_url(self.root), status=303)
 
 
 def auth_handlers(root: str, app: AppSource, services: Services | None, *,
                   identity: Identity | None = None,
                   providers: Sequence[str | tuple[str, str]] = (),
-                  limiter: AttemptLimiter | None = None,
+                  limiter: AttemptCounter | None = None,
                   brand: Brand | None = None) -> list[Spec]:
     """URL specs of `{root}login` and `{root}logout` for a CookieIdentity: `identity`, or
     `services.identity`. It is bound to `root` and `services.data` here (with persistence

@@ -24,8 +24,6 @@ import json
 import logging
 import re
 import secrets
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +31,8 @@ from urllib.parse import quote
 from tornado.web import HTTPError, RequestHandler, create_signed_value, decode_signed_value
 
 from nbchat.app import call_user
+from nbchat.cluster import OneTimeValues
+from nbchat.cluster.memory import MemoryOneTimeValues
 from nbchat.data import NativeDataLayer
 from nbchat.server.auth import Identity, public
 from nbchat.server.auth.cookies import AppSource, CookieIdentity, current
@@ -47,7 +47,6 @@ log = logging.getLogger("nbchat.server")
 
 FLOW_COOKIE = "nbchat_oauth"
 FLOW_MAX_AGE = 600  # seconds from the login click to the callback
-_USED_STATES = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,25 +60,19 @@ class Flow:
 
 
 class OAuthFlows:
-    """What the handlers share: the config, one client per provider, states seen."""
+    """What the handlers share: the config, one client per provider, states seen (in
+    the shared state: a callback replayed to another worker is refused there too)."""
 
-    def __init__(self, config: OAuthConfig, identity: CookieIdentity) -> None:
+    def __init__(self, config: OAuthConfig, identity: CookieIdentity,
+                 states: OneTimeValues | None = None) -> None:
         self.config = config
         self.identity = identity
         self.clients = {p.id: OAuthClient(p) for p in config.providers}
-        self._seen: OrderedDict[str, float] = OrderedDict()  # state → forget after
+        self.states = states if states is not None else MemoryOneTimeValues()
 
-    def seen(self, state: str) -> bool:
+    async def seen(self, state: str) -> bool:
         """True when `state` came back before (then it is a replay); records it."""
-        now = time.monotonic()
-        while self._seen and next(iter(self._seen.values())) < now:
-            self._seen.popitem(last=False)
-        if state in self._seen:
-            return True
-        self._seen[state] = now + FLOW_MAX_AGE + LEEWAY
-        while len(self._seen) > _USED_STATES:
-            self._seen.popitem(last=False)
-        return False
+        return not await self.states.first_use(state, FLOW_MAX_AGE + LEEWAY)
 
     def encode(self, flow: Flow) -> str:
         payload = json.dumps([flow.provider, flow.state, flow.verifier, flow.nonce,
@@ -179,7 +172,7 @@ class OAuthCallbackHandler(OAuthHandler):
                                   "Start it again.")
         if not hmac.compare_digest(state.encode(), flow.state.encode()):
             raise OAuthError(400, "The sign-in's state does not match. Start it again.")
-        if self.flows.seen(flow.state):
+        if await self.flows.seen(flow.state):
             raise OAuthError(400, "This sign-in was already used. Start it again.")
         error = self.get_query_argument("error", None)
         if error is not None:
@@ -218,17 +211,18 @@ class OAuthCallbackHandler(OAuthHandler):
 
 
 def oauth_handlers(root: str, app: AppSource, services: Services | None, *,
-                   identity: Identity | None = None, config: OAuthConfig) -> list[Spec]:
+                   identity: Identity | None = None, config: OAuthConfig,
+                   states: OneTimeValues | None = None) -> list[Spec]:
     """URL specs of `{root}oauth/{provider}/login` and `/callback` for the providers in
     `config` (none when it has none). They answer 404 while the app registers no
-    `oauth_callback`."""
+    `oauth_callback`. `states`: where used `state` values are kept (default: memory)."""
     if identity is None and services is not None:
         identity = services.identity
     if not isinstance(identity, CookieIdentity):
         raise TypeError("oauth_handlers needs a CookieIdentity (build_cookie_identity)")
     if not config.providers:
         return []
-    kwargs = {"app": app, "flows": OAuthFlows(config, identity), "root": root,
+    kwargs = {"app": app, "flows": OAuthFlows(config, identity, states), "root": root,
               "data": services.data if services is not None else None}
     specs: list[Spec] = []
     ids = "|".join(re.escape(p.id) for p in config.providers)
