@@ -44,6 +44,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "upload_cancel": {"type": "upload_cancel", "uploadId": "u1"},
     # Its `data` is the embedding page's, handed to the app as it is (never opened here).
     "window_message": {"type": "window_message", "data": "hello"},
+    "fork": {"type": "fork", "stepId": "s1"},
     "call_fn_result": {"type": "call_fn_result", "callId": "c1", "result": None},
     "mcp_connect": {"type": "mcp_connect", "name": "m", "clientType": "streamable-http"},
     "mcp_disconnect": {"type": "mcp_disconnect", "name": "m"},

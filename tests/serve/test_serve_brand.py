@@ -21,7 +21,7 @@ from nbchat.config import (
 )
 from nbchat.errors import ConfigError
 from nbchat.server.auth.login import CSP, login_form
-from nbchat.server.public import brand_of
+from nbchat.server.public_files import brand_of
 from serve.helpers import fetch
 from serve.test_serve_app import PNG, Served, page_config, serve
 

@@ -88,7 +88,7 @@ def page_csp(ws_origin: str, frame_ancestors: tuple[str, ...] = ()) -> str:
 
 @dataclass(frozen=True)
 class Brand:
-    """What the pages show of the app (nbchat.server.public.brand_of); URLs are absolute
+    """What the pages show of the app (nbchat.server.public_files.brand_of); URLs are absolute
     paths under the root, "" when unset."""
 
     name: str

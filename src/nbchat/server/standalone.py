@@ -65,7 +65,7 @@ from nbchat.server.pages import (
     embed_origins,
     security_headers,
 )
-from nbchat.server.public import brand_of, public_spec
+from nbchat.server.public_files import brand_of, public_spec
 from nbchat.server.routes import check_auth_declared, live_upload_spec, make_handlers
 from nbchat.server.services import Services
 from nbchat.transports.websocket import ChatSocketHandler
