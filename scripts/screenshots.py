@@ -87,8 +87,9 @@ async def sidebar(page: Page) -> None:
     await exchange(page)
     await page.get_by_role("button", name="Toggle sidebar").click()
     await expect(page.locator(".nbc-sidebar")).to_be_visible()
+    # A function, not an expression: the page's CSP (no 'unsafe-eval') refuses the latter.
     await page.wait_for_function(
-        "document.querySelector('.nbc-sidebar').getBoundingClientRect().x === 0")
+        "() => document.querySelector('.nbc-sidebar').getBoundingClientRect().x === 0")
 
 
 Step = Callable[[Page], Awaitable[None]]

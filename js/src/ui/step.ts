@@ -8,8 +8,9 @@ import { asMarkdown, asText, guarded } from "./jsontext";
 import { stepIcon } from "./lucide";
 import { t } from "./i18n";
 
+// Not a triangle for `run`: the disclosure toggle beside it already is one.
 const ICONS: Record<string, string> = {
-  run: "▶", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
+  run: "◆", tool: "⚙", llm: "✦", embedding: "≋", retrieval: "⌕", rerank: "⇅", undefined: "•",
 };
 
 let nextId = 0;
