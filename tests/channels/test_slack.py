@@ -52,11 +52,11 @@ class Served:
         await self.drain
 
 
-async def serve(folder: Path, fake: FakeSlack) -> Served:
+async def serve(folder: Path, fake: FakeSlack, app: str = "slack_app.py") -> Served:
     env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_BASE_URL": fake.url + "api/"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nbchat.cli", "serve", "slack_app.py", "--port", "0",
+        sys.executable, "-m", "nbchat.cli", "serve", app, "--port", "0",
         cwd=folder, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output: list[str] = []
     assert process.stdout is not None
@@ -292,4 +292,21 @@ async def test_the_thread_is_stored_and_resumes_after_a_restart(
         assert "(turn 101)" in replies_in(fake, ts)[1]["text"]  # on_chat_resume ran
     finally:
         await again.stop()
+        server.stop()
+
+
+async def test_the_example_notebook_answers_on_slack(tmp_path: Path) -> None:
+    fake, server = start_fake_slack()
+    notebook = HERE.parents[1] / "notebooks" / "slack.ipynb"
+    (tmp_path / "slack.ipynb").write_bytes(notebook.read_bytes())
+    served = await serve(tmp_path, fake, app="slack.ipynb")
+    try:
+        ts = await mention(served, "hello")
+        await fake.until(lambda _: len(replies_in(fake, ts)) >= 1)
+        reply = replies_in(fake, ts)[0]
+        assert "*Question 1* (slack): you said _hello_" in reply["text"]
+        buttons = next(b for b in reply["blocks"] if b["type"] == "actions")["elements"]
+        assert buttons[0]["text"]["text"] == "Tell me more"
+    finally:
+        await served.stop()
         server.stop()
