@@ -287,9 +287,20 @@ async def test_the_thread_is_stored_and_resumes_after_a_restart(
     assert names == ["remember"]
     again = await serve(tmp_path, fake)
     try:
+        # a button of the reply from before the restart: the user is told, nothing runs
+        old = replies_in(fake, ts)[0]
+        button = next(b for b in old["blocks"] if b["type"] == "actions")["elements"][0]
+        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U1"},
+                   "channel": {"id": "C1"}, "message": {"ts": old["ts"], "thread_ts": ts},
+                   "actions": [{"action_id": button["action_id"], "value": button["value"]}]}
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        form = "application/x-www-form-urlencoded"
+        assert (await post(again, body, signed(body, content_type=form))).code == 200
+        await fake.until(lambda _: any("has ended here" in c["text"]
+                                       for c in replies_in(fake, ts)))
         await mention(again, "back", kind="message", thread_ts=ts)
-        await fake.until(lambda _: len(replies_in(fake, ts)) >= 2)
-        assert "(turn 101)" in replies_in(fake, ts)[1]["text"]  # on_chat_resume ran
+        await fake.until(lambda _: len(replies_in(fake, ts)) >= 3)
+        assert "(turn 101)" in replies_in(fake, ts)[2]["text"]  # on_chat_resume ran
     finally:
         await again.stop()
         server.stop()

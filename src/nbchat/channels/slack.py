@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("nbchat")
 USER_PREFIX = "slack_"
 SEEN_EVENTS = 10_000  # event ids remembered for Slack's retries
+ENDED = ("That button belongs to a chat that has ended here; write in this thread to "
+         "continue it.")
 
 
 @dataclass(frozen=True)
@@ -315,15 +317,21 @@ class SlackChannel:
             return 403, "this interaction is from another Slack workspace"
         team = payload["team"]["id"]
         message = payload.get("message") or {}
-        channel = (payload.get("channel") or {}).get("id")
+        channel = str((payload.get("channel") or {}).get("id") or "")
         key = self._key_of(team, {"channel": channel, "ts": message.get("ts"),
                                   "thread_ts": message.get("thread_ts")})
         live = self.threads.live.get(key)
         for action in payload.get("actions") or []:
             event = click_event(str(action.get("value", "")))
-            if live is None or event is None:
-                return 200, ""  # a button of a chat this server no longer runs
-            self._later(live.session.receive(event))
+            if event is None:
+                continue  # not one of nbchat's buttons
+            if live is None:  # the chat ended here (idle, or a restart): say so
+                thread = None if channel.startswith("D") else (
+                    message.get("thread_ts") or message.get("ts"))
+                self._later(self.client.chat_postMessage(
+                    channel=channel, thread_ts=thread, text=ENDED), channel, thread)
+                return 200, ""
+            self._later(live.session.receive(event), channel)
         return 200, ""
 
     async def _command(self, form: dict[str, str]) -> tuple[int, str]:
