@@ -151,11 +151,7 @@ class ChatHost:
                     "unknown_session", "that chat session is gone or not yours; a new one "
                     "was started"))
         if session is None:
-            try:
-                session = await self.open_session(user)
-            except SessionLimitError as exc:
-                refuse(outbound.error("too_many_sessions", str(exc)))
-                return None
+            return await self._open_attached(user, transport, refuse, hello)
         self.connected(session)
         session.attach(transport)
         return Connected(session, hello)
@@ -165,6 +161,14 @@ class ChatHost:
         """The worker running a connection's session died: a new session here resumes the
         chat's stored thread (the client is told); None when the user may open no more."""
         refuse(outbound.error("worker_lost", LOST))
+        return await self._open_attached(user, transport, refuse, {
+            "type": "hello", "protocolVersion": PROTOCOL_VERSION, "resumeThreadId": thread_id})
+
+    async def _open_attached(self, user: User | None, transport: Transport,
+                             refuse: Callable[[ErrorEvent], None],
+                             hello: Hello) -> Connected | None:
+        """A new session of `user` attached to `transport`, to be greeted with `hello`;
+        None (and `too_many_sessions` refused) past the user's cap."""
         try:
             session = await self.open_session(user)
         except SessionLimitError as exc:
@@ -172,8 +176,7 @@ class ChatHost:
             return None
         self.connected(session)
         session.attach(transport)
-        return Connected(session, {"type": "hello", "protocolVersion": PROTOCOL_VERSION,
-                                   "resumeThreadId": thread_id})
+        return Connected(session, hello)
 
     def _make_room(self, user: User | None, total: int = 0) -> None:
         cap = self.config.server.max_sessions_per_user

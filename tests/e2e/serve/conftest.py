@@ -8,6 +8,7 @@ shows the server's output when it fails to start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -91,15 +92,22 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium: BrowserContext, served: ServedApp) -> AsyncIterator[Page]:
-    """A desktop-sized page of the module's `served` app; no nbchat console error allowed."""
+@contextlib.asynccontextmanager
+async def desktop_page(chromium: BrowserContext) -> AsyncIterator[Page]:
+    """A new desktop-sized page; on leaving, no nbchat console error may have been logged."""
     page = await chromium.new_page()
     await page.set_viewport_size({"width": 1280, "height": 800})
     console = harness.ConsoleLog(page)
     yield page
     await page.close()
     assert not console.nbchat_errors(), console.errors
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(chromium: BrowserContext, served: ServedApp) -> AsyncIterator[Page]:
+    """A desktop-sized page of the module's `served` app; no nbchat console error allowed."""
+    async with desktop_page(chromium) as page:
+        yield page
 
 
 async def open_chat(page: Page, served: ServedApp, query: str = "") -> None:

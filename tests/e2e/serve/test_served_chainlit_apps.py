@@ -15,7 +15,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from e2e import harness
 from e2e.harness import REPLY_MS, assistant, finished
-from e2e.serve.conftest import ServedApp, start_served
+from e2e.serve.conftest import ServedApp, desktop_page, start_served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 APPS = Path(__file__).parents[2] / "compat" / "apps"
@@ -23,12 +23,9 @@ APPS = Path(__file__).parents[2] / "compat" / "apps"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def page(chromium: BrowserContext) -> AsyncIterator[Page]:
-    page = await chromium.new_page()
-    await page.set_viewport_size({"width": 1280, "height": 800})
-    console = harness.ConsoleLog(page)
-    yield page
-    await page.close()
-    assert not console.nbchat_errors(), console.errors
+    """Each test serves its own app, so the page does not depend on a module `served`."""
+    async with desktop_page(chromium) as page:
+        yield page
 
 
 @pytest_asyncio.fixture(loop_scope="session")
