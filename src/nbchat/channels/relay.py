@@ -227,17 +227,18 @@ class ChannelRelay(Transport):
         pieces = split_text(body, self.output.limit)
         buttons = self._buttons(step_id, finished)
         for i, piece in enumerate(pieces):
+            # The buttons sit under the last post: a post that stops (or starts) being the
+            # last one, or whose buttons changed, is edited even when its text is the same.
             own = buttons if i == len(pieces) - 1 else ()
             if i < len(shown.refs):
-                if piece != shown.pieces[i] or (own != shown.buttons and own):
+                had = shown.buttons if i == len(shown.refs) - 1 else ()
+                if piece != shown.pieces[i] or own != had:
                     await self._call(self.output.update(shown.refs[i], piece, own))
             else:
                 ref = await self._call(self.output.post(piece, own))
                 if ref is None:
                     break
                 shown.refs.append(ref)
-        if len(shown.refs) == len(pieces) and buttons != shown.buttons and not buttons:
-            await self._call(self.output.update(shown.refs[-1], pieces[-1], ()))
         for ref in shown.refs[len(pieces):]:
             await self._call(self.output.delete(ref))
         del shown.refs[len(pieces):]
